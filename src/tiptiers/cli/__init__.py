@@ -1,0 +1,21 @@
+"""The tiptiers command line: every job the web app does, scriptable. `tiptiers --help` lists them."""
+
+from __future__ import annotations
+
+import typer
+
+from tiptiers.cli import placements, setup
+
+app = typer.Typer(
+    name="tiptiers",
+    help="Assess governments' anti-trafficking efforts, place them in tiers and explain why.\n\n"
+    "Start with `tiptiers init`, then `tiptiers serve` or `tiptiers history Japan`.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+setup.register(app)
+placements.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,44 @@
+"""Set-up commands: init, db upgrade, serve."""
+
+from __future__ import annotations
+
+import typer
+
+from tiptiers.store import migrate
+from tiptiers.store.db import database_url, make_engine, session_factory, transaction
+from tiptiers.store.placements import load_bundled
+
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+
+
+def init() -> None:
+    """Create or upgrade the database and load the bundled history (2001-2015). Safe to run again."""
+    engine = make_engine()
+    migrate.upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        result = load_bundled(session)
+    typer.echo(f"Database ready at {database_url()}; bundled placements: {result}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending schema migration (Alembic). `tiptiers init` does this too."""
+    migrate.upgrade(make_engine())
+    typer.echo(f"Database at {database_url()} is up to date.")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    reload: bool = typer.Option(False, help="Restart when the code changes (development)."),
+) -> None:
+    """Serve the web app and the JSON API (http://HOST:PORT/, API under /api/v1/)."""
+    import uvicorn
+
+    uvicorn.run("tiptiers.web.app:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(serve)
+    app.add_typer(db_app, name="db")

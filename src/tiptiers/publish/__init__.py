@@ -1,0 +1,1 @@
+"""Publication: charts, narratives, map, open-data exports, static site."""

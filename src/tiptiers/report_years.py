@@ -1,0 +1,23 @@
+"""Report years. The reporting period is derived from the report year, never typed by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+FIRST_REPORT_YEAR = 2001  # the first TIP Report, under the TVPA of 2000
+
+
+def last_allowed_year(today: date | None = None) -> int:
+    """Drafts for next June's report may exist, nothing later."""
+    return (today or date.today()).year + 1
+
+
+def check_report_year(year: int) -> int:
+    if not FIRST_REPORT_YEAR <= year <= last_allowed_year():
+        raise ValueError(f"year {year} is outside the report years {FIRST_REPORT_YEAR}-{last_allowed_year()}")
+    return year
+
+
+def reporting_period(year: int) -> tuple[date, date]:
+    """The TIP Report of June `year` covers April 1 of the previous year to March 31 of `year`."""
+    return date(year - 1, 4, 1), date(year, 3, 31)

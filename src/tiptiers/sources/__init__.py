@@ -1,0 +1,1 @@
+"""Parsers and importers: pure functions from files to validated records."""

@@ -1,0 +1,29 @@
+"""Run Alembic migrations from code. Several heads may exist (features land in parallel): upgrade all."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "tiptiers.store:migrations")
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+
+
+def pending_revisions(engine: Engine) -> set[str]:
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return heads - current

@@ -1,0 +1,53 @@
+"""The FastAPI application: HTML pages and the JSON API under /api/v1, one process, one store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException as FastAPIHTTPException
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from tiptiers import __version__
+from tiptiers.store.db import make_engine, require_initialised, session_factory
+from tiptiers.web.deps import templates
+from tiptiers.web.routes import placements
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if _wants_html(request):
+        return templates.TemplateResponse(
+            request, "error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+        )
+    return JSONResponse(
+        {"error": {"status": exc.status_code, "detail": exc.detail}},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    engine = require_initialised(make_engine(database_url))
+    app = FastAPI(
+        title="tiptiers",
+        version=__version__,
+        description="Tier placements, determinations and evidence of the trafficking-in-persons assessment.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI loads from a CDN; the app works offline
+        redoc_url=None,
+    )
+    app.state.sessions = session_factory(engine)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(FastAPIHTTPException, http_error)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for module in (placements,):
+        app.include_router(module.api)
+        app.include_router(module.pages)
+    return app

@@ -1,0 +1,121 @@
+"""Placements: the latest year, a year, a country. Each page has a JSON twin under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from tiptiers.countries import country_table
+from tiptiers.publish.charts import tier_history_svg
+from tiptiers.store.placements import country_history, latest_year, report_years, year_placements
+from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web.deps import SessionDep, country_or_404, templates
+
+api = APIRouter(prefix="/api/v1", tags=["placements"])
+pages = APIRouter(include_in_schema=False)
+
+
+class PlacementOut(BaseModel):
+    iso3: str
+    country: str
+    year: int
+    tier: Tier
+
+
+class YearPlacements(BaseModel):
+    year: int
+    counts: dict[str, int]
+    placements: list[PlacementOut]
+
+
+class CountryPlacements(BaseModel):
+    iso3: str
+    name: str
+    placements: list[PlacementOut]
+
+
+class YearSummary(BaseModel):
+    year: int
+    counts: dict[str, int]
+
+
+def _year_data(session: Session, year: int) -> YearPlacements:
+    rows = year_placements(session, year)
+    if not rows:
+        years = report_years(session)
+        known = f"{years[0]}-{years[-1]}" if years else "none"
+        raise HTTPException(404, f"no placements for report year {year} (years available: {known})")
+    counts = {t.value: 0 for t in TIER_ORDER}
+    for p in rows:
+        counts[p.tier] += 1
+    return YearPlacements(
+        year=year,
+        counts=counts,
+        placements=[PlacementOut(iso3=p.iso3, country=p.country.name, year=p.year, tier=Tier(p.tier)) for p in rows],
+    )
+
+
+def _country_data(session: Session, iso3: str) -> CountryPlacements:
+    country = country_or_404(iso3)
+    rows = country_history(session, country.iso3)
+    return CountryPlacements(
+        iso3=country.iso3,
+        name=country.name,
+        placements=[PlacementOut(iso3=p.iso3, country=country.name, year=p.year, tier=Tier(p.tier)) for p in rows],
+    )
+
+
+@api.get("/years", response_model=list[YearSummary], summary="Report years with the count of countries per tier")
+def api_years(session: SessionDep) -> list[YearSummary]:
+    return [YearSummary(year=y, counts=_year_data(session, y).counts) for y in report_years(session)]
+
+
+@api.get("/years/{year}/placements", response_model=YearPlacements, summary="Every placement of one report year",
+         responses={404: {"description": "No placements for that year"}})
+def api_year(year: int, session: SessionDep) -> YearPlacements:
+    return _year_data(session, year)
+
+
+@api.get("/countries/{iso3}/placements", response_model=CountryPlacements,
+         summary="A country's placement by report year", responses={404: {"description": "Unknown country"}})
+def api_country(iso3: str, session: SessionDep) -> CountryPlacements:
+    return _country_data(session, iso3)
+
+
+def _year_page(request: Request, session: Session, year: int, home: bool) -> HTMLResponse:
+    data = _year_data(session, year)
+    by_tier = {t.value: [p for p in data.placements if p.tier == t] for t in TIER_ORDER}
+    return templates.TemplateResponse(
+        request, "year.html",
+        {"data": data, "by_tier": by_tier, "years": report_years(session), "home": home,
+         "json_url": f"/api/v1/years/{year}/placements"},
+    )
+
+
+@pages.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep) -> Response:
+    year = latest_year(session)
+    if year is None:
+        raise HTTPException(404, "no placements in the database yet: run `tiptiers init`")
+    return _year_page(request, session, year, home=True)
+
+
+@pages.get("/years/{year}", response_class=HTMLResponse)
+def year_page(year: int, request: Request, session: SessionDep) -> Response:
+    return _year_page(request, session, year, home=False)
+
+
+@pages.get("/countries/{iso3}", response_class=HTMLResponse)
+def country_page(iso3: str, request: Request, session: SessionDep) -> Response:
+    if iso3 != iso3.upper() or country_table().get(iso3) is None:
+        found = country_table().find(iso3)  # /countries/japan -> /countries/JPN
+        if found:
+            return RedirectResponse(f"/countries/{found.iso3}", status_code=301)
+    data = _country_data(session, iso3)
+    chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year")
+    return templates.TemplateResponse(
+        request, "country.html",
+        {"data": data, "chart": chart, "json_url": f"/api/v1/countries/{data.iso3}/placements"},
+    )

@@ -1,0 +1,88 @@
+"""Fixtures shared by every test. Store tests run on SQLite and on PostgreSQL, never skipped.
+
+PostgreSQL: $TIPTIERS_TEST_POSTGRES_URL (set by `make test`, which starts a server if none runs), else the
+server of the development and CI machines on 127.0.0.1:5432. Each test database is a private schema, so
+tests may run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tiptiers.store import migrate
+from tiptiers.store.db import make_engine, session_factory, transaction
+from tiptiers.store.placements import load_bundled
+
+POSTGRES_URL = os.environ.get("TIPTIERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_schema_url(schema: str) -> str:
+    url = make_url(POSTGRES_URL)
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+class TestDatabase:
+    """A new, migrated database; `url` is what TIPTIERS_DATABASE_URL would hold."""
+
+    def __init__(self, backend: str, tmp_path_factory: pytest.TempPathFactory):
+        self.backend = backend
+        self.schema = f"t_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tiptiers.db'}"
+        else:
+            admin = create_engine(POSTGRES_URL)
+            try:
+                with admin.begin() as conn:
+                    conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            except Exception as exc:  # pragma: no cover - the message is the point
+                pytest.fail(f"PostgreSQL not reachable at {POSTGRES_URL} ({exc}); run `make test`")
+            finally:
+                admin.dispose()
+            self.url = _postgres_schema_url(self.schema)
+        self.engine = make_engine(self.url)
+        migrate.upgrade(self.engine)
+        self.sessions = session_factory(self.engine)
+
+    def load_bundled(self) -> TestDatabase:
+        with transaction(self.sessions) as session:
+            load_bundled(session)
+        return self
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        if self.backend == "postgresql":
+            admin = create_engine(POSTGRES_URL)
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    """An empty, migrated database on each backend; the test may write to it."""
+    db = TestDatabase(request.param, tmp_path_factory)
+    yield db
+    db.drop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def loaded_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    """The bundled history on each backend, shared by the session: read only."""
+    db = TestDatabase(request.param, tmp_path_factory).load_bundled()
+    yield db
+    db.drop()
+
+
+@pytest.fixture(scope="session")
+def loaded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    """The bundled history on SQLite only, for tests of things other than the store (CLI output, browser)."""
+    db = TestDatabase("sqlite", tmp_path_factory).load_bundled()
+    yield db
+    db.drop()
