@@ -55,7 +55,14 @@ def read_placements_file(path: Path) -> list[PlacementRow]:
 
 
 def parse_placements(text: str, source: str = "<placements>") -> list[PlacementRow]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(reader, source)
+    except csv.Error as exc:  # malformed CSV (a NUL byte, a stray quote): name the line
+        raise PlacementFileError(source, [RowError(max(reader.line_num, 1), "file", f"not valid CSV: {exc}")]) from None
+
+
+def _parse_rows(reader: csv.DictReader[str], source: str) -> list[PlacementRow]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
