@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tiptiers.cli import placements, setup
+from tiptiers.cli import placements, review, setup
 
 app = typer.Typer(
     name="tiptiers",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 setup.register(app)
 placements.register(app)
+review.register(app)
 
 
 def main() -> None:

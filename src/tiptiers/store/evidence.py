@@ -409,8 +409,11 @@ def _index(session: Session, row: Evidence) -> None:
         from tiptiers.store import search  # type: ignore[attr-defined]
     except ImportError:
         return
-    search.index_document(session, kind="evidence", ref=str(row.id), iso3=row.iso3, year=row.year,
-                          title=f"{row.source_name}: {row.statement[:80]}", body=row.statement)
+    if row.state == VerificationState.WITHDRAWN.value:
+        search.remove_document(session, "evidence", str(row.id))
+        return
+    search.index_document(session, "evidence", str(row.id), f"{row.source_name}: {row.statement[:80]}",
+                          row.statement, iso3=row.iso3, year=row.year, tags=list(row.criteria))
 
 
 def get_evidence(session: Session, evidence_id: int) -> Evidence:
@@ -451,6 +454,8 @@ def _move(session: Session, row: Evidence, target: VerificationState, actor: str
     session.add(EvidenceTransition(evidence_id=row.id, from_state=current.value, to_state=target.value, actor=actor,
                                    reason=reason, at=row.updated_at))
     session.flush()
+    if target is VerificationState.WITHDRAWN:
+        _index(session, row)
     _record(session, actor, f"evidence.{target.value}", f"evidence:{row.id}", before, row.as_dict())
 
 

@@ -1,0 +1,281 @@
+"""Evidence and the government's right of reply: `tiptiers evidence ...` and `tiptiers review ...`."""
+
+from __future__ import annotations
+
+import getpass
+import mimetypes
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.orm import Session
+
+from tiptiers.cli.common import fail, open_store, print_json, resolve_country
+from tiptiers.review import Claim, ResponseKind, SourceType, VerificationState
+from tiptiers.store.db import transaction
+from tiptiers.store.evidence import (
+    EvidenceError,
+    NotFound,
+    add_evidence,
+    claims,
+    list_evidence,
+    record_gate_override,
+    resolve_dispute,
+    respond,
+    review_statuses,
+    send_request,
+    set_state,
+    store_attachment,
+)
+
+evidence_app = typer.Typer(help="Evidence: claims about a government's efforts, with source and verification state.",
+                           no_args_is_help=True)
+review_app = typer.Typer(help="The government's right of reply: send the draft, record answers, resolve disputes, "
+                              "see what blocks publication.", no_args_is_help=True)
+
+T = TypeVar("T")
+ACTOR_HELP = "Who does this, for the activity log (default: cli:<your login>)."
+
+
+def _actor(name: str | None) -> str:
+    return name or f"cli:{getpass.getuser()}"
+
+
+def _write(job: Callable[[Session], T]) -> T:
+    """Run one change in one transaction; bad input is a clear error and nothing is stored."""
+    try:
+        with transaction(open_store()) as session:
+            return job(session)
+    except EvidenceError as exc:
+        fail(str(exc), 2)
+    except NotFound as exc:
+        fail(str(exc))
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{field}: {value!r} is not a date like 2026-03-31", 2)
+
+
+@evidence_app.command("add")
+def evidence_add(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name: JPN, Japan."),
+    year: int = typer.Argument(..., help="Report year the evidence is for, e.g. 2026."),
+    statement: str = typer.Option(..., "--statement", "-s", help="The claim, as the report would state it."),
+    criteria: list[str] = typer.Option(..., "--criterion", "-c",
+                                       help="Criterion or standard it bears on (repeat), e.g. criterion_1."),
+    source_type: SourceType = typer.Option(..., "--source-type", help="Kind of source."),
+    source_name: str = typer.Option(..., "--source", help="Who says so, e.g. 'Polaris Project'."),
+    source_date: str | None = typer.Option(None, "--source-date", help="Date of the source, YYYY-MM-DD."),
+    url: str = typer.Option("", "--url", help="Link to the source (http or https)."),
+    file: Path | None = typer.Option(None, "--file", exists=True, dir_okay=False,
+                                     help="Attach a file (stored once per SHA-256)."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the new record as JSON."),
+) -> None:
+    """Record a piece of evidence; it starts `unverified`.
+
+    Example: tiptiers evidence add JPN 2026 -c criterion_1 --source-type ngo --source "Polaris Project"
+    -s "Japanese law does not criminalise labour recruitment through fraud."
+    """
+    iso3 = resolve_country(country).iso3
+    when = _date(source_date, "source_date")
+    who = _actor(actor)
+
+    def job(session: Session) -> dict[str, Any]:
+        sha = None
+        if file is not None:
+            media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            sha = store_attachment(session, file.name, file.read_bytes(), media, who).sha256
+        return add_evidence(session, iso3=iso3, year=year, criteria=criteria, statement=statement,
+                            source_type=source_type.value, source_name=source_name, entered_by=who,
+                            source_date=when, source_url=url, attachment_sha256=sha).as_dict()
+
+    row = _write(job)
+    if as_json:
+        print_json(row)
+    else:
+        typer.echo(f"evidence #{row['id']} recorded for {iso3} {year} ({row['state']})")
+
+
+@evidence_app.command("list")
+def evidence_list(
+    country: str | None = typer.Argument(None, help="Only this country (code or name)."),
+    year: int | None = typer.Option(None, "--year", help="Only this report year."),
+    state: VerificationState | None = typer.Option(None, "--state", help="Only this verification state."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """Evidence records, by country and year, with their verification state."""
+    iso3 = resolve_country(country).iso3 if country else None
+    with open_store()() as session:
+        rows = [e.as_dict() for e in list_evidence(session, iso3, year, state.value if state else None)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("no evidence recorded")
+    for r in rows:
+        typer.echo(f"#{r['id']:<5} {r['iso3']} {r['year']}  {r['state']:<24} {r['source_name']}: {r['statement']}")
+
+
+@evidence_app.command("corroborate")
+def evidence_corroborate(
+    evidence_id: int = typer.Argument(..., help="The record to mark corroborated."),
+    by: int = typer.Option(..., "--by", help="The id of the independent record that corroborates it."),
+    reason: str = typer.Option("", "--reason", help="Why this source corroborates the claim."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+) -> None:
+    """Mark a record corroborated by an independent source (another record, from another source)."""
+    _write(lambda s: set_state(s, evidence_id, "corroborated", _actor(actor), reason, corroborated_by=by))
+    typer.echo(f"evidence #{evidence_id} corroborated by #{by}")
+
+
+@evidence_app.command("withdraw")
+def evidence_withdraw(
+    evidence_id: int = typer.Argument(..., help="The record to withdraw."),
+    reason: str = typer.Option(..., "--reason", help="Why it is withdrawn (kept in the record)."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+) -> None:
+    """Withdraw a record: it is no longer published or counted. Final."""
+    _write(lambda s: set_state(s, evidence_id, "withdrawn", _actor(actor), reason))
+    typer.echo(f"evidence #{evidence_id} withdrawn")
+
+
+@review_app.command("send")
+def review_send(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
+    year: int = typer.Argument(..., help="Report year of the draft."),
+    deadline: str | None = typer.Option(None, "--deadline", help="Last day to answer, YYYY-MM-DD (default: two "
+                                                                 "months from today)."),
+    questionnaire: bool = typer.Option(False, "--questionnaire", help="Send the yearly questionnaire instead."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+) -> None:
+    """Send the draft (ratings, tier, narrative, cited evidence) to the government's liaison for review."""
+    iso3 = resolve_country(country).iso3
+    kind = "questionnaire" if questionnaire else "draft"
+    row = _write(lambda s: send_request(s, iso3, year, _actor(actor), kind, _date(deadline, "deadline")))
+    typer.echo(f"{kind} of {iso3} {year} sent (request #{row.id}); answers due by {row.deadline.isoformat()}")
+
+
+@review_app.command("status")
+def review_status_cmd(
+    year: int | None = typer.Option(None, "--year", help="Only this report year."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """Every country-year under review: requests sent this year, deadline, open disputes, what blocks publication."""
+    with open_store()() as session:
+        rows = [s.as_dict() for s in review_statuses(session, year)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("nothing under review")
+    for r in rows:
+        sent = f"due {r['deadline']}" if r["deadline"] else "draft not sent"
+        if r["completed_at"]:
+            sent = f"answered {r['completed_at'][:10]}"
+        typer.echo(f"{r['iso3']} {r['year']}  requests this year: {r['requests_sent']}  {sent}  "
+                   f"claims: {r['claims']}  open disputes: {r['open_disputes']}")
+        for reason in r["blocking"]:
+            typer.echo(f"    blocks publication: {reason}")
+        if r["override"]:
+            typer.echo(f"    publication allowed by {r['override']['admin']}: {r['override']['reason']}")
+        elif not r["blocking"]:
+            typer.echo("    ready to publish")
+
+
+def _claim_dict(c: Claim) -> dict[str, Any]:
+    return {
+        "id": c.evidence_id, "statement": c.statement, "original_statement": c.original_statement,
+        "state": c.state.value, "source": c.source_name, "source_type": c.source_type.value,
+        "criteria": list(c.criteria),
+        "responses": [{"id": r.id, "kind": r.kind.value, "text": r.text, "counter_evidence": r.counter_evidence,
+                       "author": r.author} for r in c.comments],
+        "disputes": [{"id": d.id, "open": d.is_open,
+                      "resolution": None if d.resolution is None else {
+                          "outcome": d.resolution.outcome.value, "reason": d.resolution.reason,
+                          "corrected_statement": d.resolution.corrected_statement,
+                          "withdrawn": d.resolution.withdrawn}} for d in c.disputes],
+    }
+
+
+@review_app.command("claims")
+def review_claims(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
+    year: int = typer.Argument(..., help="Report year."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """The claims of a country-year with the government's answers and the resolution of each dispute."""
+    iso3 = resolve_country(country).iso3
+    with open_store()() as session:
+        rows = [_claim_dict(c) for c in claims(session, iso3, year)]
+    if as_json:
+        print_json(rows)
+        return
+    for c in rows:
+        typer.echo(f"#{c['id']} [{c['state']}] {c['statement']}")
+        if c["original_statement"]:
+            typer.echo(f"    (corrected; originally: {c['original_statement']})")
+        for r in c["responses"]:
+            said = f"{r['text']} {r['counter_evidence']}".strip()
+            typer.echo(f"    government {r['kind']} (response #{r['id']}): {said}")
+        for d in c["disputes"]:
+            res = d["resolution"]
+            typer.echo(f"    dispute #{d['id']}: " + ("OPEN" if res is None else f"{res['outcome']} {res['reason']}"))
+
+
+@review_app.command("respond")
+def review_respond(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
+    year: int = typer.Argument(..., help="Report year."),
+    claim: int = typer.Argument(..., help="The claim (evidence id) answered."),
+    kind: ResponseKind = typer.Argument(..., help="confirm, dispute or comment."),
+    text: str = typer.Option("", "--text", help="The government's words."),
+    counter_evidence: str = typer.Option("", "--counter-evidence", help="For a dispute: what shows the claim wrong, "
+                                                                         "e.g. the article of law."),
+    url: str = typer.Option("", "--url", help="Link to the counter-evidence."),
+    actor: str | None = typer.Option(None, "--as", help="The liaison answering (e.g. their user name)."),
+) -> None:
+    """Record a government's answer to a claim (e.g. one received by letter) while the review is open."""
+    iso3 = resolve_country(country).iso3
+    row = _write(lambda s: respond(s, iso3, year, claim, kind.value, text, _actor(actor), counter_evidence, url))
+    typer.echo(f"{kind.value} recorded (response #{row.id})" + (" : the dispute awaits an analyst's resolution"
+                                                                 if kind is ResponseKind.DISPUTE else ""))
+
+
+@review_app.command("resolve")
+def review_resolve(
+    dispute: int = typer.Argument(..., help="The dispute id (see `tiptiers review claims`)."),
+    outcome: str = typer.Argument(..., help="accepted (the claim is corrected or withdrawn) or maintained."),
+    reason: str = typer.Option("", "--reason", help="Why; required when maintained."),
+    corrected: str | None = typer.Option(None, "--corrected", help="accepted: the corrected statement."),
+    withdraw: bool = typer.Option(False, "--withdraw", help="accepted: withdraw the claim instead of correcting it."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+) -> None:
+    """Resolve a government's dispute of a claim."""
+    _write(lambda s: resolve_dispute(s, dispute, outcome, _actor(actor), reason, corrected, withdraw))
+    typer.echo(f"dispute #{dispute} {outcome}")
+
+
+@review_app.command("override")
+def review_override(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
+    year: int = typer.Argument(..., help="Report year."),
+    reason: str = typer.Option(..., "--reason", help="Why publication may go ahead despite what blocks it."),
+    actor: str | None = typer.Option(None, "--as", help="The administrator taking the decision."),
+) -> None:
+    """Administrators: allow publication despite open disputes or an open review, with a written reason."""
+    iso3 = resolve_country(country).iso3
+    _write(lambda s: record_gate_override(s, iso3, year, reason, _actor(actor)))
+    typer.echo(f"publication of {iso3} {year} allowed: {reason}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(evidence_app, name="evidence")
+    app.add_typer(review_app, name="review")
