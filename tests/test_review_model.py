@@ -134,3 +134,15 @@ def test_questionnaire_prefills_last_year_and_keeps_this_years_answers():
     with pytest.raises(ValueError, match="answers: unknown question nope"):
         check_answers({"nope": "x"})
     assert check_answers({"laws": "  a  ", "demand": " "}) == {"laws": "a"}
+
+
+def test_a_disputed_phrase_matches_the_claim_it_answers_across_spellings():
+    from tiptiers.review.matching import rank_claims, unique_match
+
+    candidates = [(1, "Shelters for victims are underfunded."),
+                  (2, "Japanese law does not criminalise labour recruitment through fraud."),
+                  (3, "Japan identified few victims of forced labour among technical interns.")]
+    ranked = rank_claims("Japanese law not criminalizing labor recruiting through fraud", candidates)
+    assert [m.evidence_id for m in ranked] == [2, 3, 1]
+    assert unique_match(ranked) == ranked[0]
+    assert unique_match(rank_claims("the tier ranking is unfair", candidates)) is None

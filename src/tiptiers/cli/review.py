@@ -6,6 +6,7 @@ import getpass
 import mimetypes
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -274,6 +275,62 @@ def review_override(
     iso3 = resolve_country(country).iso3
     _write(lambda s: record_gate_override(s, iso3, year, reason, _actor(actor)))
     typer.echo(f"publication of {iso3} {year} allowed: {reason}")
+
+
+def _cable_text(source: str) -> str:
+    path = Path(source)
+    if path.is_file():
+        return path.read_bytes().decode("utf-8", errors="replace")
+    from tiptiers.store.cables import get_cable
+
+    with open_store()() as session:
+        record = get_cable(session, source.upper())
+    if record is None:
+        fail(f"{source}: neither a file nor a stored cable (ingest it with `tiptiers ingest cables`)")
+    return record.text
+
+
+@review_app.command("dispute-from-cable")
+def review_dispute_from_cable(
+    source: str = typer.Argument(..., help="A cable file, or the reference id of a stored cable (08TOKYO1528)."),
+    claim: int | None = typer.Option(None, "--claim", help="The evidence id the cable disputes (default: the one "
+                                                           "claim of that country-year that clearly matches)."),
+    actor: str | None = typer.Option(None, "--as", help="Who records it (default: cli:<your login>)."),
+) -> None:
+    """Record as the government's dispute what a cable reports it saying is wrong in the draft.
+
+    The dispute quotes the cable's sentence and cites the cable and paragraph; it needs an open review of the
+    country-year (`tiptiers review send`). Then an analyst resolves it like any other.
+    """
+    from tiptiers.review.matching import rank_claims, unique_match
+    from tiptiers.sources.cables import CableParseError, parse_cable
+    from tiptiers.sources.reactions import disputed_claims
+
+    try:
+        cable = parse_cable(_cable_text(source), source=source)
+    except CableParseError as exc:
+        fail(f"{source}: {exc}", 2)
+    found = disputed_claims(cable)
+    if not found:
+        fail(f"{cable.reference_id or source}: the cable reports no disputed claim")
+    if cable.iso3 is None or cable.report_year is None:
+        fail(f"{cable.reference_id or source}: cannot tell the country or report year the cable is about")
+    iso3, year = cable.iso3, cable.report_year
+    with open_store()() as session:
+        candidates = [(e.id, e.statement) for e in list_evidence(session, iso3, year) if e.state != "withdrawn"]
+    for disputed in found:
+        ranked = rank_claims(disputed.claim, candidates)
+        target = claim if claim is not None else (m.evidence_id if (m := unique_match(ranked)) else None)
+        if target is None:
+            typer.echo(f"The cable disputes: {disputed.claim!r}. Closest claims of {iso3} {year}:")
+            for m in ranked[:5]:
+                typer.echo(f"  #{m.evidence_id} ({m.score:.0%}) {m.statement}")
+            fail("say which with --claim ID" if ranked else f"no evidence recorded for {iso3} {year}")
+        where = f"{cable.reference_id} ¶{disputed.paragraph}" if disputed.paragraph else str(cable.reference_id)
+        text = f"{disputed.speaker or 'The government'}, as reported in {where}: {disputed.sentence}"
+        row = _write(partial(respond, iso3=iso3, year=year, evidence_id=target, kind="dispute", text=text,
+                             author=_actor(actor), counter_evidence=f"diplomatic reporting {where}"))
+        typer.echo(f"dispute #{row.id} of claim #{target} ({iso3} {year}) recorded from {where}")
 
 
 def register(app: typer.Typer) -> None:
