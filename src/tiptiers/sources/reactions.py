@@ -1,0 +1,289 @@
+"""Code a cable for the government's reaction to the TIP Report, in Kelley's Scorecard Diplomacy categories.
+
+Pure and explainable: the rules are regular expressions in `data/reaction_lexicon.yaml`, matched sentence by
+sentence against what the host government says (the US side's words are skipped), and every code cites the
+sentences and rules that carry it. `disputed_claims` extracts the claims of the report the government says are
+wrong, for the right-of-reply workflow to turn into disputes.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from tiptiers.sources.cables import Cable
+
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = ("U.S", "U.N", "Mr", "Mrs", "Ms", "Dr", "Amb", "Gen", "Col", "Lt", "No", "St", "Jr", "Sr",
+                  "e.g", "i.e", "etc", "vs", "Dept", "Govt", "approx")
+_SPLIT = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“(]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    paragraph: int | None  # the paragraph's number, or its position (1-based) in an unnumbered cable
+    text: str
+    government_voice: bool
+
+
+@dataclass(frozen=True)
+class Citation:
+    paragraph: int | None
+    sentence: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Reaction:
+    code: str
+    label: str
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class DisputedClaim:
+    """A statement of the report the government says is wrong; becomes a `Dispute` in the review workflow."""
+
+    claim: str
+    sentence: str
+    paragraph: int | None
+    speaker: str | None
+    rule: str
+    reference_id: str | None = None
+    iso3: str | None = None
+    report_year: int | None = None
+
+
+@dataclass(frozen=True)
+class ReactionCoding:
+    reactions: tuple[Reaction, ...]
+    disputed_claims: tuple[DisputedClaim, ...] = field(default=())
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reactions)
+
+    def get(self, code: str) -> Reaction | None:
+        return next((r for r in self.reactions if r.code == code), None)
+
+
+def _required_literals(items: Any) -> frozenset[str] | None:
+    """Strings (lower case) of which a match must contain at least one, read off the parsed regex; None if unknown.
+
+    A cheap prefilter: a rule is tried only on sentences containing one of them (Python's regex engine has no
+    literal prefilter of its own for patterns that start with an alternation)."""
+    best: frozenset[str] | None = None
+    run = ""
+
+    def consider(candidates: frozenset[str] | None) -> None:
+        nonlocal best
+        if candidates and min(map(len, candidates)) >= 3 and (
+                best is None or min(map(len, candidates)) > min(map(len, best))):
+            best = candidates
+
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run += chr(av).lower()
+            continue
+        consider(frozenset({run}) if run else None)
+        run = ""
+        if op is sre_constants.SUBPATTERN:
+            consider(_required_literals(av[-1]))
+        elif op is sre_constants.BRANCH:
+            alternatives = [_required_literals(branch) for branch in av[1]]
+            if all(alternatives):
+                consider(frozenset().union(*[a for a in alternatives if a]))
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            consider(_required_literals(av[2]))
+    consider(frozenset({run}) if run else None)
+    return best
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    pattern: re.Pattern[str]
+    requires: re.Pattern[str] | None
+    unless: re.Pattern[str] | None
+    literals: frozenset[str] | None = None
+
+    def may_fire(self, lowered: str) -> bool:
+        return self.literals is None or any(lit in lowered for lit in self.literals)
+
+    def fires(self, sentence: str, lowered: str | None = None) -> bool:
+        if not self.may_fire(lowered if lowered is not None else sentence.lower()):
+            return False
+        return bool(self.pattern.search(sentence)
+                    and (self.requires is None or self.requires.search(sentence))
+                    and (self.unless is None or not self.unless.search(sentence)))
+
+
+@dataclass(frozen=True)
+class _Code:
+    code: str
+    label: str
+    rules: tuple[_Rule, ...]
+    implied_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    codes: tuple[_Code, ...]
+    us_voice: tuple[_Rule, ...]
+    disputed: tuple[_Rule, ...]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {c.code: c.label for c in self.codes}
+
+
+def _compile(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern, re.I) if pattern else None
+
+
+def _rule(spec: dict[str, Any], where: str) -> _Rule:
+    try:
+        pattern = _compile(spec["pattern"])
+        assert pattern is not None
+        literals = _required_literals(sre_parse.parse(spec["pattern"], re.I))
+        return _Rule(str(spec["id"]), pattern, _compile(spec.get("requires")), _compile(spec.get("unless")), literals)
+    except (KeyError, re.error) as exc:
+        raise ValueError(f"reaction lexicon, {where}: bad rule {spec!r}: {exc}") from exc
+
+
+def load_lexicon(text: str | None = None) -> Lexicon:
+    """The bundled lexicon, or one given as YAML text."""
+    data = yaml.safe_load(text if text is not None else
+                          resources.files("tiptiers.data").joinpath("reaction_lexicon.yaml").read_text("utf-8"))
+    codes = tuple(
+        _Code(code, spec["label"], tuple(_rule(r, f"code {code}") for r in spec.get("rules", [])),
+              tuple(spec.get("implied_by", [])))
+        for code, spec in data["codes"].items()
+    )
+    return Lexicon(
+        codes=codes,
+        us_voice=tuple(_rule({"id": f"us-voice-{i}", "pattern": p}, "us_voice")
+                       for i, p in enumerate(data.get("us_voice", []), start=1)),
+        disputed=tuple(_rule(r, "disputed_claims") for r in data.get("disputed_claims", [])),
+    )
+
+
+@cache
+def bundled_lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+REACTION_LABELS: dict[str, str] = {}  # filled lazily by reaction_labels()
+
+
+def reaction_labels() -> dict[str, str]:
+    if not REACTION_LABELS:
+        REACTION_LABELS.update(bundled_lexicon().labels)
+    return REACTION_LABELS
+
+
+_PROTECT = re.compile(r"\b(?:[A-Z]|" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.(?=\s)")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph; initials (J. Thomas) and abbreviations (U.S., Mr.) do not end one."""
+    protected = _PROTECT.sub(lambda m: m.group(0)[:-1] + "\u2024", text)
+    return [s.replace("\u2024", ".").strip() for s in _SPLIT.split(protected) if s.strip()]
+
+
+_ATTRIBUTION = re.compile(r"\b(?:said|told|stated|complained|continued|asserted|concluded|finished|added|noted|"
+                          r"explained|argued|insisted)\b")
+
+
+def sentences(cable: Cable, lexicon: Lexicon | None = None) -> list[Sentence]:
+    """Every sentence of the cable's paragraphs, marked with whose voice it is.
+
+    A paragraph in which every attributed sentence is the US side's (the DCM's reply, an Embassy comment) is the
+    US side's throughout; otherwise each sentence the US side is said to speak is excluded on its own.
+    """
+    lex = lexicon or bundled_lexicon()
+    result: list[Sentence] = []
+    for position, paragraph in enumerate(cable.paragraphs, start=1):
+        number = paragraph.number if paragraph.number is not None else position
+        parts = split_sentences(paragraph.text)
+        lowered = [s.lower() for s in parts]
+        us = [any(r.fires(s, low) for r in lex.us_voice) for s, low in zip(parts, lowered, strict=True)]
+        comment = bool(re.match(r"\s*(?:Summary\s+and\s+)?Comment\s*:", paragraph.text, re.I))
+        government_attributed = any(not u and _ATTRIBUTION.search(s) for s, u in zip(parts, us, strict=True))
+        whole_us = comment or (any(us) and not government_attributed)
+        result += [Sentence(number, s, not (whole_us or u)) for s, u in zip(parts, us, strict=True)]
+    return result
+
+
+def code_reactions(cable: Cable, lexicon: Lexicon | None = None) -> ReactionCoding:
+    """The reaction codes of a cable, each citing its sentences, and the claims the government disputes."""
+    lex = lexicon or bundled_lexicon()
+    spoken = [s for s in sentences(cable, lex) if s.government_voice]
+    subject = cable.subject or ""
+    lowered = [s.text.lower() for s in spoken]
+    found: dict[str, list[Citation]] = {}
+    for code in lex.codes:
+        cites = [Citation(s.paragraph, s.text, r.id) for s, low in zip(spoken, lowered, strict=True)
+                 for r in code.rules if r.fires(s.text, low)]
+        cites += [Citation(None, subject, r.id) for r in code.rules if subject and r.fires(subject)]
+        if cites:
+            found[code.code] = cites
+    for code in lex.codes:  # derived codes (negative) also cite the sentences of the codes that imply them
+        implied = [Citation(c.paragraph, c.sentence, f"{other}:{c.rule}")
+                   for other in code.implied_by for c in found.get(other, [])]
+        if implied:
+            found[code.code] = [*found.get(code.code, []), *implied]
+    reactions = tuple(Reaction(c.code, c.label, tuple(_dedupe(found[c.code]))) for c in lex.codes if c.code in found)
+    return ReactionCoding(reactions, tuple(_claims(cable, spoken, lex)))
+
+
+def _dedupe(citations: list[Citation]) -> list[Citation]:
+    seen: set[tuple[int | None, str]] = set()
+    result = []
+    for c in citations:
+        if (c.paragraph, c.sentence) not in seen:
+            seen.add((c.paragraph, c.sentence))
+            result.append(c)
+    return result
+
+
+_SPEAKER = re.compile(
+    r"(?:\b(?:said|stated|asserted|added|insisted|argued|complained|concluded|continued)\s+"
+    r"(?:[A-Z][\w.-]*\s+){0,6}?(?P<after>[A-Z][a-z]+)\b)|(?:(?P<before>[A-Z][a-z]+)\s+(?:said|stated|asserted|"
+    r"added|insisted|argued|complained|concluded|continued)\b)")
+
+
+def _claims(cable: Cable, spoken: list[Sentence], lex: Lexicon) -> list[DisputedClaim]:
+    result = []
+    for s in spoken:
+        for rule in lex.disputed:
+            m = rule.pattern.search(s.text) if rule.may_fire(s.text.lower()) else None
+            if m and (rule.unless is None or not rule.unless.search(s.text)):
+                speaker = _SPEAKER.search(s.text)
+                result.append(DisputedClaim(
+                    claim=" ".join(m["claim"].split()).strip(" ,\"“”"),
+                    sentence=s.text,
+                    paragraph=s.paragraph,
+                    speaker=(speaker["after"] or speaker["before"]) if speaker else None,
+                    rule=rule.id,
+                    reference_id=cable.reference_id,
+                    iso3=cable.iso3,
+                    report_year=cable.report_year,
+                ))
+                break
+    return result
+
+
+def disputed_claims(cable: Cable) -> list[DisputedClaim]:
+    """The claims of the report that the government says are wrong, each with the sentence that says so.
+
+    For the right-of-reply workflow: each becomes a `Dispute` of the claim, citing the cable.
+    """
+    return list(code_reactions(cable).disputed_claims)
