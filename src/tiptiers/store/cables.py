@@ -1,0 +1,221 @@
+"""Cables in the store: every version of each cable, its reaction codes and disputed claims, and its search entry.
+
+Ingest is batched (one executemany per table per batch) and idempotent: a cable whose reference id and text are
+already stored is skipped; a changed text is kept as a new version, which becomes the current one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tiptiers.sources.cables import Cable
+from tiptiers.sources.reactions import ReactionCoding
+from tiptiers.store.models import Base
+from tiptiers.store.search import DocumentIn, index_documents
+
+SEARCH_KIND = "cable"
+
+
+class CableRecord(Base):
+    __tablename__ = "cables"
+    __table_args__ = (UniqueConstraint("reference_id", "version", name="uq_cables_reference_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference_id: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    station: Mapped[str] = mapped_column(String(60))
+    serial: Mapped[int] = mapped_column(Integer)
+    classification: Mapped[str] = mapped_column(String(40))
+    caveats: Mapped[str] = mapped_column(String(200))
+    iso3: Mapped[str | None] = mapped_column(String(3), index=True)
+    report_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    subject: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(String(400))
+    reactions: Mapped[str] = mapped_column(String(400))
+    parsed: Mapped[dict[str, Any]] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(500))
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    reaction_rows: Mapped[list[CableReactionRecord]] = relationship(order_by="CableReactionRecord.id",
+                                                                    cascade="all, delete-orphan")
+    disputed_claims: Mapped[list[DisputedClaimRecord]] = relationship(order_by="DisputedClaimRecord.id",
+                                                                      cascade="all, delete-orphan")
+
+
+class CableReactionRecord(Base):
+    __tablename__ = "cable_reactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cable_id: Mapped[int] = mapped_column(ForeignKey("cables.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class DisputedClaimRecord(Base):
+    __tablename__ = "cable_disputed_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cable_id: Mapped[int] = mapped_column(ForeignKey("cables.id", ondelete="CASCADE"), index=True)
+    claim: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    paragraph: Mapped[int | None] = mapped_column(Integer)
+    speaker: Mapped[str | None] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(String(60))
+
+
+@dataclass(frozen=True)
+class ParsedCable:
+    """What ingest stores for one file: the parsed cable, its coding, the text and where it came from."""
+
+    cable: Cable
+    coding: ReactionCoding
+    text: str
+    source: str
+
+
+@dataclass
+class IngestResult:
+    added: int = 0
+    new_versions: int = 0
+    skipped: int = 0
+    added_refs: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: IngestResult) -> IngestResult:
+        self.added += other.added
+        self.new_versions += other.new_versions
+        self.skipped += other.skipped
+        self.added_refs += other.added_refs
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.added} added, {self.new_versions} new versions, {self.skipped} unchanged (skipped)"
+
+
+def _search_document(item: ParsedCable) -> DocumentIn:
+    c = item.cable
+    return DocumentIn(kind=SEARCH_KIND, ref_id=c.reference_id, title=c.subject or c.reference_id,
+                      body=c.body, iso3=c.iso3, year=c.report_year, tags=c.tags, classification=c.classification,
+                      reactions=item.coding.codes)
+
+
+def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult:
+    """Store a batch in the caller's transaction: new cables, new versions of changed ones; skip the unchanged."""
+    result = IngestResult()
+    if not items:
+        return result
+    refs = sorted({i.cable.reference_id for i in items})
+    current: dict[str, tuple[int, str, int]] = {}  # reference id -> (row id, sha256, version)
+    for i in range(0, len(refs), 500):
+        query = select(CableRecord.reference_id, CableRecord.id, CableRecord.text_sha256, CableRecord.version).where(
+            CableRecord.reference_id.in_(refs[i:i + 500]), CableRecord.is_current.is_(True))
+        current.update({r: (row_id, sha, v) for r, row_id, sha, v in session.execute(query)})
+    known_shas: dict[str, set[str]] = {}
+    changed = [r for r in refs if r in current]
+    if changed:
+        for r, sha in session.execute(select(CableRecord.reference_id, CableRecord.text_sha256).where(
+                CableRecord.reference_id.in_(changed))):
+            known_shas.setdefault(r, set()).add(sha)
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    row_of: dict[str, int] = {}  # reference id -> its last row in this batch
+    kept: list[ParsedCable] = []
+    superseded: list[int] = []
+    for item in items:
+        c = item.cable
+        ref = c.reference_id
+        if c.text_sha256 in known_shas.get(ref, set()) or (ref in current and current[ref][1] == c.text_sha256):
+            result.skipped += 1
+            continue
+        version = 1
+        if ref in current:
+            row_id, _, old_version = current[ref]
+            version = old_version + 1
+            if row_id > 0:
+                superseded.append(row_id)
+            result.new_versions += 1
+        else:
+            result.added += 1
+            result.added_refs.append(ref)
+        current[ref] = (0, c.text_sha256, version)
+        known_shas.setdefault(ref, set()).add(c.text_sha256)
+        # a second version of the same cable in this batch supersedes the first one
+        if ref in row_of:
+            rows[row_of[ref]]["is_current"] = False
+        row_of[ref] = len(rows)
+        rows.append({
+            "reference_id": ref, "version": version, "is_current": True, "text_sha256": c.text_sha256,
+            "station": c.station_name, "serial": c.serial, "classification": c.classification,
+            "caveats": " ".join(c.caveats), "iso3": c.iso3, "report_year": c.report_year, "sent_at": c.sent_at,
+            "subject": c.subject, "tags": " ".join(c.tags), "reactions": " ".join(item.coding.codes),
+            "parsed": c.to_dict(), "text": item.text, "source": item.source[:500], "ingested_at": now,
+        })
+        kept.append(item)
+    if not rows:
+        return result
+    if superseded:
+        session.execute(sql_update(CableRecord).where(CableRecord.id.in_(superseded)).values(is_current=False))
+    ids = list(session.scalars(insert(CableRecord).returning(CableRecord.id, sort_by_parameter_order=True), rows))
+    reaction_rows = [
+        {"cable_id": cable_id, "code": r.code,
+         "citations": [{"paragraph": c.paragraph, "sentence": c.sentence, "rule": c.rule} for c in r.citations]}
+        for cable_id, item in zip(ids, kept, strict=True) for r in item.coding.reactions
+    ]
+    claim_rows = [
+        {"cable_id": cable_id, "claim": d.claim, "sentence": d.sentence, "paragraph": d.paragraph,
+         "speaker": d.speaker, "rule": d.rule}
+        for cable_id, item in zip(ids, kept, strict=True) for d in item.coding.disputed_claims
+    ]
+    if reaction_rows:
+        session.execute(insert(CableReactionRecord), reaction_rows)
+    if claim_rows:
+        session.execute(insert(DisputedClaimRecord), claim_rows)
+    current_items = [item for item, row in zip(kept, rows, strict=True) if row["is_current"]]
+    index_documents(session, [_search_document(item) for item in current_items])
+    return result
+
+
+def get_cable(session: Session, reference_id: str, version: int | None = None) -> CableRecord | None:
+    """The current version of a cable (or the version asked for); reference ids match in any case."""
+    query = select(CableRecord).where(CableRecord.reference_id == reference_id.upper())
+    query = query.where(CableRecord.version == version) if version else query.where(CableRecord.is_current.is_(True))
+    return session.scalars(query).first()
+
+
+def cable_versions(session: Session, reference_id: str) -> list[tuple[int, str, datetime]]:
+    query = (select(CableRecord.version, CableRecord.text_sha256, CableRecord.ingested_at)
+             .where(CableRecord.reference_id == reference_id.upper()).order_by(CableRecord.version))
+    return [(v, sha, at) for v, sha, at in session.execute(query)]
+
+
+def country_cables(session: Session, iso3: str) -> list[CableRecord]:
+    """Current cables about a country, oldest first."""
+    query = (select(CableRecord).where(CableRecord.iso3 == iso3, CableRecord.is_current.is_(True))
+             .order_by(CableRecord.sent_at.asc().nulls_last(), CableRecord.reference_id))
+    return list(session.scalars(query))
+
+
+def cable_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(CableRecord).where(CableRecord.is_current.is_(True))) or 0

@@ -1,0 +1,248 @@
+"""A generic full-text index over documents of any kind (cables now, evidence later).
+
+One repository API on both backends: `index_document(...)` / `index_documents(...)` to add or replace a document,
+`remove_document(...)`, and `search(session, query, filters)`. SQLite uses an FTS5 table (porter stemming) kept in
+step with `search_documents` by triggers; PostgreSQL a generated tsvector column with a GIN index. Every query of
+the index is built in `_filtered`, the one place a visibility rule (who may see what) is applied.
+
+Query syntax, the same on both backends (web-search style): words are ANDed, "a quoted phrase" matches as a
+phrase, `OR` between words, `-word` excludes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    column,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from tiptiers.store.models import Base
+
+SNIPPET_START, SNIPPET_END = "\x02", "\x03"  # around matched words in snippets; pages turn them into <mark>
+MAX_QUERY_LENGTH = 500
+
+
+_FTS = table("search_fts", column("rowid", Integer), column("rank"))  # SQLite only: the FTS5 index
+
+
+class SearchDocument(Base):
+    """One searchable document. `tags` and `reactions` are space-separated codes, padded with spaces."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (UniqueConstraint("kind", "ref_id", name="uq_search_documents_kind_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref_id: Mapped[str] = mapped_column(String(80))
+    iso3: Mapped[str | None] = mapped_column(String(3), index=True)
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    tags: Mapped[str] = mapped_column(String(400))
+    classification: Mapped[str | None] = mapped_column(String(40))
+    reactions: Mapped[str] = mapped_column(String(400))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+
+
+@dataclass(frozen=True)
+class DocumentIn:
+    kind: str
+    ref_id: str
+    title: str
+    body: str
+    iso3: str | None = None
+    year: int | None = None
+    tags: Sequence[str] = ()
+    classification: str | None = None
+    reactions: Sequence[str] = ()
+
+    def row(self) -> dict[str, object]:
+        return {"kind": self.kind, "ref_id": self.ref_id, "title": self.title, "body": self.body, "iso3": self.iso3,
+                "year": self.year, "tags": _codes(self.tags), "classification": self.classification,
+                "reactions": _codes(self.reactions)}
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kind: str | None = None
+    iso3: str | None = None
+    year: int | None = None
+    tag: str | None = None
+    classification: str | None = None
+    reaction: str | None = None
+    # Access control: when set, only documents of these classifications (None = unclassified evidence) are seen.
+    visible_classifications: frozenset[str | None] | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    ref_id: str
+    title: str
+    snippet: str
+    iso3: str | None
+    year: int | None
+    classification: str | None
+    tags: tuple[str, ...]
+    reactions: tuple[str, ...]
+    rank: float
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    hits: list[SearchHit] = field(default_factory=list)
+
+
+class SearchQueryError(ValueError):
+    pass
+
+
+def _codes(values: Iterable[str]) -> str:
+    return " " + " ".join(v.upper() for v in values if v) + " "
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def index_documents(session: Session, documents: Sequence[DocumentIn]) -> None:
+    """Add or replace documents (by kind and ref id) in the caller's transaction, in one batch."""
+    if not documents:
+        return
+    by_key = {(d.kind, d.ref_id): d for d in documents}  # the last one of a key wins
+    for kind in {k for k, _ in by_key}:
+        refs = [r for k, r in by_key if k == kind]
+        for i in range(0, len(refs), 500):
+            session.execute(delete(SearchDocument).where(SearchDocument.kind == kind,
+                                                         SearchDocument.ref_id.in_(refs[i:i + 500])))
+    session.execute(insert(SearchDocument), [d.row() for d in by_key.values()])
+
+
+def index_document(session: Session, kind: str, ref_id: str, title: str, body: str, *, iso3: str | None = None,
+                   year: int | None = None, tags: Sequence[str] = (), classification: str | None = None,
+                   reactions: Sequence[str] = ()) -> None:
+    """Add or replace one document. For evidence: `index_document(s, "evidence", str(id), title, statement, ...)`."""
+    index_documents(session, [DocumentIn(kind, ref_id, title, body, iso3, year, tags, classification, reactions)])
+
+
+def remove_document(session: Session, kind: str, ref_id: str) -> None:
+    session.execute(delete(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id))
+
+
+# --- queries ------------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def fts5_query(query: str) -> str:
+    """Web-search syntax -> a safe FTS5 MATCH expression (every term quoted, so no syntax error is possible)."""
+    positive: list[str] = []
+    negative: list[str] = []
+    pending_or = False
+    for m in _TOKEN.finditer(query):
+        neg, phrase, word = m.group(1), m.group(2), m.group(3)
+        if word == "OR":
+            pending_or = bool(positive)
+            continue
+        if word is not None and word.startswith("-") and len(word) > 1:
+            neg, word = "-", word[1:]
+        words = re.findall(r"\w+", phrase if phrase is not None else word or "")
+        if not words:
+            continue
+        term = '"' + " ".join(words) + '"'
+        if neg:
+            negative.append(term)
+        elif pending_or:
+            positive[-1] = f"{positive[-1]} OR {term}"
+            pending_or = False
+        else:
+            positive.append(term)
+    if not positive:
+        return ""
+    expression = " AND ".join(f"({p})" if " OR " in p else p for p in positive)
+    for n in negative:
+        expression = f"({expression}) NOT {n}"
+    return expression
+
+
+def _filtered(stmt: Select[Any], filters: SearchFilters) -> Select[Any]:
+    """Every filter, and the visibility rule, in one place."""
+    d = SearchDocument
+    conditions: list[ColumnElement[bool]] = []
+    if filters.kind:
+        conditions.append(d.kind == filters.kind)
+    if filters.iso3:
+        conditions.append(d.iso3 == filters.iso3.upper())
+    if filters.year is not None:
+        conditions.append(d.year == filters.year)
+    if filters.tag:
+        conditions.append(d.tags.contains(f" {filters.tag.upper()} ", autoescape=True))
+    if filters.classification:
+        conditions.append(d.classification == filters.classification.upper())
+    if filters.reaction:
+        conditions.append(d.reactions.contains(f" {filters.reaction.upper()} ", autoescape=True))
+    if filters.visible_classifications is not None:
+        named = [c for c in filters.visible_classifications if c is not None]
+        visible = d.classification.in_(named)
+        conditions.append(visible | d.classification.is_(None) if None in filters.visible_classifications
+                          else visible)
+    return stmt.where(*conditions)
+
+
+def _hit(row: object, snippet: str, rank: float) -> SearchHit:
+    doc: SearchDocument = row  # type: ignore[assignment]
+    return SearchHit(kind=doc.kind, ref_id=doc.ref_id, title=doc.title, snippet=snippet, iso3=doc.iso3,
+                     year=doc.year, classification=doc.classification, tags=tuple(doc.tags.split()),
+                     reactions=tuple(doc.reactions.split()), rank=rank)
+
+
+def search(session: Session, query: str, filters: SearchFilters | None = None, limit: int = 20,
+           offset: int = 0) -> SearchResults:
+    """Documents matching `query` (best first) and the filters. An empty query lists by year, newest first."""
+    filters = filters or SearchFilters()
+    if len(query) > MAX_QUERY_LENGTH:
+        raise SearchQueryError(f"query is {len(query)} characters long; at most {MAX_QUERY_LENGTH}")
+    d = SearchDocument
+    dialect = _dialect(session)
+    if not query.strip() or (dialect != "postgresql" and not fts5_query(query)):
+        base: Select[Any] = _filtered(select(d), filters)
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = session.scalars(base.order_by(d.year.desc().nulls_last(), d.ref_id).limit(limit).offset(offset))
+        return SearchResults(query, total, [_hit(r, r.body[:240], 0.0) for r in rows])
+    if dialect == "postgresql":
+        tsq = func.websearch_to_tsquery("english", query)
+        tsv: Any = literal_column("search_documents.tsv")
+        base = _filtered(select(d).where(tsv.op("@@")(tsq)), filters)
+        rank = func.ts_rank_cd(tsv, tsq)
+        headline = func.ts_headline(
+            "english", d.body, tsq,
+            f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=35, MinWords=15, MaxFragments=2")
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        page = base.add_columns(headline, rank).order_by(rank.desc(), d.ref_id).limit(limit).offset(offset)
+        return SearchResults(query, total, [_hit(r[0], r[1], float(r[2])) for r in session.execute(page)])
+    match = fts5_query(query)
+    matched: Select[Any] = (select(d).join_from(d, _FTS, _FTS.c.rowid == d.id)
+               .where(literal_column("search_fts").op("MATCH")(match)))
+    matched = _filtered(matched, filters)
+    total = session.scalar(select(func.count()).select_from(matched.subquery())) or 0
+    snippet: Any = literal_column("snippet(search_fts, 1, char(2), char(3), '…', 24)")
+    page = matched.add_columns(snippet, _FTS.c.rank).order_by(_FTS.c.rank, d.ref_id).limit(limit).offset(offset)
+    return SearchResults(query, total, [_hit(r[0], r[1], -float(r[2])) for r in session.execute(page)])
