@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import test_cables_corpus as corpus
 from sqlalchemy import func, select
 
+import test_cables_corpus as corpus
 from tiptiers.sources.cables import parse_cable
 from tiptiers.sources.reactions import code_reactions
 from tiptiers.store.cables import (
-    CableRecord,
     CableReactionRecord,
+    CableRecord,
     ParsedCable,
     cable_versions,
     country_cables,
