@@ -238,3 +238,23 @@ def test_questionnaire_is_prefilled_with_last_years_answers(db):
         by_id = {i.id: i for i in items}
         assert (by_id["demand"].answer, by_id["demand"].origin) == ("a new campaign", "this_year")
         assert by_id["laws"].origin == "last_year"
+
+
+def test_saved_ratings_go_through_the_engine(db):
+    from tiptiers.methodology import methodology_for_year
+    from tiptiers.store.evidence import assessment_determination
+
+    with transaction(db.sessions) as s:
+        claim = _ngo_claim(s)
+        with pytest.raises(EvidenceError, match=r"^ratings: criterion_99 not in force in 2026"):
+            save_assessment(s, "JPN", 2026, [RatingIn("criterion_99", "full", [claim.id])], "ana")
+        with pytest.raises(EvidenceError, match=r"^signals: unknown loud"):
+            save_assessment(s, "JPN", 2026, [], "ana", signals={"loud": True})
+        partial = save_assessment(s, "JPN", 2026, [RatingIn("standard_1", "full", [claim.id])], "ana")
+        with pytest.raises(ValueError, match="missing standard standard_2"):
+            assessment_determination(s, partial)
+        everything = [RatingIn(i, "full", [claim.id]) for i in methodology_for_year(2026).ids]
+        full = save_assessment(s, "JPN", 2026, everything, "ana")
+        assert assessment_determination(s, full).tier.value == "1"
+        weak = [RatingIn(i, "not_met", [claim.id]) for i in methodology_for_year(2026).ids]
+        assert assessment_determination(s, save_assessment(s, "JPN", 2026, weak, "ana")).tier.value == "3"

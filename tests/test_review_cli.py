@@ -82,3 +82,25 @@ def test_bad_input_names_the_field_and_stores_nothing(url):
     assert unknown.exit_code == 2 and "unknown country" in unknown.output
     nothing = run(url, "review", "send", "JPN", "2026")
     assert nothing.exit_code == 2 and "no evidence recorded for JPN 2026" in nothing.output
+
+
+CABLE = "/work/shared/fixtures/cables/08TOKYO1528.txt"
+
+
+def test_a_cable_becomes_the_governments_dispute_of_the_claim_it_answers(url):
+    """08TOKYO1528: Shimbo calls the report's language on Japanese law 'completely false'."""
+    for statement in (CLAIM, "Japan identified few victims of forced labour among technical interns."):
+        added = run(url, "evidence", "add", "JPN", "2008", "-c", "criterion_1", "--source-type", "ngo", "--source",
+                    "an NGO", "-s", statement)
+        assert added.exit_code == 0, added.output
+    closed = run(url, "review", "dispute-from-cable", CABLE)
+    assert closed.exit_code == 1 and "no draft of JPN 2008 has been sent" in closed.output
+    assert run(url, "review", "send", "JPN", "2008").exit_code == 0
+    result = run(url, "review", "dispute-from-cable", CABLE, "--as", "embassy-tokyo")
+    assert result.exit_code == 0, result.output
+    assert "of claim #1 (JPN 2008) recorded from 08TOKYO1528 ¶3" in result.output
+    claims = {c["id"]: c for c in json.loads(run(url, "review", "claims", "JPN", "2008", "--json").output)}
+    assert claims[1]["state"] == "disputed_by_government" and claims[2]["state"] == "unverified"
+    [response] = claims[1]["responses"]
+    assert response["kind"] == "dispute" and '"completely false,"' in response["text"]
+    assert response["text"].startswith("Shimbo, as reported in 08TOKYO1528 ¶3")

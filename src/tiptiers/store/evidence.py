@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -32,6 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from tiptiers.countries import country_table
+from tiptiers.engine import AssessmentInput, Determination, HistoryEntry, Rating, RatingLevel, determine
+from tiptiers.methodology import methodology_for_year
+from tiptiers.methodology.loader import MethodologyError
 from tiptiers.report_years import check_report_year
 from tiptiers.review import (
     Claim,
@@ -58,10 +62,13 @@ from tiptiers.review import (
     rating_flag,
 )
 from tiptiers.store.models import Base
+from tiptiers.store.placements import country_history
+from tiptiers.tiers import Tier
 
 E = TypeVar("E", SourceType, VerificationState, ResponseKind, Outcome, RequestKind)
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-RATING_LEVELS = ("not_met", "partial", "substantial", "full")
+RATING_LEVELS = tuple(level.value for level in RatingLevel)
+WATCH_LIST_SIGNALS = frozenset(AssessmentInput.model_fields) - {"iso3", "year", "methodology", "ratings"}
 
 
 def _in(column: str, values: Sequence[str]) -> str:
@@ -276,7 +283,8 @@ class QuestionnaireAnswers(Base):
 # --- validation helpers ---------------------------------------------------------------------------------------
 
 
-def _country_year(iso3: str, year: int) -> tuple[str, int]:
+def check_country_year(iso3: str, year: int) -> tuple[str, int]:
+    """The canonical ISO code and the year, or EvidenceError naming `iso3` or `year`."""
     country = country_table().get(iso3.upper()) if isinstance(iso3, str) else None
     if country is None:
         raise EvidenceError(f"iso3: unknown country {iso3!r}; use an ISO 3166-1 alpha-3 code such as JPN")
@@ -349,23 +357,22 @@ def attachment_content(session: Session, sha256: str) -> Attachment:
     return row
 
 
-def _known_criteria() -> set[str] | None:
-    """The criterion and standard ids of the methodology, once the engine provides it."""
+def _known_criteria(year: int) -> set[str]:
+    """The standard and criterion ids of the methodology in force for the report year."""
     try:
-        from tiptiers.engine import criteria_ids  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return set(criteria_ids())
+        return set(methodology_for_year(year).ids)
+    except MethodologyError as exc:
+        raise EvidenceError(f"year: {exc}") from None
 
 
-def _criteria(values: Sequence[str]) -> list[str]:
+def _criteria(values: Sequence[str], year: int) -> list[str]:
     criteria = [c.strip() for c in values if c and c.strip()]
     if not criteria:
         raise EvidenceError("criteria: name at least one criterion the evidence bears on, e.g. criterion_1")
-    known = _known_criteria()
-    unknown = sorted(set(criteria) - known) if known else []
+    known = _known_criteria(year)
+    unknown = sorted(set(criteria) - known)
     if unknown:
-        raise EvidenceError(f"criteria: unknown {', '.join(unknown)}")
+        raise EvidenceError(f"criteria: {', '.join(unknown)} not in force in {year}; known: {', '.join(sorted(known))}")
     return list(dict.fromkeys(criteria))
 
 
@@ -383,12 +390,12 @@ def add_evidence(
     source_url: str = "",
     attachment_sha256: str | None = None,
 ) -> Evidence:
-    iso3, year = _country_year(iso3, year)
+    iso3, year = check_country_year(iso3, year)
     if attachment_sha256 and session.get(Attachment, attachment_sha256) is None:
         raise EvidenceError(f"attachment: no stored file with SHA-256 {attachment_sha256}")
     now = utcnow()
     row = Evidence(
-        iso3=iso3, year=year, criteria=_criteria(criteria), statement=_text("statement", statement, 20_000),
+        iso3=iso3, year=year, criteria=_criteria(criteria, year), statement=_text("statement", statement, 20_000),
         source_type=_enum("source_type", SourceType, source_type).value,
         source_name=_text("source_name", source_name, 200), source_date=source_date,
         source_url=_url("source_url", source_url), attachment_sha256=attachment_sha256,
@@ -406,7 +413,7 @@ def add_evidence(
 def _index(session: Session, row: Evidence) -> None:
     """Make the statement findable by the full-text search, when that module is installed."""
     try:
-        from tiptiers.store import search  # type: ignore[attr-defined]
+        from tiptiers.store import search
     except ImportError:
         return
     if row.state == VerificationState.WITHDRAWN.value:
@@ -497,7 +504,7 @@ class RatingView:
 def save_assessment(session: Session, iso3: str, year: int, ratings: Sequence[RatingIn], actor: str,
                     narrative: str = "", signals: Mapping[str, Any] | None = None) -> Assessment:
     """Replace the country-year's ratings; every cited evidence id must be a record of that country and year."""
-    iso3, year = _country_year(iso3, year)
+    iso3, year = check_country_year(iso3, year)
     seen: set[str] = set()
     rows = []
     for i, r in enumerate(ratings):
@@ -514,10 +521,15 @@ def save_assessment(session: Session, iso3: str, year: int, ratings: Sequence[Ra
                 raise EvidenceError(f"ratings[{i}].evidence: no evidence #{eid} for {iso3} {year}")
             cited.append(ev)
         rows.append((criterion, r.level, r.note, cited))
-    known = _known_criteria()
-    unknown = sorted(seen - known) if known else []
+    unknown = sorted(seen - _known_criteria(year))
     if unknown:
-        raise EvidenceError(f"ratings: unknown criterion {', '.join(unknown)}")
+        raise EvidenceError(f"ratings: {', '.join(unknown)} not in force in {year}")
+    bad_signals = sorted(set(signals or {}) - WATCH_LIST_SIGNALS)
+    if bad_signals:
+        known = ", ".join(sorted(WATCH_LIST_SIGNALS))
+        raise EvidenceError(f"signals: unknown {', '.join(bad_signals)}; known: {known}")
+    if any(not isinstance(v, bool) for v in (signals or {}).values()):
+        raise EvidenceError("signals: every value must be true or false")
     assessment = session.scalar(select(Assessment).where(Assessment.iso3 == iso3, Assessment.year == year))
     before = _assessment_dict(assessment) if assessment else None
     if assessment is None:
@@ -547,6 +559,23 @@ def get_assessment(session: Session, iso3: str, year: int) -> Assessment | None:
         .options(selectinload(Assessment.ratings).selectinload(AssessmentRating.evidence)))
 
 
+def assessment_determination(session: Session, assessment: Assessment) -> Determination:
+    """The engine's determination for the saved ratings, with the stored placements of earlier years as history.
+
+    Raises ValueError naming the field when the ratings are not enough (e.g. a minimum standard not rated)."""
+    history = [HistoryEntry(year=p.year, tier=Tier(p.tier)) for p in country_history(session, assessment.iso3)
+               if p.year < assessment.year]
+    try:
+        data = AssessmentInput(iso3=assessment.iso3, year=assessment.year, **assessment.signals, ratings=[
+            Rating(criterion=r.criterion, level=RatingLevel(r.level), evidence=[str(e.id) for e in r.evidence],
+                   note=r.note) for r in assessment.ratings])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}" if where else first["msg"]) from None
+    return determine(data, history, methodology_for_year(assessment.year), assessment.year)
+
+
 def rating_views(assessment: Assessment | None) -> list[RatingView]:
     """Each rating with its cited evidence and a flag when it rests only on unverified evidence."""
     if assessment is None:
@@ -565,7 +594,7 @@ def rating_views(assessment: Assessment | None) -> list[RatingView]:
 def send_request(session: Session, iso3: str, year: int, actor: str, kind: str = "draft",
                  deadline: date | None = None, sent_at: datetime | None = None) -> ReviewRequestRow:
     """Send the draft (or the questionnaire) to the government; the deadline defaults to two months."""
-    iso3, year = _country_year(iso3, year)
+    iso3, year = check_country_year(iso3, year)
     request_kind = _enum("kind", RequestKind, kind)
     sent_at = sent_at or utcnow()
     deadline = deadline or default_deadline(sent_at.date())
@@ -687,7 +716,7 @@ def resolve_dispute(session: Session, dispute_id: int, outcome: str, actor: str,
 
 
 def record_gate_override(session: Session, iso3: str, year: int, reason: str, admin: str) -> GateOverrideRow:
-    iso3, year = _country_year(iso3, year)
+    iso3, year = check_country_year(iso3, year)
     row = GateOverrideRow(iso3=iso3, year=year, reason=_text("reason", reason, 5000), admin=admin, at=utcnow())
     session.add(row)
     session.flush()
@@ -823,7 +852,7 @@ def _answers(session: Session, iso3: str, year: int) -> QuestionnaireAnswers | N
 
 def questionnaire(session: Session, iso3: str, year: int) -> tuple[list[QuestionnaireItem], int | None]:
     """This year's form pre-filled with the government's most recent earlier answers, and that earlier year."""
-    iso3, year = _country_year(iso3, year)
+    iso3, year = check_country_year(iso3, year)
     previous = session.scalar(select(QuestionnaireAnswers).where(
         QuestionnaireAnswers.iso3 == iso3, QuestionnaireAnswers.year < year)
         .order_by(QuestionnaireAnswers.year.desc()).limit(1))
@@ -833,7 +862,7 @@ def questionnaire(session: Session, iso3: str, year: int) -> tuple[list[Question
 
 
 def save_answers(session: Session, iso3: str, year: int, answers: Mapping[str, str], actor: str) -> dict[str, str]:
-    iso3, year = _country_year(iso3, year)
+    iso3, year = check_country_year(iso3, year)
     try:
         clean = check_answers(answers)
     except ValueError as exc:
