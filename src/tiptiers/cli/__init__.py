@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tiptiers.cli import placements, review, setup
+from tiptiers.cli import cables, placements, review, setup
 
 app = typer.Typer(
     name="tiptiers",
@@ -16,6 +16,7 @@ app = typer.Typer(
 setup.register(app)
 placements.register(app)
 review.register(app)
+cables.register(app)
 
 
 def main() -> None:

@@ -6,9 +6,11 @@ already stored is skipped; a changed text is kept as a new version, which become
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -25,10 +27,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
-from tiptiers.sources.cables import Cable
-from tiptiers.sources.reactions import ReactionCoding
+from tiptiers.sources.cables import Cable, CableParseError, decode, parse_cable, reference_hint
+from tiptiers.sources.reactions import ReactionCoding, code_reactions
+from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
 from tiptiers.store.search import DocumentIn, index_documents
 
@@ -219,3 +222,56 @@ def country_cables(session: Session, iso3: str) -> list[CableRecord]:
 
 def cable_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(CableRecord).where(CableRecord.is_current.is_(True))) or 0
+
+
+# --- ingest -------------------------------------------------------------------------------------------------
+
+@dataclass
+class IngestReport:
+    result: IngestResult = field(default_factory=IngestResult)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (file, what was wrong)
+    files: int = 0
+
+
+def prepare(name: str, data: bytes) -> ParsedCable | tuple[str, str]:
+    """Decode, parse and code one file; a bad file gives (name, message) instead. Runs in worker processes."""
+    if data == b"" and name.endswith(")"):
+        return name, name[name.rindex("(") + 1:-1]
+    try:
+        text = decode(data, source=name)
+        cable = parse_cable(text, source=name, reference_hint=reference_hint(name))
+    except CableParseError as exc:
+        return name, str(exc).removeprefix(f"{name}: ")
+    return ParsedCable(cable, code_reactions(cable), text, name)
+
+
+def _prepare_pair(pair: tuple[str, bytes]) -> ParsedCable | tuple[str, str]:
+    return prepare(*pair)
+
+
+def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *, batch_size: int = 500,
+           workers: int = 1, progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Parse, code and store cables, one transaction per batch: an interruption loses at most the batch in
+    flight, and running again skips what is stored. Bad files are reported, never stored, and do not stop the rest.
+    `workers` > 1 parses in that many processes while this one writes."""
+    report = IngestReport()
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        iterator = iter(files)
+        while True:
+            chunk = list(islice(iterator, batch_size))
+            if not chunk:
+                break
+            prepared = (list(pool.map(_prepare_pair, chunk, chunksize=max(1, len(chunk) // (workers * 4))))
+                        if pool else [prepare(name, data) for name, data in chunk])
+            good = [p for p in prepared if isinstance(p, ParsedCable)]
+            report.errors += [p for p in prepared if not isinstance(p, ParsedCable)]
+            with transaction(factory) as session:
+                report.result += store_cables(session, good)
+            report.files += len(chunk)
+            if progress:
+                progress(len(chunk))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return report
