@@ -251,7 +251,7 @@ def test_saved_ratings_go_through_the_engine(db):
         with pytest.raises(EvidenceError, match=r"^signals: unknown loud"):
             save_assessment(s, "JPN", 2026, [], "ana", signals={"loud": True})
         partial = save_assessment(s, "JPN", 2026, [RatingIn("standard_1", "full", [claim.id])], "ana")
-        with pytest.raises(ValueError, match="missing standard standard_2"):
+        with pytest.raises(ValueError, match=r"^ratings: missing standard standard_2"):
             assessment_determination(s, partial)
         everything = [RatingIn(i, "full", [claim.id]) for i in methodology_for_year(2026).ids]
         full = save_assessment(s, "JPN", 2026, everything, "ana")

@@ -571,8 +571,8 @@ def assessment_determination(session: Session, assessment: Assessment) -> Determ
                    note=r.note) for r in assessment.ratings])
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}" if where else first["msg"]) from None
+        where, message = ".".join(str(p) for p in first["loc"]), first["msg"].removeprefix("Value error, ")
+        raise ValueError(message if not where or message.startswith(where) else f"{where}: {message}") from None
     return determine(data, history, methodology_for_year(assessment.year), assessment.year)
 
 
