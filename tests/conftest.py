@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -30,6 +30,8 @@ def _postgres_schema_url(schema: str) -> str:
 
 class TestDatabase:
     """A new, migrated database; `url` is what TIPTIERS_DATABASE_URL would hold."""
+
+    __test__ = False  # a helper, not a test class
 
     def __init__(self, backend: str, tmp_path_factory: pytest.TempPathFactory):
         self.backend = backend
@@ -86,3 +88,17 @@ def loaded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestData
     db = TestDatabase("sqlite", tmp_path_factory).load_bundled()
     yield db
     db.drop()
+
+
+@pytest.fixture
+def make_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], TestDatabase]]:
+    """Make extra empty databases on a named backend ("sqlite" or "postgresql"), dropped after the test."""
+    made: list[TestDatabase] = []
+
+    def make(backend: str) -> TestDatabase:
+        made.append(TestDatabase(backend, tmp_path_factory))
+        return made[-1]
+
+    yield make
+    for db in made:
+        db.drop()

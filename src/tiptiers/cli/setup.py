@@ -1,10 +1,16 @@
-"""Set-up commands: init, db upgrade, serve."""
+"""Set-up commands: init, db upgrade, backup, restore, serve."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from tiptiers.cli.common import fail
 from tiptiers.store import migrate
+from tiptiers.store.backup import BackupError
+from tiptiers.store.backup import backup as write_backup
+from tiptiers.store.backup import restore as read_backup
 from tiptiers.store.db import database_url, make_engine, session_factory, transaction
 from tiptiers.store.placements import load_bundled
 
@@ -27,6 +33,27 @@ def db_upgrade() -> None:
     typer.echo(f"Database at {database_url()} is up to date.")
 
 
+def backup(path: Path = typer.Argument(..., help="Where to write the backup (a .zip file).")) -> None:
+    """Write a consistent backup of every table; it restores on SQLite or PostgreSQL."""
+    try:
+        summary = write_backup(make_engine(), path)
+    except BackupError as exc:
+        fail(str(exc))
+    typer.echo(f"Backed up {summary.rows} rows from {len(summary.tables)} tables to {summary.path}")
+
+
+def restore(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A backup written by `tiptiers backup`."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite a database that already holds data."),
+) -> None:
+    """Load a backup into the database (TIPTIERS_DATABASE_URL): all of it, or nothing."""
+    try:
+        summary = read_backup(make_engine(), path, replace=replace)
+    except BackupError as exc:
+        fail(str(exc))
+    typer.echo(f"Restored {summary.rows} rows into {len(summary.tables)} tables at {database_url()}")
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -41,4 +68,6 @@ def serve(
 def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(serve)
+    app.command()(backup)
+    app.command()(restore)
     app.add_typer(db_app, name="db")

@@ -1,0 +1,229 @@
+"""Backups that restore on either backend: a zip of one JSON-lines file per table, with a manifest.
+
+The snapshot is consistent: SQLite is copied first with its online backup API, PostgreSQL is read in one
+REPEATABLE READ transaction. Derived data is left out and rebuilt on restore (the SQLite FTS5 index is refilled by
+its triggers; PostgreSQL's generated tsvector column recomputes itself). A restore runs in one transaction: it
+either loads every row and checks every count, or stores nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from tiptiers import __version__
+from tiptiers.store import migrate
+
+FORMAT = "tiptiers-backup/1"
+SKIPPED_TABLES = {"alembic_version"}
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    path: Path
+    tables: dict[str, int]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.tables.values())
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return {"base64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _decode(value: Any, python_type: type | None) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict) and set(value) == {"base64"}:
+        return base64.b64decode(value["base64"])
+    if python_type is datetime and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if python_type is date and isinstance(value, str):
+        return date.fromisoformat(value)
+    if python_type is Decimal and isinstance(value, str):
+        return Decimal(value)
+    return value
+
+
+def _python_type(column: Any) -> type | None:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _derived_sqlite_tables(connection: Connection) -> set[str]:
+    """Virtual tables (the FTS5 index) and their shadow tables: rebuilt from the base tables."""
+    names = connection.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+    ).scalars().all()
+    all_tables = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars().all()
+    return {t for t in all_tables for v in names if t == v or t.startswith(f"{v}_")}
+
+
+def _data_tables(connection: Connection) -> list[Table]:
+    """The tables whose rows are the data, parents before children, writable columns only."""
+    metadata = MetaData()
+    skip = set(SKIPPED_TABLES)
+    if connection.dialect.name == "sqlite":
+        skip |= _derived_sqlite_tables(connection)
+        metadata.reflect(connection, only=lambda name, _meta: name not in skip and not name.startswith("sqlite_"))
+    else:
+        metadata.reflect(connection, only=lambda name, _meta: name not in skip)
+    return list(metadata.sorted_tables)
+
+
+def _writable_columns(table: Table) -> list[Any]:
+    return [c for c in table.columns if c.computed is None]
+
+
+def _schema_heads(connection: Connection) -> list[str]:
+    return sorted(MigrationContext.configure(connection).get_current_heads())
+
+
+def _dump_rows(connection: Connection, table: Table) -> Iterator[dict[str, Any]]:
+    columns = _writable_columns(table)
+    order = list(table.primary_key.columns) or columns
+    for row in connection.execute(select(*columns).order_by(*order)).mappings():
+        yield {k: _encode(v) for k, v in row.items()}
+
+
+def _snapshot_rows(connection: Connection) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
+    heads = _schema_heads(connection)
+    return heads, {t.name: list(_dump_rows(connection, t)) for t in _data_tables(connection)}
+
+
+def snapshot(engine: Engine) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
+    """Every data table's rows (encoded as in a backup), from one consistent view of the database."""
+    if engine.dialect.name == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "snapshot.db"
+            source = sqlite3.connect(make_url(engine.url).database or ":memory:")
+            target = sqlite3.connect(copy)
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+                target.close()
+            copy_engine = create_engine(f"sqlite:///{copy}")
+            try:
+                with copy_engine.connect() as connection:
+                    return _snapshot_rows(connection)
+            finally:
+                copy_engine.dispose()
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, connection.begin():
+        return _snapshot_rows(connection)
+
+
+def backup(engine: Engine, path: Path) -> BackupSummary:
+    heads, tables = snapshot(engine)
+    if not heads:
+        raise BackupError("the database has no tiptiers schema: nothing to back up (run `tiptiers init`)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "tiptiers_version": __version__,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source_dialect": engine.dialect.name,
+        "schema_revisions": heads,
+        "tables": {},
+    }
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in tables.items():
+            data = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode()
+            archive.writestr(f"tables/{name}.jsonl", data)
+            manifest["tables"][name] = {"rows": len(rows), "sha256": hashlib.sha256(data).hexdigest()}
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+    partial.replace(path)  # a crash mid-write never leaves a file that looks like a finished backup
+    return BackupSummary(path, {n: t["rows"] for n, t in manifest["tables"].items()})
+
+
+def _read_archive(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            if manifest.get("format") != FORMAT:
+                raise BackupError(f"{path}: not a {FORMAT} archive (format {manifest.get('format')!r})")
+            tables: dict[str, list[dict[str, Any]]] = {}
+            for name, info in manifest["tables"].items():
+                data = archive.read(f"tables/{name}.jsonl")
+                if hashlib.sha256(data).hexdigest() != info["sha256"]:
+                    raise BackupError(f"{path}: table {name} is corrupt (checksum mismatch)")
+                tables[name] = [json.loads(line) for line in data.decode().splitlines() if line]
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+        raise BackupError(f"{path}: not a readable tiptiers backup ({exc})") from None
+    return manifest, tables
+
+
+def restore(engine: Engine, path: Path, replace: bool = False) -> BackupSummary:
+    """Load a backup into this database (created or upgraded first). Refuses a non-empty one unless `replace`."""
+    manifest, rows_by_table = _read_archive(path)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        heads = _schema_heads(connection)
+        if heads != sorted(manifest["schema_revisions"]):
+            raise BackupError(
+                f"{path} has schema revisions {manifest['schema_revisions']}, this tiptiers has {heads}: "
+                "restore with the tiptiers version that made the backup, then upgrade"
+            )
+        tables = _data_tables(connection)
+        missing = set(rows_by_table) - {t.name for t in tables}
+        if missing:
+            raise BackupError(f"{path} has tables this database does not: {sorted(missing)}")
+        nonempty = [t.name for t in tables if connection.scalar(select(func.count()).select_from(t))]
+        if nonempty and not replace:
+            raise BackupError(f"the database is not empty ({', '.join(nonempty)}); restore with --replace to overwrite")
+        for table in reversed(tables):
+            connection.execute(table.delete())
+        for table in tables:
+            rows = rows_by_table.get(table.name, [])
+            if not rows:
+                continue
+            types = {c.name: _python_type(c) for c in _writable_columns(table)}
+            decoded = [{k: _decode(v, types.get(k)) for k, v in r.items()} for r in rows]
+            connection.execute(insert(table), decoded)
+        for table in tables:
+            count = connection.scalar(select(func.count()).select_from(table))
+            expected = manifest["tables"].get(table.name, {"rows": 0})["rows"]
+            if count != expected:
+                raise BackupError(f"restore of {table.name} gave {count} rows, the backup has {expected}")
+        if connection.dialect.name == "postgresql":
+            _reset_sequences(connection, tables)
+    return BackupSummary(path, {n: t["rows"] for n, t in manifest["tables"].items()})
+
+
+def _reset_sequences(connection: Connection, tables: list[Table]) -> None:
+    """Rows came with their ids: move each serial sequence past the largest, or the next insert collides."""
+    for table in tables:
+        for column in table.primary_key.columns:
+            sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                         {"t": table.name, "c": column.name})
+            if sequence:
+                largest = f'SELECT COALESCE(MAX("{column.name}"), 0) + 1 FROM "{table.name}"'
+                connection.execute(text(f"SELECT setval(:s, ({largest}), false)"), {"s": sequence})
