@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tiptiers.cli import cables, placements, review, setup
+from tiptiers.cli import engine as engine_cli
 
 app = typer.Typer(
     name="tiptiers",
@@ -17,6 +18,7 @@ setup.register(app)
 placements.register(app)
 review.register(app)
 cables.register(app)
+engine_cli.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,138 @@
+"""Overrides and waivers: the records the tier engine applies. Models and repository functions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tiptiers.engine.model import HistoryEntry, Override, Waiver
+from tiptiers.store.models import Base, Country, Placement
+from tiptiers.tiers import Tier
+
+
+class EngineRecordError(ValueError):
+    """A record that cannot be stored; the message names the field."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class OverrideRecord(Base):
+    """A tier other than the computed one, with its written justification and author."""
+
+    __tablename__ = "engine_overrides"
+    __table_args__ = (
+        UniqueConstraint("iso3", "year", name="uq_engine_overrides_iso3_year"),
+        CheckConstraint("tier IN ('1', '2', '2WL', '3', 'special')", name="ck_engine_overrides_tier"),
+        CheckConstraint("length(trim(justification)) > 0", name="ck_engine_overrides_justified"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    tier: Mapped[str] = mapped_column(String(7))
+    justification: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+    def to_model(self) -> Override:
+        return Override(iso3=self.iso3, year=self.year, tier=Tier(self.tier), justification=self.justification,
+                        author=self.author)
+
+
+class WaiverRecord(Base):
+    """A waiver of the automatic downgrade for one country-year."""
+
+    __tablename__ = "engine_waivers"
+    __table_args__ = (
+        UniqueConstraint("iso3", "year", name="uq_engine_waivers_iso3_year"),
+        CheckConstraint("length(trim(justification)) > 0", name="ck_engine_waivers_justified"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    justification: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+    def to_model(self) -> Waiver:
+        return Waiver(iso3=self.iso3, year=self.year, justification=self.justification)
+
+
+def _require_country(session: Session, iso3: str) -> None:
+    if session.get(Country, iso3) is None:
+        raise EngineRecordError(f"iso3: unknown country {iso3!r} (run `tiptiers init` to load the country table)")
+
+
+def add_override(session: Session, override: Override, replace: bool = False) -> Override:
+    """Store an override in the caller's transaction. One per country-year; `replace` to correct it."""
+    _require_country(session, override.iso3)
+    row = session.scalar(select(OverrideRecord).where(OverrideRecord.iso3 == override.iso3,
+                                                      OverrideRecord.year == override.year))
+    if row is not None and not replace:
+        raise EngineRecordError(f"year: {override.iso3} {override.year} already has an override "
+                                f"({Tier(row.tier).label}, by {row.author}); replace it explicitly")
+    if row is None:
+        row = OverrideRecord(iso3=override.iso3, year=override.year)
+        session.add(row)
+    row.tier, row.justification, row.author = override.tier.value, override.justification, override.author
+    row.created_at = _now()
+    session.flush()
+    return row.to_model()
+
+
+def add_waiver(session: Session, waiver: Waiver, replace: bool = False) -> Waiver:
+    _require_country(session, waiver.iso3)
+    row = session.scalar(select(WaiverRecord).where(WaiverRecord.iso3 == waiver.iso3, WaiverRecord.year == waiver.year))
+    if row is not None and not replace:
+        raise EngineRecordError(f"year: {waiver.iso3} {waiver.year} already has a waiver; replace it explicitly")
+    if row is None:
+        row = WaiverRecord(iso3=waiver.iso3, year=waiver.year)
+        session.add(row)
+    row.justification = waiver.justification
+    row.created_at = _now()
+    session.flush()
+    return row.to_model()
+
+
+def list_overrides(session: Session, year: int | None = None, iso3: str | None = None) -> list[Override]:
+    query = select(OverrideRecord).order_by(OverrideRecord.year, OverrideRecord.iso3)
+    if year is not None:
+        query = query.where(OverrideRecord.year == year)
+    if iso3 is not None:
+        query = query.where(OverrideRecord.iso3 == iso3)
+    return [r.to_model() for r in session.scalars(query)]
+
+
+def list_waivers(session: Session, year: int | None = None, iso3: str | None = None) -> list[Waiver]:
+    query = select(WaiverRecord).order_by(WaiverRecord.year, WaiverRecord.iso3)
+    if year is not None:
+        query = query.where(WaiverRecord.year == year)
+    if iso3 is not None:
+        query = query.where(WaiverRecord.iso3 == iso3)
+    return [r.to_model() for r in session.scalars(query)]
+
+
+def get_override(session: Session, iso3: str, year: int) -> Override | None:
+    found = list_overrides(session, year=year, iso3=iso3)
+    return found[0] if found else None
+
+
+def placement_history(session: Session, iso3: str, before: int | None = None) -> list[HistoryEntry]:
+    """A country's published placements as engine history (special cases included as such)."""
+    query = select(Placement.year, Placement.tier).where(Placement.iso3 == iso3).order_by(Placement.year)
+    if before is not None:
+        query = query.where(Placement.year < before)
+    return [HistoryEntry(year=y, tier=Tier(t)) for y, t in session.execute(query)]
+
+
+def all_histories(session: Session) -> dict[str, list[HistoryEntry]]:
+    out: dict[str, list[HistoryEntry]] = defaultdict(list)
+    for iso3, year, tier in session.execute(select(Placement.iso3, Placement.year, Placement.tier)
+                                            .order_by(Placement.iso3, Placement.year)):
+        out[iso3].append(HistoryEntry(year=year, tier=Tier(tier)))
+    return dict(out)
