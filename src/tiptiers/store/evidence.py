@@ -30,10 +30,11 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from tiptiers.countries import country_table
-from tiptiers.engine import AssessmentInput, Determination, HistoryEntry, Rating, RatingLevel, determine
+from tiptiers.engine import AssessmentInput, Determination, Rating, RatingLevel, determine
 from tiptiers.methodology import methodology_for_year
 from tiptiers.methodology.loader import MethodologyError
 from tiptiers.report_years import check_report_year
@@ -61,9 +62,8 @@ from tiptiers.review import (
     prefill,
     rating_flag,
 )
+from tiptiers.store.engine import get_override, list_waivers, placement_history
 from tiptiers.store.models import Base
-from tiptiers.store.placements import country_history
-from tiptiers.tiers import Tier
 
 E = TypeVar("E", SourceType, VerificationState, ResponseKind, Outcome, RequestKind)
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -343,8 +343,11 @@ def store_attachment(session: Session, filename: str, content: bytes, media_type
         return existing
     row = Attachment(sha256=sha, filename=_text("filename", filename, 255), media_type=media_type[:100],
                      size=len(content), content=content, created_at=utcnow())
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same file uploaded at the same moment by someone else: keep theirs
+            session.add(row)
+    except IntegrityError:
+        return attachment_content(session, sha)
     _record(session, actor, "attachment.add", f"attachment:{sha}", None,
             {"filename": row.filename, "size": row.size, "media_type": row.media_type})
     return row
@@ -563,8 +566,8 @@ def assessment_determination(session: Session, assessment: Assessment) -> Determ
     """The engine's determination for the saved ratings, with the stored placements of earlier years as history.
 
     Raises ValueError naming the field when the ratings are not enough (e.g. a minimum standard not rated)."""
-    history = [HistoryEntry(year=p.year, tier=Tier(p.tier)) for p in country_history(session, assessment.iso3)
-               if p.year < assessment.year]
+    iso3, year = assessment.iso3, assessment.year
+    history = placement_history(session, iso3, before=year)
     try:
         data = AssessmentInput(iso3=assessment.iso3, year=assessment.year, **assessment.signals, ratings=[
             Rating(criterion=r.criterion, level=RatingLevel(r.level), evidence=[str(e.id) for e in r.evidence],
@@ -573,7 +576,8 @@ def assessment_determination(session: Session, assessment: Assessment) -> Determ
         first = exc.errors()[0]
         where, message = ".".join(str(p) for p in first["loc"]), first["msg"].removeprefix("Value error, ")
         raise ValueError(message if not where or message.startswith(where) else f"{where}: {message}") from None
-    return determine(data, history, methodology_for_year(assessment.year), assessment.year)
+    return determine(data, history, methodology_for_year(year), year,
+                     waivers=list_waivers(session, year=year, iso3=iso3), override=get_override(session, iso3, year))
 
 
 def rating_views(assessment: Assessment | None) -> list[RatingView]:
