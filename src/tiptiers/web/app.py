@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from tiptiers import __version__
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web.deps import templates
-from tiptiers.web.routes import placements
+from tiptiers.web.routes import cables, placements
 
 
 def _wants_html(request: Request) -> bool:
@@ -47,7 +47,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (placements,):
+    for module in (placements, cables):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app

@@ -12,6 +12,7 @@ from tiptiers.publish.charts import tier_history_svg
 from tiptiers.store.placements import country_history, latest_year, report_years, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import SessionDep, country_or_404, templates
+from tiptiers.web.routes.cables import country_timeline
 
 api = APIRouter(prefix="/api/v1", tags=["placements"])
 pages = APIRouter(include_in_schema=False)
@@ -117,5 +118,6 @@ def country_page(iso3: str, request: Request, session: SessionDep) -> Response:
     chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year")
     return templates.TemplateResponse(
         request, "country.html",
-        {"data": data, "chart": chart, "json_url": f"/api/v1/countries/{data.iso3}/placements"},
+        {"data": data, "chart": chart, "json_url": f"/api/v1/countries/{data.iso3}/placements",
+         "timeline": country_timeline(session, data.iso3)},
     )

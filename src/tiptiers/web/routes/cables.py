@@ -1,0 +1,243 @@
+"""Cables, search and the country timeline. Each page has a JSON twin under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy.orm import Session
+
+from tiptiers.countries import country_table
+from tiptiers.sources.cables import Cable
+from tiptiers.sources.reactions import reaction_labels, split_sentences
+from tiptiers.store.cables import CableRecord, country_cables, get_cable
+from tiptiers.store.placements import country_history
+from tiptiers.store.search import SNIPPET_END, SNIPPET_START, SearchFilters, SearchQueryError, search
+from tiptiers.tiers import Tier
+from tiptiers.web.deps import SessionDep, country_or_404, templates
+
+api = APIRouter(prefix="/api/v1", tags=["cables"])
+pages = APIRouter(include_in_schema=False)
+
+_CABLE = TypeAdapter(Cable)
+CLASSIFICATIONS = ("UNCLASSIFIED", "LIMITED OFFICIAL USE", "CONFIDENTIAL", "SECRET", "TOP SECRET")
+
+
+def marked(snippet: str) -> Markup:
+    """A search snippet, HTML-escaped, with the matched words in <mark>."""
+    return Markup(str(escape(snippet)).replace(SNIPPET_START, "<mark>").replace(SNIPPET_END, "</mark>"))
+
+
+templates.env.filters["marked"] = marked
+templates.env.globals["split_sentences"] = split_sentences
+templates.env.globals["reaction_label"] = lambda code: reaction_labels().get(code.lower(), code)
+
+
+class CitationOut(BaseModel):
+    paragraph: int | None
+    sentence: str
+    rule: str
+
+
+class ReactionOut(BaseModel):
+    code: str
+    label: str
+    citations: list[CitationOut]
+
+
+class DisputedClaimOut(BaseModel):
+    claim: str
+    sentence: str
+    paragraph: int | None
+    speaker: str | None
+    rule: str
+
+
+class CableOut(BaseModel):
+    reference_id: str
+    version: int
+    source: str
+    ingested_at: datetime
+    cable: Cable
+    reactions: list[ReactionOut]
+    disputed_claims: list[DisputedClaimOut]
+
+
+class SearchHitOut(BaseModel):
+    kind: str
+    ref_id: str
+    title: str
+    snippet: str
+    iso3: str | None
+    year: int | None
+    classification: str | None
+    tags: list[str]
+    reactions: list[str]
+    url: str | None
+
+
+class SearchOut(BaseModel):
+    query: str
+    filters: dict[str, str | int | None]
+    total: int
+    hits: list[SearchHitOut]
+
+
+class TimelineEvent(BaseModel):
+    kind: str  # placement | cable
+    year: int | None  # the report year it belongs to
+    date: date | None
+    title: str
+    tier: Tier | None = None
+    reactions: list[str] = []
+    url: str
+
+
+class TimelineOut(BaseModel):
+    iso3: str
+    name: str
+    events: list[TimelineEvent]
+
+
+def _cable_out(record: CableRecord) -> CableOut:
+    labels = reaction_labels()
+    return CableOut(
+        reference_id=record.reference_id, version=record.version, source=record.source,
+        ingested_at=record.ingested_at, cable=_CABLE.validate_python(record.parsed),
+        reactions=[ReactionOut(code=r.code, label=labels.get(r.code, r.code),
+                               citations=[CitationOut(**c) for c in r.citations]) for r in record.reaction_rows],
+        disputed_claims=[DisputedClaimOut(claim=c.claim, sentence=c.sentence, paragraph=c.paragraph,
+                                          speaker=c.speaker, rule=c.rule) for c in record.disputed_claims],
+    )
+
+
+def _cable_or_404(session: Session, reference_id: str, version: int | None) -> CableOut:
+    if not reference_id.isalnum() or len(reference_id) > 40:
+        raise HTTPException(422, f"reference id {reference_id!r}: letters and digits only, e.g. 08TOKYO1528")
+    record = get_cable(session, reference_id, version)
+    if record is None:
+        raise HTTPException(404, f"no cable {reference_id.upper()}" + (f" version {version}" if version else ""))
+    return _cable_out(record)
+
+
+@api.get("/cables/{reference_id}", response_model=CableOut, summary="A cable: every parsed field, reactions, claims",
+         responses={404: {"description": "No such cable"}, 422: {"description": "Malformed reference id"}})
+def api_cable(reference_id: str, session: SessionDep,
+              version: int | None = Query(None, ge=1, description="An earlier version")) -> CableOut:
+    return _cable_or_404(session, reference_id, version)
+
+
+@pages.get("/cables/{reference_id}", response_class=HTMLResponse)
+def cable_page(reference_id: str, request: Request, session: SessionDep,
+               version: int | None = Query(None, ge=1)) -> Response:
+    data = _cable_or_404(session, reference_id, version)
+    cited: dict[str, list[str]] = {}
+    for r in data.reactions:
+        for c in r.citations:
+            cited.setdefault(c.sentence, []).append(r.code)
+    suffix = f"?version={version}" if version else ""
+    return templates.TemplateResponse(
+        request, "cable.html",
+        {"data": data, "cable": data.cable, "cited": cited,
+         "country": country_table().get(data.cable.iso3) if data.cable.iso3 else None,
+         "json_url": f"/api/v1/cables/{data.reference_id}{suffix}"},
+    )
+
+
+# --- search -------------------------------------------------------------------------------------------------
+
+def _filters(country: str | None, year: str | None, tag: str | None, classification: str | None,
+             reaction: str | None, kind: str | None) -> SearchFilters:
+    """Query parameters as typed in a form (empty = no filter), each checked with a message naming it."""
+    iso3 = None
+    if country:
+        found = country_table().find(country)
+        if found is None:
+            raise HTTPException(422, f"country: unknown country {country!r}; use an ISO alpha-3 code such as JPN")
+        iso3 = found.iso3
+    year_value = None
+    if year:
+        if not year.isdigit() or not 1900 <= int(year) <= 2100:
+            raise HTTPException(422, f"year: {year!r} is not a report year such as 2008")
+        year_value = int(year)
+    if reaction and reaction not in reaction_labels():
+        raise HTTPException(422, f"reaction: unknown code {reaction!r}; one of {', '.join(reaction_labels())}")
+    if kind and kind not in ("cable", "evidence"):
+        raise HTTPException(422, f"kind: {kind!r} is neither 'cable' nor 'evidence'")
+    if tag and (not tag.isalnum() or len(tag) > 12):
+        raise HTTPException(422, f"tag: {tag!r} is not a TAGS code such as KTIP or JA")
+    return SearchFilters(kind=kind or None, iso3=iso3, year=year_value, tag=tag or None,
+                         classification=classification or None, reaction=reaction or None)
+
+
+def _search(session: Session, q: str, filters: SearchFilters, limit: int, offset: int) -> SearchOut:
+    try:
+        results = search(session, q, filters, limit=limit, offset=offset)
+    except SearchQueryError as exc:
+        raise HTTPException(422, f"q: {exc}") from exc
+    return SearchOut(
+        query=q,
+        filters={"country": filters.iso3, "year": filters.year, "tag": filters.tag,
+                 "classification": filters.classification, "reaction": filters.reaction, "kind": filters.kind},
+        total=results.total,
+        hits=[SearchHitOut(kind=h.kind, ref_id=h.ref_id, title=h.title, snippet=h.snippet, iso3=h.iso3,
+                           year=h.year, classification=h.classification, tags=list(h.tags),
+                           reactions=list(h.reactions), url=f"/cables/{h.ref_id}" if h.kind == "cable" else None)
+              for h in results.hits],
+    )
+
+
+
+@api.get("/search", response_model=SearchOut, summary="Full-text search over cables and evidence",
+         description="Words are ANDed; \"a phrase\", OR and -word work as in web search. Snippets mark matches "
+                     "between \\u0002 and \\u0003.", responses={422: {"description": "A filter is invalid"}})
+def api_search(session: SessionDep, q: str = Query("", max_length=500), country: str | None = None,
+               year: str | None = None, tag: str | None = None, classification: str | None = None,
+               reaction: str | None = None, kind: str | None = None, limit: int = Query(20, ge=1, le=100),
+               offset: int = Query(0, ge=0)) -> SearchOut:
+    return _search(session, q, _filters(country, year, tag, classification, reaction, kind), limit, offset)
+
+
+@pages.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, session: SessionDep, q: str = Query("", max_length=500),
+                country: str | None = None, year: str | None = None, tag: str | None = None,
+                classification: str | None = None, reaction: str | None = None, kind: str | None = None,
+                offset: int = Query(0, ge=0)) -> Response:
+    filters = _filters(country, year, tag, classification, reaction, kind)
+    searched = bool(q.strip()) or any((country, year, tag, classification, reaction, kind))
+    data = _search(session, q, filters, 20, offset) if searched else None
+    params = {"q": q, "country": country or "", "year": year or "", "tag": tag or "",
+              "classification": classification or "", "reaction": reaction or "", "kind": kind or ""}
+    query_string = "&".join(f"{k}={escape(v)}" for k, v in params.items() if v)
+    return templates.TemplateResponse(
+        request, "search.html",
+        {"data": data, "params": params, "offset": offset, "reactions": reaction_labels(),
+         "classifications": CLASSIFICATIONS, "query_string": query_string,
+         "json_url": f"/api/v1/search?{query_string}" if searched else "/api/v1/search"},
+    )
+
+
+# --- the country timeline -----------------------------------------------------------------------------------
+
+def country_timeline(session: Session, iso3: str) -> TimelineOut:
+    """Placements and cables (with their reaction codes) of a country, by report year."""
+    country = country_or_404(iso3)
+    events = [TimelineEvent(kind="placement", year=p.year, date=None, title=f"TIP Report {p.year}: "
+                            f"{Tier(p.tier).label}", tier=Tier(p.tier), url=f"/years/{p.year}")
+              for p in country_history(session, country.iso3)]
+    events += [TimelineEvent(kind="cable", year=c.report_year, date=c.sent_at.date() if c.sent_at else None,
+                             title=f"{c.reference_id}: {c.subject or ''}".strip(), reactions=c.reactions.split(),
+                             url=f"/cables/{c.reference_id}")
+               for c in country_cables(session, country.iso3)]
+    events.sort(key=lambda e: (e.year or 0, e.kind != "placement", e.date or date.min))
+    return TimelineOut(iso3=country.iso3, name=country.name, events=events)
+
+
+@api.get("/countries/{iso3}/timeline", response_model=TimelineOut,
+         summary="A country's placements and cables with their reaction codes, by report year",
+         responses={404: {"description": "Unknown country"}})
+def api_timeline(iso3: str, session: SessionDep) -> TimelineOut:
+    return country_timeline(session, iso3)
