@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException as FastAPIHTTPException
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 from tiptiers import __version__
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web.deps import templates
-from tiptiers.web.routes import cables, placements
+from tiptiers.web.routes import placements, publish
 
 
 def _wants_html(request: Request) -> bool:
@@ -47,7 +48,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (placements, cables):
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    for module in (placements, publish):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app

@@ -1,0 +1,135 @@
+"""Country narratives: generated Markdown from the assessment (or, for the bundled history, from the placements and
+the law that applied), and Markdown -> sanitised HTML (markdown-it-py, then nh3 with an allow-list).
+
+Pure: plain dataclasses in, text out.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+from tiptiers.tiers import Tier
+
+ALLOWED_TAGS = {"a", "abbr", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "li", "ol", "p", "pre",
+                "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "del", "sup", "sub"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
+LEVEL_WORDS = {"not_met": "not met", "partial": "partly met", "substantial": "substantially met", "full": "fully met"}
+THREE_PS = ("criterion_1", "criterion_2", "criterion_3")  # prosecution, protection, prevention
+
+
+@dataclass(frozen=True)
+class RatingLine:
+    criterion: str
+    title: str
+    level: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    text: str
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    name: str
+    description: str
+    value: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class NarrativeData:
+    iso3: str
+    country: str
+    year: int
+    tier: str | None
+    history: list[tuple[int, str]]
+    assessed: bool
+    reasons: list[ReasonLine] = field(default_factory=list)
+    ratings: list[RatingLine] = field(default_factory=list)
+    profile: str = ""
+    rules: list[RuleLine] = field(default_factory=list)
+    methodology: str = ""
+    law_date: str = ""
+
+
+def _tier_text(tier: str | None) -> str:
+    return Tier(tier).label if tier else "not placed"
+
+
+def _rating_sentence(r: RatingLine) -> str:
+    note = f" {r.note.strip()}" if r.note.strip() else ""
+    return f"- **{r.title}** ({r.criterion}): {LEVEL_WORDS.get(r.level, r.level)}.{note}"
+
+
+def generate_markdown(d: NarrativeData) -> str:
+    """The narrative as analysts start editing it."""
+    lines = [f"# {d.country} ({d.year})", "", f"**Tier: {_tier_text(d.tier)}**", ""]
+    if not d.assessed:
+        lines += [
+            f"No assessment of {d.country} for {d.year} is recorded in tiptiers: this is the placement as published "
+            f"in the {d.year} TIP Report, from the bundled history. The criteria ratings, the evidence and the "
+            "government's comments that an assessment would carry do not exist for this year.", "",
+            "## Reasons", "",
+            f"{d.country} was placed in {_tier_text(d.tier)} in {d.year}. The rules of the law in force at the end "
+            f"of the reporting period are listed below; the placement history shows the country's path.", "",
+        ]
+    else:
+        lines += ["## Reasons", ""]
+        lines += [f"- {r.text}" + (f" ({r.reference})" if r.reference else "") for r in d.reasons] or [
+            "- The engine recorded no reasons for this determination."]
+        lines.append("")
+        by_id = {r.criterion: r for r in d.ratings}
+        for criterion, heading in zip(THREE_PS, ("Prosecution", "Protection", "Prevention"), strict=True):
+            lines += [f"## {heading}", ""]
+            rating = by_id.get(criterion)
+            lines += [_rating_sentence(rating) if rating else f"- {heading} was not rated.", ""]
+        others = [r for r in d.ratings if r.criterion not in THREE_PS]
+        if others:
+            lines += ["## Other standards and criteria", "", *[_rating_sentence(r) for r in others], ""]
+        lines += ["## Recommendations", ""]
+        todo = [r for r in d.ratings if r.level in ("not_met", "partial")]
+        lines += [f"- Meet {r.title.lower() if r.title else r.criterion} ({r.criterion}), now "
+                  f"{LEVEL_WORDS.get(r.level, r.level)}." for r in todo] or [
+            "- Sustain the efforts rated at least substantially met."]
+        lines += ["", "## Trafficking profile", "", d.profile.strip() or "No trafficking profile has been written yet.",
+                  ""]
+    lines += ["## Placement history", "", "| Year | Tier |", "|---|---|"]
+    lines += [f"| {y} | {_tier_text(t)} |" for y, t in d.history]
+    lines.append("")
+    if d.rules:
+        lines += [f"## The law's rules that applied in {d.year}", ""]
+        if d.methodology:
+            lines += [f"{d.methodology}; most recent provision in force from {d.law_date}.", ""]
+        lines += [f"- **{r.name}** = {r.value}: {r.description} ({r.reference})" for r in d.rules]
+        lines.append("")
+    return "\n".join(lines)
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+
+
+def render_markdown(text: str) -> str:
+    """Markdown in, sanitised HTML out: raw HTML in the source is not rendered, and the output passes nh3."""
+    html = _markdown().render(text)
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer")
+
+
+def diff_lines(before: str, after: str) -> list[tuple[str, str]]:
+    """A line diff for showing a correction: (kind, line) with kind '+', '-' (changed lines only, in order)."""
+    out: list[tuple[str, str]] = []
+    for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0):
+        if line.startswith(("+++", "---", "@@")):
+            continue
+        out.append((line[0], line[1:]))
+    return out

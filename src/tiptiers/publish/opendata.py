@@ -1,0 +1,242 @@
+"""Open data: every public table as CSV, JSON and Parquet, the whole dataset as one zip, and a data dictionary.
+
+Columns are stable and documented in `DATASETS` (the data dictionary is generated from it); a new column is only
+ever appended. Years under embargo are left out. CSV cells that a spreadsheet would read as a formula (starting
+with = + - @, a tab or a carriage return) are prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tiptiers.publish.movements import movements
+from tiptiers.store.models import Country, Placement, ThreePScore
+from tiptiers.store.publication import Publication, public_years, publication_time
+from tiptiers.tiers import Tier
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "json", "parquet")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # string | integer | boolean | datetime
+    description: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    rows: Callable[[Session, int | None, datetime | None], list[dict[str, Any]]]
+    by_year: bool = True
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def escape_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else escape_cell(row[c]) for c in columns])
+    return out.getvalue()
+
+
+def to_json(dataset: Dataset, rows: list[dict[str, Any]]) -> str:
+    return json.dumps({"dataset": dataset.name, "columns": dataset.column_names, "rows": rows},
+                      ensure_ascii=False, default=str)
+
+
+def _arrow_type(kind: str) -> Any:
+    import pyarrow as pa
+
+    return {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_(),
+            "datetime": pa.timestamp("s")}[kind]
+
+
+def to_parquet(dataset: Dataset, rows: list[dict[str, Any]]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([pa.field(c.name, _arrow_type(c.type), metadata={"description": c.description})
+                        for c in dataset.columns], metadata={"description": dataset.description})
+    table = pa.Table.from_pylist(rows, schema=schema)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+# --- the tables ---------------------------------------------------------------------------------------------
+
+
+def _years(session: Session, year: int | None, now: datetime | None) -> list[int]:
+    stored = session.scalars(select(Placement.year).distinct())
+    visible = public_years(session, stored, now)
+    return [y for y in visible if year is None or y == year]
+
+
+def _countries(session: Session, _year: int | None, _now: datetime | None) -> list[dict[str, Any]]:
+    return [{"iso3": c.iso3, "name": c.name, "iso_status": c.iso_status, "iso_numeric": c.iso_numeric}
+            for c in session.scalars(select(Country).order_by(Country.iso3))]
+
+
+def _placements(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    years = _years(session, year, now)
+    query = (select(Placement, Country.name).join(Country).where(Placement.year.in_(years))
+             .order_by(Placement.year, Placement.iso3))
+    return [{"iso3": p.iso3, "country": name, "year": p.year, "tier": p.tier, "tier_label": Tier(p.tier).label,
+             "source": p.source} for p, name in session.execute(query)]
+
+
+def _three_p(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    query = select(ThreePScore).order_by(ThreePScore.year, ThreePScore.iso3)
+    if year is not None:
+        query = query.where(ThreePScore.year == year)
+    return [{"iso3": s.iso3, "year": s.year, "prosecution": s.prosecution, "protection": s.protection,
+             "prevention": s.prevention, "total": s.total} for s in session.scalars(query)]
+
+
+def placement_history(session: Session, up_to: int | None = None) -> tuple[dict[str, dict[int, str]], dict[str, str]]:
+    """{iso3: {year: tier}} of the stored placements (optionally up to a year) and {iso3: name}."""
+    history: dict[str, dict[int, str]] = {}
+    names: dict[str, str] = {}
+    query = select(Placement.iso3, Placement.year, Placement.tier, Country.name).join(Country)
+    if up_to is not None:
+        query = query.where(Placement.year <= up_to)
+    for iso3, y, tier, name in session.execute(query):
+        history.setdefault(iso3, {})[y] = tier
+        names[iso3] = name
+    return history, names
+
+
+def _movements(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    history, names = placement_history(session)
+    visible = set(_years(session, None, now))
+    history = {iso3: {y: t for y, t in h.items() if y in visible} for iso3, h in history.items()}
+    return [m.as_dict() for y in _years(session, year, now) for m in movements(history, names, y)]
+
+
+def _publications(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    scheduled = {p.year: p for p in session.scalars(select(Publication))}
+    return [{"year": y, "published_at": publication_time(session, y),
+             "scheduled": y in scheduled} for y in _years(session, year, now)]
+
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (
+    Dataset("countries", "Countries and territories the TIP Report ranks, by ISO 3166-1 alpha-3 code.", (
+        Column("iso3", "string",
+               "ISO 3166-1 alpha-3 code (historic or user-assigned codes such as XKX where ISO has none)"),
+        Column("name", "string", "Name as the TIP Report uses it"),
+        Column("iso_status", "string", "yes: in ISO 3166-1; historic: withdrawn (ISO 3166-3); no: not coded by ISO"),
+        Column("iso_numeric", "string", "ISO 3166-1 numeric code, empty where none"),
+    ), _countries, by_year=False),
+    Dataset("placements", "Each country's tier in each published report year.", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("country", "string", "Country name"),
+        Column("year", "integer", "Report year (the report of June of that year)"),
+        Column("tier", "string", "1, 2, 2WL (Tier 2 Watch List), 3 or special"),
+        Column("tier_label", "string", "The tier in words"),
+        Column("source", "string", "Where the placement comes from (bundled:FILE or the imported file)"),
+    ), _placements),
+    Dataset("movements", "Year-over-year movements of each country placed in a report year.", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("country", "string", "Country name"),
+        Column("year", "integer", "Report year"),
+        Column("previous_tier", "string", "Tier of the year before; empty when not placed then"),
+        Column("tier", "string", "Tier of this year"),
+        Column("movement", "string", "up, down, same or new (not placed the year before); special cases count as same"),
+        Column("automatic_downgrade", "boolean",
+               "Tier 3 by the automatic downgrade of 22 U.S.C. 7107(b)(2)(D): Watch List years and waivers ran out"),
+        Column("waiver", "boolean", "Kept on the Watch List by a waiver of the automatic downgrade"),
+    ), _movements),
+    Dataset("three_p_scores", "Cho's 3P Anti-trafficking Policy Index (1 worst to 5 best per P).", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("year", "integer", "Year scored"),
+        Column("prosecution", "integer", "Prosecution score 1-5; empty where not coded"),
+        Column("protection", "integer", "Protection score 1-5; empty where not coded"),
+        Column("prevention", "integer", "Prevention score 1-5; empty where not coded"),
+        Column("total", "integer", "Sum of the three, 3-15; empty where not coded"),
+    ), _three_p),
+    Dataset("publications", "When each report year was (or counts as) published.", (
+        Column("year", "integer", "Report year"),
+        Column("published_at", "datetime", "Publication time, UTC (bundled years: June 1 of the year)"),
+        Column("scheduled", "boolean", "True when the time was set with `tiptiers publish`, false for the default"),
+    ), _publications),
+)}
+
+
+def dataset_or_error(name: str) -> Dataset:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ValueError(f"table: unknown table {name!r}; tables: {', '.join(DATASETS)}") from None
+
+
+def export_rows(session: Session, name: str, year: int | None = None,
+                now: datetime | None = None) -> tuple[Dataset, list[dict[str, Any]]]:
+    dataset = dataset_or_error(name)
+    return dataset, dataset.rows(session, year, now)
+
+
+def data_dictionary() -> dict[str, Any]:
+    return {"tables": [{"name": d.name, "description": d.description, "filtered_by_year": d.by_year,
+                        "columns": [{"name": c.name, "type": c.type, "description": c.description}
+                                    for c in d.columns]} for d in DATASETS.values()],
+            "csv": {"encoding": "UTF-8", "line_end": "CRLF", "null": "empty cell",
+                    "formula_escape": "a text cell starting with = + - @ tab or CR gets a leading apostrophe"}}
+
+
+def data_dictionary_markdown() -> str:
+    lines = ["# tiptiers open data: data dictionary", ""]
+    for d in DATASETS.values():
+        lines += [f"## {d.name}", "", d.description, "", "| column | type | description |", "|---|---|---|"]
+        lines += [f"| {c.name} | {c.type} | {c.description} |" for c in d.columns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def dataset_zip(session: Session, year: int | None = None, now: datetime | None = None,
+                parquet: bool = True) -> bytes:
+    """Every table as CSV (and Parquet), with the data dictionary (JSON and Markdown), in one zip."""
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, dataset in DATASETS.items():
+            rows = dataset.rows(session, year, now)
+            z.writestr(f"{name}.csv", to_csv(dataset.column_names, rows))
+            if parquet:
+                z.writestr(f"{name}.parquet", to_parquet(dataset, rows))
+        z.writestr("datapackage.json", json.dumps(data_dictionary(), indent=2))
+        z.writestr("README.md", data_dictionary_markdown())
+    return sink.getvalue()
+
+
+def serialise(dataset: Dataset, rows: list[dict[str, Any]], fmt: str) -> bytes:
+    if fmt == "csv":
+        return to_csv(dataset.column_names, rows).encode("utf-8")
+    if fmt == "json":
+        return to_json(dataset, rows).encode("utf-8")
+    if fmt == "parquet":
+        return to_parquet(dataset, rows)
+    raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")

@@ -1,0 +1,54 @@
+"""PDFs with WeasyPrint (Pango from Debian): one per country-year, and the whole report of a year with a table of
+contents, the tier lists, every country's narrative and the methodology appendix of that year."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from tiptiers.publish.report import CountryYear
+from tiptiers.publish.worldmap import world_map_svg
+from tiptiers.tiers import TIER_LABELS, TIER_ORDER, Tier
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "publish"
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.globals["tier_label"] = lambda value: Tier(value).label if value else "not placed"
+    env.globals["TIER_LABELS"] = {t.value: label for t, label in TIER_LABELS.items()}
+    return env
+
+
+def _pdf(html: str) -> bytes:
+    from weasyprint import HTML  # imported here: Pango is loaded only when a PDF is made
+
+    pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def country_pdf(cy: CountryYear, generated_at: datetime) -> bytes:
+    html = _env().get_template("print_country.html").render(entries=[cy], generated_at=generated_at, single=True)
+    return _pdf(html)
+
+
+def report_pdf(year: int, entries: Sequence[CountryYear], methodology: Any, generated_at: datetime,
+               map_countries: dict[str, Any], progress: Callable[[int], None] | None = None) -> bytes:
+    """The whole report: cover, contents, the tier lists, the map, every narrative, the methodology appendix."""
+    by_tier: dict[str, list[CountryYear]] = {t.value: [] for t in TIER_ORDER}
+    for e in entries:
+        if e.tier:
+            by_tier[e.tier].append(e)
+    html = _env().get_template("print_report.html").render(
+        year=year, entries=entries, by_tier=by_tier, methodology=methodology, generated_at=generated_at,
+        map_svg=world_map_svg(year, map_countries, standalone=False), single=False)
+    if progress:
+        progress(len(entries))
+    return _pdf(html)

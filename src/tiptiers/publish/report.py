@@ -1,0 +1,183 @@
+"""Gathers what a country-year narrative shows from the store: the placement and its history, the assessment and
+the engine's Determination, the methodology of the year, the published claims with the government's comments, and
+the stored narrative versions. The colleagues' modules (engine, methodology, evidence) are used when present.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tiptiers.countries import country_table
+from tiptiers.publish.narrative import (
+    NarrativeData,
+    RatingLine,
+    ReasonLine,
+    RuleLine,
+    diff_lines,
+    generate_markdown,
+    render_markdown,
+)
+from tiptiers.store.placements import country_history
+from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    id: int
+    statement: str
+    state: str
+    criteria: list[str]
+    source: str
+    source_url: str
+    source_date: str
+    original_statement: str | None
+    comments: list[dict[str, str]]  # kind, text, author, at
+    resolutions: list[str]
+
+
+@dataclass(frozen=True)
+class Correction:
+    version: int
+    at: datetime
+    author: str
+    note: str
+    changes: list[tuple[str, str]]
+
+
+@dataclass
+class CountryYear:
+    data: NarrativeData
+    markdown: str
+    html: str
+    version: int  # 0: the generated text, never edited
+    version_at: datetime | None
+    claims: list[ClaimView] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+
+    @property
+    def tier(self) -> str | None:
+        return self.data.tier
+
+
+def methodology(year: int) -> Any:
+    try:
+        from tiptiers.methodology import methodology_for_year
+
+        return methodology_for_year(year)
+    except Exception as exc:  # the methodology feature is absent or has no tree for that year
+        log.info("no methodology for %s: %s", year, exc)
+        return None
+
+
+def _rules(m: Any) -> list[RuleLine]:
+    if m is None:
+        return []
+    return [RuleLine(p.name, p.description, str(p.value), p.reference) for p in m.parameters]
+
+
+def _evidence_module() -> Any:
+    try:
+        from tiptiers.store import evidence
+    except ImportError:
+        return None
+    return evidence
+
+
+def _determination(session: Session, iso3: str, year: int, assessment: Any, m: Any,
+                   history: list[tuple[int, str]]) -> Any:
+    try:
+        from tiptiers.engine import AssessmentInput, HistoryEntry, Rating, determine
+    except ImportError:
+        return None
+    if m is None:
+        return None
+    signals = dict(assessment.signals or {})
+    try:
+        a = AssessmentInput(iso3=iso3, year=year, ratings=[
+            Rating(criterion=r.criterion, level=r.level, evidence=[str(e.id) for e in r.evidence], note=r.note)
+            for r in assessment.ratings], **{k: v for k, v in signals.items() if isinstance(v, bool)})
+        return determine(a, [HistoryEntry(year=y, tier=t) for y, t in history if y < year], m, year)
+    except Exception as exc:  # an assessment the engine cannot judge (incomplete ratings): say so, do not fail
+        log.info("no determination for %s %s: %s", iso3, year, exc)
+        return None
+
+
+def narrative_data(session: Session, iso3: str, year: int) -> NarrativeData:
+    country = country_table().get(iso3)
+    name = country.name if country else iso3
+    history = [(p.year, p.tier) for p in country_history(session, iso3)]
+    tier = dict(history).get(year)
+    m = methodology(year)
+    evidence = _evidence_module()
+    assessment = evidence.get_assessment(session, iso3, year) if evidence else None
+    common: dict[str, Any] = {"iso3": iso3, "country": name, "year": year, "history": history,
+                              "rules": _rules(m), "methodology": m.name if m else "",
+                              "law_date": str(m.law_date) if m else ""}
+    if assessment is None or not assessment.ratings:
+        return NarrativeData(tier=tier, assessed=False, **common)
+    titles = {i.id: i.title for i in m.items} if m is not None else {}
+    ratings = [RatingLine(r.criterion, titles.get(r.criterion, r.criterion), r.level, r.note)
+               for r in assessment.ratings]
+    determination = _determination(session, iso3, year, assessment, m, history)
+    if determination is not None:
+        reasons = [ReasonLine(r.text, r.reference) for r in determination.reasons]
+        tier = tier or determination.tier.value
+    else:
+        reasons = [ReasonLine(f"Placed in {tier or 'no tier'}; the engine could not determine a tier from the "
+                              "ratings recorded.")]
+    return NarrativeData(tier=tier, assessed=True, reasons=reasons, ratings=ratings, profile=assessment.narrative,
+                         **common)
+
+
+def claim_views(session: Session, iso3: str, year: int) -> list[ClaimView]:
+    evidence = _evidence_module()
+    if evidence is None or not hasattr(evidence, "published_claims"):
+        return []
+    views = []
+    for c in evidence.published_claims(session, iso3, year):
+        resolutions = [f"{d.resolution.outcome.value}: {d.resolution.reason}".strip(": ")
+                       for d in c.disputes if d.resolution is not None]
+        views.append(ClaimView(
+            c.evidence_id, c.statement, c.state.value, list(c.criteria), c.source_name, c.source_url,
+            str(c.source_date or ""), c.original_statement,
+            [{"kind": k.kind.value, "text": k.text, "author": k.author, "at": k.at.strftime("%Y-%m-%d")}
+             for k in c.comments if k.text.strip()],
+            resolutions))
+    return views
+
+
+def _corrections(frozen: NarrativeVersion | None, generated: str,
+                 corrections: list[NarrativeVersion]) -> list[Correction]:
+    out = []
+    before = frozen.markdown if frozen else generated
+    for v in corrections:
+        out.append(Correction(v.version, v.created_at, v.author, v.note, diff_lines(before, v.markdown)))
+        before = v.markdown
+    return out
+
+
+def country_year(session: Session, iso3: str, year: int, *, now: datetime | None = None,
+                 draft: bool = False) -> CountryYear | None:
+    """The public narrative (None while the year is under embargo), or with `draft` the latest version."""
+    data = narrative_data(session, iso3, year)
+    generated = generate_markdown(data)
+    if draft:
+        versions = narrative_versions(session, iso3, year)
+        current = versions[-1] if versions else None
+        corrections: list[Correction] = []
+    else:
+        public = public_narrative(session, iso3, year, now)
+        if public is None:
+            return None
+        current = public.current
+        corrections = _corrections(public.frozen, generated, public.corrections)
+    markdown = current.markdown if current else generated
+    return CountryYear(data, markdown, render_markdown(markdown), current.version if current else 0,
+                       current.created_at if current else None, claim_views(session, iso3, year), corrections)

@@ -1,0 +1,229 @@
+"""Publication: when each report year goes public (the embargo), and the country narratives with dated versions.
+
+- A report year with a `Publication` row is public from its `publish_at` (naive UTC); a year without one (the
+  bundled history) counts as published on June 1 of that year, as the TIP Report comes out each June.
+- Narratives are stored as versions, never overwritten. The version that stands at the publication time is the
+  frozen, published text; a later version is a correction: it needs a note and shows what changed.
+
+Every function works in the caller's session; wrap calls in `tiptiers.store.db.transaction`. Bad input raises
+`PublicationError` whose message starts with the field at fault.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tiptiers.countries import country_table
+from tiptiers.report_years import check_report_year
+from tiptiers.store.models import Base, Placement
+
+MAX_NARRATIVE = 200_000
+
+
+class PublicationError(ValueError):
+    """Bad input; the message starts with the name of the field at fault."""
+
+
+class Publication(Base):
+    """A report year's release: public from `publish_at`; the narratives standing then are frozen."""
+
+    __tablename__ = "publications"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    publish_at: Mapped[datetime] = mapped_column(DateTime)
+    scheduled_by: Mapped[str] = mapped_column(String(100))
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class NarrativeVersion(Base):
+    """One dated version of a country-year narrative (Markdown). Versions after publication are corrections."""
+
+    __tablename__ = "narrative_versions"
+    __table_args__ = (UniqueConstraint("iso3", "year", "version", name="uq_narrative_versions_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    markdown: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the same on SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def default_publication_time(year: int) -> datetime:
+    """Years never scheduled here (the bundled history) count as published on June 1 of the report year."""
+    return datetime(year, 6, 1)
+
+
+def publication_time(session: Session, year: int) -> datetime:
+    row = session.get(Publication, year)
+    return row.publish_at if row else default_publication_time(year)
+
+
+def is_public(session: Session, year: int, now: datetime | None = None) -> bool:
+    return (now or utcnow()) >= publication_time(session, year)
+
+
+def public_years(session: Session, years: Iterable[int], now: datetime | None = None) -> list[int]:
+    """The given years that the public may see now, in order."""
+    now = now or utcnow()
+    scheduled = {p.year: p.publish_at for p in session.scalars(select(Publication))}
+    return sorted(y for y in set(years) if now >= scheduled.get(y, default_publication_time(y)))
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """What publishing a year consulted: per country the review gate's reasons, and the analysis gap warning."""
+
+    blocked: dict[str, list[str]]
+    warnings: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"blocked": self.blocked, "warnings": self.warnings}
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A colleague's function, when that feature has landed in this tree."""
+    try:
+        found: Callable[..., Any] | None = getattr(importlib.import_module(module), name, None)
+        return found
+    except ImportError:
+        return None
+
+
+def assessed_countries(session: Session, year: int) -> list[str]:
+    """Countries with an assessment or evidence for the year: the ones the review gate applies to."""
+    found: set[str] = set()
+    for module, model in (("tiptiers.store.evidence", "Assessment"), ("tiptiers.store.evidence", "Evidence")):
+        table = _optional(module, model)
+        if table is not None:
+            found.update(session.scalars(select(table.iso3).where(table.year == year)))  # type: ignore[attr-defined]
+    return sorted(found)
+
+
+def consult_gates(session: Session, year: int) -> GateReport:
+    """The review colleague's `publish_gate` for each assessed country, and the analysis colleague's
+    `assessing_country_gap` (a warning, printed), where those features exist."""
+    blocked: dict[str, list[str]] = {}
+    gate = _optional("tiptiers.store.evidence", "publish_gate")
+    if gate is not None:
+        for iso3 in assessed_countries(session, year):
+            reasons = list(gate(session, iso3, year))
+            if reasons:
+                blocked[iso3] = reasons
+    warnings: list[str] = []
+    for module in ("tiptiers.store.analysis", "tiptiers.analysis", "tiptiers.analysis.gap"):
+        gap = _optional(module, "assessing_country_gap")
+        if gap is not None:
+            result = gap(session, year)
+            if result:
+                warnings.extend(str(r) for r in (result if isinstance(result, list | tuple) else [result]))
+            break
+    return GateReport(blocked, warnings)
+
+
+def schedule_publication(session: Session, year: int, publish_at: datetime, actor: str, note: str = "",
+                         now: datetime | None = None, ignore_gate: bool = False) -> tuple[Publication, GateReport]:
+    """Set (or move) the year's publication time. A year already public cannot be moved: it is frozen."""
+    now = now or utcnow()
+    try:
+        check_report_year(year)
+    except ValueError as exc:
+        raise PublicationError(f"year: {exc}") from None
+    if session.scalar(select(func.count()).select_from(Placement).where(Placement.year == year)) == 0:
+        raise PublicationError(f"year: no placements for report year {year}; import them before publishing")
+    if publish_at.tzinfo is not None:
+        publish_at = publish_at.astimezone(UTC).replace(tzinfo=None)
+    if is_public(session, year, now) and publish_at != publication_time(session, year):
+        raise PublicationError(f"publish_at: report year {year} was published on {publication_time(session, year)} "
+                               "UTC and is frozen; publish corrections as new narrative versions")
+    report = consult_gates(session, year)
+    if report.blocked and not ignore_gate:
+        detail = "; ".join(f"{iso3}: {', '.join(r)}" for iso3, r in sorted(report.blocked.items()))
+        raise PublicationError(f"gate: {len(report.blocked)} country-year(s) may not be published yet: {detail}")
+    row = session.get(Publication, year)
+    if row is None:
+        row = Publication(year=year)
+        session.add(row)
+    row.publish_at, row.scheduled_by, row.scheduled_at, row.note = publish_at, actor, now, note
+    session.flush()
+    return row, report
+
+
+def _country(iso3: str) -> str:
+    country = country_table().get(iso3.upper())
+    if country is None:
+        raise PublicationError(f"iso3: unknown country {iso3!r}")
+    return country.iso3
+
+
+def narrative_versions(session: Session, iso3: str, year: int) -> list[NarrativeVersion]:
+    return list(session.scalars(select(NarrativeVersion)
+                                .where(NarrativeVersion.iso3 == iso3.upper(), NarrativeVersion.year == year)
+                                .order_by(NarrativeVersion.version)))
+
+
+def save_narrative(session: Session, iso3: str, year: int, markdown: str, author: str, note: str = "",
+                   now: datetime | None = None) -> NarrativeVersion:
+    """Store a new version. After the year's publication it is a correction and needs a `note` saying why."""
+    now = now or utcnow()
+    iso3 = _country(iso3)
+    try:
+        check_report_year(year)
+    except ValueError as exc:
+        raise PublicationError(f"year: {exc}") from None
+    if not markdown.strip():
+        raise PublicationError("markdown: the narrative is empty")
+    if len(markdown) > MAX_NARRATIVE:
+        raise PublicationError(f"markdown: longer than {MAX_NARRATIVE} characters")
+    if "\x00" in markdown:
+        raise PublicationError("markdown: contains a NUL character")
+    if not author.strip():
+        raise PublicationError("author: required")
+    if is_public(session, year, now) and not note.strip():
+        raise PublicationError(f"note: report year {year} is published; a correction needs a note saying what "
+                               "changed and why")
+    versions = narrative_versions(session, iso3, year)
+    if versions and versions[-1].markdown == markdown:
+        raise PublicationError("markdown: identical to the current version")
+    row = NarrativeVersion(iso3=iso3, year=year, version=(versions[-1].version + 1) if versions else 1,
+                           markdown=markdown, author=author.strip(), note=note.strip(), created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class PublicNarrative:
+    """What the public sees of a country-year's stored narrative: the frozen text and the dated corrections."""
+
+    frozen: NarrativeVersion | None  # the version standing at publication time (None: the generated text)
+    corrections: list[NarrativeVersion]
+
+    @property
+    def current(self) -> NarrativeVersion | None:
+        return self.corrections[-1] if self.corrections else self.frozen
+
+
+def public_narrative(session: Session, iso3: str, year: int, now: datetime | None = None) -> PublicNarrative | None:
+    """None while the year is under embargo."""
+    if not is_public(session, year, now):
+        return None
+    published = publication_time(session, year)
+    versions = narrative_versions(session, iso3, year)
+    frozen = [v for v in versions if v.created_at <= published]
+    return PublicNarrative(frozen[-1] if frozen else None, [v for v in versions if v.created_at > published])

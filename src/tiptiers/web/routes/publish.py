@@ -1,0 +1,527 @@
+"""Publication on the web: the world map, country narratives (HTML, PDF, JSON), year-over-year movements, the
+comparison of 2-5 countries, the open data, and the publication schedule. Every page has a JSON twin.
+
+Embargo: nothing of a report year is served to the public before its publication time (404, as for a year that
+does not exist). Published pages carry an ETag (304 on If-None-Match); the app compresses with gzip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from tiptiers.countries import country_table
+from tiptiers.publish import opendata, pdf
+from tiptiers.publish.charts import TIER_COLOURS, tier_history_svg
+from tiptiers.publish.movements import movements, summary
+from tiptiers.publish.report import CountryYear, country_year, methodology
+from tiptiers.publish.worldmap import map_countries, svg_to_png, without_outline, world_map_svg
+from tiptiers.store import publication as pubstore
+from tiptiers.store.db import transaction
+from tiptiers.store.placements import report_years, year_placements
+from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web.deps import SessionDep, country_or_404, templates
+
+api = APIRouter(prefix="/api/v1", tags=["publication"])
+pages = APIRouter(include_in_schema=False)
+
+try:  # the authentication feature; without it nobody edits or publishes from the web (the CLI still can)
+    from tiptiers.web.auth import require_roles
+
+    EDITORS: list[Any] = [Depends(require_roles("admin", "analyst"))]
+    PUBLISHERS: list[Any] = [Depends(require_roles("admin"))]
+except ImportError:  # pragma: no cover - depends on which features have landed
+
+    def _no_sign_in() -> None:
+        raise HTTPException(403, "editing and publishing need sign-in, which is not installed here; use the CLI "
+                                 "(`tiptiers narrative edit`, `tiptiers publish`)")
+
+    EDITORS = PUBLISHERS = [Depends(_no_sign_in)]
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def publish_now(request: Request) -> datetime:
+    """The clock the embargo is checked against: now, or the publication time a static export renders at."""
+    override = getattr(request.app.state, "publish_now", None)
+    return override if isinstance(override, datetime) else pubstore.utcnow()
+
+
+def cached(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:
+    """A published representation with a strong ETag; 304 when the client already has it."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    common = {"ETag": etag, "Cache-Control": "public, max-age=60", **(headers or {})}
+    match = request.headers.get("if-none-match", "")
+    if etag in [t.strip() for t in match.split(",")] or match.strip() == "*":
+        return Response(status_code=304, headers=common)
+    return Response(body, media_type=media_type, headers=common)
+
+
+def page(request: Request, name: str, context: dict[str, Any]) -> Response:
+    rendered = templates.TemplateResponse(request, name, context)
+    return cached(request, bytes(rendered.body), "text/html; charset=utf-8")
+
+
+def public_year_or_404(session: Session, year: int, request: Request) -> int:
+    if year not in report_years(session) or not pubstore.is_public(session, year, publish_now(request)):
+        visible = pubstore.public_years(session, report_years(session), publish_now(request))
+        known = f"{visible[0]}-{visible[-1]}" if visible else "none"
+        raise HTTPException(404, f"year: no published report for {year} (published years: {known})")
+    return year
+
+
+def visible_years(session: Session, request: Request) -> list[int]:
+    return pubstore.public_years(session, report_years(session), publish_now(request))
+
+
+# --- the map ------------------------------------------------------------------------------------------------
+
+
+class MapCountryOut(BaseModel):
+    iso3: str
+    name: str
+    tier: Tier
+    tier_label: str
+    colour: str
+    href: str
+    drawn: bool = Field(description="False for countries the map has no outline for (small island states)")
+
+
+class MapOut(BaseModel):
+    year: int
+    counts: dict[str, int]
+    countries: list[MapCountryOut]
+    svg: str = Field(description="URL of the map as SVG")
+    png: str = Field(description="URL of the map as PNG")
+
+
+def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any]]:
+    rows = year_placements(session, year)
+    placed = {p.iso3: p.tier for p in rows}
+    names = {p.iso3: p.country.name for p in rows}
+    countries = map_countries(placed, names, lambda iso3: f"/countries/{iso3}/{year}")
+    missing = set(without_outline(placed))
+    counts = {t.value: 0 for t in TIER_ORDER}
+    for tier in placed.values():
+        counts[tier] += 1
+    out = MapOut(year=year, counts=counts, svg=f"/map/{year}.svg", png=f"/map/{year}.png", countries=[
+        MapCountryOut(iso3=c.iso3, name=c.name, tier=c.tier, tier_label=c.tier.label, colour=TIER_COLOURS[c.tier],
+                      href=c.href or "", drawn=c.iso3 not in missing)
+        for c in sorted(countries.values(), key=lambda c: c.name) if c.tier])
+    return out, dict(countries)
+
+
+@api.get("/map/{year}", response_model=MapOut, summary="The world map of a report year: each country's tier and link",
+         responses={404: {"description": "No published report for that year"}})
+def api_map(year: int, request: Request, session: SessionDep) -> Response:
+    public_year_or_404(session, year, request)
+    return cached(request, _map_data(session, year)[0].model_dump_json().encode(), "application/json")
+
+
+@pages.get("/map/{year}.svg")
+def map_svg(year: int, request: Request, session: SessionDep) -> Response:
+    public_year_or_404(session, year, request)
+    svg = world_map_svg(year, _map_data(session, year)[1], standalone=True)
+    return cached(request, svg.encode(), "image/svg+xml",
+                  {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.svg"'})
+
+
+@pages.get("/map/{year}.png")
+def map_png(year: int, request: Request, session: SessionDep) -> Response:
+    public_year_or_404(session, year, request)
+    png = svg_to_png(world_map_svg(year, _map_data(session, year)[1], standalone=True))
+    return cached(request, png, "image/png", {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.png"'})
+
+
+@pages.get("/map", response_class=HTMLResponse)
+def map_latest(request: Request, session: SessionDep) -> Response:
+    years = visible_years(session, request)
+    if not years:
+        raise HTTPException(404, "no published report yet")
+    return RedirectResponse(f"/map/{years[-1]}", status_code=302)
+
+
+@pages.get("/map/{year}", response_class=HTMLResponse)
+def map_page(year: int, request: Request, session: SessionDep) -> Response:
+    public_year_or_404(session, year, request)
+    data, countries = _map_data(session, year)
+    return page(request, "publish/map.html", {
+        "data": data, "svg": world_map_svg(year, countries), "years": visible_years(session, request),
+        "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}"})
+
+
+# --- narratives ---------------------------------------------------------------------------------------------
+
+
+class ReasonOut(BaseModel):
+    text: str
+    reference: str
+
+
+class RatingOut(BaseModel):
+    criterion: str
+    title: str
+    level: str
+    note: str
+
+
+class CommentOut(BaseModel):
+    kind: str
+    text: str
+    author: str
+    at: str
+
+
+class ClaimOut(BaseModel):
+    id: int
+    statement: str
+    state: str
+    criteria: list[str]
+    source: str
+    source_url: str
+    source_date: str
+    original_statement: str | None
+    comments: list[CommentOut]
+    resolutions: list[str]
+
+
+class CorrectionOut(BaseModel):
+    version: int
+    at: datetime
+    author: str
+    note: str
+    changes: list[tuple[str, str]] = Field(description="('+' | '-', line) of the Markdown changed")
+
+
+class NarrativeOut(BaseModel):
+    iso3: str
+    country: str
+    year: int
+    tier: Tier | None
+    tier_label: str
+    assessed: bool = Field(description="False for years with no assessment in tiptiers (the bundled history)")
+    reasons: list[ReasonOut]
+    ratings: list[RatingOut]
+    history: list[tuple[int, str]]
+    version: int = Field(description="0: the generated text, never edited")
+    version_at: datetime | None
+    markdown: str
+    html: str = Field(description="The narrative as sanitised HTML")
+    claims: list[ClaimOut] = Field(description="Evidence cited, each with the government's comments")
+    corrections: list[CorrectionOut]
+    pdf: str
+
+
+def narrative_out(cy: CountryYear) -> NarrativeOut:
+    d = cy.data
+    return NarrativeOut(
+        iso3=d.iso3, country=d.country, year=d.year, tier=Tier(d.tier) if d.tier else None,
+        tier_label=Tier(d.tier).label if d.tier else "not placed", assessed=d.assessed,
+        reasons=[ReasonOut(text=r.text, reference=r.reference) for r in d.reasons],
+        ratings=[RatingOut(criterion=r.criterion, title=r.title, level=r.level, note=r.note) for r in d.ratings],
+        history=d.history, version=cy.version, version_at=cy.version_at, markdown=cy.markdown, html=cy.html,
+        claims=[ClaimOut(id=c.id, statement=c.statement, state=c.state, criteria=c.criteria, source=c.source,
+                         source_url=c.source_url, source_date=c.source_date, original_statement=c.original_statement,
+                         comments=[CommentOut(**k) for k in c.comments], resolutions=c.resolutions)
+                for c in cy.claims],
+        corrections=[CorrectionOut(version=c.version, at=c.at, author=c.author, note=c.note, changes=c.changes)
+                     for c in cy.corrections],
+        pdf=f"/countries/{d.iso3}/{d.year}.pdf")
+
+
+def _public_country_year(session: Session, iso3: str, year: int, request: Request) -> CountryYear:
+    country = country_or_404(iso3)
+    public_year_or_404(session, year, request)
+    cy = country_year(session, country.iso3, year, now=publish_now(request))
+    if cy is None or (cy.tier is None and not cy.data.assessed):
+        raise HTTPException(404, f"iso3: {country.name} has no placement in the {year} report")
+    return cy
+
+
+@api.get("/countries/{iso3}/{year}/narrative", response_model=NarrativeOut,
+         summary="A country's narrative of a report year: tier, reasons, ratings, evidence and the government's "
+                 "comments, corrections", responses={404: {"description": "Unknown country, or not published"}})
+def api_narrative(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
+    cy = _public_country_year(session, iso3, year, request)
+    return cached(request, narrative_out(cy).model_dump_json().encode(), "application/json")
+
+
+@pages.get("/countries/{iso3}/{year}.pdf")
+def narrative_pdf(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
+    cy = _public_country_year(session, iso3, year, request)
+    body = pdf.country_pdf(cy, publish_now(request))
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="tiptiers-{cy.data.iso3}-{year}.pdf"',
+        "Cache-Control": "public, max-age=60"})
+
+
+def report_entries(session: Session, year: int, now: datetime) -> list[CountryYear]:
+    """Every placed country's public narrative of the year, by name."""
+    entries = [country_year(session, p.iso3, year, now=now) for p in year_placements(session, year)]
+    return [e for e in entries if e is not None]
+
+
+@pages.get("/reports/{year}.pdf")
+def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
+    public_year_or_404(session, year, request)
+    body = pdf.report_pdf(year, report_entries(session, year, publish_now(request)), methodology(year),
+                          publish_now(request), _map_data(session, year)[1])
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'})
+
+
+@pages.get("/countries/{iso3}/{year}", response_class=HTMLResponse)
+def narrative_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
+    cy = _public_country_year(session, iso3, year, request)
+    chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
+    years = set(visible_years(session, request))
+    return page(request, "publish/narrative.html", {
+        "cy": cy, "chart": chart, "json_url": f"/api/v1/countries/{cy.data.iso3}/{year}/narrative",
+        "history": [(y, t) for y, t in cy.data.history if y in years]})
+
+
+class NarrativeIn(BaseModel):
+    markdown: str = Field(min_length=1, max_length=pubstore.MAX_NARRATIVE)
+    note: str = Field("", max_length=2000, description="Required once the year is published: what changed and why")
+
+
+class VersionOut(BaseModel):
+    iso3: str
+    year: int
+    version: int
+    created_at: datetime
+    author: str
+    note: str
+    correction: bool
+
+
+def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str, now: datetime) -> VersionOut:
+    country = country_or_404(iso3)
+    try:
+        with transaction(request.app.state.sessions) as session:
+            row = pubstore.save_narrative(session, country.iso3, year, body.markdown, author, body.note, now)
+            correction = pubstore.is_public(session, year, now)
+    except pubstore.PublicationError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return VersionOut(iso3=row.iso3, year=row.year, version=row.version, created_at=row.created_at,
+                      author=row.author, note=row.note, correction=correction)
+
+
+def _user_name(request: Request) -> str:
+    user = getattr(request.state, "user", None)
+    return str(getattr(user, "name", "analyst"))
+
+
+@api.post("/countries/{iso3}/{year}/narrative", response_model=VersionOut, dependencies=EDITORS,
+          summary="Save a new version of the narrative (a correction, with a note, once published)",
+          responses={422: {"description": "Invalid narrative; the message names the field"}})
+def api_save_narrative(iso3: str, year: int, body: NarrativeIn, request: Request, session: SessionDep) -> VersionOut:
+    return _save(request, iso3, year, body, _user_name(request), pubstore.utcnow())
+
+
+@pages.get("/countries/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
+def edit_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
+    country = country_or_404(iso3)
+    cy = country_year(session, country.iso3, year, draft=True)
+    assert cy is not None
+    return templates.TemplateResponse(request, "publish/edit.html", {
+        "cy": cy, "published": pubstore.is_public(session, year), "error": None})
+
+
+@pages.post("/countries/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
+def edit_submit(iso3: str, year: int, request: Request, session: SessionDep,
+                markdown: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
+    try:
+        _save(request, iso3, year, NarrativeIn(markdown=markdown or " ", note=note), _user_name(request),
+              pubstore.utcnow())
+    except HTTPException as exc:
+        cy = country_year(session, country_or_404(iso3).iso3, year, draft=True)
+        return templates.TemplateResponse(request, "publish/edit.html", {
+            "cy": cy, "published": pubstore.is_public(session, year), "error": exc.detail}, status_code=422)
+    return RedirectResponse(f"/countries/{iso3.upper()}/{year}", status_code=303)
+
+
+# --- movements and comparison ----------------------------------------------------------------------------
+
+
+class MovementOut(BaseModel):
+    iso3: str
+    country: str
+    year: int
+    previous_tier: str | None
+    tier: str
+    movement: str
+    automatic_downgrade: bool | None
+    waiver: bool | None
+
+
+class MovementsOut(BaseModel):
+    year: int
+    summary: dict[str, int]
+    movements: list[MovementOut]
+
+
+def _movements(session: Session, year: int, request: Request) -> MovementsOut:
+    public_year_or_404(session, year, request)
+    visible = set(visible_years(session, request))
+    history, names = opendata.placement_history(session, up_to=year)
+    history = {k: {y: t for y, t in h.items() if y in visible} for k, h in history.items()}
+    rows = movements(history, names, year)
+    return MovementsOut(year=year, summary=summary(rows), movements=[MovementOut(**r.as_dict()) for r in rows])
+
+
+@api.get("/movements/{year}", response_model=MovementsOut,
+         summary="Year-over-year movements: up, down, new, automatic downgrades, waivers")
+def api_movements(year: int, request: Request, session: SessionDep) -> Response:
+    return cached(request, _movements(session, year, request).model_dump_json().encode(), "application/json")
+
+
+@pages.get("/movements/{year}", response_class=HTMLResponse)
+def movements_page(year: int, request: Request, session: SessionDep) -> Response:
+    data = _movements(session, year, request)
+    changed = [m for m in data.movements if m.movement != "same" or m.automatic_downgrade or m.waiver]
+    return page(request, "publish/movements.html", {
+        "data": data, "changed": changed, "years": visible_years(session, request)[1:],
+        "json_url": f"/api/v1/movements/{year}"})
+
+
+class CompareCountry(BaseModel):
+    iso3: str
+    name: str
+    placements: dict[int, str]
+
+
+class CompareOut(BaseModel):
+    years: list[int]
+    countries: list[CompareCountry]
+
+
+def _compare(session: Session, codes: list[str], request: Request) -> CompareOut:
+    codes = list(dict.fromkeys(c.strip().upper() for code in codes for c in code.split(",") if c.strip()))
+    if not 2 <= len(codes) <= 5:
+        raise HTTPException(422, f"c: give 2 to 5 countries to compare (got {len(codes)}), e.g. ?c=JPN&c=KOR")
+    history, _names = opendata.placement_history(session)
+    years = visible_years(session, request)
+    out = []
+    for code in codes:
+        found = country_table().get(code) or country_table().find(code)
+        if found is None:
+            raise HTTPException(422, f"c: unknown country {code!r}; use ISO 3166-1 alpha-3 codes such as JPN")
+        placed = history.get(found.iso3, {})
+        out.append(CompareCountry(iso3=found.iso3, name=found.name,
+                                  placements={y: placed[y] for y in years if y in placed}))
+    return CompareOut(years=years, countries=out)
+
+
+@api.get("/compare", response_model=CompareOut, summary="2 to 5 countries side by side, tier by year")
+def api_compare(request: Request, session: SessionDep, c: Annotated[list[str], Query()] = []) -> CompareOut:  # noqa: B006
+    return _compare(session, c, request)
+
+
+@pages.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request, session: SessionDep, c: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
+    data = _compare(session, c, request) if c else None
+    charts = {x.iso3: tier_history_svg(sorted(x.placements.items()), f"{x.name}: tier by year")
+              for x in (data.countries if data else [])}
+    query = "&".join(f"c={x.iso3}" for x in data.countries) if data else ""
+    return templates.TemplateResponse(request, "publish/compare.html", {
+        "data": data, "charts": charts, "countries": list(country_table()),
+        "json_url": f"/api/v1/compare?{query}" if data else None})
+
+
+# --- open data ----------------------------------------------------------------------------------------------
+
+
+class ColumnOut(BaseModel):
+    name: str
+    type: str
+    description: str
+
+
+class TableOut(BaseModel):
+    name: str
+    description: str
+    filtered_by_year: bool
+    columns: list[ColumnOut]
+
+
+class DictionaryOut(BaseModel):
+    tables: list[TableOut]
+    csv: dict[str, str]
+
+
+@api.get("/data/dictionary.json", response_model=DictionaryOut, summary="The data dictionary: every table and column")
+def api_dictionary() -> dict[str, Any]:
+    return opendata.data_dictionary()
+
+
+@api.get("/data/tiptiers.zip", summary="The whole dataset: every table as CSV and Parquet, with the dictionary")
+def api_zip(request: Request, session: SessionDep) -> Response:
+    return cached(request, opendata.dataset_zip(session, now=publish_now(request)), "application/zip",
+                  {"Content-Disposition": 'attachment; filename="tiptiers.zip"'})
+
+
+MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
+
+
+@api.get("/data/{table}.{fmt}", summary="One table as CSV, JSON or Parquet (optionally one year: ?year=2008)",
+         responses={404: {"description": "Unknown table or format"}})
+def api_table(table: str, fmt: str, request: Request, session: SessionDep,
+              year: Annotated[int | None, Query(ge=2001, le=2100)] = None) -> Response:
+    if fmt not in MEDIA:
+        raise HTTPException(404, f"format: {fmt!r} is not one of {', '.join(MEDIA)}")
+    try:
+        dataset, rows = opendata.export_rows(session, table, year, publish_now(request))
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from None
+    suffix = f"-{year}" if year else ""
+    return cached(request, opendata.serialise(dataset, rows, fmt), MEDIA[fmt],
+                  {"Content-Disposition": f'inline; filename="{table}{suffix}.{fmt}"'})
+
+
+@pages.get("/data", response_class=HTMLResponse)
+def data_page(request: Request) -> Response:
+    return page(request, "publish/data.html", {"dictionary": opendata.data_dictionary(),
+                                               "json_url": "/api/v1/data/dictionary.json"})
+
+
+# --- publication schedule ----------------------------------------------------------------------------------
+
+
+class PublicationOut(BaseModel):
+    year: int
+    published_at: datetime
+    public: bool
+    scheduled: bool
+
+
+class PublicationIn(BaseModel):
+    publish_at: datetime = Field(description="Publication time; naive values are UTC")
+    note: str = ""
+
+
+@api.get("/publications", response_model=list[PublicationOut], summary="Published report years and their times")
+def api_publications(request: Request, session: SessionDep) -> list[PublicationOut]:
+    rows = opendata.DATASETS["publications"].rows(session, None, publish_now(request))
+    return [PublicationOut(year=r["year"], published_at=r["published_at"], public=True, scheduled=r["scheduled"])
+            for r in rows]
+
+
+@api.put("/publications/{year}", response_model=PublicationOut, dependencies=PUBLISHERS,
+         summary="Schedule (or move) a report year's publication; consults the review gate")
+def api_schedule(year: int, body: PublicationIn, request: Request) -> PublicationOut:
+    try:
+        with transaction(request.app.state.sessions) as session:
+            row, _report = pubstore.schedule_publication(session, year, body.publish_at, _user_name(request),
+                                                         body.note)
+            public = pubstore.is_public(session, year)
+    except pubstore.PublicationError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return PublicationOut(year=row.year, published_at=row.publish_at, public=public, scheduled=True)
