@@ -1,0 +1,621 @@
+"""Evidence and the right of reply on the web: the analyst's workspace, the liaison's review page, the API.
+
+Permissions, the same for a page and its JSON twin:
+- evidence, attachments, assessments, workspace, status: staff (admin, analyst, reviewer) read; admin and analyst
+  write. Anyone else: 403 (the answer does not depend on the record asked for, so it leaks nothing).
+- a country's draft under review, its questionnaire: staff, and the liaison of that country. A liaison asking for
+  another country gets the same 404 as for a draft that does not exist: existence itself must not leak.
+- answering a claim, completing the review, the questionnaire answers: the liaison of that country only.
+- resolving a dispute: admin and analyst. Allowing publication despite what blocks it: admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from tiptiers.review import (
+    Claim,
+    Dispute,
+    Outcome,
+    QuestionnaireItem,
+    RequestKind,
+    ResponseKind,
+    SourceType,
+    VerificationState,
+)
+from tiptiers.store import evidence as store
+from tiptiers.store.users import User
+from tiptiers.web.auth import CurrentUser, can_see_country_draft
+from tiptiers.web.deps import SessionDep, country_or_404, templates
+
+api = APIRouter(prefix="/api/v1", tags=["evidence and review"])
+pages = APIRouter(include_in_schema=False)
+
+STAFF = ("admin", "analyst", "reviewer")
+WRITERS = ("admin", "analyst")
+T = TypeVar("T")
+
+
+# --- response and request models -------------------------------------------------------------------------------
+
+
+class EvidenceIn(BaseModel):
+    iso3: str = Field(examples=["JPN"])
+    year: int = Field(examples=[2026])
+    criteria: list[str] = Field(min_length=1, examples=[["criterion_1"]])
+    statement: str
+    source_type: SourceType
+    source_name: str
+    source_date: date | None = None
+    source_url: str = ""
+    attachment_sha256: str | None = None
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    iso3: str
+    year: int
+    criteria: list[str]
+    statement: str
+    original_statement: str | None
+    source_type: SourceType
+    source_name: str
+    source_date: date | None
+    source_url: str
+    attachment_sha256: str | None
+    corroborated_by: int | None
+    state: VerificationState
+    entered_by: str
+    created_at: datetime
+
+
+class TransitionOut(BaseModel):
+    from_state: VerificationState | None
+    to_state: VerificationState
+    actor: str
+    reason: str
+    at: datetime
+
+
+class EvidenceDetail(EvidenceOut):
+    transitions: list[TransitionOut]
+
+
+class StateIn(BaseModel):
+    state: VerificationState = Field(description="corroborated (with corroborated_by) or withdrawn (with a reason)")
+    reason: str = ""
+    corroborated_by: int | None = None
+
+
+class AttachmentOut(BaseModel):
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+
+
+class RatingBody(BaseModel):
+    criterion: str
+    level: str = Field(description="not_met, partial, substantial or full")
+    evidence: list[int] = Field(description="ids of evidence records of the same country-year")
+    note: str = ""
+
+
+class AssessmentIn(BaseModel):
+    ratings: list[RatingBody]
+    narrative: str = ""
+    signals: dict[str, Any] = Field(default_factory=dict, description="Watch List signals passed to the engine")
+
+
+class FlagOut(BaseModel):
+    code: str
+    text: str
+
+
+class CitedOut(BaseModel):
+    id: int
+    state: VerificationState
+    statement: str
+
+
+class RatingOut(BaseModel):
+    criterion: str
+    level: str
+    note: str
+    evidence: list[CitedOut]
+    flag: FlagOut | None = Field(description="set when the rating rests only on unverified evidence")
+
+
+class DeterminationOut(BaseModel):
+    tier: str | None = None
+    computed_tier: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="why no tier could be determined from these ratings")
+
+
+class RequestOut(BaseModel):
+    id: int
+    iso3: str
+    year: int
+    kind: RequestKind
+    sent_at: datetime
+    deadline: date
+    sent_by: str
+    completed_at: datetime | None
+
+
+class SendIn(BaseModel):
+    kind: RequestKind = RequestKind.DRAFT
+    deadline: date | None = Field(default=None, description="last day to answer; default two months from today")
+
+
+class ResponseIn(BaseModel):
+    kind: ResponseKind
+    text: str = ""
+    counter_evidence: str = Field(default="", description="required for a dispute: e.g. the article of law")
+    counter_source_url: str = ""
+
+
+class ResponseOut(BaseModel):
+    id: int
+    kind: ResponseKind
+    text: str
+    counter_evidence: str
+    counter_source_url: str
+    author: str
+    at: datetime
+
+
+class ResolutionIn(BaseModel):
+    outcome: Outcome
+    reason: str = ""
+    corrected_statement: str | None = None
+    withdraw: bool = False
+
+
+class ResolutionOut(BaseModel):
+    outcome: Outcome
+    reason: str
+    corrected_statement: str | None
+    withdrawn: bool
+    resolved_by: str
+    resolved_at: datetime
+
+
+class DisputeOut(BaseModel):
+    id: int
+    evidence_id: int
+    text: str
+    counter_evidence: str
+    author: str
+    at: datetime
+    resolution: ResolutionOut | None
+
+
+class ClaimOut(BaseModel):
+    id: int
+    statement: str
+    original_statement: str | None
+    state: VerificationState
+    criteria: list[str]
+    source_type: SourceType
+    source_name: str
+    source_date: date | None
+    source_url: str
+    responses: list[ResponseOut]
+    disputes: list[DisputeOut]
+
+
+class OverrideOut(BaseModel):
+    reason: str
+    admin: str
+    at: datetime
+
+
+class StatusOut(BaseModel):
+    iso3: str
+    year: int
+    requests_sent: int = Field(description="drafts and questionnaires sent to this government for this report year")
+    latest_request: int | None
+    sent_at: datetime | None
+    deadline: date | None
+    completed_at: datetime | None
+    claims: int
+    open_disputes: int
+    blocking: list[str] = Field(description="what blocks publication; empty when it may go ahead")
+    override: OverrideOut | None
+
+
+class DraftOut(BaseModel):
+    iso3: str
+    country: str
+    year: int
+    request: RequestOut | None
+    open: bool = Field(description="whether the liaison may still answer")
+    requests_this_year: int
+    claims: list[ClaimOut]
+    ratings: list[RatingOut]
+    narrative: str
+    determination: DeterminationOut | None
+
+
+class WorkspaceOut(BaseModel):
+    iso3: str
+    country: str
+    year: int
+    evidence: list[EvidenceOut]
+    ratings: list[RatingOut]
+    narrative: str
+    determination: DeterminationOut | None
+    open_disputes: list[DisputeOut]
+    claims: list[ClaimOut] = Field(description="the evidence as claims, with the government's answers")
+    status: StatusOut
+
+
+class OverrideIn(BaseModel):
+    reason: str
+
+
+class QuestionOut(BaseModel):
+    id: str
+    text: str
+    standard: str
+    answer: str
+    origin: str = Field(description="this_year, last_year (pre-filled) or new")
+    previous_answer: str | None
+
+
+class QuestionnaireOut(BaseModel):
+    iso3: str
+    year: int
+    previous_year: int | None
+    items: list[QuestionOut]
+
+
+class AnswersIn(BaseModel):
+    answers: dict[str, str]
+
+
+# --- permissions and errors ------------------------------------------------------------------------------------
+
+
+def _role(user: User, roles: tuple[str, ...], what: str) -> None:
+    if user.role not in roles:
+        raise HTTPException(403, f"{what} is for {', '.join(roles)}; you are {user.role}")
+
+
+def _country_year(user: User, iso3: str, year: int) -> tuple[str, str]:
+    """The country and its name if this user may see its draft; a liaison of another country gets a 404."""
+    country = country_or_404(iso3)
+    if not can_see_country_draft(user, country.iso3):
+        raise HTTPException(404, f"no review of {iso3.upper()} {year}")
+    with _errors():
+        store.check_country_year(country.iso3, year)
+    return country.iso3, country.name
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except store.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except store.EvidenceError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _write(request: Request, job: Callable[[Session], T]) -> T:
+    """One change, one transaction, with its activity-log entry; errors become 404/422 naming the field."""
+    with _errors(), request.app.state.sessions.begin() as session:
+        return job(session)
+
+
+# --- conversions -----------------------------------------------------------------------------------------------
+
+
+def _evidence_out(e: store.Evidence) -> EvidenceOut:
+    return EvidenceOut.model_validate(e.as_dict())
+
+
+def _ratings_out(assessment: store.Assessment | None) -> list[RatingOut]:
+    return [RatingOut(criterion=v.criterion, level=v.level, note=v.note,
+                      evidence=[CitedOut(**c) for c in v.evidence],
+                      flag=FlagOut(code=v.flag.code, text=v.flag.text) if v.flag else None)
+            for v in store.rating_views(assessment)]
+
+
+def _dispute_out(d: Dispute) -> DisputeOut:
+    r = d.resolution
+    return DisputeOut(id=d.id, evidence_id=d.evidence_id, text=d.text, counter_evidence=d.counter_evidence,
+                      author=d.author, at=d.at,
+                      resolution=ResolutionOut(outcome=r.outcome, reason=r.reason,
+                                               corrected_statement=r.corrected_statement, withdrawn=r.withdrawn,
+                                               resolved_by=r.resolved_by, resolved_at=r.resolved_at) if r else None)
+
+
+def claim_out(c: Claim) -> ClaimOut:
+    return ClaimOut(
+        id=c.evidence_id, statement=c.statement, original_statement=c.original_statement, state=c.state,
+        criteria=list(c.criteria), source_type=c.source_type, source_name=c.source_name, source_date=c.source_date,
+        source_url=c.source_url,
+        responses=[ResponseOut(id=r.id, kind=r.kind, text=r.text, counter_evidence=r.counter_evidence,
+                               counter_source_url=r.counter_source_url, author=r.author, at=r.at)
+                   for r in c.comments],
+        disputes=[_dispute_out(d) for d in c.disputes])
+
+
+def _request_out(r: store.ReviewRequestRow) -> RequestOut:
+    return RequestOut(id=r.id, iso3=r.iso3, year=r.year, kind=RequestKind(r.kind), sent_at=r.sent_at,
+                      deadline=r.deadline, sent_by=r.sent_by, completed_at=r.completed_at)
+
+
+def _status_out(s: store.ReviewStatus) -> StatusOut:
+    return StatusOut.model_validate(s.as_dict())
+
+
+def _determination(session: Session, assessment: store.Assessment | None) -> DeterminationOut | None:
+    """The engine's tier for the saved ratings, or why there is none yet (e.g. a minimum standard not rated)."""
+    if assessment is None or not assessment.ratings:
+        return None
+    try:
+        result = store.assessment_determination(session, assessment)
+    except ValueError as exc:
+        return DeterminationOut(error=str(exc))
+    return DeterminationOut(tier=result.tier.value, computed_tier=result.computed_tier.value,
+                            reasons=[r.text for r in result.reasons])
+
+
+def _questionnaire_out(iso3: str, year: int, items: list[QuestionnaireItem], previous: int | None) -> QuestionnaireOut:
+    return QuestionnaireOut(iso3=iso3, year=year, previous_year=previous,
+                            items=[QuestionOut(**item.__dict__) for item in items])
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def _workspace(session: Session, user: User, iso3: str, year: int) -> WorkspaceOut:
+    _role(user, STAFF, "the analysts' workspace")
+    country = country_or_404(iso3)
+    with _errors():
+        store.check_country_year(country.iso3, year)
+    assessment = store.get_assessment(session, country.iso3, year)
+    all_claims = store.claims(session, country.iso3, year)
+    return WorkspaceOut(
+        iso3=country.iso3, country=country.name, year=year,
+        evidence=[_evidence_out(e) for e in store.list_evidence(session, country.iso3, year)],
+        ratings=_ratings_out(assessment), narrative=assessment.narrative if assessment else "",
+        determination=_determination(session, assessment),
+        open_disputes=[_dispute_out(d) for c in all_claims for d in c.open_disputes],
+        claims=[claim_out(c) for c in all_claims],
+        status=_status_out(store.review_status(session, country.iso3, year)))
+
+
+def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
+    iso3, name = _country_year(user, iso3, year)
+    request = store.latest_draft_request(session, iso3, year)
+    if request is None and user.role == "liaison":
+        raise HTTPException(404, f"no review of {iso3} {year}")
+    assessment = store.get_assessment(session, iso3, year)
+    as_of = request.sent_at if request is not None and user.role == "liaison" else None
+    return DraftOut(
+        iso3=iso3, country=name, year=year, request=_request_out(request) if request else None,
+        open=request is not None and request.domain().is_open(store.utcnow().date()),
+        requests_this_year=store.request_counts(session, iso3).get((iso3, year), 0),
+        claims=[claim_out(c) for c in store.claims(session, iso3, year, as_of=as_of)
+                if c.state is not VerificationState.WITHDRAWN or user.role != "liaison"],
+        ratings=_ratings_out(assessment), narrative=assessment.narrative if assessment else "",
+        determination=_determination(session, assessment))
+
+
+@api.get("/evidence", response_model=list[EvidenceOut], summary="Evidence records (staff)")
+def api_evidence_list(session: SessionDep, user: CurrentUser, iso3: str | None = None, year: int | None = None,
+                      state: VerificationState | None = None) -> list[EvidenceOut]:
+    _role(user, STAFF, "evidence")
+    return [_evidence_out(e) for e in store.list_evidence(session, iso3, year, state.value if state else None)]
+
+
+@api.get("/evidence/{evidence_id}", response_model=EvidenceDetail, summary="One evidence record and its history")
+def api_evidence_get(evidence_id: int, session: SessionDep, user: CurrentUser) -> EvidenceDetail:
+    _role(user, STAFF, "evidence")
+    with _errors():
+        e = store.get_evidence(session, evidence_id)
+    return EvidenceDetail(**_evidence_out(e).model_dump(), transitions=[
+        TransitionOut(from_state=t.from_state, to_state=t.to_state, actor=t.actor, reason=t.reason, at=t.at)
+        for t in e.transitions])
+
+
+@api.get("/attachments/{sha256}", summary="Download an attachment by its SHA-256 (staff)",
+         responses={200: {"content": {"application/octet-stream": {}}}})
+def api_attachment(sha256: str, session: SessionDep, user: CurrentUser) -> Response:
+    _role(user, STAFF, "attachments")
+    with _errors():
+        row = store.attachment_content(session, sha256)
+    safe = "".join(ch for ch in row.filename if ch.isalnum() or ch in "._- ") or "attachment"
+    return Response(row.content, media_type=row.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+
+@api.get("/workspace/{iso3}/{year}", response_model=WorkspaceOut, summary="An analyst's workspace for a country-year")
+def api_workspace(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> WorkspaceOut:
+    return _workspace(session, user, iso3, year)
+
+
+@api.get("/reviews", response_model=list[StatusOut], summary="Every country-year under review, with request counts")
+def api_reviews(session: SessionDep, user: CurrentUser, year: int | None = None) -> list[StatusOut]:
+    _role(user, STAFF, "the review status")
+    return [_status_out(s) for s in store.review_statuses(session, year)]
+
+
+@api.get("/reviews/{iso3}/{year}", response_model=DraftOut,
+         summary="The draft a government reviews: claims with its answers, ratings, narrative, tier")
+def api_draft(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> DraftOut:
+    return _draft(session, user, iso3, year)
+
+
+@api.get("/reviews/{iso3}/{year}/gate", response_model=StatusOut, summary="What blocks publication (staff)")
+def api_gate(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> StatusOut:
+    _role(user, STAFF, "the publish gate")
+    return _status_out(store.review_status(session, country_or_404(iso3).iso3, year))
+
+
+@api.get("/questionnaires/{iso3}/{year}", response_model=QuestionnaireOut,
+         summary="The yearly questionnaire, pre-filled with the government's last answers")
+def api_questionnaire(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> QuestionnaireOut:
+    iso3, _ = _country_year(user, iso3, year)
+    with _errors():
+        items, previous = store.questionnaire(session, iso3, year)
+    return _questionnaire_out(iso3, year, items, previous)
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+
+@api.post("/evidence", response_model=EvidenceOut, status_code=201, summary="Record evidence (admin, analyst)")
+def api_evidence_add(body: EvidenceIn, request: Request, user: CurrentUser) -> EvidenceOut:
+    _role(user, WRITERS, "recording evidence")
+    return _write(request, lambda s: _evidence_out(store.add_evidence(
+        s, iso3=body.iso3, year=body.year, criteria=body.criteria, statement=body.statement,
+        source_type=body.source_type.value, source_name=body.source_name, entered_by=user.name,
+        source_date=body.source_date, source_url=body.source_url, attachment_sha256=body.attachment_sha256)))
+
+
+@api.post("/evidence/{evidence_id}/state", response_model=EvidenceOut,
+          summary="Corroborate or withdraw evidence (admin, analyst)")
+def api_evidence_state(evidence_id: int, body: StateIn, request: Request, user: CurrentUser) -> EvidenceOut:
+    _role(user, WRITERS, "changing a verification state")
+    return _write(request, lambda s: _evidence_out(store.set_state(
+        s, evidence_id, body.state.value, user.name, body.reason, body.corroborated_by)))
+
+
+@api.post("/attachments", response_model=AttachmentOut, status_code=201,
+          summary="Upload a file; the same file twice is stored once (admin, analyst)")
+async def api_attachment_add(request: Request, user: CurrentUser, file: UploadFile = File(...)) -> AttachmentOut:
+    _role(user, WRITERS, "attaching files")
+    content = await file.read(store.MAX_ATTACHMENT_BYTES + 1)
+    row = _write(request, lambda s: store.store_attachment(
+        s, file.filename or "attachment", content, file.content_type or "application/octet-stream", user.name))
+    return AttachmentOut(sha256=row.sha256, filename=row.filename, media_type=row.media_type, size=row.size)
+
+
+@api.put("/assessments/{iso3}/{year}", response_model=WorkspaceOut,
+         summary="Save a country-year's ratings, each citing evidence (admin, analyst)")
+def api_assessment(iso3: str, year: int, body: AssessmentIn, request: Request, session: SessionDep,
+                   user: CurrentUser) -> WorkspaceOut:
+    _role(user, WRITERS, "rating")
+    ratings = [store.RatingIn(r.criterion, r.level, r.evidence, r.note) for r in body.ratings]
+    _write(request, lambda s: store.save_assessment(s, country_or_404(iso3).iso3, year, ratings, user.name,
+                                                    body.narrative, body.signals))
+    return _workspace(session, user, iso3, year)
+
+
+@api.post("/reviews/{iso3}/{year}/requests", response_model=RequestOut, status_code=201,
+          summary="Send the draft or the questionnaire to the government (admin, analyst)")
+def api_send(iso3: str, year: int, body: SendIn, request: Request, user: CurrentUser) -> RequestOut:
+    _role(user, WRITERS, "sending a review request")
+    country = country_or_404(iso3)
+    return _write(request, lambda s: _request_out(
+        store.send_request(s, country.iso3, year, user.name, body.kind.value, body.deadline)))
+
+
+def _liaison(user: User, iso3: str, year: int) -> str:
+    iso3, _ = _country_year(user, iso3, year)
+    if user.role != "liaison":
+        raise HTTPException(403, "only the government's liaison answers its draft; record a reply received "
+                                 "otherwise with `tiptiers review respond`")
+    return iso3
+
+
+@api.post("/reviews/{iso3}/{year}/claims/{evidence_id}/responses", response_model=ResponseOut, status_code=201,
+          summary="The liaison confirms, disputes (with counter-evidence) or comments on a claim")
+def api_respond(iso3: str, year: int, evidence_id: int, body: ResponseIn, request: Request,
+                user: CurrentUser) -> ResponseOut:
+    iso3 = _liaison(user, iso3, year)
+    row = _write(request, lambda s: store.respond(s, iso3, year, evidence_id, body.kind.value, body.text, user.name,
+                                                  body.counter_evidence, body.counter_source_url))
+    return ResponseOut(id=row.id, kind=ResponseKind(row.kind), text=row.text, counter_evidence=row.counter_evidence,
+                       counter_source_url=row.counter_source_url, author=row.author, at=row.at)
+
+
+@api.post("/reviews/{iso3}/{year}/complete", response_model=RequestOut,
+          summary="The liaison says the review is done: the deadline no longer holds publication back")
+def api_complete(iso3: str, year: int, request: Request, user: CurrentUser) -> RequestOut:
+    iso3 = _liaison(user, iso3, year)
+    return _write(request, lambda s: _request_out(store.complete_review(s, iso3, year, user.name)))
+
+
+@api.put("/questionnaires/{iso3}/{year}", response_model=QuestionnaireOut,
+         summary="The liaison saves questionnaire answers (blank answers keep what was there)")
+def api_answers(iso3: str, year: int, body: AnswersIn, request: Request, session: SessionDep,
+                user: CurrentUser) -> QuestionnaireOut:
+    iso3 = _liaison(user, iso3, year)
+    _write(request, lambda s: store.save_answers(s, iso3, year, body.answers, user.name))
+    return api_questionnaire(iso3, year, session, user)
+
+
+@api.post("/disputes/{dispute_id}/resolution", response_model=DisputeOut,
+          summary="Resolve a dispute: accepted (corrected or withdrawn) or maintained with a reason")
+def api_resolve(dispute_id: int, body: ResolutionIn, request: Request, session: SessionDep,
+                user: CurrentUser) -> DisputeOut:
+    _role(user, WRITERS, "resolving disputes")
+    _write(request, lambda s: store.resolve_dispute(s, dispute_id, body.outcome.value, user.name, body.reason,
+                                                    body.corrected_statement, body.withdraw))
+    row = store.get_dispute(session, dispute_id)
+    [claim] = [c for c in store.claims(session, row.evidence.iso3, row.evidence.year)
+               if c.evidence_id == row.evidence_id]
+    return _dispute_out(next(d for d in claim.disputes if d.id == dispute_id))
+
+
+@api.post("/reviews/{iso3}/{year}/gate-override", response_model=StatusOut,
+          summary="Administrators: allow publication despite what blocks it, with a written reason")
+def api_override(iso3: str, year: int, body: OverrideIn, request: Request, session: SessionDep,
+                 user: CurrentUser) -> StatusOut:
+    _role(user, ("admin",), "overriding the publish gate")
+    country = country_or_404(iso3)
+    _write(request, lambda s: store.record_gate_override(s, country.iso3, year, body.reason, user.name))
+    return _status_out(store.review_status(session, country.iso3, year))
+
+
+# --- pages -----------------------------------------------------------------------------------------------------
+
+
+def _page(request: Request, template: str, json_url: str, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, {"json_url": json_url, **context})
+
+
+@pages.get("/workspace/{iso3}/{year}", response_class=HTMLResponse)
+def workspace_page(iso3: str, year: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    data = _workspace(session, user, iso3, year)
+    return _page(request, "review_workspace.html", f"/api/v1/workspace/{data.iso3}/{year}", data=data, user=user,
+                 can_write=user.role in WRITERS, is_admin=user.role == "admin",
+                 source_types=list(SourceType), levels=store.RATING_LEVELS)
+
+
+@pages.get("/review/{iso3}/{year}", response_class=HTMLResponse)
+def review_page(iso3: str, year: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    data = _draft(session, user, iso3, year)
+    return _page(request, "review_draft.html", f"/api/v1/reviews/{data.iso3}/{year}", data=data, user=user,
+                 can_respond=user.role == "liaison" and data.open)
+
+
+@pages.get("/review/{iso3}/{year}/questionnaire", response_class=HTMLResponse)
+def questionnaire_page(iso3: str, year: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    data = api_questionnaire(iso3, year, session, user)
+    return _page(request, "review_questionnaire.html", f"/api/v1/questionnaires/{data.iso3}/{year}", data=data,
+                 can_answer=user.role == "liaison")
+
+
+@pages.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, session: SessionDep, user: CurrentUser,
+                 year: Annotated[int | None, Query()] = None) -> Response:
+    rows = api_reviews(session, user, year)
+    return _page(request, "review_status.html", "/api/v1/reviews" + (f"?year={year}" if year else ""), rows=rows,
+                 year=year)
+
