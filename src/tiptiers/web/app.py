@@ -15,6 +15,7 @@ from tiptiers import __version__
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web.deps import templates
 from tiptiers.web.routes import cables, placements, publish
+from tiptiers.web.routes import engine as engine_routes
 
 
 def _wants_html(request: Request) -> bool:
@@ -49,7 +50,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    for module in (placements, cables, publish):
+    for module in (placements, cables, publish, engine_routes):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app

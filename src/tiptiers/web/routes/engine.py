@@ -1,0 +1,137 @@
+"""The tier engine on the web: determinations, the methodology in force, and the country-year determination page.
+
+The page is /countries/{iso3}/{year}/determination: publish/ owns /countries/{iso3}/{year} (the narrative).
+
+Validation errors of this router come back as `{"error": {"status": 422, "detail": "field: message"}}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from tiptiers.engine import AssessmentInput, Determination, HistoryEntry, Override, Waiver, determine
+from tiptiers.engine.profiles import illustrative_assessment
+from tiptiers.methodology import LEVELS, MethodologyError, methodology_for_year
+from tiptiers.methodology.describe import MethodologyOut, describe
+from tiptiers.report_years import check_report_year
+from tiptiers.store.engine import get_override, list_waivers, placement_history
+from tiptiers.store.placements import country_history
+from tiptiers.tiers import Tier
+from tiptiers.web.deps import SessionDep, country_or_404, templates
+
+
+def _field_message(errors: Any) -> str:
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        where = ".".join(loc)
+        parts.append(msg if not where or msg.startswith(where) else f"{where}: {msg}")
+    return "; ".join(parts) or "invalid request"
+
+
+class _FieldErrors(APIRoute):
+    """Turn request validation errors into the app's JSON error, naming the field."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def named(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                raise HTTPException(422, _field_message(exc.errors())) from None
+
+        return named
+
+
+api = APIRouter(prefix="/api/v1", tags=["engine"], route_class=_FieldErrors)
+pages = APIRouter(include_in_schema=False)
+
+
+class DeterminationRequest(AssessmentInput):
+    """An assessment to determine. Without `history`, the stored placements of earlier years are used."""
+
+    history: list[HistoryEntry] | None = Field(None, description="Earlier placements; default: from the database")
+    use_records: bool = Field(True, description="Apply the stored waiver and override of this country-year")
+
+
+class CountryYearOut(BaseModel):
+    iso3: str
+    name: str
+    year: int
+    placement: Tier | None = Field(description="The published tier, if any")
+    override: Override | None
+    waiver: Waiver | None
+    ratings_source: str = Field(description="'illustrative': plain ratings that reproduce the published tier, "
+                                            "not an assessment of the government")
+    assessment: AssessmentInput
+    determination: Determination
+
+
+def _records(session: Session, iso3: str, year: int) -> tuple[list[Waiver], Override | None]:
+    return list_waivers(session, year=year, iso3=iso3), get_override(session, iso3, year)
+
+
+@api.post("/determinations", response_model=Determination, summary="Determine a tier from ratings, with reasons",
+          responses={422: {"description": "Bad ratings: unknown criterion, missing standard, year before 2001"}})
+def api_determine(body: DeterminationRequest, session: SessionDep) -> Determination:
+    assessment = AssessmentInput.model_validate(body.model_dump(exclude={"history", "use_records"}))
+    history = body.history if body.history is not None else placement_history(session, body.iso3, before=body.year)
+    waivers, override = _records(session, body.iso3, body.year) if body.use_records else ([], None)
+    return determine(assessment, history, methodology_for_year(body.year, body.methodology), body.year,
+                     waivers=waivers, override=override)
+
+
+@api.get("/methodology", response_model=MethodologyOut, summary="Standards, criteria and tier rules of a report year")
+def api_methodology(year: int = Query(..., ge=2001, description="Report year"),
+                    name: str = Query("tvpa", description="Methodology id")) -> MethodologyOut:
+    try:
+        return describe(methodology_for_year(check_report_year(year), name))
+    except MethodologyError as exc:
+        raise HTTPException(422, f"name: {exc}") from None
+    except ValueError as exc:
+        raise HTTPException(422, f"year: {exc}") from None
+
+
+def _country_year(session: Session, iso3: str, year: int) -> CountryYearOut:
+    country = country_or_404(iso3)
+    try:
+        check_report_year(year)
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from None
+    placed = {p.year: Tier(p.tier) for p in country_history(session, country.iso3)}
+    m = methodology_for_year(year)
+    assessment = illustrative_assessment(country.iso3, year, placed.get(year), m)
+    history = [HistoryEntry(year=y, tier=t) for y, t in sorted(placed.items()) if y < year]
+    waivers, override = _records(session, country.iso3, year)
+    return CountryYearOut(
+        iso3=country.iso3, name=country.name, year=year, placement=placed.get(year), override=override,
+        waiver=waivers[0] if waivers else None, ratings_source="illustrative", assessment=assessment,
+        determination=determine(assessment, history, m, year, waivers=waivers, override=override))
+
+
+@api.get("/countries/{iso3}/{year}/determination", response_model=CountryYearOut,
+         summary="A country-year: published placement, override, waiver and the engine's determination",
+         responses={404: {"description": "Unknown country or year"}})
+def api_country_year(iso3: str, year: int, session: SessionDep) -> CountryYearOut:
+    return _country_year(session, iso3, year)
+
+
+@pages.get("/countries/{iso3}/{year}/determination", response_class=HTMLResponse)
+def country_year_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
+    data = _country_year(session, iso3, year)
+    m = methodology_for_year(year)
+    return templates.TemplateResponse(
+        request, "country_year.html",
+        {"data": data, "d": data.determination, "methodology": m, "levels": [lv.value for lv in LEVELS],
+         "rated": {r.criterion: r.level.value for r in data.assessment.ratings},
+         "json_url": f"/api/v1/countries/{data.iso3}/{year}/determination"})
