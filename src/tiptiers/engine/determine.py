@@ -134,6 +134,7 @@ def determine(
         raise ValueError(f"override: it is for {override.iso3} {override.year}, not {assessment.iso3} {year}")
     m, rules = methodology, methodology.rules
     levels = assessment.level_of()
+    tiers = {h.year: h.tier for h in history}
     e = _efforts(m, levels)
     reasons: list[Reason] = []
     n_std, n_crit = len(m.standards), len(m.criteria)
@@ -173,7 +174,7 @@ def determine(
             if signals:
                 tier = Tier.WATCH_LIST
                 reasons += _signal_reasons(assessment, m, signals, year)
-                check = check_downgrade({h.year: h.tier for h in history}, year, rules)
+                check = check_downgrade(tiers, year, rules)
         else:
             tier = Tier.TIER_3
             reasons.append(Reason(rule="significant_efforts", reference=sig_ref,
@@ -211,7 +212,7 @@ def determine(
                 tier = Tier.TIER_3
                 reasons.append(Reason(rule="automatic_downgrade", reference=dg_ref, text=f"{text}; no waiver: Tier 3."))
 
-    path_up = _path_up(m, assessment, levels, e, tier, signals, check, waiver_applied)
+    path_up = _path_up(m, assessment, levels, e, tier, signals, check, waiver_applied, tiers)
     if tier == Tier.TIER_3 and not decisive and path_up is not None:
         decisive = [c.criterion for c in path_up.changes]
     if override is not None and override.tier != tier:
@@ -229,7 +230,8 @@ def determine(
 
 
 def _path_up(m: Methodology, a: AssessmentInput, levels: dict[str, RatingLevel], e: _Efforts, tier: Tier,
-             signals: dict[str, bool], check: DowngradeCheck | None, waiver_applied: bool) -> PathUp | None:
+             signals: dict[str, bool], check: DowngradeCheck | None, waiver_applied: bool,
+             tiers: dict[int, Tier]) -> PathUp | None:
     if tier == Tier.TIER_1:
         return None
     if tier == Tier.TIER_2:
@@ -256,6 +258,11 @@ def _path_up(m: Methodology, a: AssessmentInput, levels: dict[str, RatingLevel],
     new_signals = watch_list_signals(a, m)
     if not new_signals:
         return PathUp(target_tier=Tier.TIER_2, changes=changes, note="Significant efforts: Tier 2.")
+    after_check = check_downgrade(tiers, a.year, m.rules)
+    if after_check.downgrade:
+        return PathUp(target_tier=Tier.TIER_2, changes=changes, signals=new_signals,
+                      note="Significant efforts, but the automatic downgrade closes the Watch List: clear every "
+                           "Watch List test too.")
+    waiver = " with a waiver of the automatic downgrade" if after_check.waivable else ""
     return PathUp(target_tier=Tier.WATCH_LIST, changes=changes,
-                  note="Significant efforts, but the Watch List tests still hold: Tier 2 Watch List"
-                       " (subject to the automatic downgrade).")
+                  note=f"Significant efforts, but the Watch List tests still hold: Tier 2 Watch List{waiver}.")
