@@ -57,6 +57,7 @@ class Parameter:
     reference: str
     methodology_choice: bool = False
     uncertain: str = ""
+    bounds: tuple[Any, Any] | None = None  # metadata.bounds: the range a robustness analysis may vary it within
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,25 @@ def _items(name: str, filename: str, kind: str, on: date) -> tuple[list[Item], d
 _LEVEL_RULES = {"tier_1_standard_min_level", "significant_efforts_min_level", "core_criteria_min_level"}
 
 
+def _bounds(name: str, key: str, raw: Any) -> tuple[Any, Any] | None:
+    """`metadata.bounds: [low, high]`: numbers, or rating levels for the level rules."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise MethodologyError(f"{name}/tier_rules.yaml: {key}: metadata.bounds must be [low, high]")
+    if key in _LEVEL_RULES:
+        try:
+            low, high = RatingLevel(raw[0]), RatingLevel(raw[1])
+        except ValueError:
+            raise MethodologyError(f"{name}/tier_rules.yaml: {key}: metadata.bounds must be rating levels") from None
+        if LEVEL_RANK[low] > LEVEL_RANK[high]:
+            raise MethodologyError(f"{name}/tier_rules.yaml: {key}: metadata.bounds low is above high")
+        return (low, high)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw) or raw[0] > raw[1]:
+        raise MethodologyError(f"{name}/tier_rules.yaml: {key}: metadata.bounds must be two numbers, low <= high")
+    return (raw[0], raw[1])
+
+
 @lru_cache(maxsize=256)
 def load_methodology(name: str = "tvpa", on: date | None = None) -> Methodology:
     """The methodology `name` as it stood on `on` (default: today). Cached: the tree is read once per date."""
@@ -226,7 +246,8 @@ def load_methodology(name: str = "tvpa", on: date | None = None) -> Methodology:
             parameters.append(Parameter(name=key, description=str(node.get("description", "")).strip(), value=value,
                                         since=since, reference=_reference(meta),
                                         methodology_choice=bool(meta.get("methodology_choice", False)),
-                                        uncertain=str(meta.get("uncertain", "")).strip()))
+                                        uncertain=str(meta.get("uncertain", "")).strip(),
+                                        bounds=_bounds(name, key, meta.get("bounds"))))
     missing = [f for f in TierRules.__dataclass_fields__ if f not in values]
     if missing:
         raise MethodologyError(f"{name}/tier_rules.yaml: missing {', '.join(missing)}")
