@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tiptiers.review import (
     Claim,
@@ -146,3 +148,38 @@ def test_a_disputed_phrase_matches_the_claim_it_answers_across_spellings():
     assert [m.evidence_id for m in ranked] == [2, 3, 1]
     assert unique_match(ranked) == ranked[0]
     assert unique_match(rank_claims("the tier ranking is unfair", candidates)) is None
+
+
+_times = st.integers(min_value=0, max_value=100).map(lambda d: T0 + timedelta(days=d))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sent=st.lists(st.tuples(_times, st.integers(1, 90), st.booleans()), max_size=3),
+    claims=st.lists(st.tuples(_times, st.sampled_from(list(V)), st.lists(st.tuples(_times, st.booleans()),
+                                                                           max_size=2)), max_size=4),
+    today=_times.map(lambda t: t.date()),
+    override_at=st.none() | _times,
+)
+def test_gate_properties(sent, claims, today, override_at):
+    requests = [ReviewRequest(i, "JPN", 2026, RequestKind.DRAFT, at, (at + timedelta(days=days)).date(), "ana",
+                              at if done else None) for i, (at, days, done) in enumerate(sent)]
+    resolution = Resolution(Outcome.MAINTAINED, "r", "ana", T0)
+    built = [_claim(eid=i, state=state, created=at,
+                    disputes=tuple(Dispute(10 * i + j, i, "no", "law", "liaison", d_at, None if is_open else resolution)
+                                   for j, (d_at, is_open) in enumerate(ds)))
+             for i, (at, state, ds) in enumerate(claims)]
+    override = GateOverride("why", "root", override_at) if override_at else None
+    reasons = gate_reasons(requests, built, today, override)
+    # without an override: publishable exactly when sent, closed, every claim seen, no dispute open
+    plain = gate_reasons(requests, built, today)
+    latest = max(requests, key=lambda r: (r.sent_at, r.id)) if requests else None
+    expected_clear = (latest is not None and not latest.is_open(today)
+                      and not any(d.is_open for c in built for d in c.disputes)
+                      and not any(c.created_at > latest.sent_at and c.state is V.UNVERIFIED for c in built))
+    assert (plain == []) == expected_clear
+    # an override never adds a reason, and lifts everything that arose before it
+    assert set(reasons) <= set(plain)
+    if override_at is not None:
+        assert not any(f"dispute #{d.id} " in r for r in reasons for c in built for d in c.open_disputes
+                       if d.at <= override_at)

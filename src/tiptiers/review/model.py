@@ -215,7 +215,7 @@ class GateOverride:
 def _blocking(requests: Sequence[ReviewRequest], claims: Sequence[Claim], today: date) -> list[tuple[str, datetime]]:
     """Each reason with the moment it arose, so that an override covers only what its author could see."""
     reasons: list[tuple[str, datetime]] = []
-    drafts = sorted((r for r in requests if r.kind is RequestKind.DRAFT), key=lambda r: r.sent_at)
+    drafts = sorted((r for r in requests if r.kind is RequestKind.DRAFT), key=lambda r: (r.sent_at, r.id))
     live = [c for c in claims if c.state is not VerificationState.WITHDRAWN]
     if not drafts:
         arose = min((c.created_at for c in live), default=datetime.min)
