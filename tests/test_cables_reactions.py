@@ -81,25 +81,30 @@ def test_a_cooperative_appreciative_cable_gets_no_negative_code():
 def test_a_cable_about_something_else_gets_no_code_at_all():
     coding = code_reactions(parse_cable(corpus.neutral()))
     assert coding.codes == () and coding.disputed_claims == ()
+    thanks = corpus.neutral().replace("Prices rose slightly because of higher freight costs.",
+                                      "The minister thanked the Ambassador and was very disappointed with prices.")
+    assert code_reactions(parse_cable(thanks)).codes == ()  # not about the report: nothing to react to
+    assert "appreciation" in code_reactions(parse_cable(thanks.replace("prices.", "the TIP Report."))).codes
 
 
 def test_the_same_words_from_the_government_are_coded_when_the_dcm_speaks_them_they_are_not():
     cable_text = corpus.neutral().replace(
         "Prices rose slightly because of higher freight costs.",
-        "The ranking is unfair and very disappointing, the DCM replied.")
+        "The TIP ranking is unfair and very disappointing, the DCM replied.")
     assert code_reactions(parse_cable(cable_text)).codes == ()
     cable_text = cable_text.replace("the DCM replied", "Vice Minister Sato said")
     assert {"disappointment", "not_fair", "negative"} <= set(code_reactions(parse_cable(cable_text)).codes)
 
 
 @pytest.mark.parametrize(("sentence", "code"), [
-    ("The minister said the criteria keep changing, accusing Washington of moving the goalposts.", "moving_goalposts"),
-    ("The minister said the ranking was an embarrassment for the government.", "embarrassment"),
-    ("The minister said the government worried it would lose Millennium Challenge funding.", "funding"),
-    ("The minister said the press had criticized the ranking on the front page.", "media_backlash"),
-    ("The minister said the government was angry at the ranking.", "anger_frustration"),
-    ("The minister said the report was arrogant interference in internal affairs.", "us_arrogance"),
-    ("The minister said the government needed to save face with a public rebuttal.", "face_saving"),
+    ("The minister said the TIP criteria keep changing, accusing Washington of moving the goalposts.",
+     "moving_goalposts"),
+    ("The minister said the Tier 3 ranking was an embarrassment for the government.", "embarrassment"),
+    ("The minister said the government worried it would lose Millennium Challenge funding over TIP.", "funding"),
+    ("The minister said the press had criticized the TIP ranking on the front page.", "media_backlash"),
+    ("The minister said the government was angry at the Tier 2 ranking.", "anger_frustration"),
+    ("The minister said the TIP Report was arrogant interference in internal affairs.", "us_arrogance"),
+    ("The minister said the government needed to save face with a public rebuttal of the TIP Report.", "face_saving"),
 ])
 def test_each_remaining_category_fires_on_its_words(sentence, code):
     text = corpus.neutral().replace("Prices rose slightly because of higher freight costs.", sentence)
@@ -108,7 +113,7 @@ def test_each_remaining_category_fires_on_its_words(sentence, code):
 
 def test_negated_appreciation_is_not_appreciation():
     text = corpus.neutral().replace("Prices rose slightly because of higher freight costs.",
-                                    "The minister said the government was not pleased and not grateful.")
+                                    "The minister said the government was not pleased and not grateful for TIP.")
     assert "appreciation" not in code_reactions(parse_cable(text)).codes
 
 

@@ -19,7 +19,7 @@ import hashlib
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
@@ -126,17 +126,30 @@ class Cable:
 
     def to_dict(self) -> dict[str, Any]:
         """Every parsed field, JSON-ready (dates as ISO 8601)."""
-        return _jsonable(asdict(self))
+        result: dict[str, Any] = _jsonable(self)
+        return result
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return _FIELD_NAMES[cls]
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    """Like dataclasses.asdict, without its deep copies (ingest calls this for every cable)."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return value
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return {name: _jsonable(getattr(value, name)) for name in _field_names(type(value))}
 
 
 # --- tables -------------------------------------------------------------------------------------------------

@@ -213,8 +213,9 @@ def sentences(cable: Cable, lexicon: Lexicon | None = None) -> list[Sentence]:
     for position, paragraph in enumerate(cable.paragraphs, start=1):
         number = paragraph.number if paragraph.number is not None else position
         parts = split_sentences(paragraph.text)
-        lowered = [s.lower() for s in parts]
-        us = [any(r.fires(s, low) for r in lex.us_voice) for s, low in zip(parts, lowered, strict=True)]
+        lowered_text = paragraph.text.lower()
+        voices = [r for r in lex.us_voice if r.may_fire(lowered_text)]
+        us = [any(r.fires(s) for r in voices) for s in parts] if voices else [False] * len(parts)
         comment = bool(re.match(r"\s*(?:Summary\s+and\s+)?Comment\s*:", paragraph.text, re.I))
         government_attributed = any(not u and _ATTRIBUTION.search(s) for s, u in zip(parts, us, strict=True))
         whole_us = comment or (any(us) and not government_attributed)
@@ -222,17 +223,38 @@ def sentences(cable: Cable, lexicon: Lexicon | None = None) -> list[Sentence]:
     return result
 
 
+_ABOUT_THE_REPORT = re.compile(r"\bTIP\b|\bTVPA\b|(?i:\btrafficking\s+in\s+persons\b|"
+                               r"\btier\s+(?:[123]|one|two|three)\b|\bwatch\s+list\b|\bG/TIP\b)")
+
+
+def about_the_report(cable: Cable) -> bool:
+    """Whether the cable speaks of the TIP Report at all (the report, a tier, the Watch List, G/TIP, the TVPA).
+
+    Only such a cable can carry a reaction to the report: the others (most of the diplomatic traffic) are not
+    coded, so that "thanked" in a cable about rice tariffs is not taken for appreciation of the report."""
+    return bool(_ABOUT_THE_REPORT.search(cable.subject or "")) or any(
+        _ABOUT_THE_REPORT.search(p.text) for p in cable.paragraphs)
+
+
 def code_reactions(cable: Cable, lexicon: Lexicon | None = None) -> ReactionCoding:
-    """The reaction codes of a cable, each citing its sentences, and the claims the government disputes."""
+    """The reaction codes of a cable, each citing its sentences, and the claims the government disputes.
+
+    A cable that does not speak of the report (`about_the_report`) gets no code."""
     lex = lexicon or bundled_lexicon()
+    if not about_the_report(cable):
+        return ReactionCoding(())
     spoken = [s for s in sentences(cable, lex) if s.government_voice]
     subject = cable.subject or ""
     lowered = [s.text.lower() for s in spoken]
+    whole = "\n".join([subject.lower(), *lowered])
     found: dict[str, list[Citation]] = {}
     for code in lex.codes:
+        rules = [r for r in code.rules if r.may_fire(whole)]  # most rules of most cables stop here
+        if not rules:
+            continue
         cites = [Citation(s.paragraph, s.text, r.id) for s, low in zip(spoken, lowered, strict=True)
-                 for r in code.rules if r.fires(s.text, low)]
-        cites += [Citation(None, subject, r.id) for r in code.rules if subject and r.fires(subject)]
+                 for r in rules if r.fires(s.text, low)]
+        cites += [Citation(None, subject, r.id) for r in rules if subject and r.fires(subject)]
         if cites:
             found[code.code] = cites
     for code in lex.codes:  # derived codes (negative) also cite the sentences of the codes that imply them
@@ -262,8 +284,10 @@ _SPEAKER = re.compile(
 
 def _claims(cable: Cable, spoken: list[Sentence], lex: Lexicon) -> list[DisputedClaim]:
     result = []
-    for s in spoken:
-        for rule in lex.disputed:
+    whole = "\n".join(s.text.lower() for s in spoken)
+    rules = [r for r in lex.disputed if r.may_fire(whole)]
+    for s in spoken if rules else ():
+        for rule in rules:
             m = rule.pattern.search(s.text) if rule.may_fire(s.text.lower()) else None
             if m and (rule.unless is None or not rule.unless.search(s.text)):
                 speaker = _SPEAKER.search(s.text)

@@ -7,7 +7,7 @@ already stored is skipped; a changed text is kept as a new version, which become
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -97,6 +97,7 @@ class ParsedCable:
     coding: ReactionCoding
     text: str
     source: str
+    parsed: dict[str, Any] | None = None  # cable.to_dict(), computed by the worker that parsed it
 
 
 @dataclass
@@ -173,14 +174,22 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
             "station": c.station_name, "serial": c.serial, "classification": c.classification,
             "caveats": " ".join(c.caveats), "iso3": c.iso3, "report_year": c.report_year, "sent_at": c.sent_at,
             "subject": c.subject, "tags": " ".join(c.tags), "reactions": " ".join(item.coding.codes),
-            "parsed": c.to_dict(), "text": item.text, "source": item.source[:500], "ingested_at": now,
+            "parsed": item.parsed if item.parsed is not None else c.to_dict(), "text": item.text,
+            "source": item.source[:500], "ingested_at": now,
         })
         kept.append(item)
     if not rows:
         return result
     if superseded:
         session.execute(sql_update(CableRecord).where(CableRecord.id.in_(superseded)).values(is_current=False))
-    ids = list(session.scalars(insert(CableRecord).returning(CableRecord.id, sort_by_parameter_order=True), rows))
+    session.execute(insert(CableRecord), rows)  # executemany; ids read back below (RETURNING is slower here)
+    stored: dict[tuple[str, int], int] = {}
+    new_refs = sorted(row_of)
+    for i in range(0, len(new_refs), 500):
+        stored.update({(r, v): row_id for row_id, r, v in session.execute(
+            select(CableRecord.id, CableRecord.reference_id, CableRecord.version).where(
+                CableRecord.reference_id.in_(new_refs[i:i + 500])))})
+    ids = [stored[(row["reference_id"], row["version"])] for row in rows]
     reaction_rows = [
         {"cable_id": cable_id, "code": r.code,
          "citations": [{"paragraph": c.paragraph, "sentence": c.sentence, "rule": c.rule} for c in r.citations]}
@@ -242,36 +251,54 @@ def prepare(name: str, data: bytes) -> ParsedCable | tuple[str, str]:
         cable = parse_cable(text, source=name, reference_hint=reference_hint(name))
     except CableParseError as exc:
         return name, str(exc).removeprefix(f"{name}: ")
-    return ParsedCable(cable, code_reactions(cable), text, name)
+    return ParsedCable(cable, code_reactions(cable), text, name, cable.to_dict())
 
 
-def _prepare_pair(pair: tuple[str, bytes]) -> ParsedCable | tuple[str, str]:
-    return prepare(*pair)
+def _prepare_many(chunk: list[tuple[str, bytes]]) -> list[ParsedCable | tuple[str, str]]:
+    return [prepare(name, data) for name, data in chunk]
+
+
+Prepared = list[ParsedCable | tuple[str, str]]
 
 
 def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *, batch_size: int = 500,
            workers: int = 1, progress: Callable[[int], None] | None = None) -> IngestReport:
     """Parse, code and store cables, one transaction per batch: an interruption loses at most the batch in
     flight, and running again skips what is stored. Bad files are reported, never stored, and do not stop the rest.
-    `workers` > 1 parses in that many processes while this one writes."""
+
+    `workers` > 1 parses in that many processes, one batch ahead of this process, which writes."""
     report = IngestReport()
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
-    try:
-        iterator = iter(files)
-        while True:
-            chunk = list(islice(iterator, batch_size))
-            if not chunk:
-                break
-            prepared = (list(pool.map(_prepare_pair, chunk, chunksize=max(1, len(chunk) // (workers * 4))))
-                        if pool else [prepare(name, data) for name, data in chunk])
-            good = [p for p in prepared if isinstance(p, ParsedCable)]
-            report.errors += [p for p in prepared if not isinstance(p, ParsedCable)]
-            with transaction(factory) as session:
-                report.result += store_cables(session, good)
-            report.files += len(chunk)
-            if progress:
-                progress(len(chunk))
-    finally:
-        if pool:
+    iterator = iter(files)
+    batches = iter(lambda: list(islice(iterator, batch_size)), [])
+
+    def store(chunk_size: int, prepared: Prepared) -> None:
+        good = [p for p in prepared if isinstance(p, ParsedCable)]
+        report.errors.extend(p for p in prepared if not isinstance(p, ParsedCable))
+        with transaction(factory) as session:
+            report.result += store_cables(session, good)
+        report.files += chunk_size
+        if progress:
+            progress(chunk_size)
+
+    if workers <= 1:
+        for chunk in batches:
+            store(len(chunk), _prepare_many(chunk))
+        return report
+    with ProcessPoolExecutor(workers) as pool:
+        def submit(chunk: list[tuple[str, bytes]]) -> list[Future[Prepared]]:
+            step = -(-len(chunk) // workers)
+            return [pool.submit(_prepare_many, chunk[i:i + step]) for i in range(0, len(chunk), step)]
+
+        pending: tuple[int, list[Future[Prepared]]] | None = None
+        try:
+            for chunk in batches:
+                submitted = (len(chunk), submit(chunk))
+                if pending is not None:
+                    store(pending[0], [p for f in pending[1] for p in f.result()])
+                pending = submitted
+            if pending is not None:
+                store(pending[0], [p for f in pending[1] for p in f.result()])
+        except BaseException:
             pool.shutdown(cancel_futures=True)
+            raise
     return report

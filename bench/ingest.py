@@ -1,0 +1,175 @@
+"""Ingest throughput and search latency over synthetic cables made from the structure of 08TOKYO1528.
+
+Generates N varied cables (stations, dates, precedences, classifications, tags, lengths, numbering artefacts; about
+one in five a reaction to the TIP Report, the rest routine reporting) into a zip archive, ingests the archive into
+a temporary SQLite database end to end (read, parse, code reactions, store, index) and times a set of searches.
+
+    .venv/bin/python bench/ingest.py            # 100,000 cables
+    .venv/bin/python bench/ingest.py --n 5000   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from tiptiers.sources.cables import iter_cable_files
+from tiptiers.store import migrate
+from tiptiers.store.cables import ingest
+from tiptiers.store.db import make_engine, session_factory
+from tiptiers.store.search import SearchFilters, search
+
+STATIONS = [  # post in the reference id, FM line, country tag, routing indicator, country name
+    ("TOKYO", "AMEMBASSY TOKYO", "JA", "RUEHKO", "Japan"),
+    ("BEIJING", "AMEMBASSY BEIJING", "CH", "RUEHBJ", "China"),
+    ("MOSCOW", "AMEMBASSY MOSCOW", "RS", "RUEHMO", "Russia"),
+    ("SEOUL", "AMEMBASSY SEOUL", "KS", "RUEHUL", "Korea"),
+    ("MANILA", "AMEMBASSY MANILA", "RP", "RUEHML", "the Philippines"),
+    ("BANGKOK", "AMEMBASSY BANGKOK", "TH", "RUEHBK", "Thailand"),
+    ("HANOI", "AMEMBASSY HANOI", "VM", "RUEHHI", "Vietnam"),
+    ("JAKARTA", "AMEMBASSY JAKARTA", "ID", "RUEHJA", "Indonesia"),
+    ("NEWDELHI", "AMEMBASSY NEW DELHI", "IN", "RUEHNE", "India"),
+    ("ISLAMABAD", "AMEMBASSY ISLAMABAD", "PK", "RUEHIL", "Pakistan"),
+    ("RIYADH", "AMEMBASSY RIYADH", "SA", "RUEHRH", "Saudi Arabia"),
+    ("KUWAIT", "AMEMBASSY KUWAIT", "KU", "RUEHKU", "Kuwait"),
+    ("CAIRO", "AMEMBASSY CAIRO", "EG", "RUEHEG", "Egypt"),
+    ("LAGOS", "AMCONSUL LAGOS", "NI", "RUEHOS", "Nigeria"),
+    ("NAIROBI", "AMEMBASSY NAIROBI", "KE", "RUEHNR", "Kenya"),
+    ("PRETORIA", "AMEMBASSY PRETORIA", "SF", "RUEHSA", "South Africa"),
+    ("MEXICO", "AMEMBASSY MEXICO", "MX", "RUEHME", "Mexico"),
+    ("BRASILIA", "AMEMBASSY BRASILIA", "BR", "RUEHBR", "Brazil"),
+    ("BOGOTA", "AMEMBASSY BOGOTA", "CO", "RUEHBO", "Colombia"),
+    ("ANKARA", "AMEMBASSY ANKARA", "TU", "RUEHAK", "Turkey"),
+    ("ATHENS", "AMEMBASSY ATHENS", "GR", "RUEHTH", "Greece"),
+    ("KYIV", "AMEMBASSY KYIV", "UP", "RUEHKV", "Ukraine"),
+    ("CHISINAU", "AMEMBASSY CHISINAU", "MD", "RUEHCH", "Moldova"),
+    ("HO CHI MINH CITY", "AMCONSUL HO CHI MINH CITY", "VM", "RUEHHM", "Vietnam"),
+]
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+SUBJECT_TAGS = ("PHUM", "PREL", "PGOV", "KCRM", "KWMN", "KTIP", "ELAB", "ECON", "ETRD", "SMIG", "KFRD", "SOCI")
+REACTION = [  # sentence templates of a government's reaction; {c} is the country, {t} the tier
+    "{c} is very disappointed with being ranked {t} in the {y} TIP Report, the Vice Minister told the DCM.",
+    "The result will make it harder for {c} to cooperate with the United States in preparing the next report.",
+    "{c} is being held to a different standard than Tier 1 countries, the Director General complained.",
+    'The {t} ranking is "a very disappointing result, very regrettable," said the Minister.',
+    "The report's language about {c}'s law not criminalizing labor recruiting through fraud is \"completely "
+    "false,\" said the Director.",
+    "In addition, it is unacceptable that the report contains information from NGOs that was not double-checked "
+    "with the Ministry.",
+    "The government will discuss whether to continue cooperation in the future, the Minister finished.",
+    "The Minister thanked the Ambassador for the report and said the government welcomes its recommendations.",
+    "The government will continue to work closely with the United States on victim identification, he said.",
+    "The Deputy Minister asked how {c} could improve its ranking next year.",
+]
+ROUTINE = [
+    "Officials described new labor inspections in the construction sector and the recruitment agencies that "
+    "supply foreign workers.",
+    "The ministry published the results of the monthly rice import tender; volumes were in line with forecasts.",
+    "Police raided three entertainment establishments and detained several brokers on charges of forgery.",
+    "The shelter for victims of domestic violence reported that it assisted forty women during the quarter.",
+    "Parliament debated amendments to the immigration law concerning trainees and technical interns.",
+    "The governor announced a new port development plan financed by a consortium of regional banks.",
+    "NGO contacts said that debt bondage among migrant fishermen remains widespread in the coastal provinces.",
+    "Prosecutors indicted a labor broker for confiscating the passports of twelve workers.",
+    "The central bank held interest rates steady, citing inflation risks from higher energy prices.",
+    "Local media reported on a bilateral agreement on the recruitment of nurses and care workers.",
+    "The minister outlined the government's priorities for the coming fiscal year, including rural roads.",
+    "A court sentenced two traffickers to eight years in prison for forced prostitution.",
+]
+NUMBERINGS = ("{n}. ", "1{n}. ", "- 1{n}. ", "¶{n}. ", "")
+
+
+def synthetic_cable(rng: random.Random) -> tuple[str, str]:
+    station, origin, tag, routing, name = rng.choice(STATIONS)
+    year = rng.randint(2003, 2010)
+    month = rng.randint(1, 12)
+    serial = rng.randint(1, 9999)
+    cls, marker, zn = rng.choice([("UNCLAS", "U", "ZNR UUUUU"), ("CONFIDENTIAL", "C", "ZNY CCCCC"),
+                                  ("C O N F I D E N T I A L", "C", "ZNY CCCCC"), ("SECRET", "S", "ZNY SSSSS")])
+    noforn = "\n\nNOFORN" if marker == "S" and rng.random() < 0.5 else ""
+    precedence, letter = rng.choice([("OO", "O"), ("PP", "P"), ("RR", "R"), ("ZZ", "Z")])
+    reaction = rng.random() < 0.2
+    tier = rng.choice(["Tier 2", "Tier 2 Watch List", "Tier 3"])
+    tags = " ".join([*rng.sample(SUBJECT_TAGS, rng.randint(2, 5)), tag])
+    subject = (f"{name.upper()} REACTS TO {year} TIP REPORT" if reaction
+               else rng.choice(["LABOR MIGRATION UPDATE", "ECONOMIC ROUNDUP", "LAW ENFORCEMENT NOTES",
+                                "PARLIAMENT DEBATES IMMIGRATION BILL", "NGO VIEWS ON FORCED LABOR"]))
+    header = "" if rng.random() < 0.1 else (
+        f"VZCZCXRO{rng.randint(1000, 9999)} {precedence} RUEHBI RUEHCI\nDE {routing} #{serial:04d} "
+        f"{rng.randint(1, 365):03d}{rng.randint(0, 23):02d}{rng.randint(0, 59):02d}\nZNY {zn[4:]} ZZH\n"
+        f"{letter} {rng.randint(1, 28):02d}{rng.randint(0, 23):02d}{rng.randint(0, 59):02d}Z {MONTHS[month - 1]} "
+        f"{year % 100:02d}\nFM {origin}\nTO RUEHC/SECSTATE WASHDC {rng.choice(['IMMEDIATE', 'PRIORITY'])} "
+        f"{rng.randint(1, 9999)}\nINFO RUEHXI/LABOR COLLECTIVE PRIORITY\nBT\n")
+    pool = REACTION if reaction else ROUTINE
+    numbering = rng.choice(NUMBERINGS)
+    paragraphs = []
+    for n in range(1, rng.randint(2, 9) + 1):
+        sentences = " ".join(rng.choice(pool).format(c=name, t=tier, y=year) for _ in range(rng.randint(2, 6)))
+        paragraphs.append(numbering.format(n=n) + f"({marker}) " + sentences)
+    text = (f"{header}{cls} {station} {serial:06d}{noforn}\n\nSIPDIS\n\nE.O. 12958: DECL: {month:02d}/01/"
+            f"{year + 10}\nTAGS: {tags}\n\nSUBJECT: {subject}\n\nClassified By: Ambassador for reasons 1.4 (b) "
+            f"and (d).\n\n" + "\n\n".join(paragraphs) + "\n")
+    return f"{year % 100:02d}{station.replace(' ', '')}{serial}.txt", text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="how many cables (default 100,000)")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=2008)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "cables.zip"
+        started = time.perf_counter()
+        names: set[str] = set()
+        size = 0
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+            while len(names) < args.n:
+                name, text = synthetic_cable(rng)
+                if name not in names:
+                    names.add(name)
+                    size += len(text)
+                    z.writestr(name, text)
+        print(f"generated {args.n:,} cables ({size / 1e6:.0f} MB, mean {size // args.n:,} chars) "
+              f"in {time.perf_counter() - started:.1f} s")
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        migrate.upgrade(engine)
+        factory = session_factory(engine)
+        started = time.perf_counter()
+        report = ingest(factory, iter_cable_files([archive]), batch_size=args.batch_size, workers=args.workers)
+        elapsed = time.perf_counter() - started
+        print(f"ingest: {report.files:,} files, {report.result}, {len(report.errors)} bad, in {elapsed:.1f} s: "
+              f"{report.files / elapsed:,.0f} cables/s end to end ({args.workers} workers; target > 2,000)")
+        if report.errors:
+            print("first bad file:", report.errors[0], file=sys.stderr)
+        queries = [("labor recruiting fraud", SearchFilters()), ("labor recruiting fraud", SearchFilters(iso3="JPN")),
+                   ("debt bondage fishermen", SearchFilters()), ('"forced prostitution"', SearchFilters(year=2008)),
+                   ("disappointed", SearchFilters(reaction="disappointment")),
+                   ("passports", SearchFilters(tag="KTIP", classification="CONFIDENTIAL")),
+                   ("trainees immigration", SearchFilters(iso3="JPN", year=2009)), ("nurses OR shelter",
+                                                                                    SearchFilters(iso3="PHL"))]
+        timings = []
+        with factory() as session:
+            for _ in range(5):
+                for q, f in queries:
+                    t = time.perf_counter()
+                    result = search(session, q, f, limit=20)
+                    timings.append((time.perf_counter() - t) * 1000)
+                    assert result.total >= 0
+        print(f"search: {len(timings)} queries (total count + first 20 with snippets), median "
+              f"{statistics.median(timings):.1f} ms, p90 {sorted(timings)[int(len(timings) * 0.9)]:.1f} ms, "
+              f"max {max(timings):.1f} ms (target median < 50 ms)")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
