@@ -16,10 +16,9 @@ from tiptiers.engine.model import (
     Waiver,
 )
 from tiptiers.engine.rules import DowngradeCheck, check_downgrade
-from tiptiers.methodology import LEVEL_RANK, Item, Methodology, RatingLevel
+from tiptiers.methodology import LEVEL_RANK, LEVELS, Item, Methodology
 from tiptiers.tiers import Tier
 
-NOT_MET = RatingLevel.NOT_MET
 WATCH_LIST_REF = "22 U.S.C. 7107(b)(2)(A)"
 
 
@@ -52,17 +51,20 @@ class _Efforts:
         return len(self.meeting) >= self.needed and not self.core_short
 
 
-def _efforts(m: Methodology, levels: dict[str, RatingLevel]) -> _Efforts:
-    rules = m.rules
-    std_min = LEVEL_RANK[rules.tier_1_standard_min_level]
-    sig_min = LEVEL_RANK[rules.significant_efforts_min_level]
-    core_min = LEVEL_RANK[rules.core_criteria_min_level]
+def _efforts(m: Methodology, ranks: dict[str, int]) -> _Efforts:
+    """`ranks`: the LEVEL_RANK of each rated item; an item not rated counts as not met (0)."""
+    std_min, sig_min, core_min = m.rank_thresholds
+    get = ranks.get
     return _Efforts(
-        standards_short=tuple(s for s in m.standards if LEVEL_RANK[levels.get(s.id, NOT_MET)] < std_min),
-        meeting=tuple(c for c in m.criteria if LEVEL_RANK[levels.get(c.id, NOT_MET)] >= sig_min),
-        core_short=tuple(c for c in m.criteria if c.core and LEVEL_RANK[levels.get(c.id, NOT_MET)] < core_min),
+        standards_short=tuple(s for s in m.standards if get(s.id, 0) < std_min),
+        meeting=tuple(c for c in m.criteria if get(c.id, 0) >= sig_min),
+        core_short=tuple(c for c in m.criteria if c.core and get(c.id, 0) < core_min),
         needed=m.significant_efforts_min_count,
     )
+
+
+def _ranks(a: AssessmentInput) -> dict[str, int]:
+    return {r.criterion: LEVEL_RANK[r.level] for r in a.ratings}
 
 
 def watch_list_signals(a: AssessmentInput, m: Methodology) -> dict[str, bool]:
@@ -98,7 +100,7 @@ def _signal_reasons(a: AssessmentInput, m: Methodology, signals: dict[str, bool]
     return reasons
 
 
-def _path_to_significant(m: Methodology, levels: dict[str, RatingLevel], e: _Efforts) -> list[RatingChange]:
+def _path_to_significant(m: Methodology, ranks: dict[str, int], e: _Efforts) -> list[RatingChange]:
     """Fewest rating changes (then fewest steps) that make the efforts significant."""
     sig = m.rules.significant_efforts_min_level
     core_min = m.rules.core_criteria_min_level
@@ -108,13 +110,13 @@ def _path_to_significant(m: Methodology, levels: dict[str, RatingLevel], e: _Eff
         to = sig if missing > 0 else core_min
         if missing > 0:
             missing -= 1
-        changes.append(RatingChange(criterion=c.id, title=c.title, from_level=levels.get(c.id, NOT_MET), to_level=to))
+        changes.append(RatingChange(criterion=c.id, title=c.title, from_level=LEVELS[ranks.get(c.id, 0)], to_level=to))
     if missing:
         meeting = {c.id for c in e.meeting} | {c.id for c in e.core_short}
         others = sorted((c for c in m.criteria if c.id not in meeting),
-                        key=lambda c: (-LEVEL_RANK[levels.get(c.id, NOT_MET)], c.number))
+                        key=lambda c: (-ranks.get(c.id, 0), c.number))
         for c in others[:missing]:
-            changes.append(RatingChange(criterion=c.id, title=c.title, from_level=levels.get(c.id, NOT_MET),
+            changes.append(RatingChange(criterion=c.id, title=c.title, from_level=LEVELS[ranks.get(c.id, 0)],
                                         to_level=sig))
     return changes
 
@@ -133,9 +135,9 @@ def determine(
     if override is not None and (override.iso3 != assessment.iso3 or override.year != year):
         raise ValueError(f"override: it is for {override.iso3} {override.year}, not {assessment.iso3} {year}")
     m, rules = methodology, methodology.rules
-    levels = assessment.level_of()
+    ranks = _ranks(assessment)
     tiers = {h.year: h.tier for h in history}
-    e = _efforts(m, levels)
+    e = _efforts(m, ranks)
     reasons: list[Reason] = []
     n_std, n_crit = len(m.standards), len(m.criteria)
     tier_ref = m.reference("tier_1_standard_min_level")
@@ -210,9 +212,10 @@ def determine(
                                       text=f"{text}; waived: {waiver.justification}. Stays on the Watch List."))
             else:
                 tier = Tier.TIER_3
-                reasons.append(Reason(rule="automatic_downgrade", reference=dg_ref, text=f"{text}; no waiver: Tier 3."))
+                reasons.append(Reason(rule="automatic_downgrade", reference=dg_ref,
+                                       text=f"{text}; no waiver: Tier 3."))
 
-    path_up = _path_up(m, assessment, levels, e, tier, signals, check, waiver_applied, tiers)
+    path_up = _path_up(m, assessment, ranks, e, tier, signals, check, waiver_applied, tiers)
     if tier == Tier.TIER_3 and not decisive and path_up is not None:
         decisive = [c.criterion for c in path_up.changes]
     if override is not None and override.tier != tier:
@@ -229,7 +232,7 @@ def determine(
     )
 
 
-def _path_up(m: Methodology, a: AssessmentInput, levels: dict[str, RatingLevel], e: _Efforts, tier: Tier,
+def _path_up(m: Methodology, a: AssessmentInput, ranks: dict[str, int], e: _Efforts, tier: Tier,
              signals: dict[str, bool], check: DowngradeCheck | None, waiver_applied: bool,
              tiers: dict[int, Tier]) -> PathUp | None:
     if tier == Tier.TIER_1:
@@ -237,7 +240,7 @@ def _path_up(m: Methodology, a: AssessmentInput, levels: dict[str, RatingLevel],
     if tier == Tier.TIER_2:
         min_level = m.rules.tier_1_standard_min_level
         return PathUp(target_tier=Tier.TIER_1, changes=[
-            RatingChange(criterion=s.id, title=s.title, from_level=levels.get(s.id, NOT_MET), to_level=min_level)
+            RatingChange(criterion=s.id, title=s.title, from_level=LEVELS[ranks.get(s.id, 0)], to_level=min_level)
             for s in e.standards_short])
     if tier == Tier.WATCH_LIST:
         note = "Clear every Watch List test." + (" The waiver would no longer be needed." if waiver_applied else "")
@@ -251,10 +254,7 @@ def _path_up(m: Methodology, a: AssessmentInput, levels: dict[str, RatingLevel],
                                                             "test for Tier 2.", signals=signals)
         return PathUp(target_tier=Tier.TIER_2, signals=signals,
                       note="No waiver is left: only clearing every Watch List test avoids Tier 3.")
-    changes = _path_to_significant(m, levels, e)
-    new_levels = {**levels, **{c.criterion: c.to_level for c in changes}}
-    after = _efforts(m, new_levels)
-    assert after.significant
+    changes = _path_to_significant(m, ranks, e)
     new_signals = watch_list_signals(a, m)
     if not new_signals:
         return PathUp(target_tier=Tier.TIER_2, changes=changes, note="Significant efforts: Tier 2.")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -127,10 +127,18 @@ class Methodology:
 
     def reference(self, parameter: str) -> str:
         """The statute a tier rule parameter cites ("" if the parameter is not in force)."""
-        for p in self.parameters:
-            if p.name == parameter:
-                return p.reference
-        return ""
+        return self.references.get(parameter, "")
+
+    @cached_property
+    def references(self) -> dict[str, str]:
+        return {p.name: p.reference for p in self.parameters}
+
+    @cached_property
+    def rank_thresholds(self) -> tuple[int, int, int]:
+        """Ranks (LEVEL_RANK) of the Tier 1 standard level, the significant-efforts level and the core level."""
+        r = self.rules
+        return (LEVEL_RANK[r.tier_1_standard_min_level], LEVEL_RANK[r.significant_efforts_min_level],
+                LEVEL_RANK[r.core_criteria_min_level])
 
 
 def report_date(year: int) -> date:
