@@ -732,20 +732,29 @@ def record_gate_override(session: Session, iso3: str, year: int, reason: str, ad
 # --- reading: claims, the gate, status ------------------------------------------------------------------------
 
 
+def _claims_where(session: Session, *conditions: Any) -> dict[tuple[str, int], list[Claim]]:
+    """Claims grouped by country-year, in two queries however many country-years match."""
+    rows = list(session.scalars(select(Evidence).where(*conditions).order_by(Evidence.id)))
+    responses: dict[int, list[ClaimResponse]] = {}
+    ids = [e.id for e in rows]
+    for i in range(0, len(ids), 1000):
+        for r in session.scalars(select(ClaimResponse).where(ClaimResponse.evidence_id.in_(ids[i:i + 1000]))
+                                 .options(selectinload(ClaimResponse.resolution)).order_by(ClaimResponse.id)):
+            responses.setdefault(r.evidence_id, []).append(r)
+    grouped: dict[tuple[str, int], list[Claim]] = {}
+    for e in rows:
+        grouped.setdefault((e.iso3, e.year), []).append(_claim(e, responses.get(e.id, [])))
+    return grouped
+
+
 def claims(session: Session, iso3: str, year: int, *, as_of: datetime | None = None) -> list[Claim]:
     """Every claim of the country-year with the government's answers and the resolutions of its disputes.
 
     `as_of` keeps only the claims that existed then (the draft a liaison was sent)."""
-    query = select(Evidence).where(Evidence.iso3 == iso3.upper(), Evidence.year == year).order_by(Evidence.id)
+    conditions = [Evidence.iso3 == iso3.upper(), Evidence.year == year]
     if as_of is not None:
-        query = query.where(Evidence.created_at <= as_of)
-    rows = list(session.scalars(query))
-    responses: dict[int, list[ClaimResponse]] = {}
-    if rows:
-        for r in session.scalars(select(ClaimResponse).where(ClaimResponse.evidence_id.in_([e.id for e in rows]))
-                                 .options(selectinload(ClaimResponse.resolution)).order_by(ClaimResponse.id)):
-            responses.setdefault(r.evidence_id, []).append(r)
-    return [_claim(e, responses.get(e.id, [])) for e in rows]
+        conditions.append(Evidence.created_at <= as_of)
+    return _claims_where(session, *conditions).get((iso3.upper(), year), [])
 
 
 def _claim(e: Evidence, responses: list[ClaimResponse]) -> Claim:
@@ -781,8 +790,7 @@ def _reasons(session: Session, iso3: str, year: int, today: date | None, overrid
 
 def publish_gate(session: Session, iso3: str, year: int, today: date | None = None) -> list[str]:
     """Why the country-year may not be published yet (empty: it may). Honours an administrator's override."""
-    iso3 = iso3.upper()
-    return _reasons(session, iso3, year, today, _override(session, iso3, year))
+    return review_status(session, iso3, year, today).blocking
 
 
 @dataclass(frozen=True)
@@ -812,29 +820,48 @@ class ReviewStatus:
         }
 
 
+def _statuses(session: Session, iso3: str | None, year: int | None, today: date | None) -> list[ReviewStatus]:
+    """Review status of every matching country-year with evidence or requests, in a handful of queries."""
+    def where(model: Any) -> list[Any]:
+        return [c for c in (model.iso3 == iso3 if iso3 else None, model.year == year if year else None)
+                if c is not None]
+
+    all_claims = _claims_where(session, *where(Evidence))
+    requests: dict[tuple[str, int], list[ReviewRequestRow]] = {}
+    for r in session.scalars(select(ReviewRequestRow).where(*where(ReviewRequestRow))
+                             .order_by(ReviewRequestRow.sent_at, ReviewRequestRow.id)):
+        requests.setdefault((r.iso3, r.year), []).append(r)
+    overrides: dict[tuple[str, int], GateOverride] = {}
+    for o in session.scalars(select(GateOverrideRow).where(*where(GateOverrideRow))
+                             .order_by(GateOverrideRow.at, GateOverrideRow.id)):
+        overrides[(o.iso3, o.year)] = GateOverride(o.reason, o.admin, o.at)  # the latest wins
+    day = today or utcnow().date()
+    result = []
+    for key in sorted(set(all_claims) | set(requests), key=lambda k: (k[1], k[0])):
+        sent, found, override = requests.get(key, []), all_claims.get(key, []), overrides.get(key)
+        drafts = [r for r in sent if r.kind == RequestKind.DRAFT.value]
+        latest = drafts[-1] if drafts else None
+        result.append(ReviewStatus(
+            key[0], key[1], len(sent), latest.id if latest else None, latest.sent_at if latest else None,
+            latest.deadline if latest else None, latest.completed_at if latest else None, len(found),
+            sum(len(c.open_disputes) for c in found),
+            gate_reasons([r.domain() for r in sent], found, day, override), override))
+    return result
+
+
 def review_status(session: Session, iso3: str, year: int, today: date | None = None) -> ReviewStatus:
     iso3 = iso3.upper()
-    requests = requests_for(session, iso3, year)
-    drafts = [r for r in requests if r.kind == RequestKind.DRAFT.value]
-    latest = drafts[-1] if drafts else None
-    all_claims = claims(session, iso3, year)
+    found = _statuses(session, iso3, year, today)
+    if found:
+        return found[0]
     override = _override(session, iso3, year)
-    blocking = gate_reasons([r.domain() for r in requests], all_claims, today or utcnow().date(), override)
-    return ReviewStatus(
-        iso3, year, len(requests), latest.id if latest else None, latest.sent_at if latest else None,
-        latest.deadline if latest else None, latest.completed_at if latest else None, len(all_claims),
-        sum(len(c.open_disputes) for c in all_claims), blocking, override)
+    return ReviewStatus(iso3, year, 0, None, None, None, None, 0, 0,
+                        gate_reasons([], [], today or utcnow().date(), override), override)
 
 
 def review_statuses(session: Session, year: int | None = None, today: date | None = None) -> list[ReviewStatus]:
     """Every country-year with evidence or requests, optionally one year only."""
-    pairs: set[tuple[str, int]] = set()
-    for model in (Evidence, ReviewRequestRow):
-        query = select(model.iso3, model.year).distinct()
-        if year is not None:
-            query = query.where(model.year == year)
-        pairs.update((iso3, y) for iso3, y in session.execute(query))
-    return [review_status(session, iso3, y, today) for iso3, y in sorted(pairs, key=lambda p: (p[1], p[0]))]
+    return _statuses(session, None, year, today)
 
 
 def request_counts(session: Session, iso3: str | None = None) -> dict[tuple[str, int], int]:
