@@ -1,0 +1,6 @@
+"""Fairness and robustness analyses: dominance audit, ordered logit fit, Monte Carlo over the tier rules.
+
+Pure: plain dataclasses in and out, numpy/scipy/statsmodels; nothing from store/, web/ or cli/.
+"""
+
+DEFAULT_ASSESSING_COUNTRY = "USA"
