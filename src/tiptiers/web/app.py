@@ -13,8 +13,10 @@ from starlette.exceptions import HTTPException
 
 from tiptiers import __version__
 from tiptiers.store.db import make_engine, require_initialised, session_factory
+from tiptiers.web import auth
 from tiptiers.web.deps import templates
-from tiptiers.web.routes import cables, placements, publish
+from tiptiers.web.routes import auth as auth_routes
+from tiptiers.web.routes import cables, placements, publish, review
 from tiptiers.web.routes import engine as engine_routes
 
 
@@ -50,7 +52,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    for module in (placements, cables, publish, engine_routes):
+    auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
+    for module in (placements, cables, publish, engine_routes, auth_routes, review):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app

@@ -1,0 +1,156 @@
+"""The activity log: who changed what, when, before and after. Append-only and tamper-evident.
+
+Each entry is numbered (`seq`, 1, 2, 3, ... with no gaps) and stores `hash = SHA-256(prev_hash + canonical JSON of
+the entry)`, where `prev_hash` is its predecessor's hash (64 zeros for the first). A one-row head table holds the
+number and hash of the last entry; appending updates it first, which serialises writers on SQLite and PostgreSQL
+alike (no forked chain) and lets `verify` notice the last entries being deleted, not only edited or removed ones.
+
+Call `record` inside the transaction of the change it describes: both commit, or neither does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tiptiers.store.models import Base
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+class ActivityEntry(Base):
+    __tablename__ = "activity_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    subject: Mapped[str] = mapped_column(String(300), index=True)
+    before_json: Mapped[str | None] = mapped_column(Text)
+    after_json: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def before(self) -> Any:
+        return json.loads(self.before_json) if self.before_json is not None else None
+
+    @property
+    def after(self) -> Any:
+        return json.loads(self.after_json) if self.after_json is not None else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "at": self.at.isoformat(), "actor": self.actor, "action": self.action,
+                "subject": self.subject, "before": self.before, "after": self.after, "hash": self.hash}
+
+
+class ActivityHead(Base):
+    """The number and hash of the last entry (one row, id 1)."""
+
+    __tablename__ = "activity_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int | None  # the entry at fault, when one can be named
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, subject: str,
+               before_json: str | None, after_json: str | None) -> str:
+    canonical = json.dumps([seq, at.isoformat(timespec="microseconds"), actor, action, subject, before_json,
+                            after_json], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def record(session: Session, actor: str, action: str, subject: str, before: dict[str, Any] | None,
+           after: dict[str, Any] | None) -> ActivityEntry:
+    """Append an entry in the caller's transaction. `before`/`after` are JSON-able dicts (other values as str)."""
+    for field, value, limit in (("actor", actor, 200), ("action", action, 100), ("subject", subject, 300)):
+        if not value or not str(value).strip():
+            raise ValueError(f"{field}: must not be empty in an activity-log entry")
+        if len(value) > limit:
+            raise ValueError(f"{field}: {len(value)} characters, at most {limit}")
+    # Take the head row first: the write lock (SQLite) or row lock (PostgreSQL) orders concurrent appends.
+    session.execute(update(ActivityHead).where(ActivityHead.id == HEAD_ID).values(seq=ActivityHead.seq + 1))
+    head = session.execute(select(ActivityHead.seq, ActivityHead.hash).where(ActivityHead.id == HEAD_ID)).one()
+    seq, prev_hash = int(head.seq), str(head.hash)
+    at = datetime.now(UTC).replace(tzinfo=None)
+    before_json, after_json = _json(before), _json(after)
+    digest = entry_hash(prev_hash, seq, at, actor, action, subject, before_json, after_json)
+    entry = ActivityEntry(seq=seq, at=at, actor=actor, action=action, subject=subject, before_json=before_json,
+                          after_json=after_json, prev_hash=prev_hash, hash=digest)
+    session.add(entry)
+    session.execute(update(ActivityHead).where(ActivityHead.id == HEAD_ID).values(hash=digest))
+    session.flush()
+    return entry
+
+
+def entries(session: Session, *, actor: str | None = None, action: str | None = None, subject: str | None = None,
+            before_seq: int | None = None, limit: int = 100) -> Sequence[ActivityEntry]:
+    """Newest first. `action` and `subject` match a prefix (`evidence.` or `JPN/2026`); `before_seq` pages back."""
+    query = select(ActivityEntry).order_by(ActivityEntry.seq.desc()).limit(max(1, min(limit, 1000)))
+    if actor:
+        query = query.where(ActivityEntry.actor == actor)
+    if action:
+        query = query.where(ActivityEntry.action.startswith(action, autoescape=True))
+    if subject:
+        query = query.where(ActivityEntry.subject.startswith(subject, autoescape=True))
+    if before_seq is not None:
+        query = query.where(ActivityEntry.seq < before_seq)
+    return session.scalars(query).all()
+
+
+def _walk(session: Session) -> Iterator[ActivityEntry]:
+    yield from session.scalars(select(ActivityEntry).order_by(ActivityEntry.seq).execution_options(yield_per=1000))
+
+
+def verify(session: Session) -> list[Problem]:
+    """Every break in the chain: an entry edited, deleted (a gap, or the last ones gone) or inserted out of order."""
+    problems: list[Problem] = []
+    expected_seq, prev_hash = 1, GENESIS
+    for entry in _walk(session):
+        if entry.seq != expected_seq:
+            missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}-{entry.seq - 1}"
+            problems.append(Problem(expected_seq, f"entry {missing} deleted (the log jumps to {entry.seq})"))
+        if entry.prev_hash != prev_hash:
+            problems.append(Problem(entry.seq, f"entry {entry.seq}: does not follow its predecessor "
+                                               "(its prev_hash does not match; an entry before it was changed)"))
+        recomputed = entry_hash(entry.prev_hash, entry.seq, entry.at, entry.actor, entry.action, entry.subject,
+                                entry.before_json, entry.after_json)
+        if recomputed != entry.hash:
+            problems.append(Problem(entry.seq, f"entry {entry.seq}: edited (its content does not match its hash)"))
+        expected_seq, prev_hash = entry.seq + 1, entry.hash
+    head = session.get(ActivityHead, HEAD_ID)
+    last_seq = expected_seq - 1
+    if head is None:
+        problems.append(Problem(None, "the log's head row is missing"))
+    elif head.seq != last_seq or head.hash != prev_hash:
+        if head.seq > last_seq:
+            gone = f"{last_seq + 1}" if head.seq == last_seq + 1 else f"{last_seq + 1}-{head.seq}"
+            problems.append(Problem(last_seq + 1, f"entry {gone} deleted (the log should end at entry {head.seq})"))
+        else:
+            problems.append(Problem(head.seq, f"the log's head (entry {head.seq}) does not match its last entry "
+                                              f"({last_seq})"))
+    return problems

@@ -1,0 +1,358 @@
+"""Accounts, roles, web sessions, API tokens and login throttling.
+
+Roles: `admin`, `analyst`, `reviewer` and `liaison` (bound to one country; the government's contact). Passwords
+are argon2id hashes (argon2-cffi). Session and API tokens are random and only their SHA-256 is stored, so a copy
+of the database does not hand out live sessions. Every change is written to the activity log in its own
+transaction; bad input raises `UserError`, whose message starts with the field at fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tiptiers.countries import UnknownCountry, country_table
+from tiptiers.store import activity
+from tiptiers.store.models import Base
+
+ROLES = ("admin", "analyst", "reviewer", "liaison")
+STAFF_ROLES = ("admin", "analyst", "reviewer")
+NAME_MAX = 100
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024
+DEFAULT_IDLE = timedelta(hours=8)
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 5  # per user name and, separately, per client address, within LOGIN_WINDOW
+
+_hasher = PasswordHasher()
+# Verified against when the name is unknown, so an unknown name costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class UserError(ValueError):
+    """Bad input about an account; the message starts with the field, e.g. `country: required for a liaison`."""
+
+
+def utcnow() -> datetime:
+    """Naive UTC, microseconds kept: what both SQLite and PostgreSQL store and give back unchanged."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'analyst', 'reviewer', 'liaison')", name="ck_users_role"),
+        CheckConstraint(
+            "(role = 'liaison' AND country_iso3 IS NOT NULL) OR (role <> 'liaison' AND country_iso3 IS NULL)",
+            name="ck_users_liaison_country",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    country_iso3: Mapped[str | None] = mapped_column(String(3))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        country = f" {self.country_iso3}" if self.country_iso3 else ""
+        return f"<User {self.name} {self.role}{country}>"
+
+    def describe(self) -> dict[str, Any]:
+        """What the activity log and the API show of an account (never the hash)."""
+        return {"name": self.name, "role": self.role, "country": self.country_iso3, "active": self.active}
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie holds the token; the row holds its digest, so logout really ends it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A bearer token for API clients (`tiptiers users token NAME`)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed login, kept for the throttling window: `kind` is `name` or `address`."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class AppSecret(Base):
+    """Secrets generated at `tiptiers init` (the session-cookie signing key), shared by every process."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+def signing_key(session: Session) -> str:
+    row = session.get(AppSecret, "session_signing_key")
+    if row is None:
+        raise RuntimeError("no session signing key in the database: run `tiptiers init`")
+    return row.value
+
+
+# --- accounts ----------------------------------------------------------------------------------------------------
+
+
+def _name(value: str) -> str:
+    name = (value or "").strip()
+    if not name:
+        raise UserError("name: must not be empty")
+    if len(name) > NAME_MAX:
+        raise UserError(f"name: {len(name)} characters, at most {NAME_MAX}")
+    if any(c.isspace() for c in name) or not name.isprintable():
+        raise UserError(f"name: {name!r} must be printable with no spaces (e.g. jdoe or j.doe@example.org)")
+    return name
+
+
+def _password(value: str) -> str:
+    if value is None or len(value) < PASSWORD_MIN:
+        raise UserError(f"password: at least {PASSWORD_MIN} characters")
+    if len(value) > PASSWORD_MAX:
+        raise UserError(f"password: at most {PASSWORD_MAX} characters")
+    return value
+
+
+def _role_country(role: str, country: str | None) -> tuple[str, str | None]:
+    if role not in ROLES:
+        raise UserError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    if role != "liaison":
+        if country:
+            raise UserError(f"country: only a liaison is bound to a country, not a {role}")
+        return role, None
+    if not country:
+        raise UserError("country: required for a liaison (the government they answer for), e.g. JPN")
+    try:
+        return role, country_table().resolve(country).iso3
+    except UnknownCountry as exc:
+        raise UserError(f"country: {exc}") from None
+
+
+def get_user(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name.strip()))
+
+
+def require_user(session: Session, name: str) -> User:
+    user = get_user(session, name)
+    if user is None:
+        raise UserError(f"name: no user {name!r}")
+    return user
+
+
+def list_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.name)).all()
+
+
+def create_user(session: Session, name: str, role: str, password: str, country: str | None = None,
+                actor: str = "system") -> User:
+    """A new account. A liaison needs a country (code or name); the other roles must not have one."""
+    name = _name(name)
+    role, iso3 = _role_country(role, country)
+    _password(password)
+    if get_user(session, name) is not None:
+        raise UserError(f"name: a user {name!r} already exists")
+    user = User(name=name, role=role, country_iso3=iso3, password_hash=_hasher.hash(password), active=True,
+                created_at=utcnow())
+    session.add(user)
+    session.flush()
+    activity.record(session, actor, "user.create", f"user:{name}", None, user.describe())
+    return user
+
+
+def set_password(session: Session, name: str, password: str, actor: str = "system") -> User:
+    user = require_user(session, name)
+    user.password_hash = _hasher.hash(_password(password))
+    _end_all(session, user)
+    activity.record(session, actor, "user.password", f"user:{user.name}", None, None)
+    return user
+
+
+def set_active(session: Session, name: str, active: bool, actor: str = "system") -> User:
+    """Deactivate (or reactivate) an account; deactivating ends its sessions and revokes its tokens."""
+    user = require_user(session, name)
+    before = user.describe()
+    user.active = active
+    if not active:
+        _end_all(session, user)
+    activity.record(session, actor, "user.activate" if active else "user.deactivate", f"user:{user.name}",
+                    before, user.describe())
+    return user
+
+
+def authenticate(session: Session, name: str, password: str) -> User | None:
+    """The active user with this name and password, or None (same cost whether or not the name exists)."""
+    user = get_user(session, name) if name and name.strip() else None
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _end_all(session: Session, user: User) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+# --- sessions and tokens -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str  # goes in the cookie, shown once
+    csrf_token: str
+    row: WebSession
+
+
+def start_session(session: Session, user: User, now: datetime | None = None) -> NewSession:
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    row = WebSession(token_sha256=token_digest(token), user=user, csrf_token=secrets.token_urlsafe(32),
+                     created_at=now, last_seen_at=now)
+    session.add(row)
+    session.flush()
+    return NewSession(token, row.csrf_token, row)
+
+
+def find_session(session: Session, token: str, idle: timedelta = DEFAULT_IDLE,
+                 now: datetime | None = None) -> WebSession | None:
+    """The live session of this token: not logged out, not idle longer than `idle`, its user still active.
+
+    An expired session is deleted; a live one has `last_seen_at` moved on (at most once a minute, to spare writes).
+    """
+    now = now or utcnow()
+    row = session.scalar(select(WebSession).where(WebSession.token_sha256 == token_digest(token)))
+    if row is None:
+        return None
+    if now - row.last_seen_at > idle or not row.user.active:
+        session.delete(row)
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+    return row
+
+
+def end_session(session: Session, token: str) -> bool:
+    """Log out: the session row is deleted, so the cookie is worthless even if kept."""
+    result = session.execute(delete(WebSession).where(WebSession.token_sha256 == token_digest(token)))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def purge_sessions(session: Session, idle: timedelta = DEFAULT_IDLE, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    result = session.execute(delete(WebSession).where(WebSession.last_seen_at < now - idle))
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - LOGIN_WINDOW))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def create_api_token(session: Session, name: str, label: str = "cli", actor: str = "system") -> tuple[str, ApiToken]:
+    """A new bearer token for the user; the token itself is returned once and never stored."""
+    user = require_user(session, name)
+    if not user.active:
+        raise UserError(f"name: {user.name!r} is deactivated")
+    token = "tt_" + secrets.token_urlsafe(32)
+    row = ApiToken(token_sha256=token_digest(token), user_id=user.id, label=(label or "cli")[:100],
+                   created_at=utcnow())
+    session.add(row)
+    session.flush()
+    activity.record(session, actor, "user.token", f"user:{user.name}", None, {"token_id": row.id, "label": row.label})
+    return token, row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+# --- login throttling --------------------------------------------------------------------------------------------
+
+
+def login_blocked(session: Session, name: str, address: str | None, now: datetime | None = None) -> bool:
+    """True when this name or this client address has failed LOGIN_MAX_FAILURES times within LOGIN_WINDOW."""
+    since = (now or utcnow()) - LOGIN_WINDOW
+    for kind, key in (("name", name.strip().casefold()), ("address", address)):
+        if not key:
+            continue
+        count = session.scalar(select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.kind == kind, LoginFailure.key == key[:200], LoginFailure.at >= since))
+        if (count or 0) >= LOGIN_MAX_FAILURES:
+            return True
+    return False
+
+
+def note_login_failure(session: Session, name: str, address: str | None, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    session.add(LoginFailure(kind="name", key=name.strip().casefold()[:200], at=now))
+    if address:
+        session.add(LoginFailure(kind="address", key=address[:200], at=now))
+
+
+def clear_login_failures(session: Session, name: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.kind == "name",
+                                               LoginFailure.key == name.strip().casefold()[:200]))
