@@ -14,6 +14,7 @@ evaluated at once (numpy); the result depends only on the inputs, the parameters
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from tiptiers.analysis.vectorised import (
     fixed_thresholds,
     sample_thresholds,
 )
-from tiptiers.methodology import LEVELS, Methodology
+from tiptiers.methodology import LEVELS, Methodology, RatingLevel
 from tiptiers.tiers import Tier
 
 CHUNK = 1000  # draws evaluated at once; part of the reproducibility contract (same seed, same chunks)
@@ -142,7 +143,10 @@ def _apply_evidence(rng: np.random.Generator, ranks: np.ndarray, unverified: np.
         np.add.at(flat, where, step.astype(np.int8))
 
 
-def tier_counts(m: Methodology, u: Uncertain, params: Parameters) -> np.ndarray:
+Progress = Callable[[int], None]  # called with the number of draws just done
+
+
+def tier_counts(m: Methodology, u: Uncertain, params: Parameters, progress: Progress | None = None) -> np.ndarray:
     """(C, 4) counts of draws in Tier 1, 2, Watch List, 3."""
     rng = np.random.default_rng(params.seed)
     c = u.ranks.shape[0]
@@ -164,18 +168,22 @@ def tier_counts(m: Methodology, u: Uncertain, params: Parameters) -> np.ndarray:
         for k in range(len(TIERS)):
             counts[:, k] += np.count_nonzero(codes == k, axis=0)
         done += n
+        if progress is not None:
+            progress(n)
     return counts
 
 
-def simulate(m: Methodology, u: Uncertain, year: int, params: Parameters) -> RobustnessResult:
+def simulate(m: Methodology, u: Uncertain, year: int, params: Parameters,
+             progress: Progress | None = None) -> RobustnessResult:
     start = time.perf_counter()
-    counts = tier_counts(m, u, params) if u.ranks.shape[0] else np.zeros((0, len(TIERS)), dtype=np.int64)
+    counts = tier_counts(m, u, params, progress) if u.ranks.shape[0] else np.zeros((0, len(TIERS)), dtype=np.int64)
     seconds = time.perf_counter() - start
     base = evaluate_encoded(m, u) if u.ranks.shape[0] else []
     countries = [
         TierOdds(iso3, base[row], {t: float(counts[row, k]) / params.draws for k, t in enumerate(TIERS)})
         for row, iso3 in enumerate(u.iso3)
     ]
-    bounds = {p.name: [str(b) for b in p.bounds] for p in m.parameters if p.bounds and params.vary_thresholds}
+    bounds = {p.name: [b.value if isinstance(b, RatingLevel) else b for b in p.bounds]
+              for p in m.parameters if p.bounds and params.vary_thresholds}
     return RobustnessResult(year=year, methodology=m.id, parameters=params, countries=countries, seconds=seconds,
                             bounds=bounds)

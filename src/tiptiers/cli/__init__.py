@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from tiptiers.cli import analysis as analysis_cli
 from tiptiers.cli import cables, placements, review, setup
 from tiptiers.cli import engine as engine_cli
 
@@ -19,6 +20,7 @@ placements.register(app)
 review.register(app)
 cables.register(app)
 engine_cli.register(app)
+analysis_cli.register(app)
 
 
 def main() -> None:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 from tiptiers.analysis import DEFAULT_ASSESSING_COUNTRY
 from tiptiers.analysis.dominance import DominanceAudit, DominanceSummary, Scored, dominance_audit, summarise
 from tiptiers.analysis.ordinal import OrdinalFit, fit_ordinal
-from tiptiers.analysis.robustness import Parameters, RobustnessResult, TierOdds, simulate, with_evidence
+from tiptiers.analysis.robustness import Parameters, Progress, RobustnessResult, TierOdds, simulate, with_evidence
 from tiptiers.analysis.threep import ThreePScores, derived_assessment
 from tiptiers.analysis.vectorised import TIERS, encode
+from tiptiers.analysis.views import ConsistencyView, RobustnessView, consistency_view, odds_view
 from tiptiers.engine.model import AssessmentInput, Rating, RatingLevel
 from tiptiers.methodology import LEVEL_RANK, Methodology, methodology_for_year
 from tiptiers.store.engine import all_histories, list_waivers
@@ -207,8 +208,10 @@ def consistency_years(session: Session, indicator: str = "3p") -> list[int]:
     return sorted(years)
 
 
-def consistency_summary(session: Session, indicator: str = "3p", top: int = 15) -> DominanceSummary:
-    return summarise([consistency(session, y, indicator).audit for y in consistency_years(session, indicator)], top)
+def consistency_summary(session: Session, indicator: str = "3p", top: int = 15,
+                        years: list[int] | None = None) -> DominanceSummary:
+    years = consistency_years(session, indicator) if years is None else years
+    return summarise([consistency(session, y, indicator).audit for y in years], top)
 
 
 def ordinal(session: Session, year: int, indicator: str = "3p") -> OrdinalFit:
@@ -291,27 +294,39 @@ def robustness_inputs(session: Session, year: int) -> RobustnessInputs:
                             np.array([c[1] for c in counts], dtype=np.int16).reshape(shape), left_out)
 
 
-def compute_robustness(session: Session, year: int, params: Parameters) -> tuple[RobustnessInputs, RobustnessResult]:
+def compute_robustness(session: Session, year: int, params: Parameters,
+                       progress: Progress | None = None) -> tuple[RobustnessInputs, RobustnessResult]:
     data = robustness_inputs(session, year)
     histories = all_histories(session)
     enc = encode(data.assessments, data.methodology, year,
                  histories={iso3: [h for h in hs if h.year < year] for iso3, hs in histories.items()},
                  waivers=list_waivers(session, year=year))
     u = with_evidence(enc, data.unverified, data.disputed)
-    return data, simulate(data.methodology, u, year, params)
+    return data, simulate(data.methodology, u, year, params, progress)
 
 
-def run_robustness(session: Session, year: int, params: Parameters) -> RobustnessRun:
+def _assessing_in_run(data: RobustnessInputs, year: int) -> str:
+    iso3 = assessing_country()
+    for a, source in zip(data.assessments, data.sources, strict=True):
+        if a.iso3 == iso3:
+            how = "its assessment" if source == "assessment" else "ratings derived from the 3P index"
+            return f"{iso3} (the assessing country) is in the run ({how})"
+    why = data.left_out.get(iso3, f"no assessment and no placement in {year}")
+    return f"{iso3} (the assessing country) is not in the run: {why}"
+
+
+def run_robustness(session: Session, year: int, params: Parameters,
+                   progress: Progress | None = None) -> RobustnessRun:
     """Compute and store a run (in the caller's transaction): parameters, bounds, seed and every country's odds."""
     if year not in set(session.scalars(select(Placement.year).distinct())):
         raise AnalysisError(f"year: no placements for report year {year}")
-    data, result = compute_robustness(session, year, params)
+    data, result = compute_robustness(session, year, params, progress)
     placed = _placed(session, year)
     run = RobustnessRun(
         year=year, methodology=result.methodology, draws=params.draws, seed=params.seed,
         parameters=params.as_dict(), bounds=result.bounds, seconds=result.seconds, created_at=_utcnow(),
         sources={"assessment": data.sources.count("assessment"), "3p": data.sources.count("3p"),
-                 "left_out": data.left_out})
+                 "left_out": data.left_out, "assessing_country": _assessing_in_run(data, year)})
     for odds, source in zip(result.countries, data.sources, strict=True):
         p = odds.probabilities
         run.results.append(RobustnessRow(
@@ -344,3 +359,17 @@ def list_runs(session: Session, year: int | None = None) -> list[RobustnessRun]:
 
 def odds_of(row: RobustnessRow) -> TierOdds:
     return TierOdds(row.iso3, Tier(row.base_tier), row.probabilities())
+
+
+def run_view(run: RobustnessRun) -> RobustnessView:
+    """A stored run as the JSON of the CLI and the API, least stable countries first."""
+    countries = [odds_view(odds_of(r), r.country.name, r.source, Tier(r.placed_tier) if r.placed_tier else None)
+                 for r in run.results]
+    countries.sort(key=lambda c: (c.stability, c.name))
+    return RobustnessView(run_id=run.id, year=run.year, methodology=run.methodology, parameters=run.parameters,
+                          bounds=run.bounds, sources=run.sources, seconds=run.seconds,
+                          created_at=run.created_at.isoformat(timespec="seconds") + "Z", countries=countries)
+
+
+def consistency_json(c: Consistency) -> ConsistencyView:
+    return consistency_view(c.audit, c.assessing_country, c.assessing_note, c.undetermined)
