@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 import test_cables_corpus as corpus
 from tiptiers.sources.cables import parse_cable
-from tiptiers.sources.reactions import code_reactions
 from tiptiers.store.cables import (
     CableReactionRecord,
     CableRecord,
@@ -22,7 +21,7 @@ from tiptiers.store.search import SearchFilters, search
 
 def parsed(text: str, source: str = "test") -> ParsedCable:
     cable = parse_cable(text, source=source)
-    return ParsedCable(cable, code_reactions(cable), text, source)
+    return ParsedCable.of(cable, text, source)
 
 
 def test_a_cable_is_stored_with_every_field_its_reactions_and_its_claim(fresh_db):

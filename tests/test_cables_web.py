@@ -8,7 +8,6 @@ from fastapi.testclient import TestClient
 import test_cables_corpus as corpus
 from conftest import TestDatabase as Database
 from tiptiers.sources.cables import parse_cable
-from tiptiers.sources.reactions import code_reactions
 from tiptiers.store.cables import ParsedCable, store_cables
 from tiptiers.store.db import transaction
 from tiptiers.web.app import create_app
@@ -20,7 +19,7 @@ def cable_db(tmp_path_factory):
     items = []
     for text in (corpus.original(), corpus.cooperative(), corpus.neutral()):
         cable = parse_cable(text)
-        items.append(ParsedCable(cable, code_reactions(cable), text, "test"))
+        items.append(ParsedCable.of(cable, text, "test"))
     with transaction(db.sessions) as s:
         store_cables(s, items)
     yield db

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
-    insert,
     select,
 )
 from sqlalchemy import update as sql_update
@@ -33,7 +32,7 @@ from tiptiers.sources.cables import Cable, CableParseError, decode, parse_cable,
 from tiptiers.sources.reactions import ReactionCoding, code_reactions
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
-from tiptiers.store.search import DocumentIn, index_documents
+from tiptiers.store.search import DocumentIn, core_insert, index_documents
 
 SEARCH_KIND = "cable"
 
@@ -91,13 +90,25 @@ class DisputedClaimRecord(Base):
 
 @dataclass(frozen=True)
 class ParsedCable:
-    """What ingest stores for one file: the parsed cable, its coding, the text and where it came from."""
+    """What ingest stores for one file: the parsed cable as data (`Cable.to_dict()`), its reaction coding, the
+    text and where it came from. Plain data, so that worker processes hand it over cheaply."""
 
-    cable: Cable
+    parsed: dict[str, Any]
     coding: ReactionCoding
     text: str
     source: str
-    parsed: dict[str, Any] | None = None  # cable.to_dict(), computed by the worker that parsed it
+
+    @classmethod
+    def of(cls, cable: Cable, text: str, source: str, coding: ReactionCoding | None = None) -> ParsedCable:
+        return cls(cable.to_dict(), coding if coding is not None else code_reactions(cable), text, source)
+
+    @property
+    def reference_id(self) -> str:
+        return str(self.parsed["reference_id"])
+
+    @property
+    def text_sha256(self) -> str:
+        return str(self.parsed["text_sha256"])
 
 
 @dataclass
@@ -119,10 +130,10 @@ class IngestResult:
 
 
 def _search_document(item: ParsedCable) -> DocumentIn:
-    c = item.cable
-    return DocumentIn(kind=SEARCH_KIND, ref_id=c.reference_id, title=c.subject or c.reference_id,
-                      body=c.body, iso3=c.iso3, year=c.report_year, tags=c.tags, classification=c.classification,
-                      reactions=item.coding.codes)
+    c = item.parsed
+    return DocumentIn(kind=SEARCH_KIND, ref_id=c["reference_id"], title=c["subject"] or c["reference_id"],
+                      body="\n\n".join(p["text"] for p in c["paragraphs"]), iso3=c["iso3"], year=c["report_year"],
+                      tags=c["tags"], classification=c["classification"], reactions=item.coding.codes)
 
 
 def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult:
@@ -130,7 +141,7 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
     result = IngestResult()
     if not items:
         return result
-    refs = sorted({i.cable.reference_id for i in items})
+    refs = sorted({i.reference_id for i in items})
     current: dict[str, tuple[int, str, int]] = {}  # reference id -> (row id, sha256, version)
     for i in range(0, len(refs), 500):
         query = select(CableRecord.reference_id, CableRecord.id, CableRecord.text_sha256, CableRecord.version).where(
@@ -148,9 +159,9 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
     kept: list[ParsedCable] = []
     superseded: list[int] = []
     for item in items:
-        c = item.cable
-        ref = c.reference_id
-        if c.text_sha256 in known_shas.get(ref, set()) or (ref in current and current[ref][1] == c.text_sha256):
+        c = item.parsed
+        ref, sha = item.reference_id, item.text_sha256
+        if sha in known_shas.get(ref, set()) or (ref in current and current[ref][1] == sha):
             result.skipped += 1
             continue
         version = 1
@@ -163,18 +174,18 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
         else:
             result.added += 1
             result.added_refs.append(ref)
-        current[ref] = (0, c.text_sha256, version)
-        known_shas.setdefault(ref, set()).add(c.text_sha256)
+        current[ref] = (0, sha, version)
+        known_shas.setdefault(ref, set()).add(sha)
         # a second version of the same cable in this batch supersedes the first one
         if ref in row_of:
             rows[row_of[ref]]["is_current"] = False
         row_of[ref] = len(rows)
         rows.append({
-            "reference_id": ref, "version": version, "is_current": True, "text_sha256": c.text_sha256,
-            "station": c.station_name, "serial": c.serial, "classification": c.classification,
-            "caveats": " ".join(c.caveats), "iso3": c.iso3, "report_year": c.report_year, "sent_at": c.sent_at,
-            "subject": c.subject, "tags": " ".join(c.tags), "reactions": " ".join(item.coding.codes),
-            "parsed": item.parsed if item.parsed is not None else c.to_dict(), "text": item.text,
+            "reference_id": ref, "version": version, "is_current": True, "text_sha256": sha,
+            "station": c["station_name"], "serial": c["serial"], "classification": c["classification"],
+            "caveats": " ".join(c["caveats"]), "iso3": c["iso3"], "report_year": c["report_year"],
+            "sent_at": datetime.fromisoformat(c["sent_at"]) if c["sent_at"] else None, "subject": c["subject"],
+            "tags": " ".join(c["tags"]), "reactions": " ".join(item.coding.codes), "parsed": c, "text": item.text,
             "source": item.source[:500], "ingested_at": now,
         })
         kept.append(item)
@@ -182,7 +193,7 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
         return result
     if superseded:
         session.execute(sql_update(CableRecord).where(CableRecord.id.in_(superseded)).values(is_current=False))
-    session.execute(insert(CableRecord), rows)  # executemany; ids read back below (RETURNING is slower here)
+    session.execute(core_insert(CableRecord), rows)  # executemany; ids read back below (RETURNING is slower here)
     stored: dict[tuple[str, int], int] = {}
     new_refs = sorted(row_of)
     for i in range(0, len(new_refs), 500):
@@ -201,9 +212,9 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
         for cable_id, item in zip(ids, kept, strict=True) for d in item.coding.disputed_claims
     ]
     if reaction_rows:
-        session.execute(insert(CableReactionRecord), reaction_rows)
+        session.execute(core_insert(CableReactionRecord), reaction_rows)
     if claim_rows:
-        session.execute(insert(DisputedClaimRecord), claim_rows)
+        session.execute(core_insert(DisputedClaimRecord), claim_rows)
     current_items = [item for item, row in zip(kept, rows, strict=True) if row["is_current"]]
     index_documents(session, [_search_document(item) for item in current_items])
     return result
@@ -251,7 +262,7 @@ def prepare(name: str, data: bytes) -> ParsedCable | tuple[str, str]:
         cable = parse_cable(text, source=name, reference_hint=reference_hint(name))
     except CableParseError as exc:
         return name, str(exc).removeprefix(f"{name}: ")
-    return ParsedCable(cable, code_reactions(cable), text, name, cable.to_dict())
+    return ParsedCable.of(cable, text, name)
 
 
 def _prepare_many(chunk: list[tuple[str, bytes]]) -> list[ParsedCable | tuple[str, str]]:

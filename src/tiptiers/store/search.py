@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
     column,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from tiptiers.store.models import Base
@@ -40,6 +42,11 @@ MAX_QUERY_LENGTH = 500
 
 
 _FTS = table("search_fts", column("rowid", Integer), column("rank"))  # SQLite only: the FTS5 index
+
+
+def core_insert(model: type[Base]) -> Insert:
+    """A Core INSERT of the model's table: executemany without the ORM's per-row work (bulk ingest)."""
+    return insert(cast(Table, model.__table__))
 
 
 class SearchDocument(Base):
@@ -133,7 +140,7 @@ def index_documents(session: Session, documents: Sequence[DocumentIn]) -> None:
         for i in range(0, len(refs), 500):
             session.execute(delete(SearchDocument).where(SearchDocument.kind == kind,
                                                          SearchDocument.ref_id.in_(refs[i:i + 500])))
-    session.execute(insert(SearchDocument), [d.row() for d in by_key.values()])
+    session.execute(core_insert(SearchDocument), [d.row() for d in by_key.values()])  # Core: no ORM work
 
 
 def index_document(session: Session, kind: str, ref_id: str, title: str, body: str, *, iso3: str | None = None,
