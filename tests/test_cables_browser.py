@@ -1,0 +1,103 @@
+"""A real browser on the cable page, the search page and the country timeline (Debian's headless Chromium)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
+
+import test_cables_corpus as corpus
+from conftest import TestDatabase as Database
+from tiptiers.sources.cables import parse_cable
+from tiptiers.store.cables import ParsedCable, store_cables
+from tiptiers.store.db import transaction
+from tiptiers.web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    db = Database("sqlite", tmp_path_factory).load_bundled()
+    with transaction(db.sessions) as s:
+        store_cables(s, [ParsedCable.of(parse_cable(t), t, "test") for t in (corpus.original(), corpus.cooperative())])
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(db.url), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the app did not start within 10 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+    db.drop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_choosing_a_reaction_code_highlights_its_sentences(browser, base_url):
+    page = browser.new_page()
+    page.goto(f"{base_url}/cables/08TOKYO1528")
+    assert page.locator(".sentence.highlight").count() == 0
+    page.click('button.code[data-code="harming_relations"]')
+    highlighted = page.locator(".sentence.highlight")
+    highlighted.first.wait_for()
+    texts = highlighted.all_inner_texts()
+    assert any("whether to continue cooperation" in t for t in texts)
+    assert all("DCM replied" not in t for t in texts)
+    assert page.locator('button.code[data-code="harming_relations"]').get_attribute("aria-pressed") == "true"
+    page.click('button.code[data-code="disappointment"]')  # another code replaces the highlight
+    assert all("disappoint" in t.lower() for t in page.locator(".sentence.highlight").all_inner_texts())
+    page.close()
+
+
+def test_search_filters_submit_on_change_and_results_link_to_the_cable(browser, base_url):
+    page = browser.new_page()
+    page.goto(f"{base_url}/search")
+    page.fill("#q", "report")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#count")
+    assert page.locator("#count").inner_text().startswith("2 found")
+    page.select_option('select[name="reaction"]', "appreciation")  # no button press: the page's script submits
+    page.wait_for_url("**reaction=appreciation**")
+    assert page.locator("#count").inner_text().startswith("1 found")
+    page.click("li.hit .title a")
+    page.wait_for_url(f"{base_url}/cables/08MANILA1702")
+    assert "PHILIPPINES WELCOMES 2008 TIP REPORT" in page.locator("p.subject").inner_text()
+    page.close()
+
+
+def test_country_timeline_lists_the_cable_after_its_report_year(browser, base_url):
+    page = browser.new_page()
+    page.goto(f"{base_url}/countries/JPN")
+    events = page.locator("ol.timeline li")
+    events.first.wait_for()
+    kinds = [(e.get_attribute("data-kind"), e.get_attribute("data-year")) for e in events.all()]
+    assert kinds.index(("placement", "2008")) < kinds.index(("cable", "2008")) < kinds.index(("placement", "2009"))
+    page.click('ol.timeline li[data-kind="cable"] a')
+    page.wait_for_url(f"{base_url}/cables/08TOKYO1528")
+    page.close()
