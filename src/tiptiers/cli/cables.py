@@ -112,9 +112,10 @@ def cable_list(
     """A country's cables, oldest first, with their reaction codes."""
     found = resolve_country(country)
     with open_store()() as session:
-        rows: list[dict[str, Any]] = [{"reference_id": c.reference_id, "sent_at": c.sent_at.isoformat() if c.sent_at else None,
-                 "report_year": c.report_year, "subject": c.subject, "reactions": c.reactions.split()}
-                for c in country_cables(session, found.iso3)]
+        rows: list[dict[str, Any]] = [
+            {"reference_id": c.reference_id, "sent_at": c.sent_at.isoformat() if c.sent_at else None,
+             "report_year": c.report_year, "subject": c.subject, "reactions": c.reactions.split()}
+            for c in country_cables(session, found.iso3)]
     if as_json:
         print_json(rows)
         return
