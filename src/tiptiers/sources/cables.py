@@ -273,7 +273,7 @@ def _collapse_spaced(line: str) -> str:
 
 def _find_class_line(lines: list[str]) -> int | None:
     for i, line in enumerate(lines):
-        if _CLASS_LINE.match(_collapse_spaced(line.strip())):
+        if _CLASS_LINE.match(_collapse_spaced(" ".join(line.split()))):  # one space: no quadratic backtracking
             return i
     return None
 
@@ -348,6 +348,7 @@ def _parse_fields(lines: list[str]) -> tuple[_Fields, int]:
             continue
         if re.match(r"classified\s+by", line, re.I):
             text, i = _fold(lines, i, _FIELD_START)
+            text = " ".join(text.split())  # whitespace runs made the lazy match below quadratic
             m = re.match(r"classified\s+by\s*:?\s*(?P<who>.+?)(?:,?\s+(?:for\s+)?reasons?:?\s+(?P<why>.+?))?\.?$",
                          text, re.I)
             if m:
@@ -532,7 +533,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
         header, missing = _parse_header(head_text)
         if missing:
             warnings.append("transmission header lacks " + ", ".join(missing))
-    cm = _CLASS_LINE.match(_collapse_spaced(lines[class_idx].strip()))
+    cm = _CLASS_LINE.match(_collapse_spaced(" ".join(lines[class_idx].split())))
     assert cm is not None
     classification = "UNCLASSIFIED" if cm["cls"] == "UNCLAS" else cm["cls"]
     station_name = cm["station"].strip()
@@ -568,9 +569,12 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
     cable_year = 2000 + yy if yy < 50 else 1900 + yy
     report_year, report_year_source = _report_year(f"{fields.subject or ''}\n{body}", sent_at, cable_year)
     summary = None
-    sm = re.search(r"\bSummary\s*:\s*(?P<s>.+?)\s*(?:End\s+Summary\.?|$)", body, re.I | re.S)
-    if sm:
-        summary = sm["s"].strip()
+    # two linear searches: one lazy regex up to "End Summary" backtracks quadratically over long whitespace runs
+    sm = re.search(r"\bSummary\s*:\s*", body, re.I)
+    if sm and sm.end() < len(body):
+        rest = body[sm.end():]
+        end = re.search(r"End\s+Summary", rest[1:], re.I)
+        summary = (rest[:end.start() + 1] if end else rest).strip()
     truncated = signature is None and not _ends_sentence(paragraphs[-1].text)
     if truncated:
         warnings.append("text ends in mid-sentence: the cable is truncated")
