@@ -258,3 +258,24 @@ def test_saved_ratings_go_through_the_engine(db):
         assert assessment_determination(s, full).tier.value == "1"
         weak = [RatingIn(i, "not_met", [claim.id]) for i in methodology_for_year(2026).ids]
         assert assessment_determination(s, save_assessment(s, "JPN", 2026, weak, "ana")).tier.value == "3"
+
+
+def test_every_change_is_in_the_activity_log_and_a_refused_one_leaves_no_entry(db):
+    from tiptiers.store import activity
+
+    with transaction(db.sessions) as s:
+        claim = _ngo_claim(s)
+        send_request(s, "JPN", 2026, "ana")
+        dispute = respond(s, "JPN", 2026, claim.id, "dispute", "false", "jpn-liaison", counter_evidence=LAW)
+        resolve_dispute(s, dispute.id, "accepted", "ana", corrected_statement="corrected")
+    with pytest.raises(EvidenceError), transaction(db.sessions) as s:
+        set_state(s, claim.id, "withdrawn", "ana")  # no reason: refused, nothing logged
+    with db.sessions() as s:
+        log = list(reversed(activity.entries(s)))
+        assert [(e.actor, e.action) for e in log] == [
+            ("ana", "evidence.add"), ("ana", "review.send_draft"), ("jpn-liaison", "evidence.disputed_by_government"),
+            ("jpn-liaison", "review.dispute"), ("ana", "evidence.correct"), ("ana", "evidence.confirmed_by_government"),
+            ("ana", "dispute.accepted")]
+        correction = next(e for e in log if e.action == "evidence.correct")
+        assert (correction.before["statement"], correction.after["statement"]) == (NGO_CLAIM, "corrected")
+        assert activity.verify(s) == []

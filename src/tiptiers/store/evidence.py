@@ -62,6 +62,7 @@ from tiptiers.review import (
     prefill,
     rating_flag,
 )
+from tiptiers.store import activity, search
 from tiptiers.store.engine import get_override, list_waivers, placement_history
 from tiptiers.store.models import Base
 
@@ -320,10 +321,6 @@ def _enum(field: str, kind: type[E], value: str) -> E:
 def _record(session: Session, actor: str, action: str, subject: str,
             before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     """The activity log entry of a change, in the change's own transaction."""
-    try:
-        from tiptiers.store import activity  # type: ignore[attr-defined]
-    except ImportError:  # the users/activity feature has not landed in this tree yet
-        return
     activity.record(session, actor, action, subject, before, after)
 
 
@@ -414,11 +411,7 @@ def add_evidence(
 
 
 def _index(session: Session, row: Evidence) -> None:
-    """Make the statement findable by the full-text search, when that module is installed."""
-    try:
-        from tiptiers.store import search
-    except ImportError:
-        return
+    """Make the statement findable by the full-text search (withdrawn statements are taken out)."""
     if row.state == VerificationState.WITHDRAWN.value:
         search.remove_document(session, "evidence", str(row.id))
         return

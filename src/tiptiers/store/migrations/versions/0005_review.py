@@ -11,7 +11,7 @@ from alembic import op
 revision = "0005_review"
 down_revision = "0001_placements"
 branch_labels = None
-depends_on = ("0002_engine",)  # and "0004_users" once the users feature lands
+depends_on = ("0002_engine", "0004_users")
 
 STATES = ("unverified", "corroborated", "confirmed_by_government", "disputed_by_government", "withdrawn")
 SOURCE_TYPES = ("government", "ngo", "international_organisation", "media", "embassy_reporting", "court_record",
