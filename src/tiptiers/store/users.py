@@ -173,7 +173,7 @@ def _role_country(role: str, country: str | None) -> tuple[str, str | None]:
         raise UserError(f"role: {role!r} is not one of {', '.join(ROLES)}")
     if role != "liaison":
         if country:
-            raise UserError(f"country: only a liaison is bound to a country, not a {role}")
+            raise UserError(f"country: only a liaison is bound to a country; {role} accounts are not")
         return role, None
     if not country:
         raise UserError("country: required for a liaison (the government they answer for), e.g. JPN")

@@ -1,0 +1,157 @@
+"""Accounts and the activity log: `tiptiers users ...` and `tiptiers log ...`."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import typer
+
+from tiptiers.cli.common import fail, open_store, print_json
+from tiptiers.store import activity
+from tiptiers.store import users as store
+from tiptiers.store.db import transaction
+
+users_app = typer.Typer(
+    help="Accounts: admin, analyst, reviewer, and liaison (a government's contact, bound to one country).\n\n"
+    "Example: `tiptiers users add tanaka --role liaison --country JPN`.",
+    no_args_is_help=True,
+)
+log_app = typer.Typer(help="The activity log: every change, who made it, before and after; tamper-evident.",
+                      no_args_is_help=True)
+
+ACTOR_HELP = "Who does this, for the activity log (default: cli:<your login>)."
+
+
+def _actor(name: str | None) -> str:
+    return name or f"cli:{getpass.getuser()}"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            fail("password: nothing on standard input", 2)
+        return line.rstrip("\r\n")
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return str(password)
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="Login name, no spaces, e.g. tanaka or j.doe@example.org."),
+    role: str = typer.Option(..., "--role", "-r", help="admin, analyst, reviewer or liaison."),
+    country: str | None = typer.Option(None, "--country", "-c",
+                                       help="For a liaison only (required then): their country, JPN or Japan."),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the password from the first line of standard input "
+                                             f"(at least {store.PASSWORD_MIN} characters) instead of prompting."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+) -> None:
+    """Create an account. The password is asked for twice (or read with --password-stdin) and stored as argon2."""
+    password = _read_password(password_stdin)
+    try:
+        with transaction(open_store()) as session:
+            user = store.create_user(session, name, role, password, country, actor=_actor(actor))
+            described = f"{user.name} ({user.role}{', ' + user.country_iso3 if user.country_iso3 else ''})"
+    except store.UserError as exc:
+        fail(str(exc), 2)
+    typer.echo(f"Created {described}.")
+
+
+@users_app.command("list")
+def users_list(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """Every account, its role, country (liaisons) and whether it is active."""
+    with open_store()() as session:
+        rows = [{**u.describe(), "created_at": u.created_at.isoformat(timespec="seconds")}
+                for u in store.list_users(session)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("No accounts yet: `tiptiers users add NAME --role admin` creates the first.")
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        state = "" if r["active"] else "  (deactivated)"
+        typer.echo(f"{r['name']:<{width}}  {r['role']:<8}  {r['country'] or '-':<3}{state}")
+
+
+@users_app.command("token")
+def users_token(
+    name: str = typer.Argument(..., help="The account the token acts as."),
+    label: str = typer.Option("cli", "--label", help="What the token is for, kept with it (e.g. 'ingest job')."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+) -> None:
+    """Make an API token: send it as `Authorization: Bearer <token>`. It is shown once; keep it secret."""
+    try:
+        with transaction(open_store()) as session:
+            token, _row = store.create_api_token(session, name, label, actor=_actor(actor))
+    except store.UserError as exc:
+        fail(str(exc), 2)
+    typer.echo(token)
+
+
+@users_app.command("deactivate")
+def users_deactivate(name: str = typer.Argument(..., help="The account to switch off."),
+                     actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP)) -> None:
+    """Switch an account off: it can no longer log in, its sessions end and its API tokens are revoked."""
+    try:
+        with transaction(open_store()) as session:
+            store.set_active(session, name, False, actor=_actor(actor))
+    except store.UserError as exc:
+        fail(str(exc), 2)
+    typer.echo(f"Deactivated {name}.")
+
+
+@users_app.command("password")
+def users_password(name: str = typer.Argument(..., help="The account."),
+                   password_stdin: bool = typer.Option(False, "--password-stdin", help="Read it from stdin."),
+                   actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP)) -> None:
+    """Set a new password; the account's sessions and API tokens end."""
+    password = _read_password(password_stdin)
+    try:
+        with transaction(open_store()) as session:
+            store.set_password(session, name, password, actor=_actor(actor))
+    except store.UserError as exc:
+        fail(str(exc), 2)
+    typer.echo(f"Password of {name} changed.")
+
+
+@log_app.command("show")
+def log_show(
+    limit: int = typer.Option(50, "--limit", "-n", min=1, max=1000, help="How many entries, newest first."),
+    actor: str | None = typer.Option(None, "--actor", help="Only this actor (a user name, or cli:LOGIN)."),
+    action: str | None = typer.Option(None, "--action", help="Only actions starting with this, e.g. evidence."),
+    subject: str | None = typer.Option(None, "--subject", help="Only subjects starting with this, e.g. user:"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with before/after) instead of lines."),
+) -> None:
+    """The latest changes: number, time (UTC), who, what, subject."""
+    with open_store()() as session:
+        rows = [e.as_dict() for e in activity.entries(session, actor=actor, action=action, subject=subject,
+                                                       limit=limit)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("The activity log is empty." if not (actor or action or subject) else "No entry matches.")
+    for r in rows:
+        typer.echo(f"{r['seq']:>6}  {r['at'][:19]}  {r['actor']}  {r['action']}  {r['subject']}")
+
+
+@log_app.command("verify")
+def log_verify() -> None:
+    """Check the hash chain: exit 1 and name each entry that was edited or deleted since it was written."""
+    with open_store()() as session:
+        problems = activity.verify(session)
+        count = session.get(activity.ActivityHead, activity.HEAD_ID)
+    if problems:
+        for problem in problems:
+            typer.echo(f"TAMPERED: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"The activity log is intact ({count.seq if count else 0} entries, hash chain verified).")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(log_app, name="log")

@@ -1,0 +1,79 @@
+"""`tiptiers users ...` and `tiptiers log ...` as an administrator types them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from tiptiers.cli import app
+from tiptiers.store import users as store
+
+runner = CliRunner()
+PASSWORD = "correct horse battery staple"
+
+
+def run(db, *args, stdin=None):
+    return runner.invoke(app, list(args), input=stdin, env={"TIPTIERS_DATABASE_URL": db.url, "USER": "root"})
+
+
+def test_accounts_tokens_and_the_log_from_the_command_line(fresh_db):
+    added = run(fresh_db, "users", "add", "tanaka", "--role", "liaison", "--country", "Japan", "--password-stdin",
+                stdin=PASSWORD + "\n")
+    assert added.exit_code == 0, added.output
+    assert "Created tanaka (liaison, JPN)" in added.output
+    assert run(fresh_db, "users", "add", "ann", "--role", "admin", "--password-stdin",
+               stdin=PASSWORD + "\n").exit_code == 0
+
+    refused = run(fresh_db, "users", "add", "bob", "--role", "analyst", "--country", "JPN", "--password-stdin",
+                  stdin=PASSWORD + "\n")
+    assert refused.exit_code == 2 and "country:" in refused.output
+
+    listed = run(fresh_db, "users", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output)
+    assert [(r["name"], r["role"], r["country"], r["active"]) for r in rows] == [
+        ("ann", "admin", None, True), ("tanaka", "liaison", "JPN", True)]
+
+    token = run(fresh_db, "users", "token", "ann", "--label", "nightly import")
+    assert token.exit_code == 0, token.output
+    with fresh_db.sessions() as session:
+        assert store.user_for_token(session, token.output.strip()).name == "ann"
+
+    log = run(fresh_db, "log", "show", "--json")
+    assert log.exit_code == 0, log.output
+    entries = json.loads(log.output)
+    assert [(e["seq"], e["action"], e["subject"]) for e in entries] == [
+        (3, "user.token", "user:ann"), (2, "user.create", "user:ann"), (1, "user.create", "user:tanaka")]
+    assert all(e["actor"].startswith("cli:") for e in entries)
+
+    intact = run(fresh_db, "log", "verify")
+    assert intact.exit_code == 0 and "intact (3 entries" in intact.output
+
+
+def test_log_verify_fails_and_names_an_edited_or_deleted_entry(fresh_db):
+    for name in ("ann", "bob", "cyd"):
+        assert run(fresh_db, "users", "add", name, "--role", "analyst", "--password-stdin",
+                   stdin=PASSWORD + "\n").exit_code == 0
+    with fresh_db.engine.begin() as conn:
+        conn.execute(text("UPDATE activity_log SET actor = 'someone else' WHERE seq = 2"))
+    edited = run(fresh_db, "log", "verify")
+    assert edited.exit_code == 1
+    assert "entry 2: edited" in edited.output
+
+    with fresh_db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM activity_log WHERE seq = 2"))
+    deleted = run(fresh_db, "log", "verify")
+    assert deleted.exit_code == 1
+    assert "entry 2 deleted" in deleted.output and "entry 2: edited" not in deleted.output
+
+
+def test_a_deactivated_account_cannot_log_in(fresh_db):
+    run(fresh_db, "users", "add", "ann", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
+    result = run(fresh_db, "users", "deactivate", "ann")
+    assert result.exit_code == 0, result.output
+    with fresh_db.sessions() as session:
+        assert store.authenticate(session, "ann", PASSWORD) is None
+    missing = run(fresh_db, "users", "deactivate", "nobody")
+    assert missing.exit_code == 2 and "name: no user 'nobody'" in missing.output
