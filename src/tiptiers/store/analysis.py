@@ -93,12 +93,12 @@ class RobustnessRow(Base):
 
 
 def _names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Country.iso3, Country.name)).tuples().all())
+    return {iso3: name for iso3, name in session.execute(select(Country.iso3, Country.name))}
 
 
 def _placed(session: Session, year: int) -> dict[str, Tier]:
     return {iso3: Tier(t) for iso3, t in session.execute(
-        select(Placement.iso3, Placement.tier).where(Placement.year == year)).tuples()}
+        select(Placement.iso3, Placement.tier).where(Placement.year == year))}
 
 
 def three_p_rows(session: Session, year: int) -> list[Scored]:
