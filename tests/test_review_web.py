@@ -226,3 +226,22 @@ def test_bad_requests_are_4xx_naming_the_field_never_500(site, method, path, bod
     assert response.status_code == status, response.text
     if field:
         assert field in response.text
+
+
+def test_1b_the_published_narrative_prints_the_corrected_claim_beside_japans_comment(site):
+    """The same story on the year it happened (2008, a published report year): the public page shows the claim as
+    corrected and the government's words beside it, with no account at all."""
+    from tiptiers.store.evidence import add_evidence, resolve_dispute, respond, send_request
+
+    with transaction(site["db"].sessions) as s:
+        claim = add_evidence(s, iso3="JPN", year=2008, criteria=["criterion_1"], statement=NGO_CLAIM,
+                             source_type="ngo", source_name="an NGO", entered_by="ana")
+    with transaction(site["db"].sessions) as s:
+        send_request(s, "JPN", 2008, "ana")
+        dispute = respond(s, "JPN", 2008, claim.id, "dispute", JAPAN_SAYS, "jpn-liaison", counter_evidence=LAW)
+        resolve_dispute(s, dispute.id, "accepted", "ana", corrected_statement=CORRECTED)
+    page = as_user(site, None).get("/narratives/JPN/2008", headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.text[:300]
+    assert CORRECTED in page.text and str(escape(JAPAN_SAYS)) in page.text
+    # the uncorrected claim appears only as what was corrected, never as a statement of fact
+    assert page.text.count(NGO_CLAIM) == page.text.count(f"Corrected from: {NGO_CLAIM}")
