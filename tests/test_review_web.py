@@ -190,6 +190,10 @@ def test_2_the_japanese_liaison_cannot_read_or_change_another_countrys_draft(sit
 def test_roles(site):
     anonymous, rev, ana, root = (as_user(site, n) for n in (None, "rev", "ana", "root"))
     assert anonymous.get("/api/v1/workspace/JPN/2026").status_code == 401
+    to_login = anonymous.get("/review/JPN/2026", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert to_login.status_code in (302, 303) and to_login.headers["location"].startswith("/login")
+    refused_page = as_user(site, "jpn-liaison").get("/workspace/JPN/2026", headers={"Accept": "text/html"})
+    assert refused_page.status_code == 403 and "<h1>" in refused_page.text and "workspace" in refused_page.text
     assert anonymous.post("/api/v1/evidence", json={}).status_code in (401, 403)
     assert rev.get("/api/v1/workspace/JPN/2026").status_code == 200
     refused = rev.post("/api/v1/evidence", json=BODIES[("POST", "/api/v1/evidence")] | {"iso3": "JPN"})
