@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import typer
+from sqlalchemy.orm import Session
 
 from tiptiers.cli.common import fail, open_store, print_json
 from tiptiers.store import activity
@@ -20,11 +23,21 @@ users_app = typer.Typer(
 log_app = typer.Typer(help="The activity log: every change, who made it, before and after; tamper-evident.",
                       no_args_is_help=True)
 
+T = TypeVar("T")
 ACTOR_HELP = "Who does this, for the activity log (default: cli:<your login>)."
 
 
 def _actor(name: str | None) -> str:
     return name or f"cli:{getpass.getuser()}"
+
+
+def _write(job: Callable[[Session], T]) -> T:
+    """One change in one transaction; bad input is a clear error (exit 2) and nothing is stored."""
+    try:
+        with transaction(open_store()) as session:
+            return job(session)
+    except store.UserError as exc:
+        fail(str(exc), 2)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -50,13 +63,8 @@ def users_add(
 ) -> None:
     """Create an account. The password is asked for twice (or read with --password-stdin) and stored as argon2."""
     password = _read_password(password_stdin)
-    try:
-        with transaction(open_store()) as session:
-            user = store.create_user(session, name, role, password, country, actor=_actor(actor))
-            described = f"{user.name} ({user.role}{', ' + user.country_iso3 if user.country_iso3 else ''})"
-    except store.UserError as exc:
-        fail(str(exc), 2)
-    typer.echo(f"Created {described}.")
+    user = _write(lambda s: store.create_user(s, name, role, password, country, actor=_actor(actor)))
+    typer.echo(f"Created {user.name} ({user.role}{', ' + user.country_iso3 if user.country_iso3 else ''}).")
 
 
 @users_app.command("list")
@@ -84,11 +92,7 @@ def users_token(
     actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
 ) -> None:
     """Make an API token: send it as `Authorization: Bearer <token>`. It is shown once; keep it secret."""
-    try:
-        with transaction(open_store()) as session:
-            token, _row = store.create_api_token(session, name, label, actor=_actor(actor))
-    except store.UserError as exc:
-        fail(str(exc), 2)
+    token, _row = _write(lambda s: store.create_api_token(s, name, label, actor=_actor(actor)))
     typer.echo(token)
 
 
@@ -96,11 +100,7 @@ def users_token(
 def users_deactivate(name: str = typer.Argument(..., help="The account to switch off."),
                      actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP)) -> None:
     """Switch an account off: it can no longer log in, its sessions end and its API tokens are revoked."""
-    try:
-        with transaction(open_store()) as session:
-            store.set_active(session, name, False, actor=_actor(actor))
-    except store.UserError as exc:
-        fail(str(exc), 2)
+    _write(lambda s: store.set_active(s, name, False, actor=_actor(actor)))
     typer.echo(f"Deactivated {name}.")
 
 
@@ -110,11 +110,7 @@ def users_password(name: str = typer.Argument(..., help="The account."),
                    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP)) -> None:
     """Set a new password; the account's sessions and API tokens end."""
     password = _read_password(password_stdin)
-    try:
-        with transaction(open_store()) as session:
-            store.set_password(session, name, password, actor=_actor(actor))
-    except store.UserError as exc:
-        fail(str(exc), 2)
+    _write(lambda s: store.set_password(s, name, password, actor=_actor(actor)))
     typer.echo(f"Password of {name} changed.")
 
 
