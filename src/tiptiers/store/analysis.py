@@ -92,21 +92,21 @@ class RobustnessRow(Base):
 # --- inputs ----------------------------------------------------------------------------------------------------
 
 
-def _names(session: Session) -> dict[str, str]:
+def country_names(session: Session) -> dict[str, str]:
     return {iso3: name for iso3, name in session.execute(select(Country.iso3, Country.name))}
 
 
-def _placed(session: Session, year: int) -> dict[str, Tier]:
+def placed_tiers(session: Session, year: int) -> dict[str, Tier]:
     return {iso3: Tier(t) for iso3, t in session.execute(
         select(Placement.iso3, Placement.tier).where(Placement.year == year))}
 
 
 def three_p_rows(session: Session, year: int) -> list[Scored]:
     """Every country placed in `year` with its 3P scores (None where not coded, or no 3P row at all)."""
-    names = _names(session)
+    names = country_names(session)
     scores = {s.iso3: s for s in session.scalars(select(ThreePScore).where(ThreePScore.year == year))}
     out = []
-    for iso3, tier in sorted(_placed(session, year).items()):
+    for iso3, tier in sorted(placed_tiers(session, year).items()):
         s = scores.get(iso3)
         values = (s.prosecution, s.protection, s.prevention) if s else (None, None, None)
         out.append(Scored(iso3, names.get(iso3, iso3), tier, tuple(None if v is None else float(v) for v in values)))
@@ -142,7 +142,7 @@ def ratings_rows(session: Session, year: int) -> tuple[tuple[str, ...], list[Sco
     Returns the labels, the rows and the assessments that could not be determined (with the reason)."""
     ev = _evidence_module()
     m = methodology_for_year(year)
-    names = _names(session)
+    names = country_names(session)
     rows, problems = [], []
     for a in _assessments(session, year):
         try:
@@ -277,7 +277,7 @@ def robustness_inputs(session: Session, year: int) -> RobustnessInputs:
     assessed = {a.iso3 for a in inputs} | set(left_out)
     scores = {s.iso3: s for s in session.scalars(select(ThreePScore).where(ThreePScore.year == year))}
     previous = {s.iso3: s.total for s in session.scalars(select(ThreePScore).where(ThreePScore.year == year - 1))}
-    for iso3 in sorted(_placed(session, year)):
+    for iso3 in sorted(placed_tiers(session, year)):
         if iso3 in assessed:
             continue
         s = scores.get(iso3)
@@ -321,7 +321,7 @@ def run_robustness(session: Session, year: int, params: Parameters,
     if year not in set(session.scalars(select(Placement.year).distinct())):
         raise AnalysisError(f"year: no placements for report year {year}")
     data, result = compute_robustness(session, year, params, progress)
-    placed = _placed(session, year)
+    placed = placed_tiers(session, year)
     run = RobustnessRun(
         year=year, methodology=result.methodology, draws=params.draws, seed=params.seed,
         parameters=params.as_dict(), bounds=result.bounds, seconds=result.seconds, created_at=_utcnow(),

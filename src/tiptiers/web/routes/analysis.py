@@ -1,0 +1,261 @@
+"""Fairness and robustness on the web: the dominance audit with a scatter, the ordered logit fit, and the tier
+probabilities of a robustness run as bars. Every page has its JSON twin under /api/v1/analysis.
+
+Pages draw their charts as server-side SVG (no script needed); /static/analysis.js only filters the pairs table
+when a point is clicked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from tiptiers.analysis.dominance import summarise
+from tiptiers.analysis.ordinal import FitError
+from tiptiers.analysis.robustness import Parameters
+from tiptiers.analysis.views import (
+    ConsistencySummaryView,
+    ConsistencyView,
+    OrdinalView,
+    RobustnessView,
+    odds_view,
+    ordinal_view,
+    summary_view,
+)
+from tiptiers.store.analysis import (
+    INDICATORS,
+    compute_robustness,
+    consistency,
+    consistency_json,
+    consistency_years,
+    country_names,
+    get_run,
+    latest_run,
+    list_runs,
+    ordinal,
+    placed_tiers,
+    run_view,
+)
+from tiptiers.store.placements import report_years
+from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web.deps import SessionDep, templates
+from tiptiers.web.routes.engine import _FieldErrors as FieldErrors  # 422 naming the field, as {"error": ...}
+
+api = APIRouter(prefix="/api/v1", tags=["analysis"], route_class=FieldErrors)
+pages = APIRouter(include_in_schema=False)
+
+WEB_MAX_DRAWS = 100_000
+TIER_CODES = [t.value for t in TIER_ORDER[:4]]
+
+
+def _indicator(value: str) -> str:
+    if value not in INDICATORS:
+        raise HTTPException(422, f"indicator: {value!r} is not one of {', '.join(INDICATORS)}")
+    return value
+
+
+def _audit_year(session: Session, year: int, indicator: str) -> int:
+    years = consistency_years(session, _indicator(indicator))
+    if year not in years:
+        raise HTTPException(404, f"year: no {indicator} data with placements for {year}; years with data: "
+                                 f"{', '.join(map(str, years)) or 'none'}")
+    return year
+
+
+# --- JSON ------------------------------------------------------------------------------------------------------
+
+
+def _consistency(session: Session, year: int, indicator: str) -> ConsistencyView:
+    return consistency_json(consistency(session, _audit_year(session, year, indicator), indicator))
+
+
+def _summary(session: Session, indicator: str, top: int) -> ConsistencySummaryView:
+    years = consistency_years(session, _indicator(indicator))
+    return summary_view(summarise([consistency(session, y, indicator).audit for y in years], top))
+
+
+def _model(session: Session, year: int, indicator: str, top: int) -> OrdinalView:
+    try:
+        return ordinal_view(ordinal(session, _audit_year(session, year, indicator), indicator), top)
+    except FitError as exc:
+        raise HTTPException(422, f"year: {exc}") from None
+
+
+class RunSummary(BaseModel):
+    run_id: int
+    year: int
+    methodology: str
+    parameters: dict[str, object]
+    created_at: str
+
+
+def _robustness(session: Session, year: int, run: int | None, draws: int | None, seed: int | None,
+                p_evidence: float | None, q_rating: float | None, vary_thresholds: bool | None) -> RobustnessView:
+    if year not in report_years(session):
+        raise HTTPException(404, f"year: no placements for report year {year}")
+    if run is not None:
+        stored = get_run(session, run)
+        if stored is None or stored.year != year:
+            raise HTTPException(404, f"run: no robustness run {run} for {year}")
+        return run_view(stored)
+    asked = (draws, seed, p_evidence, q_rating, vary_thresholds)
+    if all(v is None for v in asked):
+        latest = latest_run(session, year)
+        if latest is not None:
+            return run_view(latest)
+    defaults = Parameters()
+    try:
+        params = Parameters(
+            draws=defaults.draws if draws is None else draws, seed=defaults.seed if seed is None else seed,
+            p_evidence=defaults.p_evidence if p_evidence is None else p_evidence,
+            q_rating=defaults.q_rating if q_rating is None else q_rating,
+            vary_thresholds=defaults.vary_thresholds if vary_thresholds is None else vary_thresholds)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if params.draws > WEB_MAX_DRAWS:
+        raise HTTPException(422, f"draws: at most {WEB_MAX_DRAWS:,} on the web; use `tiptiers robustness`")
+    data, result = compute_robustness(session, year, params)
+    placed = placed_tiers(session, year)
+    names = country_names(session)
+    countries = [odds_view(o, names.get(o.iso3, o.iso3), src, placed.get(o.iso3))
+                 for o, src in zip(result.countries, data.sources, strict=True)]
+    countries.sort(key=lambda c: (c.stability, c.name))
+    return RobustnessView(run_id=None, year=year, methodology=result.methodology, parameters=params.as_dict(),
+                          bounds=result.bounds, seconds=result.seconds, created_at=None, countries=countries,
+                          sources={"assessment": data.sources.count("assessment"), "3p": data.sources.count("3p"),
+                                   "left_out": data.left_out})
+
+
+@api.get("/analysis/consistency/{year}", response_model=ConsistencyView,
+         summary="Dominance audit of one report year")
+def api_consistency(year: int, session: SessionDep, indicator: str = Query("3p", description="3p or ratings")
+                    ) -> ConsistencyView:
+    """Every pair where a country scores at least as well on every indicator (and better on one) yet sits in a
+    worse tier; countries with a missing score are not compared, and counted."""
+    return _consistency(session, year, indicator)
+
+
+@api.get("/analysis/consistency", response_model=ConsistencySummaryView, summary="Dominance audit, every year")
+def api_consistency_summary(session: SessionDep, indicator: str = Query("3p", description="3p or ratings"),
+                            top: int = Query(15, ge=1, le=200)) -> ConsistencySummaryView:
+    return _summary(session, indicator, top)
+
+
+@api.get("/analysis/model/{year}", response_model=OrdinalView, summary="Ordered logit of the tier on the index")
+def api_model(year: int, session: SessionDep, indicator: str = Query("3p", description="3p or ratings"),
+              top: int = Query(10, ge=1, le=200)) -> OrdinalView:
+    return _model(session, year, indicator, top)
+
+
+@api.get("/analysis/robustness/{year}", response_model=RobustnessView, summary="Tier probabilities of a year")
+def api_robustness(year: int, session: SessionDep, run: int | None = None, draws: int | None = None,
+                   seed: int | None = None, p_evidence: float | None = None, q_rating: float | None = None,
+                   vary_thresholds: bool | None = None) -> RobustnessView:
+    """The latest stored run of the year (or `run`); with any parameter given, or no stored run, a run computed
+    now and not stored (run_id null). Store runs with `tiptiers robustness`."""
+    return _robustness(session, year, run, draws, seed, p_evidence, q_rating, vary_thresholds)
+
+
+@api.get("/analysis/robustness/{year}/runs", response_model=list[RunSummary], summary="Stored robustness runs")
+def api_runs(year: int, session: SessionDep) -> list[RunSummary]:
+    return [RunSummary(run_id=r.id, year=r.year, methodology=r.methodology, parameters=r.parameters,
+                       created_at=r.created_at.isoformat(timespec="seconds") + "Z") for r in list_runs(session, year)]
+
+
+# --- charts ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    iso3: str
+    name: str
+    tier: str
+    x: float
+    y: float
+    r: float
+    total: float
+    pairs: int
+
+
+@dataclass(frozen=True)
+class Scatter:
+    width: int
+    height: int
+    points: list[Point]
+    xticks: list[tuple[float, str]]
+    yticks: list[tuple[float, str]]
+
+
+def scatter(view: ConsistencyView) -> Scatter:
+    """Each comparable country at (sum of its scores, tier), spread within its cell; radius grows with its pairs."""
+    width, height, left, right, top, bottom = 640, 300, 110, 20, 20, 40
+    counts: dict[str, int] = {}
+    for p in view.pairs:
+        counts[p.better.iso3] = counts.get(p.better.iso3, 0) + 1
+        counts[p.worse.iso3] = counts.get(p.worse.iso3, 0) + 1
+    rows: dict[str, tuple[str, str, str, float]] = {}
+    for p in view.pairs:
+        for s in (p.better, p.worse):
+            rows[s.iso3] = (s.iso3, s.name, s.tier.value, float(sum(v or 0 for v in s.scores)))
+    totals = [r[3] for r in rows.values()] or [0.0, 1.0]
+    lo, hi = min(totals), max(totals)
+    hi = hi if hi > lo else lo + 1
+    band = (height - top - bottom) / 4
+    cells: dict[tuple[float, str], int] = {}
+    points = []
+    for iso3, name, tier, total in sorted(rows.values(), key=lambda r: (r[2], r[3], r[1])):
+        k = cells.get((total, tier), 0)
+        cells[(total, tier)] = k + 1
+        x = left + (total - lo) / (hi - lo) * (width - left - right)
+        y = top + band * (Tier(tier).rank + 0.5) + ((k % 7) - 3) * band / 8
+        points.append(Point(iso3, name, tier, round(x + (k // 7) * 4, 1), round(y, 1),
+                            round(2.5 + min(counts[iso3], 60) ** 0.5, 1), total, counts[iso3]))
+    step = max(1, round((hi - lo) / 6))
+    xticks = [(round(left + (v - lo) / (hi - lo) * (width - left - right), 1), f"{v:g}")
+              for v in range(int(lo), int(hi) + 1, step)]
+    yticks = [(round(top + band * (t.rank + 0.5), 1), t.label) for t in TIER_ORDER[:4]]
+    return Scatter(width, height, points, xticks, yticks)
+
+
+# --- pages -----------------------------------------------------------------------------------------------------
+
+
+@pages.get("/analysis/consistency/{year}", response_class=HTMLResponse)
+def consistency_page(year: int, request: Request, session: SessionDep,
+                     indicator: str = Query("3p")) -> HTMLResponse:
+    view = _consistency(session, year, indicator)
+    return templates.TemplateResponse(request, "analysis/consistency.html", {
+        "data": view, "chart": scatter(view), "years": consistency_years(session, indicator),
+        "json_url": f"/api/v1/analysis/consistency/{year}?indicator={indicator}"})
+
+
+@pages.get("/analysis/consistency", response_class=HTMLResponse)
+def consistency_summary_page(request: Request, session: SessionDep, indicator: str = Query("3p"),
+                             top: int = Query(15, ge=1, le=200)) -> HTMLResponse:
+    view = _summary(session, indicator, top)
+    return templates.TemplateResponse(request, "analysis/summary.html", {
+        "data": view, "max_pairs": max([y.pairs for y in view.years] or [1]) or 1,
+        "json_url": f"/api/v1/analysis/consistency?indicator={indicator}&top={top}"})
+
+
+@pages.get("/analysis/model/{year}", response_class=HTMLResponse)
+def model_page(year: int, request: Request, session: SessionDep, indicator: str = Query("3p"),
+               top: int = Query(10, ge=1, le=200)) -> HTMLResponse:
+    view = _model(session, year, indicator, top)
+    return templates.TemplateResponse(request, "analysis/model.html", {
+        "data": view, "json_url": f"/api/v1/analysis/model/{year}?indicator={indicator}&top={top}"})
+
+
+@pages.get("/analysis/robustness/{year}", response_class=HTMLResponse)
+def robustness_page(year: int, request: Request, session: SessionDep, run: int | None = None,
+                    draws: int | None = None, seed: int | None = None, p_evidence: float | None = None,
+                    q_rating: float | None = None, vary_thresholds: bool | None = None) -> HTMLResponse:
+    view = _robustness(session, year, run, draws, seed, p_evidence, q_rating, vary_thresholds)
+    query = str(request.url.query)
+    return templates.TemplateResponse(request, "analysis/robustness.html", {
+        "data": view, "tiers": TIER_CODES,
+        "json_url": f"/api/v1/analysis/robustness/{year}" + (f"?{query}" if query else "")})
