@@ -7,6 +7,7 @@ import typer
 from tiptiers.cli import analysis as analysis_cli
 from tiptiers.cli import cables, placements, review, setup
 from tiptiers.cli import engine as engine_cli
+from tiptiers.cli import publish as publish_cli
 from tiptiers.cli import users as users_cli
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ placements.register(app)
 review.register(app)
 cables.register(app)
 engine_cli.register(app)
+publish_cli.register(app)
 users_cli.register(app)
 analysis_cli.register(app)
 

@@ -69,8 +69,9 @@ def _rating_sentence(r: RatingLine) -> str:
     return f"- **{r.title}** ({r.criterion}): {LEVEL_WORDS.get(r.level, r.level)}.{note}"
 
 
-def generate_markdown(d: NarrativeData) -> str:
-    """The narrative as analysts start editing it."""
+def generate_markdown(d: NarrativeData, with_rules: bool = True) -> str:
+    """The narrative as analysts start editing it (`with_rules=False`: without the law's rules, which the whole
+    report prints once, in its appendix)."""
     lines = [f"# {d.country} ({d.year})", "", f"**Tier: {_tier_text(d.tier)}**", ""]
     if not d.assessed:
         lines += [
@@ -104,7 +105,7 @@ def generate_markdown(d: NarrativeData) -> str:
     lines += ["## Placement history", "", "| Year | Tier |", "|---|---|"]
     lines += [f"| {y} | {_tier_text(t)} |" for y, t in d.history]
     lines.append("")
-    if d.rules:
+    if d.rules and with_rules:
         lines += [f"## The law's rules that applied in {d.year}", ""]
         if d.methodology:
             lines += [f"{d.methodology}; most recent provision in force from {d.law_date}.", ""]

@@ -3,7 +3,9 @@ contents, the tier lists, every country's narrative and the methodology appendix
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -11,8 +13,9 @@ from typing import Any
 
 import jinja2
 
+from tiptiers.publish.narrative import generate_markdown, render_markdown
 from tiptiers.publish.report import CountryYear
-from tiptiers.publish.worldmap import world_map_svg
+from tiptiers.publish.worldmap import svg_to_png, world_map_svg
 from tiptiers.tiers import TIER_LABELS, TIER_ORDER, Tier
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "publish"
@@ -39,16 +42,25 @@ def country_pdf(cy: CountryYear, generated_at: datetime) -> bytes:
     return _pdf(html)
 
 
+def _compact(e: CountryYear) -> CountryYear:
+    """A generated narrative without the law's rules (the appendix has them once), so the report stays short."""
+    if e.version:
+        return e
+    return replace(e, html=render_markdown(generate_markdown(e.data, with_rules=False)))
+
+
 def report_pdf(year: int, entries: Sequence[CountryYear], methodology: Any, generated_at: datetime,
                map_countries: dict[str, Any], progress: Callable[[int], None] | None = None) -> bytes:
     """The whole report: cover, contents, the tier lists, the map, every narrative, the methodology appendix."""
+    entries = [_compact(e) for e in entries]
     by_tier: dict[str, list[CountryYear]] = {t.value: [] for t in TIER_ORDER}
     for e in entries:
         if e.tier:
             by_tier[e.tier].append(e)
     html = _env().get_template("print_report.html").render(
         year=year, entries=entries, by_tier=by_tier, methodology=methodology, generated_at=generated_at,
-        map_svg=world_map_svg(year, map_countries, standalone=False), single=False)
+        map_png=base64.b64encode(svg_to_png(world_map_svg(year, map_countries, standalone=True))).decode("ascii"),
+        single=False)
     if progress:
         progress(len(entries))
     return _pdf(html)

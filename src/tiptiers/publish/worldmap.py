@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from importlib import resources
 
@@ -107,7 +107,9 @@ def without_outline(placements: Mapping[str, str]) -> list[str]:
     return sorted(iso3 for iso3 in placements if iso3 not in geometry())
 
 
-def svg_to_png(svg: str, width: int = 1600) -> bytes:
+@lru_cache(maxsize=32)
+def svg_to_png(svg: str, width: int = 1200) -> bytes:
+    """Rasterise (about 2 s for the world map: cached, the same map asked again costs nothing)."""
     import cairosvg  # imported here: only the PNG download needs cairo
 
     png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width)

@@ -77,6 +77,12 @@ def public_year_or_404(session: Session, year: int, request: Request) -> int:
     return year
 
 
+def downloads_for(request: Request, year: int) -> bool:
+    """PDF and PNG links: always in the live app; in a static export only for the year exported."""
+    years = getattr(request.app.state, "pdf_years", None)
+    return years is None or year in years
+
+
 def visible_years(session: Session, request: Request) -> list[int]:
     return pubstore.public_years(session, report_years(session), publish_now(request))
 
@@ -106,7 +112,7 @@ def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any]]:
     rows = year_placements(session, year)
     placed = {p.iso3: p.tier for p in rows}
     names = {p.iso3: p.country.name for p in rows}
-    countries = map_countries(placed, names, lambda iso3: f"/countries/{iso3}/{year}")
+    countries = map_countries(placed, names, lambda iso3: f"/narratives/{iso3}/{year}")
     missing = set(without_outline(placed))
     counts = {t.value: 0 for t in TIER_ORDER}
     for tier in placed.values():
@@ -154,7 +160,8 @@ def map_page(year: int, request: Request, session: SessionDep) -> Response:
     data, countries = _map_data(session, year)
     return page(request, "publish/map.html", {
         "data": data, "svg": world_map_svg(year, countries), "years": visible_years(session, request),
-        "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}"})
+        "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}",
+        "downloads": downloads_for(request, year)})
 
 
 # --- narratives ---------------------------------------------------------------------------------------------
@@ -233,7 +240,7 @@ def narrative_out(cy: CountryYear) -> NarrativeOut:
                 for c in cy.claims],
         corrections=[CorrectionOut(version=c.version, at=c.at, author=c.author, note=c.note, changes=c.changes)
                      for c in cy.corrections],
-        pdf=f"/countries/{d.iso3}/{d.year}.pdf")
+        pdf=f"/narratives/{d.iso3}/{d.year}.pdf")
 
 
 def _public_country_year(session: Session, iso3: str, year: int, request: Request) -> CountryYear:
@@ -245,7 +252,7 @@ def _public_country_year(session: Session, iso3: str, year: int, request: Reques
     return cy
 
 
-@api.get("/countries/{iso3}/{year}/narrative", response_model=NarrativeOut,
+@api.get("/narratives/{iso3}/{year}", response_model=NarrativeOut,
          summary="A country's narrative of a report year: tier, reasons, ratings, evidence and the government's "
                  "comments, corrections", responses={404: {"description": "Unknown country, or not published"}})
 def api_narrative(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
@@ -253,7 +260,7 @@ def api_narrative(iso3: str, year: int, request: Request, session: SessionDep) -
     return cached(request, narrative_out(cy).model_dump_json().encode(), "application/json")
 
 
-@pages.get("/countries/{iso3}/{year}.pdf")
+@pages.get("/narratives/{iso3}/{year}.pdf")
 def narrative_pdf(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
     cy = _public_country_year(session, iso3, year, request)
     body = pdf.country_pdf(cy, publish_now(request))
@@ -277,14 +284,14 @@ def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
         "Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'})
 
 
-@pages.get("/countries/{iso3}/{year}", response_class=HTMLResponse)
+@pages.get("/narratives/{iso3}/{year}", response_class=HTMLResponse)
 def narrative_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
     cy = _public_country_year(session, iso3, year, request)
     chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
     years = set(visible_years(session, request))
     return page(request, "publish/narrative.html", {
-        "cy": cy, "chart": chart, "json_url": f"/api/v1/countries/{cy.data.iso3}/{year}/narrative",
-        "history": [(y, t) for y, t in cy.data.history if y in years]})
+        "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}",
+        "history": [(y, t) for y, t in cy.data.history if y in years], "downloads": downloads_for(request, year)})
 
 
 class NarrativeIn(BaseModel):
@@ -319,14 +326,14 @@ def _user_name(request: Request) -> str:
     return str(getattr(user, "name", "analyst"))
 
 
-@api.post("/countries/{iso3}/{year}/narrative", response_model=VersionOut, dependencies=EDITORS,
+@api.post("/narratives/{iso3}/{year}", response_model=VersionOut, dependencies=EDITORS,
           summary="Save a new version of the narrative (a correction, with a note, once published)",
           responses={422: {"description": "Invalid narrative; the message names the field"}})
 def api_save_narrative(iso3: str, year: int, body: NarrativeIn, request: Request, session: SessionDep) -> VersionOut:
     return _save(request, iso3, year, body, _user_name(request), pubstore.utcnow())
 
 
-@pages.get("/countries/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
+@pages.get("/narratives/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
 def edit_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
     country = country_or_404(iso3)
     cy = country_year(session, country.iso3, year, draft=True)
@@ -335,7 +342,7 @@ def edit_page(iso3: str, year: int, request: Request, session: SessionDep) -> Re
         "cy": cy, "published": pubstore.is_public(session, year), "error": None})
 
 
-@pages.post("/countries/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
+@pages.post("/narratives/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
 def edit_submit(iso3: str, year: int, request: Request, session: SessionDep,
                 markdown: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     try:
@@ -345,7 +352,7 @@ def edit_submit(iso3: str, year: int, request: Request, session: SessionDep,
         cy = country_year(session, country_or_404(iso3).iso3, year, draft=True)
         return templates.TemplateResponse(request, "publish/edit.html", {
             "cy": cy, "published": pubstore.is_public(session, year), "error": exc.detail}, status_code=422)
-    return RedirectResponse(f"/countries/{iso3.upper()}/{year}", status_code=303)
+    return RedirectResponse(f"/narratives/{iso3.upper()}/{year}", status_code=303)
 
 
 # --- movements and comparison ----------------------------------------------------------------------------
