@@ -191,8 +191,8 @@ class Scatter:
 
 
 def scatter(view: ConsistencyView) -> Scatter:
-    """Each comparable country at (sum of its scores, tier), spread within its cell; radius grows with its pairs."""
-    width, height, left, right, top, bottom = 640, 300, 110, 20, 20, 40
+    """Each country in a pair at (sum of its scores, tier), on a small grid within its cell."""
+    width, height, left, right, top, bottom = 720, 320, 110, 30, 10, 40
     counts: dict[str, int] = {}
     for p in view.pairs:
         counts[p.better.iso3] = counts.get(p.better.iso3, 0) + 1
@@ -210,10 +210,10 @@ def scatter(view: ConsistencyView) -> Scatter:
     for iso3, name, tier, total in sorted(rows.values(), key=lambda r: (r[2], r[3], r[1])):
         k = cells.get((total, tier), 0)
         cells[(total, tier)] = k + 1
-        x = left + (total - lo) / (hi - lo) * (width - left - right)
-        y = top + band * (Tier(tier).rank + 0.5) + ((k % 7) - 3) * band / 8
-        points.append(Point(iso3, name, tier, round(x + (k // 7) * 4, 1), round(y, 1),
-                            round(2.5 + min(counts[iso3], 60) ** 0.5, 1), total, counts[iso3]))
+        col, row = k % 5, (k // 5) % 7  # a 5 x 7 grid of 8 px per cell, so that points do not hide each other
+        x = left + (total - lo) / (hi - lo) * (width - left - right) + (col - 2) * 8
+        y = top + band * (Tier(tier).rank + 0.5) + (row - 1) * 8
+        points.append(Point(iso3, name, tier, round(x, 1), round(y, 1), 3.5, total, counts[iso3]))
     step = max(1, round((hi - lo) / 6))
     xticks = [(round(left + (v - lo) / (hi - lo) * (width - left - right), 1), f"{v:g}")
               for v in range(int(lo), int(hi) + 1, step)]
