@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -76,7 +77,12 @@ def test_authenticate_accepts_only_the_right_password_of_an_active_user(fresh_db
         assert store.authenticate(session, "ann", PASSWORD + "x") is None
         assert store.authenticate(session, "nobody", PASSWORD) is None
         assert store.authenticate(session, "", "") is None
+    with transaction(fresh_db.sessions) as session:  # a hash with other argon2 parameters is upgraded on login
+        store.require_user(session, "ann").password_hash = PasswordHasher(time_cost=1).hash(PASSWORD)
     with transaction(fresh_db.sessions) as session:
+        assert store.authenticate(session, "ann", PASSWORD) is not None
+    with transaction(fresh_db.sessions) as session:
+        assert "$m=19456,t=2,p=1$" in store.require_user(session, "ann").password_hash
         store.set_active(session, "ann", False, actor="test")
     with transaction(fresh_db.sessions) as session:
         assert store.authenticate(session, "ann", PASSWORD) is None

@@ -22,6 +22,7 @@ from tiptiers.web.auth import (
     forget,
     require_roles,
     resolve,
+    session_idle,
     set_session_cookie,
     unsign,
 )
@@ -100,6 +101,7 @@ def _log_in(request: Request, response: Response, name: str, password: str) -> s
             old_token = unsign(request.app, old) if old else None
             if old_token:
                 store.end_session(session, old_token)
+            store.purge_sessions(session, session_idle(request.app))  # expired sessions, old failures
             new = store.start_session(session, user)
             store.clear_login_failures(session, name)
             activity.record(session, user.name, "session.login", f"user:{user.name}", None,
