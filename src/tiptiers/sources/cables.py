@@ -173,6 +173,15 @@ def posts() -> dict[str, str]:
 
 # --- header -------------------------------------------------------------------------------------------------
 
+_SERIAL_AT_END = re.compile(r"\s(\d{1,6})$")
+_TRANSMISSION = re.compile(r"(VZCZC[A-Z0-9]*)")
+_PRECEDENCE = re.compile(r"(?:VZCZC[A-Z0-9]*\s+)?(ZZ|OO|PP|RR|YY)\b\s*(?P<relays>(?:R[A-Z]{3,6}\s+)*)")
+_FM = re.compile(r"\bFM\s+(?P<origin>.+?)(?=\s+TO\s+|\s+INFO\s+|\s+BT\b|$)")
+_TO = re.compile(r"\bTO\s+(?P<to>.+?)(?=\s+INFO\s+|\s+BT\b|$)")
+_INFO = re.compile(r"\bINFO\s+(?P<info>.+?)(?=\s+BT\b|$)")
+_HAS_HEADER = re.compile(r"\bVZCZC|\bDE\s+R[A-Z]{3,6}\s+#\d")
+_CLASSIFIED_BY = re.compile(r"classified\s+by", re.I)
+_SENTENCE_END = re.compile(r"[.!?][\"'”)]*$")
 _DTG = re.compile(r"\b(?P<day>\d{2})(?P<hh>\d{2})(?P<mm>\d{2})Z\s+(?P<mon>[A-Z]{3})\s+(?P<yy>\d{2,4})\b")
 _DE = re.compile(r"\bDE\s+(?P<station>R[A-Z]{3,6})\s+#(?P<serial>\d{1,5})(?:/\d+)?(?:\s+(?P<julian>\d{7}))?")
 _ZN = re.compile(r"\bZN[YR]\s+(?P<cls>([UCSTE])\2{4})")
@@ -202,7 +211,7 @@ def _parse_addressees(text: str) -> tuple[Addressee, ...]:
     result = []
     for routing, rest in chunks:
         serial = None
-        m = re.search(r"\s(\d{1,6})$", rest)
+        m = _SERIAL_AT_END.search(rest)
         if m:
             serial, rest = m.group(1), rest[: m.start()].strip()
         precedence = next((p for p in ADDRESSEE_PRECEDENCES if rest.endswith(" " + p) or rest == p), None)
@@ -216,14 +225,14 @@ def _parse_header(text: str) -> tuple[TransmissionHeader, list[str]]:
     """The transmission header, joined into one line. Returns it and the list of parts it lacks."""
     flat = " ".join(text.split())
     missing = []
-    transmission = re.match(r"(VZCZC[A-Z0-9]*)", flat)
-    m_prec = re.match(r"(?:VZCZC[A-Z0-9]*\s+)?(ZZ|OO|PP|RR|YY)\b\s*(?P<relays>(?:R[A-Z]{3,6}\s+)*)", flat)
+    transmission = _TRANSMISSION.match(flat)
+    m_prec = _PRECEDENCE.match(flat)
     de = _DE.search(flat)
     zn = _ZN.search(flat)
     dtg = _DTG.search(flat)
-    fm = re.search(r"\bFM\s+(?P<origin>.+?)(?=\s+TO\s+|\s+INFO\s+|\s+BT\b|$)", flat)
-    to = re.search(r"\bTO\s+(?P<to>.+?)(?=\s+INFO\s+|\s+BT\b|$)", flat)
-    info = re.search(r"\bINFO\s+(?P<info>.+?)(?=\s+BT\b|$)", flat)
+    fm = _FM.search(flat)
+    to = _TO.search(flat)
+    info = _INFO.search(flat)
     for name, found in (("station line (DE R... #serial)", de), ("date-time group (e.g. 042255Z JUN 08)", dtg),
                         ("origin (FM ...)", fm), ("action addressees (TO ...)", to)):
         if not found:
@@ -251,6 +260,7 @@ def _parse_header(text: str) -> tuple[TransmissionHeader, list[str]]:
 
 # --- body ---------------------------------------------------------------------------------------------------
 
+MAX_CLASS_LINE = 300  # "S E C R E T SECTION 01 OF 02 HO CHI MINH CITY 001234 NOFORN" is far shorter
 _SPACED = re.compile(r"^((?:[A-Z] )+[A-Z])(?=\s|$)")
 _CLASS_LINE = re.compile(
     r"^(?P<cls>TOP SECRET|SECRET|CONFIDENTIAL|LIMITED OFFICIAL USE|UNCLASSIFIED|UNCLAS)"
@@ -273,7 +283,8 @@ def _collapse_spaced(line: str) -> str:
 
 def _find_class_line(lines: list[str]) -> int | None:
     for i, line in enumerate(lines):
-        if _CLASS_LINE.match(_collapse_spaced(" ".join(line.split()))):  # one space: no quadratic backtracking
+        # one space between words, and no line longer than a heading can be: no quadratic backtracking
+        if len(line) <= MAX_CLASS_LINE and _CLASS_LINE.match(_collapse_spaced(" ".join(line.split()))):
             return i
     return None
 
@@ -346,7 +357,7 @@ def _parse_fields(lines: list[str]) -> tuple[_Fields, int]:
             refs = re.split(r"(?:^|\s|;)\s*[A-Z]\.\s+|;", body.strip())
             f.references = [r.strip(" ,") for r in refs if r.strip(" ,")]
             continue
-        if re.match(r"classified\s+by", line, re.I):
+        if _CLASSIFIED_BY.match(line):
             text, i = _fold(lines, i, _FIELD_START)
             text = " ".join(text.split())  # whitespace runs made the lazy match below quadratic
             m = re.match(r"classified\s+by\s*:?\s*(?P<who>.+?)(?:,?\s+(?:for\s+)?reasons?:?\s+(?P<why>.+?))?\.?$",
@@ -442,15 +453,20 @@ def _parse_paragraphs(lines: list[str]) -> tuple[list[Paragraph], str | None]:
 
 
 def _ends_sentence(text: str) -> bool:
-    return bool(re.search(r"[.!?][\"'”)]*$", text.strip()))
+    return bool(_SENTENCE_END.search(text.strip()))
 
 
 # --- country and report year --------------------------------------------------------------------------------
 
+def post_key_of(station_name: str) -> str:
+    """The post as reference ids write it: `OSAKA KOBE` -> `OSAKAKOBE`, `PORT-AU-PRINCE` -> `PORTAUPRINCE`."""
+    return re.sub(r"[^A-Z0-9]", "", station_name.upper())
+
+
 def _country(station_name: str, origin: str | None, tags: list[str]) -> tuple[str | None, str | None, list[str]]:
     table = country_tags()
     tagged = [t for t in tags if t in table]
-    post_key = station_name.replace(" ", "")
+    post_key = post_key_of(station_name)
     post_iso3 = posts().get(post_key)
     if post_iso3 is None and origin:
         origin_post = re.sub(r"^(?:AMEMBASSY|AMCONSUL|AMCONGEN|USMISSION|USDEL|AIT)\s+", "", origin).replace(" ", "")
@@ -476,7 +492,7 @@ def _report_year(text: str, sent_at: datetime | None, cable_year: int) -> tuple[
     TIP Reports come out in June, so a cable of June to December reacts to that year's report and one of January
     to May to the previous year's.
     """
-    years = [int(y) for y in _REPORT_MENTION.findall(text)]
+    years = [int(y) for y in _REPORT_MENTION.findall(text)] if "report" in text.lower() else []
     if years:
         year = max(set(years), key=years.count)
         return year, f"text mentions the {year} TIP Report"
@@ -518,7 +534,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
     lines = text.split("\n")
     class_idx = _find_class_line(lines)
     head_text = "\n".join(lines[:class_idx] if class_idx is not None else lines)
-    has_header = bool(re.search(r"\bVZCZC|\bDE\s+R[A-Z]{3,6}\s+#\d", head_text))
+    has_header = bool(_HAS_HEADER.search(head_text))
     if class_idx is None:
         if has_header:
             _, missing = _parse_header(head_text)
@@ -550,7 +566,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
     hint = _REF_HINT.match(reference_hint or "")
     if sent_at is not None:
         yy = sent_at.year % 100
-    elif hint and hint["station"] == station_name.replace(" ", "") and int(hint["serial"]) == serial:
+    elif hint and hint["station"] == post_key_of(station_name) and int(hint["serial"]) == serial:
         yy = int(hint["yy"])
     elif fields.declassify_on is not None:
         yy = (fields.declassify_on.year - 10) % 100
@@ -560,7 +576,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
         raise CableParseError(
             f"cannot tell the year of cable {station_name} {serial}: no transmission header date, no DECL date, "
             "and no reference id such as 08TOKYO1528 given", source)
-    reference_id = f"{yy:02d}{station_name.replace(' ', '')}{serial}"
+    reference_id = f"{yy:02d}{post_key_of(station_name)}{serial}"
 
     table = country_tags()
     subject_tags = [t for t in fields.tags if t not in table]
