@@ -250,3 +250,20 @@ def test_who_may_see_a_country_draft():
     assert not can_see_country_draft(user("liaison", "JPN"), "CHN")
     assert not can_see_country_draft(None, "JPN")
     assert not can_see_country_draft(user("admin", active=False), "JPN")
+
+
+def test_bad_input_is_a_4xx_naming_the_field_never_a_500(site):
+    c = TestClient(site.app, client=(f"10.1.0.{next(_addresses)}", 5000), raise_server_exceptions=False)
+    nul = c.post("/api/v1/session", json={"name": "ann\x00", "password": PASSWORD})
+    assert nul.status_code == 422 and "name" in nul.text
+    assert c.post("/api/v1/session", json={"name": "ann"}).status_code == 422
+    assert c.post("/api/v1/session", content=b"name=ann", headers={"content-type": "text/plain"}).status_code == 422
+    c.cookies.set("tiptiers_login", "t")
+    form = c.post("/login", data={"name": "ann\x00", "password": "x\x00", "csrf_token": "t"})
+    assert form.status_code == 401
+    admin = client(site)
+    login(admin, "ann")
+    for params in ({"actor": "a\x00"}, {"subject": "\x00"}, {"before": 2**40}, {"limit": 10_000}):
+        r = admin.get("/api/v1/activity", params=params)
+        assert r.status_code == 422, (params, r.text)
+        assert next(iter(params)) in r.text

@@ -238,7 +238,7 @@ def set_active(session: Session, name: str, active: bool, actor: str = "system")
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The active user with this name and password, or None (same cost whether or not the name exists)."""
-    user = get_user(session, name) if name and name.strip() else None
+    user = get_user(session, name) if name and name.strip() and "\x00" not in name else None
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -335,10 +335,15 @@ def user_for_token(session: Session, token: str) -> User | None:
 # --- login throttling --------------------------------------------------------------------------------------------
 
 
+def _key(value: str) -> str:
+    """A name as the throttle counts it: case-folded, no NUL (PostgreSQL text cannot hold one), at most 200."""
+    return value.replace("\x00", "").strip().casefold()[:200]
+
+
 def login_blocked(session: Session, name: str, address: str | None, now: datetime | None = None) -> bool:
     """True when this name or this client address has failed LOGIN_MAX_FAILURES times within LOGIN_WINDOW."""
     since = (now or utcnow()) - LOGIN_WINDOW
-    for kind, key in (("name", name.strip().casefold()), ("address", address)):
+    for kind, key in (("name", _key(name)), ("address", address)):
         if not key:
             continue
         count = session.scalar(select(func.count()).select_from(LoginFailure).where(
@@ -350,11 +355,10 @@ def login_blocked(session: Session, name: str, address: str | None, now: datetim
 
 def note_login_failure(session: Session, name: str, address: str | None, now: datetime | None = None) -> None:
     now = now or utcnow()
-    session.add(LoginFailure(kind="name", key=name.strip().casefold()[:200], at=now))
+    session.add(LoginFailure(kind="name", key=_key(name), at=now))
     if address:
         session.add(LoginFailure(kind="address", key=address[:200], at=now))
 
 
 def clear_login_failures(session: Session, name: str) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.kind == "name",
-                                               LoginFailure.key == name.strip().casefold()[:200]))
+    session.execute(delete(LoginFailure).where(LoginFailure.kind == "name", LoginFailure.key == _key(name)))

@@ -50,8 +50,11 @@ class SessionOut(BaseModel):
     csrf_token: str | None = Field(None, description="send as X-CSRF-Token with every POST/PUT/PATCH/DELETE")
 
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as bad input (422), never a 500
+
+
 class LoginIn(BaseModel):
-    name: str = Field(min_length=1, max_length=store.NAME_MAX)
+    name: str = Field(min_length=1, max_length=store.NAME_MAX, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=store.PASSWORD_MAX)
 
 
@@ -161,10 +164,13 @@ def _activity_page(session: SessionDep, actor: str | None, action: str | None, s
     return ActivityPage(entries=out, next=next_url)
 
 
-ActorQ = Annotated[str | None, Query(max_length=200, description="exactly this actor (a user name, or cli:LOGIN)")]
-ActionQ = Annotated[str | None, Query(max_length=100, description="actions starting with this, e.g. evidence.")]
-SubjectQ = Annotated[str | None, Query(max_length=300, description="subjects starting with this, e.g. user:")]
-BeforeQ = Annotated[int | None, Query(ge=1, description="only entries numbered below this (paging back)")]
+ActorQ = Annotated[str | None, Query(
+    max_length=200, pattern=NO_NUL, description="exactly this actor (a user name, or cli:LOGIN)")]
+ActionQ = Annotated[str | None, Query(
+    max_length=100, pattern=NO_NUL, description="actions starting with this, e.g. evidence.")]
+SubjectQ = Annotated[str | None, Query(
+    max_length=300, pattern=NO_NUL, description="subjects starting with this, e.g. user:")]
+BeforeQ = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="only entries numbered below this (paging back)")]
 LimitQ = Annotated[int, Query(ge=1, le=500)]
 
 
