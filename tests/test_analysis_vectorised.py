@@ -9,11 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiptiers.analysis.vectorised import encode, evaluate_encoded, needed_for_share
-from tiptiers.engine import AssessmentInput, HistoryEntry, Rating, Waiver, determine, methodology_for_year
+from tiptiers.engine import (
+    AssessmentInput,
+    HistoryEntry,
+    Rating,
+    RatingLevel,
+    Waiver,
+    determine,
+    methodology_for_year,
+)
 from tiptiers.methodology import LEVELS
 from tiptiers.tiers import Tier
 
-PLACED = st.sampled_from([Tier.TIER_1, Tier.TIER_2, Tier.WATCH_LIST, Tier.TIER_3])
+# Weighted towards the Watch List and towards significant efforts, where the automatic downgrade engages.
+PLACED = st.sampled_from([Tier.TIER_1, Tier.TIER_2, Tier.WATCH_LIST, Tier.WATCH_LIST, Tier.WATCH_LIST, Tier.TIER_3])
+CRITERION_LEVELS = (None, *LEVELS, RatingLevel.SUBSTANTIAL, RatingLevel.SUBSTANTIAL, RatingLevel.FULL)
 SIGNALS = ("victims_significant_or_increasing", "proportional_action", "increasing_efforts_shown", "concrete_actions")
 
 
@@ -22,7 +32,7 @@ def country_year(draw, year: int, iso3: str):
     m = methodology_for_year(year)
     ratings = [Rating(criterion=s.id, level=draw(st.sampled_from(LEVELS))) for s in m.standards]
     for c in m.criteria:
-        level = draw(st.sampled_from((None, *LEVELS)))  # None: not rated
+        level = draw(st.sampled_from(CRITERION_LEVELS))  # None: not rated
         if level is not None:
             ratings.append(Rating(criterion=c.id, level=level))
     signals = draw(st.fixed_dictionaries({k: st.booleans() for k in SIGNALS}))
@@ -35,7 +45,7 @@ def country_year(draw, year: int, iso3: str):
 
 @st.composite
 def years_of_countries(draw):
-    year = draw(st.integers(2001, 2026))
+    year = draw(st.one_of(st.integers(2001, 2026), st.integers(2011, 2026)))
     n = draw(st.integers(1, 8))
     return year, [draw(country_year(year, f"X{chr(65 + i)}A")) for i in range(n)]
 
