@@ -45,7 +45,7 @@ def client(db) -> TestClient:
 
 
 def test_map_colours_every_country_and_links_to_its_narrative(client):
-    data = client.get("/api/v1/map/2008").json()
+    data = client.get("/api/v1/map/2008.json").json()
     japan = next(c for c in data["countries"] if c["iso3"] == "JPN")
     assert japan["tier"] == "2" and japan["href"] == "/narratives/JPN/2008" and japan["drawn"]
     assert sum(data["counts"].values()) == len(data["countries"])
@@ -63,7 +63,7 @@ def test_map_downloads_are_svg_and_png(client):
 
 
 def test_bundled_year_narrative_says_there_is_no_assessment_and_shows_history_and_rules(client):
-    data = client.get("/api/v1/narratives/JPN/2004").json()
+    data = client.get("/api/v1/narratives/JPN/2004.json").json()
     assert data["tier"] == "2WL" and data["assessed"] is False
     assert "No assessment of Japan for 2004" in data["markdown"]
     assert "| 2004 | Tier 2 Watch List |" in data["markdown"]
@@ -73,7 +73,7 @@ def test_bundled_year_narrative_says_there_is_no_assessment_and_shows_history_an
 
 
 def test_stored_markdown_is_rendered_sanitised_and_the_correction_is_shown(client):
-    data = client.get("/api/v1/narratives/FRA/2012").json()
+    data = client.get("/api/v1/narratives/FRA/2012.json").json()
     assert data["version"] == 1 and "<strong>ok</strong>" in data["html"]
     assert "<script" not in data["html"] and "href=\"javascript:" not in data["html"]
     assert [c["note"] for c in data["corrections"]] == ["test correction"]
@@ -81,18 +81,18 @@ def test_stored_markdown_is_rendered_sanitised_and_the_correction_is_shown(clien
 
 
 def test_embargoed_year_is_invisible_everywhere_public(client):
-    for url in ("/map/2027", "/api/v1/map/2027", "/narratives/JPN/2027", "/api/v1/narratives/JPN/2027",
+    for url in ("/map/2027", "/api/v1/map/2027.json", "/narratives/JPN/2027", "/api/v1/narratives/JPN/2027.json",
                 "/narratives/JPN/2027.pdf", "/movements/2027"):
         response = client.get(url)
         assert response.status_code == 404, url
         assert "year: no published report for 2027" in response.json()["error"]["detail"]
     placements = client.get("/api/v1/data/placements.csv").text
     assert ",2027," not in placements
-    assert 2027 not in [p["year"] for p in client.get("/api/v1/publications").json()]
+    assert 2027 not in [p["year"] for p in client.get("/api/v1/publications.json").json()]
 
 
 def test_movements_show_the_2013_automatic_downgrades(client):
-    data = client.get("/api/v1/movements/2013").json()
+    data = client.get("/api/v1/movements/2013.json").json()
     downgraded = sorted(m["iso3"] for m in data["movements"] if m["automatic_downgrade"])
     assert downgraded == ["CHN", "RUS", "UZB"]
     assert data["summary"]["automatic_downgrades"] == 3
@@ -144,7 +144,7 @@ def test_published_pages_have_an_etag_and_are_gzipped(client):
     assert first.headers["content-encoding"] == "gzip" and first.headers["etag"]
     again = client.get("/narratives/JPN/2008", headers={"if-none-match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
-    changed = client.get("/api/v1/narratives/JPN/2008", headers={"if-none-match": '"stale"'})
+    changed = client.get("/api/v1/narratives/JPN/2008.json", headers={"if-none-match": '"stale"'})
     assert changed.status_code == 200
 
 

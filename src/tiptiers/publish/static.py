@@ -42,13 +42,33 @@ def target(out: Path, path: str) -> Path:
     return out / rel
 
 
-def links(base: str, html: str) -> list[str]:
+def links(base: str, html: str, skipped: set[str] | None = None) -> list[str]:
+    """Same-site links to follow; those a static server cannot answer (sign-in, editing) go to `skipped`."""
     found = []
     for raw in LINK.findall(html):
         url = urldefrag(urljoin(base, raw.replace("&amp;", "&")))[0]
-        if url.startswith("/") and not url.startswith("//") and "?" not in url and not SKIP.search(url):
-            found.append(url)
+        if not url.startswith("/") or url.startswith("//") or "?" in url:
+            continue
+        if SKIP.search(url):
+            if skipped is not None:
+                skipped.add(url)
+            continue
+        found.append(url)
     return found
+
+
+def disable_links(out: Path, pages: list[Path], dead: set[str]) -> None:
+    """A link to what the static site cannot serve (sign-in, a page that failed) keeps its text but loses its
+    target (`data-live-only` keeps the path), so the mirror has no broken link."""
+    if not dead:
+        return
+    pattern = re.compile(r'(href|src)="(' + "|".join(re.escape(d) for d in sorted(dead, key=len, reverse=True))
+                         + r')(#[^"]*)?"')
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        fixed = pattern.sub(lambda m: f'data-live-only="{m.group(2)}"', html)
+        if fixed != html:
+            page.write_text(fixed, encoding="utf-8")
 
 
 def export_site(database_url: str, year: int, out: Path, at: datetime,
@@ -59,9 +79,11 @@ def export_site(database_url: str, year: int, out: Path, at: datetime,
     app.state.pdf_years = {year}
     result = ExportResult(out)
     seeds = ["/", f"/map/{year}", f"/map/{year}.png", f"/movements/{year}", f"/reports/{year}.pdf", "/data",
-             f"/years/{year}", "/api/v1/openapi.json", "/api/v1/data/tiptiers.zip", "/api/v1/publications"]
+             f"/years/{year}", "/api/v1/openapi.json", "/api/v1/data/tiptiers.zip", "/api/v1/publications.json"]
     queue: deque[str] = deque(seeds)
     seen = set(seeds)
+    skipped: set[str] = set()
+    html_files: list[Path] = []
     with TestClient(app) as client:
         while queue:
             path = queue.popleft()
@@ -83,13 +105,15 @@ def export_site(database_url: str, year: int, out: Path, at: datetime,
                 result.files += 1
                 result.bytes += len(response.content)
                 kind = response.headers.get("content-type", "")
-                new = links(path, response.text) if kind.startswith(("text/html", "text/css")) else []
+                new = links(path, response.text, skipped) if kind.startswith(("text/html", "text/css")) else []
                 if kind.startswith("text/html"):
                     result.pages += 1
+                    html_files.append(dest)
             for url in new:
                 if url not in seen:
                     seen.add(url)
                     queue.append(url)
             if progress:
                 progress(path, len(queue))
+    disable_links(out, html_files, skipped | set(result.failed))
     return result

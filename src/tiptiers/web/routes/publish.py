@@ -124,7 +124,8 @@ def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any]]:
     return out, dict(countries)
 
 
-@api.get("/map/{year}", response_model=MapOut, summary="The world map of a report year: each country's tier and link",
+@api.get("/map/{year}.json", response_model=MapOut,
+         summary="The world map of a report year: each country's tier and link",
          responses={404: {"description": "No published report for that year"}})
 def api_map(year: int, request: Request, session: SessionDep) -> Response:
     public_year_or_404(session, year, request)
@@ -160,7 +161,7 @@ def map_page(year: int, request: Request, session: SessionDep) -> Response:
     data, countries = _map_data(session, year)
     return page(request, "publish/map.html", {
         "data": data, "svg": world_map_svg(year, countries), "years": visible_years(session, request),
-        "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}",
+        "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}.json",
         "downloads": downloads_for(request, year)})
 
 
@@ -252,7 +253,7 @@ def _public_country_year(session: Session, iso3: str, year: int, request: Reques
     return cy
 
 
-@api.get("/narratives/{iso3}/{year}", response_model=NarrativeOut,
+@api.get("/narratives/{iso3}/{year}.json", response_model=NarrativeOut,
          summary="A country's narrative of a report year: tier, reasons, ratings, evidence and the government's "
                  "comments, corrections", responses={404: {"description": "Unknown country, or not published"}})
 def api_narrative(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
@@ -290,7 +291,7 @@ def narrative_page(iso3: str, year: int, request: Request, session: SessionDep) 
     chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
     years = set(visible_years(session, request))
     return page(request, "publish/narrative.html", {
-        "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}",
+        "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
         "history": [(y, t) for y, t in cy.data.history if y in years], "downloads": downloads_for(request, year)})
 
 
@@ -322,8 +323,12 @@ def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str
 
 
 def _user_name(request: Request) -> str:
-    user = getattr(request.state, "user", None)
-    return str(getattr(user, "name", "analyst"))
+    try:
+        from tiptiers.web.auth import optional_user
+    except ImportError:  # pragma: no cover - without sign-in the editing routes refuse before this
+        return "analyst"
+    user = optional_user(request)
+    return user.name if user else "analyst"
 
 
 @api.post("/narratives/{iso3}/{year}", response_model=VersionOut, dependencies=EDITORS,
@@ -384,7 +389,7 @@ def _movements(session: Session, year: int, request: Request) -> MovementsOut:
     return MovementsOut(year=year, summary=summary(rows), movements=[MovementOut(**r.as_dict()) for r in rows])
 
 
-@api.get("/movements/{year}", response_model=MovementsOut,
+@api.get("/movements/{year}.json", response_model=MovementsOut,
          summary="Year-over-year movements: up, down, new, automatic downgrades, waivers")
 def api_movements(year: int, request: Request, session: SessionDep) -> Response:
     return cached(request, _movements(session, year, request).model_dump_json().encode(), "application/json")
@@ -396,7 +401,7 @@ def movements_page(year: int, request: Request, session: SessionDep) -> Response
     changed = [m for m in data.movements if m.movement != "same" or m.automatic_downgrade or m.waiver]
     return page(request, "publish/movements.html", {
         "data": data, "changed": changed, "years": visible_years(session, request)[1:],
-        "json_url": f"/api/v1/movements/{year}"})
+        "json_url": f"/api/v1/movements/{year}.json"})
 
 
 class CompareCountry(BaseModel):
@@ -514,7 +519,7 @@ class PublicationIn(BaseModel):
     note: str = ""
 
 
-@api.get("/publications", response_model=list[PublicationOut], summary="Published report years and their times")
+@api.get("/publications.json", response_model=list[PublicationOut], summary="Published report years and their times")
 def api_publications(request: Request, session: SessionDep) -> list[PublicationOut]:
     rows = opendata.DATASETS["publications"].rows(session, None, publish_now(request))
     return [PublicationOut(year=r["year"], published_at=r["published_at"], public=True, scheduled=r["scheduled"])
