@@ -150,3 +150,22 @@ def test_assessing_country_gap_until_it_is_assessed(fresh_db):
         _rate_everything(s, "USA", 2008, "substantial", [])
         assert assessing_country_gap(s, 2008) is None
         assert "like every other country" in consistency(s, 2008, indicator="ratings").assessing_note
+
+
+def test_ratings_indicator_finds_an_override_that_breaks_dominance(fresh_db):
+    from tiptiers.engine import Override
+    from tiptiers.store.engine import add_override
+
+    fresh_db.load_bundled()
+    m = methodology_for_year(2008)
+    with transaction(fresh_db.sessions) as s:
+        _rate_everything(s, "JPN", 2008, "substantial", [])
+        levels = {i: "substantial" for i in m.ids} | {"criterion_5": "partial"}
+        save_assessment(s, "KOR", 2008, [RatingIn(i, lv, []) for i, lv in levels.items()], actor="analyst")
+        add_override(s, Override(iso3="KOR", year=2008, tier=Tier.TIER_1, justification="diplomacy", author="x"))
+    with fresh_db.sessions() as s:
+        c = consistency(s, 2008, indicator="ratings")
+    assert c.audit.labels == m.ids and c.audit.comparable == 2
+    [pair] = c.audit.pairs
+    assert (pair.better.iso3, pair.better.tier, pair.worse.iso3, pair.worse.tier) == (
+        "JPN", Tier.TIER_2, "KOR", Tier.TIER_1)
