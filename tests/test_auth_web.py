@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from fastapi import Depends
+from fastapi import Depends, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -41,6 +41,10 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     @app.put("/api/v1/test-staff-only", dependencies=[Depends(require_roles("admin", "analyst"))])
     def staff_only() -> dict[str, bool]:
         return {"ok": True}
+
+    @app.get("/api/v1/test-public")
+    def public() -> Response:
+        return Response("{}", media_type="application/json", headers={"Cache-Control": "public, max-age=60"})
 
     db.app = app  # type: ignore[attr-defined]
     yield db
@@ -267,3 +271,14 @@ def test_bad_input_is_a_4xx_naming_the_field_never_a_500(site):
         r = admin.get("/api/v1/activity", params=params)
         assert r.status_code == 422, (params, r.text)
         assert next(iter(params)) in r.text
+
+
+def test_what_a_logged_in_user_sees_stays_out_of_shared_caches(site):
+    anonymous = client(site).get("/login")
+    assert "private" not in anonymous.headers.get("cache-control", "")
+    c = client(site)
+    login(c, "ann")
+    assert c.get("/api/v1/session").headers["cache-control"] == "private, no-store"
+    assert c.get("/admin/activity").headers["cache-control"] == "private, no-store"
+    assert client(site).get("/api/v1/test-public").headers["cache-control"] == "public, max-age=60"
+    assert c.get("/api/v1/test-public").headers["cache-control"] == "private, max-age=60"

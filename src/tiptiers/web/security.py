@@ -1,5 +1,8 @@
 """Security headers on every response, pages, JSON, static files and errors alike.
 
+Responses to a request with a session cookie or an Authorization header are never stored by a shared cache
+(`public` becomes `private`; nothing said becomes `private, no-store`).
+
 The Content-Security-Policy allows scripts, styles and images only from the app itself (plus data: images):
 no inline <script>, no style attribute, no CDN. Templates put their JavaScript in web/static/*.js.
 """
@@ -23,6 +26,13 @@ HEADERS = {
 }
 
 
+def _credentialed(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" or (name == b"cookie" and b"tiptiers_session=" in value):
+            return True
+    return False
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -32,11 +42,16 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        credentialed = _credentialed(scope)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
+                if credentialed:  # what a logged-in user sees (their name, drafts) stays out of shared caches
+                    cache = headers.get("cache-control", "")
+                    headers["Cache-Control"] = cache.replace("public", "private") if cache else "private, no-store"
                 if scope.get("scheme") == "https":
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)
