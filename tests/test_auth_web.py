@@ -73,6 +73,7 @@ def test_logging_in_sets_a_protected_cookie_and_says_who_you_are(site):
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http on loopback; see the https test
+    assert "Max-Age" not in cookie and "expires" not in cookie.lower()  # the server times the session out
     assert c.get("/api/v1/session").json()["user"]["name"] == "tanaka"
     page = c.get("/login", headers={"accept": "text/html"})
     assert 'id="current-user">tanaka' in page.text

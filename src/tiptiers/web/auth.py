@@ -101,9 +101,10 @@ def unsign(app: Any, value: str) -> str | None:
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    # A browser-session cookie (no Max-Age): the server ends the session after the idle time, counted from the
+    # last request, so an active user is never cut off at a fixed time after logging in.
     response.set_cookie(SESSION_COOKIE, sign(request.app, token), httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/",
-                        max_age=int(session_idle(request.app).total_seconds()))
+                        secure=request.url.scheme == "https", path="/")
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
