@@ -43,7 +43,7 @@ class YearSummary(BaseModel):
 
 
 def _year_data(session: Session, year: int) -> YearPlacements:
-    rows = year_placements(session, year)
+    rows = year_placements(session, year) if 0 < year < 10_000 else []  # a 20-digit year overflowed the driver: 500
     if not rows:
         years = report_years(session)
         known = f"{years[0]}-{years[-1]}" if years else "none"
