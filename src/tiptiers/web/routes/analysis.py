@@ -98,7 +98,7 @@ def _robustness(session: Session, year: int, run: int | None, draws: int | None,
     if year not in report_years(session):
         raise HTTPException(404, f"year: no placements for report year {year}")
     if run is not None:
-        stored = get_run(session, run)
+        stored = get_run(session, run) if 0 < run < 2**63 else None  # a larger id overflowed the driver: 500
         if stored is None or stored.year != year:
             raise HTTPException(404, f"run: no robustness run {run} for {year}")
         return run_view(stored)
@@ -162,6 +162,8 @@ def api_robustness(year: int, session: SessionDep, run: int | None = None, draws
 
 @api.get("/analysis/robustness/{year}/runs", response_model=list[RunSummary], summary="Stored robustness runs")
 def api_runs(year: int, session: SessionDep) -> list[RunSummary]:
+    if not 0 < year < 10_000:  # beyond the database's integers: a 500
+        return []
     return [RunSummary(run_id=r.id, year=r.year, methodology=r.methodology, parameters=r.parameters,
                        created_at=r.created_at.isoformat(timespec="seconds") + "Z") for r in list_runs(session, year)]
 
