@@ -9,6 +9,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
 ldconfig -p 2>/dev/null | grep -q libpango-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+ldconfig -p 2>/dev/null | grep -q libcairo.so.2 || missing+=(libcairo2)  # cairosvg: the map as PNG
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then
