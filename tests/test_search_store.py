@@ -74,6 +74,7 @@ def test_phrases_or_and_exclusion(indexed):
         assert refs(search(s, '"forced labor"')) == ["09BEIJING100"]
         assert set(refs(search(s, "kilns OR Shimbo"))) == {"09BEIJING100", "08TOKYO1528"}
         assert set(refs(search(s, "labor -fraud"))) == {"09BEIJING100", "08MANILA1702"}
+        assert set(refs(search(s, "-fraud"))) == {"09BEIJING100", "08MANILA1702"}  # exclusions only
 
 
 def test_snippets_mark_the_matches(indexed):
@@ -113,4 +114,5 @@ def test_reindexing_replaces_and_remove_removes(indexed):
 def test_fts5_query_quotes_every_term():
     assert fts5_query("labor recruiting fraud") == '"labor" AND "recruiting" AND "fraud"'
     assert fts5_query('"forced labor" OR kilns -fraud') == '(("forced labor" OR "kilns")) NOT "fraud"'
-    assert fts5_query("-only") == ""
+    assert fts5_query("-only") == '(facets : "xall0") NOT "only"'
+    assert fts5_query("fraud", "{title body} : ") == '{title body} : "fraud"'

@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -65,6 +66,7 @@ class SearchDocument(Base):
     reactions: Mapped[str] = mapped_column(String(400))
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    facets: Mapped[str] = mapped_column(Text, default="")  # filter values as words, see facet_tokens
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,11 @@ class DocumentIn:
     def row(self) -> dict[str, object]:
         return {"kind": self.kind, "ref_id": self.ref_id, "title": self.title, "body": self.body, "iso3": self.iso3,
                 "year": self.year, "tags": _codes(self.tags), "classification": self.classification,
-                "reactions": _codes(self.reactions)}
+                "reactions": _codes(self.reactions),
+                "facets": " ".join([ALL_DOCUMENTS, _facet("kind", self.kind), _facet("iso3", self.iso3),
+                                    _facet("year", self.year), _facet("cls", self.classification),
+                                    *(_facet("tag", t) for t in self.tags),
+                                    *(_facet("rx", r) for r in self.reactions)])}
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,17 @@ class SearchQueryError(ValueError):
     pass
 
 
+ALL_DOCUMENTS = "xall0"  # a facet every document has
+
+
+def _facet(name: str, value: object) -> str:
+    """A filter value as one word of the FTS5 index: ('iso3', 'JPN') -> xiso3jpn0; None -> xiso3none0.
+
+    Letters and digits only (one token for the unicode61 tokenizer), ending in a digit (the porter stemmer
+    leaves it alone)."""
+    return f"x{name}{re.sub(r'[^a-z0-9]', '', str(value).lower()) if value is not None else 'none'}0"
+
+
 def _codes(values: Iterable[str]) -> str:
     return " " + " ".join(v.upper() for v in values if v) + " "
 
@@ -159,8 +176,11 @@ def remove_document(session: Session, kind: str, ref_id: str) -> None:
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
-def fts5_query(query: str) -> str:
-    """Web-search syntax -> a safe FTS5 MATCH expression (every term quoted, so no syntax error is possible)."""
+def fts5_query(query: str, columns: str = "") -> str:
+    """Web-search syntax -> a safe FTS5 MATCH expression (every term quoted, so no syntax error is possible).
+
+    `columns`: a column filter put before every phrase, e.g. "{title body} : ". A query of exclusions only
+    ("-fraud") excludes from every document."""
     positive: list[str] = []
     negative: list[str] = []
     pending_or = False
@@ -174,7 +194,7 @@ def fts5_query(query: str) -> str:
         words = re.findall(r"\w+", phrase if phrase is not None else word or "")
         if not words:
             continue
-        term = '"' + " ".join(words) + '"'
+        term = columns + '"' + " ".join(words) + '"'
         if neg:
             negative.append(term)
         elif pending_or:
@@ -182,12 +202,28 @@ def fts5_query(query: str) -> str:
             pending_or = False
         else:
             positive.append(term)
-    if not positive:
+    if not positive and not negative:
         return ""
-    expression = " AND ".join(f"({p})" if " OR " in p else p for p in positive)
+    expression = " AND ".join(f"({p})" if " OR " in p else p for p in positive) or f'facets : "{ALL_DOCUMENTS}"'
     for n in negative:
         expression = f"({expression}) NOT {n}"
     return expression
+
+
+def _facet_match(filters: SearchFilters) -> str | None:
+    """The filters, and the visibility rule, as an FTS5 expression over the facets column (SQLite); None when
+    nothing can be visible. Twin of `_filtered`: a filter added there is added here."""
+    terms = []
+    for name, value in (("kind", filters.kind), ("iso3", filters.iso3), ("year", filters.year),
+                        ("tag", filters.tag), ("cls", filters.classification), ("rx", filters.reaction)):
+        if value is not None and value != "":
+            terms.append(f'facets : "{_facet(name, value)}"')
+    if filters.visible_classifications is not None:
+        if not filters.visible_classifications:
+            return None
+        terms.append("(" + " OR ".join(f'facets : "{_facet("cls", c)}"'
+                                       for c in sorted(filters.visible_classifications, key=str)) + ")")
+    return " AND ".join(terms)
 
 
 def _filtered(stmt: Select[Any], filters: SearchFilters) -> Select[Any]:
@@ -229,11 +265,12 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
         raise SearchQueryError(f"query is {len(query)} characters long; at most {MAX_QUERY_LENGTH}")
     d = SearchDocument
     dialect = _dialect(session)
-    if not query.strip() or (dialect != "postgresql" and not fts5_query(query)):
-        base: Select[Any] = _filtered(select(d), filters)
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-        rows = session.scalars(base.order_by(d.year.desc().nulls_last(), d.ref_id).limit(limit).offset(offset))
-        return SearchResults(query, total, [_hit(r, r.body[:240], 0.0) for r in rows])
+    filtered = any((filters.kind, filters.iso3, filters.year, filters.tag, filters.classification,
+                    filters.reaction, filters.visible_classifications is not None))
+    if dialect != "postgresql" and (query.strip() or filtered):
+        return _search_fts5(session, query, filters, limit, offset)
+    if not query.strip():
+        return _listing(session, query, _filtered(select(d), filters), limit, offset)
     if dialect == "postgresql":
         tsq = func.websearch_to_tsquery("english", query)
         tsv: Any = literal_column("search_documents.tsv")
@@ -245,11 +282,38 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         page = base.add_columns(headline, rank).order_by(rank.desc(), d.ref_id).limit(limit).offset(offset)
         return SearchResults(query, total, [_hit(r[0], r[1], float(r[2])) for r in session.execute(page)])
-    match = fts5_query(query)
-    matched: Select[Any] = (select(d).join_from(d, _FTS, _FTS.c.rowid == d.id)
-               .where(literal_column("search_fts").op("MATCH")(match)))
-    matched = _filtered(matched, filters)
-    total = session.scalar(select(func.count()).select_from(matched.subquery())) or 0
-    snippet: Any = literal_column("snippet(search_fts, 1, char(2), char(3), '…', 24)")
-    page = matched.add_columns(snippet, _FTS.c.rank).order_by(_FTS.c.rank, d.ref_id).limit(limit).offset(offset)
-    return SearchResults(query, total, [_hit(r[0], r[1], -float(r[2])) for r in session.execute(page)])
+    return _search_fts5(session, query, filters, limit, offset)
+
+
+def _search_fts5(session: Session, query: str, filters: SearchFilters, limit: int, offset: int) -> SearchResults:
+    """SQLite: text and filters are one FTS5 MATCH (filters are facet words), so the index does the
+    intersection, the count and the ranking; only the page's rows are read from search_documents."""
+    text, facets = fts5_query(query, "{title body} : "), _facet_match(filters)
+    if facets is None:
+        return SearchResults(query, 0, [])
+    match = " AND ".join(f"({part})" for part in (text, facets) if part)
+    if not match:  # no word in the query ("-", "()") and no filter
+        return _listing(session, query, select(SearchDocument), limit, offset)
+    total = session.execute(sql_text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :m"),
+                            {"m": match}).scalar_one()
+    if text:
+        hits = (select(literal_column("rowid").label("id"), literal_column("rank").label("rank"),
+                       literal_column("snippet(search_fts, 1, char(2), char(3), '…', 24)").label("snippet"))
+                .select_from(_FTS).where(literal_column("search_fts").op("MATCH")(match))
+                .order_by(literal_column("rank")).limit(limit).offset(offset).subquery())
+        page = (select(SearchDocument, hits.c.snippet, hits.c.rank).join(hits, hits.c.id == SearchDocument.id)
+                .order_by(hits.c.rank))
+        return SearchResults(query, total, [_hit(r[0], r[1], -float(r[2])) for r in session.execute(page)])
+    ids: Select[Any] = (select(literal_column("rowid")).select_from(_FTS)
+                        .where(literal_column("search_fts").op("MATCH")(match)))
+    return _listing(session, query, select(SearchDocument).where(SearchDocument.id.in_(ids)), limit, offset, total)
+
+
+def _listing(session: Session, query: str, base: Select[Any], limit: int, offset: int,
+             total: int | None = None) -> SearchResults:
+    """Documents without a text to rank by: newest report year first."""
+    d = SearchDocument
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.scalars(base.order_by(d.year.desc().nulls_last(), d.ref_id).limit(limit).offset(offset))
+    return SearchResults(query, total, [_hit(r, r.body[:240], 0.0) for r in rows])

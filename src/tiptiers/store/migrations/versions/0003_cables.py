@@ -70,6 +70,8 @@ def upgrade() -> None:
         sa.Column("reactions", sa.String(400), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("body", sa.Text, nullable=False),
+        # filter values as words (xiso3jpn0 xyear20080 ...): SQLite filters inside the FTS5 index with them
+        sa.Column("facets", sa.Text, nullable=False, server_default=""),
         sa.UniqueConstraint("kind", "ref_id", name="uq_search_documents_kind_ref"),
     )
     if op.get_context().dialect.name == "postgresql":
@@ -81,22 +83,22 @@ def upgrade() -> None:
         op.execute("CREATE INDEX ix_search_documents_tsv ON search_documents USING GIN (tsv)")
     else:
         op.execute(
-            "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_documents', "
+            "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, facets, content='search_documents', "
             "content_rowid='id', tokenize='porter unicode61')"
         )
         op.execute(
             "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
-            "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END"
+            "INSERT INTO search_fts(rowid, title, body, facets) VALUES (new.id, new.title, new.body, new.facets); END"
         )
         op.execute(
             "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
-            "INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); "
-            "END"
+            "INSERT INTO search_fts(search_fts, rowid, title, body, facets) "
+            "VALUES ('delete', old.id, old.title, old.body, old.facets); END"
         )
         op.execute(
             "CREATE TRIGGER search_documents_au AFTER UPDATE ON search_documents BEGIN "
             "INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); "
-            "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END"
+            "INSERT INTO search_fts(rowid, title, body, facets) VALUES (new.id, new.title, new.body, new.facets); END"
         )
 
 
