@@ -12,6 +12,7 @@ from tiptiers.store.engine import (
     add_override,
     add_waiver,
     all_histories,
+    engine_inputs,
     get_override,
     list_overrides,
     list_waivers,
@@ -78,3 +79,21 @@ def test_audit_of_the_bundled_history_finds_the_known_downgrades(loaded_db):
     for iso3 in ("THA", "MYS"):
         assert downgrades[(iso3, 2014)].waiver_years == (2012, 2013)
     assert all(e.year >= 2011 for e in events)  # Watch List years count from 2009: nothing engages before 2011
+
+
+def test_engine_inputs_is_the_history_waiver_and_override_of_a_country_year_in_one_query(fresh_db):
+    fresh_db.load_bundled()
+    waiver = Waiver(iso3="CHN", year=2011, justification="national interest")
+    with transaction(fresh_db.sessions) as session:
+        add_waiver(session, waiver)
+        add_waiver(session, Waiver(iso3="CHN", year=2012, justification="another year"))
+        add_override(session, _override("CHN", 2011, Tier.TIER_3))
+        add_override(session, _override("RUS", 2011, Tier.TIER_3))
+    with fresh_db.sessions() as session:
+        history, waivers, override = engine_inputs(session, "CHN", 2011)
+        assert history == placement_history(session, "CHN", before=2011) and history[-1].year == 2010
+        assert waivers == [waiver] and override == _override("CHN", 2011, Tier.TIER_3)
+        assert engine_inputs(session, "CHN", 2011, history=False) == ([], [waiver], override)
+        assert engine_inputs(session, "CHN", 2011, records=False) == (history, [], None)
+        assert engine_inputs(session, "CHN", 2011, history=False, records=False) == ([], [], None)
+        assert engine_inputs(session, "JPN", 2001) == ([], [], None)

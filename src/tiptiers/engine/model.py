@@ -168,7 +168,9 @@ class Override(_CountryYear):
 
 
 class Reason(BaseModel):
-    """One step of the path of rules that decided the tier."""
+    """One step of the path of rules that decided the tier. Frozen: the engine shares equal reasons."""
+
+    model_config = ConfigDict(frozen=True)
 
     rule: str = Field(description="Rule id, e.g. tier_1, significant_efforts, watch_list, automatic_downgrade")
     reference: str = Field(description="The statute the rule applies")
@@ -176,6 +178,10 @@ class Reason(BaseModel):
 
 
 class RatingChange(BaseModel):
+    """One rating to raise. Frozen: the engine shares equal changes."""
+
+    model_config = ConfigDict(frozen=True)
+
     criterion: str
     title: str
     from_level: RatingLevel

@@ -147,8 +147,14 @@ def report_date(year: int) -> date:
 
 
 def available() -> list[str]:
+    """The methodology ids (folders holding an index.yaml). The folders ship with the package: listed once."""
+    return list(_available())
+
+
+@lru_cache(maxsize=1)
+def _available() -> tuple[str, ...]:
     root = resources.files("tiptiers.methodology")
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("index.yaml").is_file())
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("index.yaml").is_file()))
 
 
 def _read(name: str, filename: str) -> dict[str, Any]:

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    CheckConstraint,
+    CompoundSelect,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tiptiers.engine.model import HistoryEntry, Override, Waiver
@@ -128,6 +145,44 @@ def placement_history(session: Session, iso3: str, before: int | None = None) ->
     if before is not None:
         query = query.where(Placement.year < before)
     return [HistoryEntry(year=y, tier=Tier(t)) for y, t in session.execute(query)]
+
+
+@lru_cache(maxsize=4)
+def _inputs_query(history: bool, records: bool) -> CompoundSelect | None:
+    """The statement of `engine_inputs`, built once (bound parameters :iso3 and :year)."""
+    iso3, year, text = bindparam("iso3", type_=String), bindparam("year", type_=Integer), cast(null(), String)
+    parts: list[Any] = []  # Select of five columns
+    if history:
+        parts.append(select(literal_column("'p'"), Placement.year, Placement.tier, text, text)
+                     .where(Placement.iso3 == iso3, Placement.year < year))
+    if records:
+        parts.append(select(literal_column("'w'"), WaiverRecord.year, text, WaiverRecord.justification, text)
+                     .where(WaiverRecord.iso3 == iso3, WaiverRecord.year == year))
+        parts.append(select(literal_column("'o'"), OverrideRecord.year, OverrideRecord.tier,
+                            OverrideRecord.justification, OverrideRecord.author)
+                     .where(OverrideRecord.iso3 == iso3, OverrideRecord.year == year))
+    return union_all(*parts) if parts else None
+
+
+def engine_inputs(session: Session, iso3: str, year: int, history: bool = True,
+                  records: bool = True) -> tuple[list[HistoryEntry], list[Waiver], Override | None]:
+    """In one query: the placements before `year` (if `history`), and the waiver and override of the country-year
+    (if `records`). What a what-if determination needs of the store."""
+    placed: list[HistoryEntry] = []
+    waivers: list[Waiver] = []
+    override: Override | None = None
+    query = _inputs_query(history, records)
+    if query is None:
+        return placed, waivers, override
+    for kind, row_year, tier, justification, author in session.execute(query, {"iso3": iso3, "year": year}):
+        if kind == "p":
+            placed.append(HistoryEntry(year=row_year, tier=Tier(tier)))
+        elif kind == "w":
+            waivers.append(Waiver(iso3=iso3, year=row_year, justification=justification))
+        else:
+            override = Override(iso3=iso3, year=row_year, tier=Tier(tier), justification=justification, author=author)
+    placed.sort(key=lambda h: h.year)
+    return placed, waivers, override
 
 
 def all_histories(session: Session) -> dict[str, list[HistoryEntry]]:

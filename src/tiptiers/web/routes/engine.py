@@ -22,7 +22,7 @@ from tiptiers.engine.profiles import illustrative_assessment
 from tiptiers.methodology import LEVELS, MethodologyError, methodology_for_year
 from tiptiers.methodology.describe import MethodologyOut, describe
 from tiptiers.report_years import check_report_year
-from tiptiers.store.engine import get_override, list_waivers, placement_history
+from tiptiers.store.engine import engine_inputs, get_override, list_waivers
 from tiptiers.store.placements import country_history
 from tiptiers.tiers import Tier
 from tiptiers.web.deps import SessionDep, country_or_404, templates
@@ -83,12 +83,20 @@ def _records(session: Session, iso3: str, year: int) -> tuple[list[Waiver], Over
 
 @api.post("/determinations", response_model=Determination, summary="Determine a tier from ratings, with reasons",
           responses={422: {"description": "Bad ratings: unknown criterion, missing standard, year before 2001"}})
-def api_determine(body: DeterminationRequest, session: SessionDep) -> Determination:
-    assessment = AssessmentInput.model_validate(body.model_dump(exclude={"history", "use_records"}))
-    history = body.history if body.history is not None else placement_history(session, body.iso3, before=body.year)
-    waivers, override = _records(session, body.iso3, body.year) if body.use_records else ([], None)
-    return determine(assessment, history, methodology_for_year(body.year, body.methodology), body.year,
-                     waivers=waivers, override=override)
+def api_determine(body: DeterminationRequest, request: Request) -> Response:
+    # The what-if path is kept lean: the validated request is the assessment (no second validation), the store is
+    # asked once (and only for what the request leaves out), and the Determination is serialised once.
+    history: list[HistoryEntry] = body.history or []
+    waivers: list[Waiver] = []
+    override: Override | None = None
+    if body.history is None or body.use_records:
+        with request.app.state.sessions() as session:
+            stored, waivers, override = engine_inputs(session, body.iso3, body.year, history=body.history is None,
+                                                      records=body.use_records)
+        history = stored if body.history is None else history
+    d = determine(body, history, methodology_for_year(body.year, body.methodology), body.year,
+                  waivers=waivers, override=override)
+    return Response(d.model_dump_json(), media_type="application/json")
 
 
 @api.get("/methodology", response_model=MethodologyOut, summary="Standards, criteria and tier rules of a report year")
