@@ -8,12 +8,14 @@ does not exist). Published pages carry an ETag (304 on If-None-Match); the app c
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
@@ -62,6 +64,27 @@ def cached(request: Request, body: bytes, media_type: str, headers: dict[str, st
     if etag in [t.strip() for t in match.split(",")] or match.strip() == "*":
         return Response(status_code=304, headers=common)
     return Response(body, media_type=media_type, headers=common)
+
+
+PAGE_TTL = 10.0  # seconds a rendered published page is reused; narrative edits show at once (fingerprint)
+_rendered: dict[tuple[str, ...], tuple[float, tuple[Any, ...], bytes]] = {}
+
+
+def reuse(request: Request, session: Session, key: tuple[str, ...], iso3: str, year: int,
+          media_type: str, build: Callable[[], bytes]) -> Response:
+    """Serve a published country-year representation from memory while its narrative versions and the year's
+    publication are unchanged and it is younger than PAGE_TTL; otherwise build it again."""
+    fingerprint = pubstore.fingerprint(session, iso3, year)
+    now = time.monotonic()
+    full = (*key, repr(getattr(request.app.state, "publish_now", None)), str(id(request.app)))
+    hit = _rendered.get(full)
+    if hit and hit[1] == fingerprint and now - hit[0] < PAGE_TTL:
+        return cached(request, hit[2], media_type)
+    body = build()
+    if len(_rendered) > 5000:
+        _rendered.clear()
+    _rendered[full] = (now, fingerprint, body)
+    return cached(request, body, media_type)
 
 
 def page(request: Request, name: str, context: dict[str, Any]) -> Response:
@@ -257,8 +280,11 @@ def _public_country_year(session: Session, iso3: str, year: int, request: Reques
          summary="A country's narrative of a report year: tier, reasons, ratings, evidence and the government's "
                  "comments, corrections", responses={404: {"description": "Unknown country, or not published"}})
 def api_narrative(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    cy = _public_country_year(session, iso3, year, request)
-    return cached(request, narrative_out(cy).model_dump_json().encode(), "application/json")
+    def build() -> bytes:
+        return narrative_out(_public_country_year(session, iso3, year, request)).model_dump_json().encode()
+
+    return reuse(request, session, ("narrative.json", iso3.upper(), str(year)), iso3.upper(), year,
+                 "application/json", build)
 
 
 @pages.get("/narratives/{iso3}/{year}.pdf")
@@ -287,12 +313,17 @@ def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
 
 @pages.get("/narratives/{iso3}/{year}", response_class=HTMLResponse)
 def narrative_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    cy = _public_country_year(session, iso3, year, request)
-    chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
-    years = set(visible_years(session, request))
-    return page(request, "publish/narrative.html", {
-        "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
-        "history": [(y, t) for y, t in cy.data.history if y in years], "downloads": downloads_for(request, year)})
+    def build() -> bytes:
+        cy = _public_country_year(session, iso3, year, request)
+        chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
+        years = set(visible_years(session, request))
+        rendered = templates.TemplateResponse(request, "publish/narrative.html", {
+            "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
+            "history": [(y, t) for y, t in cy.data.history if y in years], "downloads": downloads_for(request, year)})
+        return bytes(rendered.body)
+
+    return reuse(request, session, ("narrative.html", iso3.upper(), str(year)), iso3.upper(), year,
+                 "text/html; charset=utf-8", build)
 
 
 class NarrativeIn(BaseModel):
@@ -474,7 +505,8 @@ def api_dictionary() -> dict[str, Any]:
     return opendata.data_dictionary()
 
 
-@api.get("/data/tiptiers.zip", summary="The whole dataset: every table as CSV and Parquet, with the dictionary")
+@api.get("/data/tiptiers.zip", summary="The whole dataset: every table as CSV and Parquet, with the dictionary",
+         response_class=Response, responses={200: {"content": {"application/zip": {}}}})
 def api_zip(request: Request, session: SessionDep) -> Response:
     return cached(request, opendata.dataset_zip(session, now=publish_now(request)), "application/zip",
                   {"Content-Disposition": 'attachment; filename="tiptiers.zip"'})
@@ -484,7 +516,8 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "parquet"
 
 
 @api.get("/data/{table}.{fmt}", summary="One table as CSV, JSON or Parquet (optionally one year: ?year=2008)",
-         responses={404: {"description": "Unknown table or format"}})
+         response_class=Response, responses={200: {"content": {m.split(";")[0]: {} for m in MEDIA.values()}},
+                                             404: {"description": "Unknown table or format"}})
 def api_table(table: str, fmt: str, request: Request, session: SessionDep,
               year: Annotated[int | None, Query(ge=2001, le=2100)] = None) -> Response:
     if fmt not in MEDIA:
@@ -512,6 +545,11 @@ class PublicationOut(BaseModel):
     published_at: datetime
     public: bool
     scheduled: bool
+
+    @field_validator("published_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:  # SQLite gives naive datetimes: they are UTC, say so (RFC 3339)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class PublicationIn(BaseModel):
