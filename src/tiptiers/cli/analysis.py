@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tiptiers.analysis.dominance import summarise
 from tiptiers.analysis.ordinal import FitError
@@ -28,6 +30,12 @@ audit_app = typer.Typer(help="Fairness audits: is every country held to the same
 INDICATOR_HELP = ("What the countries are compared on: 3p (Cho's 3P index: prosecution, protection, prevention, "
                   "1-5) or ratings (the stored assessments' rating of every standard and criterion).")
 ASSESSING_HELP = "The assessing country (ISO3), held to the same standard; default $TIPTIERS_ASSESSING_COUNTRY or USA."
+
+
+def _progress(label: str, hidden: bool) -> Progress:
+    """A progress bar on stderr (stdout stays clean for the result), none with --json."""
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), disable=hidden, transient=True)
 
 
 def _indicator(value: str) -> str:
@@ -88,9 +96,12 @@ def consistency_command(
             print_json(view.model_dump(mode="json")) if as_json else _print_consistency(view)
             return
         audits = []
-        with typer.progressbar(consistency_years(session, indicator), label="Auditing", hidden=as_json) as bar:
-            for one in bar:
+        years = consistency_years(session, indicator)
+        with _progress(f"auditing {indicator}", as_json) as bar:
+            task = bar.add_task("years", total=len(years))
+            for one in years:
                 audits.append(consistency(session, one, indicator).audit)
+                bar.advance(task)
     s = summary_view(summarise(audits, top))
     if as_json:
         print_json(s.model_dump(mode="json"))
@@ -158,9 +169,10 @@ def robustness_command(
     except ValueError as exc:
         fail(f"--{str(exc).replace('_', '-')}", 2)
     with transaction(open_store()) as session:
-        with typer.progressbar(length=draws, label=f"Robustness {year}", hidden=as_json) as bar:
+        with _progress(f"robustness {year}", as_json) as bar:
+            task = bar.add_task("draws", total=draws)
             try:
-                run = run_robustness(session, year, params, progress=bar.update)
+                run = run_robustness(session, year, params, progress=lambda n: bar.advance(task, n))
             except AnalysisError as exc:
                 fail(f"--{exc}")
         view = run_view(run)
