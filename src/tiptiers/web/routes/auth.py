@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from tiptiers.store import activity
 from tiptiers.store import users as store
@@ -67,6 +67,11 @@ class ActivityOut(BaseModel):
     before: Any = None
     after: Any = None
     hash: str
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:  # SQLite gives naive datetimes: they are UTC, say so (RFC 3339)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class ActivityPage(BaseModel):
