@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
+from tiptiers.engine.model import Override
 from tiptiers.publish.charts import tier_history_svg
+from tiptiers.store.engine import list_overrides
 from tiptiers.store.placements import country_history, latest_year, report_years, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import SessionDep, country_or_404, templates
@@ -23,6 +25,10 @@ class PlacementOut(BaseModel):
     country: str
     year: int
     tier: Tier
+    override: Override | None = Field(
+        None, description="Present when an override is recorded for this country-year: the determination was set to "
+                          "override.tier instead of the computed tier, by override.author, for override.justification. "
+                          "`tier` stays the published tier.")
 
 
 class YearPlacements(BaseModel):
@@ -35,6 +41,8 @@ class CountryPlacements(BaseModel):
     iso3: str
     name: str
     placements: list[PlacementOut]
+    unplaced_overrides: list[Override] = Field(
+        default_factory=list, description="Overrides recorded for years in which the country has no placement")
 
 
 class YearSummary(BaseModel):
@@ -51,20 +59,26 @@ def _year_data(session: Session, year: int) -> YearPlacements:
     counts = {t.value: 0 for t in TIER_ORDER}
     for p in rows:
         counts[p.tier] += 1
+    overrides = {o.iso3: o for o in list_overrides(session, year=year)}
     return YearPlacements(
         year=year,
         counts=counts,
-        placements=[PlacementOut(iso3=p.iso3, country=p.country.name, year=p.year, tier=Tier(p.tier)) for p in rows],
+        placements=[PlacementOut(iso3=p.iso3, country=p.country.name, year=p.year, tier=Tier(p.tier),
+                                 override=overrides.get(p.iso3)) for p in rows],
     )
 
 
 def _country_data(session: Session, iso3: str) -> CountryPlacements:
     country = country_or_404(iso3)
     rows = country_history(session, country.iso3)
+    overrides = {o.year: o for o in list_overrides(session, iso3=country.iso3)}
+    placed = {p.year for p in rows}
     return CountryPlacements(
         iso3=country.iso3,
         name=country.name,
-        placements=[PlacementOut(iso3=p.iso3, country=country.name, year=p.year, tier=Tier(p.tier)) for p in rows],
+        placements=[PlacementOut(iso3=p.iso3, country=country.name, year=p.year, tier=Tier(p.tier),
+                                 override=overrides.get(p.year)) for p in rows],
+        unplaced_overrides=[o for y, o in overrides.items() if y not in placed],
     )
 
 
@@ -74,13 +88,14 @@ def api_years(session: SessionDep) -> list[YearSummary]:
 
 
 @api.get("/years/{year}/placements", response_model=YearPlacements, summary="Every placement of one report year",
-         responses={404: {"description": "No placements for that year"}})
+         responses={404: {"description": "No placements for that year"}}, response_model_exclude_none=True)
 def api_year(year: int, session: SessionDep) -> YearPlacements:
     return _year_data(session, year)
 
 
 @api.get("/countries/{iso3}/placements", response_model=CountryPlacements,
-         summary="A country's placement by report year", responses={404: {"description": "Unknown country"}})
+         summary="A country's placement by report year", responses={404: {"description": "Unknown country"}},
+         response_model_exclude_none=True)
 def api_country(iso3: str, session: SessionDep) -> CountryPlacements:
     return _country_data(session, iso3)
 
