@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -126,11 +126,22 @@ def _walk(session: Session) -> Iterator[ActivityEntry]:
     yield from session.scalars(select(ActivityEntry).order_by(ActivityEntry.seq).execution_options(yield_per=1000))
 
 
-def verify(session: Session) -> list[Problem]:
-    """Every break in the chain: an entry edited, deleted (a gap, or the last ones gone) or inserted out of order."""
+def count(session: Session) -> int:
+    """How many entries the log should hold (the head's number)."""
+    head = session.get(ActivityHead, HEAD_ID)
+    return head.seq if head else 0
+
+
+def verify(session: Session, progress: Callable[[int], None] | None = None) -> list[Problem]:
+    """Every break in the chain: an entry edited, deleted (a gap, or the last ones gone) or inserted out of order.
+
+    `progress(n)` is called after every n entries checked (for a progress bar).
+    """
     problems: list[Problem] = []
     expected_seq, prev_hash = 1, GENESIS
-    for entry in _walk(session):
+    for i, entry in enumerate(_walk(session), 1):
+        if progress is not None and i % 1000 == 0:
+            progress(1000)
         if entry.seq != expected_seq:
             missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}-{entry.seq - 1}"
             problems.append(Problem(expected_seq, f"entry {missing} deleted (the log jumps to {entry.seq})"))
