@@ -41,11 +41,12 @@ def test_derived_ratings_follow_the_documented_mapping():
     japan = derived_assessment(ThreePScores("JPN", 2008, 5, 2, 4), m)
     levels = japan.level_of()
     assert (levels["criterion_1"], levels["criterion_2"], levels["criterion_3"]) == ("full", "partial", "substantial")
-    assert levels["standard_1"] == "full" and levels["standard_4"] == "partial"  # the lowest P
+    assert levels["standard_1"] == "full" and levels["standard_4"] == "substantial"  # the mean, 3.67, rounds to 4
     assert levels["criterion_4"] == "substantial"  # mean 3.67 rounds to 4
     assert determine(japan, [], m, 2008).tier == Tier.TIER_2
     top = derived_assessment(ThreePScores("SWE", 2008, 5, 5, 5), m)
     assert determine(top, [], m, 2008).tier == Tier.TIER_1
+    assert derived_assessment(ThreePScores("HKG", 2008, 3, 2, 3), m).level_of()["criterion_1"] == "substantial"
     fell = derived_assessment(ThreePScores("XXA", 2008, 4, 4, 4, previous_total=13), m)
     assert not fell.increasing_efforts_shown and determine(fell, [], m, 2008).tier == Tier.WATCH_LIST
     with pytest.raises(ValueError, match="missing"):
