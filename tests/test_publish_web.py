@@ -174,3 +174,12 @@ def test_cli_export_year_csv_and_publish_schedules(db, tmp_path, monkeypatch):
     assert json.loads(moved.stdout)["public"] is False
     frozen = runner.invoke(app, ["publish", "2008", "--at", "2030-01-01T00:00"])
     assert frozen.exit_code == 1 and "frozen" in frozen.output
+
+
+def test_other_features_year_pages_are_under_the_embargo_too(client):
+    for url in ("/years/2027", "/api/v1/years/2027/placements", "/countries/JPN/2027",
+                "/api/v1/countries/JPN/2027/determination"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["error"]["detail"] == "year: no published report for 2027"
+    assert client.get("/years/2008").status_code == 200

@@ -15,6 +15,7 @@ from tiptiers import __version__
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web import auth
 from tiptiers.web.deps import templates
+from tiptiers.web.embargo import EmbargoMiddleware
 from tiptiers.web.routes import analysis as analysis_routes
 from tiptiers.web.routes import auth as auth_routes
 from tiptiers.web.routes import cables, placements, publish, review
@@ -53,6 +54,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(EmbargoMiddleware, sessions=app.state.sessions)  # no report year before its publication
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes):
         app.include_router(module.api)

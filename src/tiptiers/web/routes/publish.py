@@ -27,6 +27,7 @@ from tiptiers.publish.worldmap import map_countries, svg_to_png, without_outline
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import report_years, year_placements
+from tiptiers.report_years import FIRST_REPORT_YEAR, last_allowed_year
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import SessionDep, country_or_404, templates
 
@@ -74,6 +75,8 @@ def reuse(request: Request, session: Session, key: tuple[str, ...], iso3: str, y
           media_type: str, build: Callable[[], bytes]) -> Response:
     """Serve a published country-year representation from memory while its narrative versions and the year's
     publication are unchanged and it is younger than PAGE_TTL; otherwise build it again."""
+    if not FIRST_REPORT_YEAR <= year <= last_allowed_year():
+        raise HTTPException(404, f"year: no published report for {year}")
     fingerprint = pubstore.fingerprint(session, iso3, year)
     now = time.monotonic()
     full = (*key, repr(getattr(request.app.state, "publish_now", None)), str(id(request.app)))
