@@ -24,10 +24,10 @@ from tiptiers.publish.charts import TIER_COLOURS, tier_history_svg
 from tiptiers.publish.movements import movements, summary
 from tiptiers.publish.report import CountryYear, country_year, methodology
 from tiptiers.publish.worldmap import map_countries, svg_to_png, without_outline, world_map_svg
+from tiptiers.report_years import FIRST_REPORT_YEAR, last_allowed_year
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import report_years, year_placements
-from tiptiers.report_years import FIRST_REPORT_YEAR, last_allowed_year
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import SessionDep, country_or_404, templates
 
