@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -119,6 +120,12 @@ def synthetic_cable(rng: random.Random) -> tuple[str, str]:
     return f"{year % 100:02d}{station.replace(' ', '')}{serial}.txt", text
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the parsing workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="how many cables (default 100,000)")
@@ -144,11 +151,14 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         migrate.upgrade(engine)
         factory = session_factory(engine)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         report = ingest(factory, iter_cable_files([archive]), batch_size=args.batch_size, workers=args.workers)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
         print(f"ingest: {report.files:,} files, {report.result}, {len(report.errors)} bad, in {elapsed:.1f} s: "
               f"{report.files / elapsed:,.0f} cables/s end to end ({args.workers} workers; target > 2,000)")
+        print(f"ingest CPU: {cpu * 1000 / report.files:.2f} ms per cable over all processes, i.e. at most "
+              f"{report.files * (os.cpu_count() or 1) / cpu:,.0f} cables/s on {os.cpu_count()} idle cores "
+              f"(load average now {os.getloadavg()[0]:.1f}: the machine is shared)")
         if report.errors:
             print("first bad file:", report.errors[0], file=sys.stderr)
         queries = [("labor recruiting fraud", SearchFilters()), ("labor recruiting fraud", SearchFilters(iso3="JPN")),

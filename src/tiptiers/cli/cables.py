@@ -146,14 +146,17 @@ def search_command(
         except SearchQueryError as exc:
             fail(str(exc), 2)
     if as_json:
-        print_json({"query": query, "total": results.total, "hits": [
+        print_json({"query": query, "total": results.total, "total_exact": results.total_exact,
+                    "ranked_among": results.ranked_among, "hits": [
             {"kind": h.kind, "ref_id": h.ref_id, "title": h.title, "iso3": h.iso3, "year": h.year,
              "classification": h.classification, "tags": list(h.tags), "reactions": list(h.reactions),
              "snippet": h.snippet.replace(SNIPPET_START, "").replace(SNIPPET_END, ""), "rank": h.rank}
             for h in results.hits]})
         return
-    typer.echo(f"{results.total} found" + (f", first {len(results.hits)}" if results.total > len(results.hits)
-                                            else ""))
+    typer.echo(f"{results.total:,}{'' if results.total_exact else '+'} found"
+               + (f", first {len(results.hits)}" if results.total > len(results.hits) else "")
+               + (f" (best among the {results.ranked_among:,} most recently indexed matches: narrow the query)"
+                  if results.ranked_among else ""))
     for h in results.hits:
         typer.echo(f"\n{h.kind} {h.ref_id}  {h.iso3 or ''} {h.year or ''}  {h.title}")
         typer.echo("  " + h.snippet.replace(SNIPPET_START, "[").replace(SNIPPET_END, "]").replace("\n", " "))

@@ -40,6 +40,11 @@ from tiptiers.store.models import Base
 
 SNIPPET_START, SNIPPET_END = "\x02", "\x03"  # around matched words in snippets; pages turn them into <mark>
 MAX_QUERY_LENGTH = 500
+# SQLite: bm25 costs ~10 µs per matching document, so a query matching tens of thousands would take seconds.
+# Above RANK_WINDOW matches the best are chosen among the RANK_WINDOW most recently indexed ones (the page says
+# so); counting stops at COUNT_CAP ("10,000+").
+RANK_WINDOW = 2_000
+COUNT_CAP = 10_000
 
 
 _FTS = table("search_fts", column("rowid", Integer), column("rank"))  # SQLite only: the FTS5 index
@@ -122,6 +127,8 @@ class SearchResults:
     query: str
     total: int
     hits: list[SearchHit] = field(default_factory=list)
+    total_exact: bool = True  # False: at least `total` documents match (SQLite stops counting at COUNT_CAP)
+    ranked_among: int | None = None  # set when the best were chosen among the newest RANK_WINDOW matches
 
 
 class SearchQueryError(ValueError):
@@ -294,19 +301,30 @@ def _search_fts5(session: Session, query: str, filters: SearchFilters, limit: in
     match = " AND ".join(f"({part})" for part in (text, facets) if part)
     if not match:  # no word in the query ("-", "()") and no filter
         return _listing(session, query, select(SearchDocument), limit, offset)
-    total = session.execute(sql_text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :m"),
-                            {"m": match}).scalar_one()
+    total = session.execute(sql_text("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :m "
+                                     "LIMIT :cap)"), {"m": match, "cap": COUNT_CAP + 1}).scalar_one()
+    exact = total <= COUNT_CAP
+    total = min(total, COUNT_CAP)
     if text:
-        hits = (select(literal_column("rowid").label("id"), literal_column("rank").label("rank"),
-                       literal_column("snippet(search_fts, 1, char(2), char(3), '…', 24)").label("snippet"))
-                .select_from(_FTS).where(literal_column("search_fts").op("MATCH")(match))
-                .order_by(literal_column("rank")).limit(limit).offset(offset).subquery())
-        page = (select(SearchDocument, hits.c.snippet, hits.c.rank).join(hits, hits.c.id == SearchDocument.id)
-                .order_by(hits.c.rank))
-        return SearchResults(query, total, [_hit(r[0], r[1], -float(r[2])) for r in session.execute(page)])
+        windowed = total > RANK_WINDOW
+        params = {"m": match, "window": RANK_WINDOW, "limit": limit, "offset": offset}
+        ranked = session.execute(sql_text(
+            "SELECT rowid, rank FROM (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :m "
+            "ORDER BY rowid DESC LIMIT :window) ORDER BY rank LIMIT :limit OFFSET :offset" if windowed else
+            "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :m ORDER BY rank LIMIT :limit OFFSET :offset"),
+            params).all()
+        ranks = {row_id: rank for row_id, rank in ranked}
+        snippets: dict[int, str] = dict(session.execute(sql_text(
+            "SELECT rowid, snippet(search_fts, 1, char(2), char(3), '…', 24) FROM search_fts "
+            f"WHERE search_fts MATCH :m AND rowid IN ({', '.join(str(int(i)) for i in ranks) or 'NULL'})"),
+            {"m": match}).all())
+        docs = {d.id: d for d in session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ranks)))}
+        hits = [_hit(docs[i], snippets.get(i, ""), -float(rank)) for i, rank in ranked if i in docs]
+        return SearchResults(query, total, hits, exact, RANK_WINDOW if windowed else None)
     ids: Select[Any] = (select(literal_column("rowid")).select_from(_FTS)
                         .where(literal_column("search_fts").op("MATCH")(match)))
-    return _listing(session, query, select(SearchDocument).where(SearchDocument.id.in_(ids)), limit, offset, total)
+    found = _listing(session, query, select(SearchDocument).where(SearchDocument.id.in_(ids)), limit, offset, total)
+    return SearchResults(query, total, found.hits, exact)
 
 
 def _listing(session: Session, query: str, base: Select[Any], limit: int, offset: int,

@@ -83,6 +83,8 @@ class SearchOut(BaseModel):
     query: str
     filters: dict[str, str | int | None]
     total: int
+    total_exact: bool = True  # False: at least `total` match
+    ranked_among: int | None = None  # the best were chosen among this many most recently indexed matches
     hits: list[SearchHitOut]
 
 
@@ -183,6 +185,8 @@ def _search(session: Session, q: str, filters: SearchFilters, limit: int, offset
         filters={"country": filters.iso3, "year": filters.year, "tag": filters.tag,
                  "classification": filters.classification, "reaction": filters.reaction, "kind": filters.kind},
         total=results.total,
+        total_exact=results.total_exact,
+        ranked_among=results.ranked_among,
         hits=[SearchHitOut(kind=h.kind, ref_id=h.ref_id, title=h.title, snippet=h.snippet, iso3=h.iso3,
                            year=h.year, classification=h.classification, tags=list(h.tags),
                            reactions=list(h.reactions), url=f"/cables/{h.ref_id}" if h.kind == "cable" else None)
