@@ -69,21 +69,58 @@ REACTION = [  # sentence templates of a government's reaction; {c} is the countr
     "The government will continue to work closely with the United States on victim identification, he said.",
     "The Deputy Minister asked how {c} could improve its ranking next year.",
 ]
-ROUTINE = [
-    "Officials described new labor inspections in the construction sector and the recruitment agencies that "
-    "supply foreign workers.",
-    "The ministry published the results of the monthly rice import tender; volumes were in line with forecasts.",
-    "Police raided three entertainment establishments and detained several brokers on charges of forgery.",
-    "The shelter for victims of domestic violence reported that it assisted forty women during the quarter.",
-    "Parliament debated amendments to the immigration law concerning trainees and technical interns.",
-    "The governor announced a new port development plan financed by a consortium of regional banks.",
-    "NGO contacts said that debt bondage among migrant fishermen remains widespread in the coastal provinces.",
-    "Prosecutors indicted a labor broker for confiscating the passports of twelve workers.",
-    "The central bank held interest rates steady, citing inflation risks from higher energy prices.",
-    "Local media reported on a bilateral agreement on the recruitment of nurses and care workers.",
-    "The minister outlined the government's priorities for the coming fiscal year, including rural roads.",
-    "A court sentenced two traffickers to eight years in prison for forced prostitution.",
+ROUTINE = [  # routine reporting; the slots vary the vocabulary as real traffic does
+    "Officials described new labor inspections in the {sector} sector and the agencies that supply {nat} workers.",
+    "The ministry published the results of the monthly {commodity} import tender; volumes were in line with "
+    "forecasts.",
+    "Police raided {n} {venue} in {city} and detained several brokers on charges of {crime}.",
+    "The shelter run by {org} reported that it assisted {n} {victims} during the quarter.",
+    "Parliament debated amendments to the {law} concerning {group}.",
+    "The governor of {city} announced a {project} financed by a consortium of regional banks.",
+    "{org} contacts said that {abuse} among {nat} {workers} remains widespread in {city}.",
+    "Prosecutors indicted a {broker} for {crime} involving {n} {victims}.",
+    "The central bank held interest rates steady, citing inflation risks from higher {commodity} prices.",
+    "Local media reported on a bilateral agreement on the recruitment of {nat} {workers}.",
+    "The {official} outlined the government's priorities for the coming fiscal year, including {project}.",
+    "A court in {city} sentenced {n} traffickers to {n} years in prison for {crime}.",
+    "Immigration officers at {city} airport screened {n} {nat} arrivals for signs of {abuse}.",
+    "The labor ministry licensed {n} new recruitment agencies and revoked {n} licenses for {crime}.",
+    "{org} opened a hotline for {victims} in {city}, staffed in {language}.",
+    "The {official} met business leaders in {city} to discuss {commodity} exports and {project}.",
+    "Embassy officers visited a {venue} in {city} where {nat} {workers} described {abuse}.",
+    "The cabinet approved a budget increase for the {law} task force of {n} percent.",
+    "Reporting from {city} indicates that {broker}s charge {nat} {workers} fees of {n} months' wages.",
+    "The election commission certified results in {city}; turnout was {n} percent.",
 ]
+WORDS = {
+    "sector": ["construction", "fishing", "garment", "agriculture", "domestic work", "shipbuilding", "mining",
+               "hospitality", "food processing", "electronics", "brick kiln", "palm oil"],
+    "nat": ["Filipino", "Vietnamese", "Chinese", "Indonesian", "Thai", "Nepali", "Burmese", "Bangladeshi",
+            "Cambodian", "Ukrainian", "Moldovan", "Nigerian", "Ethiopian", "Sri Lankan", "Uzbek", "Bolivian"],
+    "commodity": ["rice", "wheat", "steel", "crude oil", "natural gas", "copper", "soybean", "timber", "sugar"],
+    "n": [str(n) for n in (2, 3, 4, 5, 7, 9, 12, 15, 18, 24, 31, 40, 57, 83, 120, 400)],
+    "venue": ["karaoke bars", "massage parlors", "construction sites", "fishing vessels", "factories",
+              "farms", "private homes", "nightclubs", "dormitories"],
+    "city": ["the capital", "the port city", "the northern province", "the border town", "the industrial zone",
+             "the southern islands", "the eastern district", "the free trade zone", "the coastal region"],
+    "crime": ["forgery", "debt bondage", "forced prostitution", "passport confiscation", "illegal recruitment",
+              "wage theft", "document fraud", "child labor", "smuggling", "extortion"],
+    "org": ["Caritas", "the IOM", "a local NGO", "a church group", "the Red Cross", "a women's shelter",
+            "a labor union", "Polaris", "a legal aid clinic"],
+    "victims": ["women", "children", "men", "migrant workers", "trainees", "fishermen", "domestic workers"],
+    "law": ["immigration law", "labor standards act", "penal code", "anti-trafficking law", "trainee program",
+            "foreign worker act"],
+    "group": ["trainees and technical interns", "entertainer visas", "seasonal workers", "foreign spouses",
+              "refugees", "domestic workers"],
+    "project": ["port development plan", "rural roads program", "new rail link", "housing scheme",
+                "power plant", "irrigation project"],
+    "abuse": ["debt bondage", "passport confiscation", "unpaid wages", "confinement", "forced overtime",
+              "physical abuse", "contract substitution"],
+    "workers": ["fishermen", "nurses", "caregivers", "factory workers", "farmhands", "seafarers", "maids"],
+    "broker": ["labor broker", "recruiter", "travel agent", "employment agency", "marriage broker"],
+    "official": ["Prime Minister", "Finance Minister", "Labor Minister", "Interior Minister", "Justice Minister"],
+    "language": ["Tagalog", "Vietnamese", "Nepali", "Russian", "Bahasa", "Amharic", "Spanish"],
+}
 NUMBERINGS = ("{n}. ", "1{n}. ", "- 1{n}. ", "¶{n}. ", "")
 
 
@@ -112,7 +149,9 @@ def synthetic_cable(rng: random.Random) -> tuple[str, str]:
     numbering = rng.choice(NUMBERINGS)
     paragraphs = []
     for n in range(1, rng.randint(2, 9) + 1):
-        sentences = " ".join(rng.choice(pool).format(c=name, t=tier, y=year) for _ in range(rng.randint(2, 6)))
+        sentences = " ".join(rng.choice(pool).format(c=name, t=tier, y=year, **{k: rng.choice(v) for k, v in
+                                                                                 WORDS.items()})
+                             for _ in range(rng.randint(2, 6)))
         paragraphs.append(numbering.format(n=n) + f"({marker}) " + sentences)
     text = (f"{header}{cls} {station} {serial:06d}{noforn}\n\nSIPDIS\n\nE.O. 12958: DECL: {month:02d}/01/"
             f"{year + 10}\nTAGS: {tags}\n\nSUBJECT: {subject}\n\nClassified By: Ambassador for reasons 1.4 (b) "
@@ -164,9 +203,10 @@ def main() -> None:
         queries = [("labor recruiting fraud", SearchFilters()), ("labor recruiting fraud", SearchFilters(iso3="JPN")),
                    ("debt bondage fishermen", SearchFilters()), ('"forced prostitution"', SearchFilters(year=2008)),
                    ("disappointed", SearchFilters(reaction="disappointment")),
-                   ("passports", SearchFilters(tag="KTIP", classification="CONFIDENTIAL")),
-                   ("trainees immigration", SearchFilters(iso3="JPN", year=2009)), ("nurses OR shelter",
-                                                                                    SearchFilters(iso3="PHL"))]
+                   ("passport confiscation", SearchFilters(tag="KTIP", classification="CONFIDENTIAL")),
+                   ("trainees immigration", SearchFilters(iso3="JPN", year=2009)),
+                   ("nurses OR caregivers", SearchFilters(iso3="PHL")), ("Nepali domestic workers", SearchFilters()),
+                   ("palm oil", SearchFilters(year=2010))]
         timings = []
         with factory() as session:
             for _ in range(5):
