@@ -283,3 +283,46 @@ def test_what_a_logged_in_user_sees_stays_out_of_shared_caches(site):
     assert c.get("/admin/activity").headers["cache-control"] == "private, no-store"
     assert client(site).get("/api/v1/test-public").headers["cache-control"] == "public, max-age=60"
     assert c.get("/api/v1/test-public").headers["cache-control"] == "private, max-age=60"
+
+
+def test_an_admin_manages_accounts_through_the_api(site):
+    admin = client(site)
+    csrf = {"X-CSRF-Token": login(admin, "ann")}
+    body = {"name": "kim", "role": "liaison", "country": "Korea, Republic of", "password": PASSWORD}
+    assert admin.post("/api/v1/users", json=body).status_code == 403  # the session cookie needs its CSRF token
+    created = admin.post("/api/v1/users", json=body, headers=csrf)
+    assert created.status_code == 201, created.text
+    assert {k: created.json()[k] for k in ("name", "role", "country", "active")} == {
+        "name": "kim", "role": "liaison", "country": "KOR", "active": True}
+    assert created.json()["created_at"].endswith("Z")
+    again = admin.post("/api/v1/users", json=body, headers=csrf)
+    assert again.status_code == 422 and again.json()["error"]["detail"].startswith("name:")
+    bad = admin.post("/api/v1/users", json={**body, "name": "lee", "role": "analyst"}, headers=csrf)
+    assert bad.status_code == 422 and bad.json()["error"]["detail"].startswith("country:")
+    assert "kim" in [u["name"] for u in admin.get("/api/v1/users").json()]
+
+    kim = client(site)
+    login(kim, "kim")
+    assert kim.get("/api/v1/users").status_code == 403
+    assert kim.post("/api/v1/users/al/deactivate", headers={"X-CSRF-Token": kim.get("/api/v1/session").json()[
+        "csrf_token"]}).status_code == 403
+    off = admin.post("/api/v1/users/kim/deactivate", headers=csrf)
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert kim.get("/api/v1/session").json()["authenticated"] is False  # the session ended at once
+    assert admin.post("/api/v1/users/nobody/deactivate", headers=csrf).status_code == 404
+    assert admin.post("/api/v1/users/ann/deactivate", headers=csrf).status_code == 422
+
+
+def test_an_admin_adds_an_account_with_the_form(site):
+    admin = client(site)
+    login(admin, "ann")
+    page = admin.get("/admin/users", headers={"accept": "text/html"})
+    assert page.status_code == 200 and 'data-name="tanaka"' in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {"csrf_token": token, "name": "mei", "role": "liaison", "country": "", "password": PASSWORD}
+    refused = admin.post("/admin/users", data=form, headers={"accept": "text/html"})
+    assert refused.status_code == 422 and "country: required for a liaison" in refused.text
+    assert 'value="mei"' in refused.text  # what was typed is kept
+    done = admin.post("/admin/users", data={**form, "country": "CHN"}, headers={"accept": "text/html"})
+    assert done.status_code == 303 and done.headers["location"] == "/admin/users"
+    assert 'data-name="mei"' in admin.get("/admin/users", headers={"accept": "text/html"}).text

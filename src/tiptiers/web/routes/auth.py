@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.orm import Session
 
 from tiptiers.store import activity
 from tiptiers.store import users as store
@@ -35,6 +37,11 @@ LOGIN_COOKIE = "tiptiers_login"  # the login form's double-submit token (there i
 LOGIN_FAILED = "Wrong name or password."
 LOGIN_THROTTLED = "Too many failed logins for this name or from this address; try again in 15 minutes."
 AdminUser = Annotated[User, Depends(require_roles("admin"))]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """The store keeps naive UTC (SQLite gives it back naive): say it is UTC, as RFC 3339 date-time requires."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class UserOut(BaseModel):
@@ -68,15 +75,27 @@ class ActivityOut(BaseModel):
     after: Any = None
     hash: str
 
-    @field_validator("at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:  # SQLite gives naive datetimes: they are UTC, say so (RFC 3339)
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    _utc = field_validator("at")(classmethod(lambda cls, value: _as_utc(value)))
 
 
 class ActivityPage(BaseModel):
     entries: list[ActivityOut]
     next: str | None = Field(None, description="the URL of the older entries, if any")
+
+
+class UserDetail(UserOut):
+    active: bool
+    created_at: datetime
+
+    _utc = field_validator("created_at")(classmethod(lambda cls, value: _as_utc(value)))
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=1, max_length=store.NAME_MAX, pattern=NO_NUL)
+    role: Literal["admin", "analyst", "reviewer", "liaison"]
+    country: str | None = Field(None, max_length=100, pattern=NO_NUL,
+                                description="a liaison's country (required then, refused otherwise): JPN or Japan")
+    password: str = Field(min_length=store.PASSWORD_MIN, max_length=store.PASSWORD_MAX)
 
 
 class VerifyOut(BaseModel):
@@ -191,6 +210,41 @@ def api_activity_verify(session: SessionDep, user: AdminUser) -> VerifyOut:
     return VerifyOut(ok=not problems, problems=[str(p) for p in problems])
 
 
+def _user_detail(user: User) -> UserDetail:
+    return UserDetail(name=user.name, role=user.role, country=user.country_iso3, active=user.active,
+                      created_at=user.created_at)
+
+
+def _change_user(request: Request, job: Callable[[Session], User]) -> UserDetail:
+    """One account change in one transaction: an unknown account is 404, other bad input 422 naming the field."""
+    try:
+        with transaction(request.app.state.sessions) as session:
+            return _user_detail(job(session))
+    except store.UserError as exc:
+        raise HTTPException(404 if str(exc).startswith("name: no user") else 422, str(exc)) from None
+
+
+@api.get("/users", response_model=list[UserDetail], summary="Every account (administrators)")
+def api_users(session: SessionDep, user: AdminUser) -> list[UserDetail]:
+    return [_user_detail(u) for u in store.list_users(session)]
+
+
+@api.post("/users", response_model=UserDetail, status_code=201, summary="Create an account (administrators)",
+          responses={422: {"description": "bad input; the message names the field"}})
+def api_user_add(body: UserIn, request: Request, user: AdminUser) -> UserDetail:
+    return _change_user(request, lambda s: store.create_user(s, body.name, body.role, body.password, body.country,
+                                                             actor=user.name))
+
+
+@api.post("/users/{name}/deactivate", response_model=UserDetail,
+          summary="Switch an account off: its sessions end, its API tokens are revoked (administrators)",
+          responses={404: {"description": "no such account"}})
+def api_user_deactivate(name: str, request: Request, user: AdminUser) -> UserDetail:
+    if name == user.name:
+        raise HTTPException(422, "name: you cannot deactivate your own account")
+    return _change_user(request, lambda s: store.set_active(s, name, False, actor=user.name))
+
+
 # --- pages ---------------------------------------------------------------------------------------------------------
 
 
@@ -243,6 +297,43 @@ def logout_submit(request: Request) -> Response:
     response = RedirectResponse("/", status_code=303)
     _log_out(request, response)
     return response
+
+
+def _users_page(request: Request, session: Session, error: str | None = None, status: int = 200,
+                form: dict[str, str] | None = None) -> Response:
+    return templates.TemplateResponse(
+        request, "admin_users.html",
+        {"users": [_user_detail(u) for u in store.list_users(session)], "roles": store.ROLES, "error": error,
+         "form": form or {}, "json_url": "/api/v1/users"}, status_code=status)
+
+
+@pages.get("/admin/users")
+def users_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
+    return _users_page(request, session)
+
+
+@pages.post("/admin/users")
+def users_page_add(request: Request, session: SessionDep, user: AdminUser,
+                   name: Annotated[str, Form(max_length=store.NAME_MAX)] = "",
+                   role: Annotated[str, Form(max_length=20)] = "",
+                   country: Annotated[str, Form(max_length=100)] = "",
+                   password: Annotated[str, Form(max_length=store.PASSWORD_MAX)] = "") -> Response:
+    try:
+        _change_user(request, lambda s: store.create_user(s, name, role, password, country.strip() or None,
+                                                          actor=user.name))
+    except HTTPException as exc:
+        form = {"name": name, "role": role, "country": country}
+        return _users_page(request, session, str(exc.detail), exc.status_code, form)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@pages.post("/admin/users/{name}/deactivate")
+def users_page_deactivate(name: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+    try:
+        api_user_deactivate(name, request, user)
+    except HTTPException as exc:
+        return _users_page(request, session, str(exc.detail), exc.status_code)
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @pages.get("/admin/activity")
