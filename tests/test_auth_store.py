@@ -45,6 +45,7 @@ BAD_INPUT = [  # (name, role, country, password) -> the field the error must sta
     (("ann", "superuser", None, PASSWORD), "role:"),
     (("", "admin", None, PASSWORD), "name:"),
     (("two words", "admin", None, PASSWORD), "name:"),
+    (("a/b", "admin", None, PASSWORD), "name:"),
     (("ann", "admin", None, "short"), "password:"),
 ]
 

@@ -9,6 +9,7 @@ transaction; bad input raises `UserError`, whose message starts with the field a
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,8 +158,8 @@ def _name(value: str) -> str:
         raise UserError("name: must not be empty")
     if len(name) > NAME_MAX:
         raise UserError(f"name: {len(name)} characters, at most {NAME_MAX}")
-    if any(c.isspace() for c in name) or not name.isprintable():
-        raise UserError(f"name: {name!r} must be printable with no spaces (e.g. jdoe or j.doe@example.org)")
+    if not re.fullmatch(r"[\w.@+-]+", name):
+        raise UserError(f"name: {name!r} may hold letters, digits and . _ @ + - only (e.g. jdoe or j.doe@example.org)")
     return name
 
 
