@@ -183,3 +183,10 @@ def test_other_features_year_pages_are_under_the_embargo_too(client):
         assert response.status_code == 404, url
         assert response.json()["error"]["detail"] == "year: no published report for 2027"
     assert client.get("/years/2008").status_code == 200
+
+
+def test_a_bundled_year_narrative_explains_the_movement_and_the_downgrade_rule(client):
+    russia = client.get("/api/v1/narratives/RUS/2013.json").json()["markdown"]
+    assert "Down from Tier 2 Watch List in 2012." in russia and "automatic downgrade" in russia
+    malaysia = client.get("/api/v1/narratives/MYS/2013.json").json()["markdown"]
+    assert "waiver of the automatic downgrade" in malaysia

@@ -58,6 +58,7 @@ class NarrativeData:
     rules: list[RuleLine] = field(default_factory=list)
     methodology: str = ""
     law_date: str = ""
+    movement: str = ""  # the year-over-year movement and the downgrade rule's verdict, in words
 
 
 def _tier_text(tier: str | None) -> str:
@@ -82,6 +83,8 @@ def generate_markdown(d: NarrativeData, with_rules: bool = True) -> str:
             f"{d.country} was placed in {_tier_text(d.tier)} in {d.year}. The rules of the law in force at the end "
             f"of the reporting period are listed below; the placement history shows the country's path.", "",
         ]
+        if d.movement:
+            lines += [d.movement, ""]
     else:
         lines += ["## Reasons", ""]
         lines += [f"- {r.text}" + (f" ({r.reference})" if r.reference else "") for r in d.reasons] or [

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
+from tiptiers.publish.movements import movements
 from tiptiers.publish.narrative import (
     NarrativeData,
     RatingLine,
@@ -24,6 +25,7 @@ from tiptiers.publish.narrative import (
 )
 from tiptiers.store.placements import country_history
 from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative
+from tiptiers.tiers import Tier
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ def narrative_data(session: Session, iso3: str, year: int) -> NarrativeData:
                               "rules": _rules(m), "methodology": m.name if m else "",
                               "law_date": str(m.law_date) if m else ""}
     if assessment is None or not assessment.ratings:
-        return NarrativeData(tier=tier, assessed=False, **common)
+        return NarrativeData(tier=tier, assessed=False, movement=movement_text(iso3, name, year, history), **common)
     titles = {i.id: i.title for i in m.items} if m is not None else {}
     ratings = [RatingLine(r.criterion, titles.get(r.criterion, r.criterion), r.level, r.note)
                for r in assessment.ratings]
@@ -134,6 +136,26 @@ def narrative_data(session: Session, iso3: str, year: int) -> NarrativeData:
                               "ratings recorded.")]
     return NarrativeData(tier=tier, assessed=True, reasons=reasons, ratings=ratings, profile=assessment.narrative,
                          **common)
+
+
+def movement_text(iso3: str, name: str, year: int, history: list[tuple[int, str]]) -> str:
+    """The movement from the year before and, where it engaged, the automatic downgrade or its waiver."""
+    rows = movements({iso3: dict(history)}, {iso3: name}, year)
+    if not rows:
+        return ""
+    m = rows[0]
+    if m.movement == "new":
+        text = f"{name} was not placed in {year - 1}."
+    elif m.movement == "same":
+        text = f"Same tier as in {year - 1}."
+    else:
+        text = f"{'Up' if m.movement == 'up' else 'Down'} from {Tier(m.previous_tier or '').label} in {year - 1}."
+    if m.automatic_downgrade:
+        text += (" This is the automatic downgrade of 22 U.S.C. 7107(b)(2)(D): the Watch List years allowed, and the "
+                 "waivers, had run out.")
+    elif m.waiver:
+        text += " It stayed on the Watch List by a waiver of the automatic downgrade."
+    return text
 
 
 def claim_views(session: Session, iso3: str, year: int) -> list[ClaimView]:
