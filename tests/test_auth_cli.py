@@ -51,6 +51,15 @@ def test_accounts_tokens_and_the_log_from_the_command_line(fresh_db):
     intact = run(fresh_db, "log", "verify")
     assert intact.exit_code == 0 and "intact (3 entries" in intact.output
 
+    tokens = json.loads(run(fresh_db, "users", "tokens", "ann", "--json").output)
+    assert [(t["label"], t["revoked_at"]) for t in tokens] == [("nightly import", None)]
+    revoked = run(fresh_db, "users", "revoke-token", str(tokens[0]["id"]))
+    assert revoked.exit_code == 0, revoked.output
+    with fresh_db.sessions() as session:
+        assert store.user_for_token(session, token.output.strip()) is None
+    assert json.loads(run(fresh_db, "users", "tokens", "ann", "--json").output)[0]["revoked_at"]
+    assert run(fresh_db, "users", "revoke-token", "999").exit_code == 2
+
 
 def test_log_verify_fails_and_names_an_edited_or_deleted_entry(fresh_db):
     for name in ("ann", "bob", "cyd"):

@@ -96,6 +96,31 @@ def users_token(
     typer.echo(token)
 
 
+@users_app.command("tokens")
+def users_tokens(name: str = typer.Argument(..., help="The account."),
+                 as_json: bool = typer.Option(False, "--json", help="Print JSON instead of lines.")) -> None:
+    """An account's API tokens: id, label, when made, whether revoked (the tokens themselves are never kept)."""
+    rows = _write(lambda s: [{"id": t.id, "label": t.label, "created_at": t.created_at.isoformat(timespec="seconds"),
+                              "revoked_at": t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else None}
+                             for t in store.list_tokens(s, name)])
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+        typer.echo(f"{r['id']:>5}  {r['created_at']}  {state:<28}  {r['label']}")
+    if not rows:
+        typer.echo(f"{name} has no API tokens.")
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(token_id: int = typer.Argument(..., help="The token's id, from `tiptiers users tokens NAME`."),
+                       actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP)) -> None:
+    """Revoke one API token at once; the account and its other tokens keep working."""
+    _write(lambda s: store.revoke_token(s, token_id, actor=_actor(actor)))
+    typer.echo(f"Revoked API token {token_id}.")
+
+
 @users_app.command("deactivate")
 def users_deactivate(name: str = typer.Argument(..., help="The account to switch off."),
                      actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP)) -> None:

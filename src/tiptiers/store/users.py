@@ -325,6 +325,22 @@ def create_api_token(session: Session, name: str, label: str = "cli", actor: str
     return token, row
 
 
+def list_tokens(session: Session, name: str) -> Sequence[ApiToken]:
+    user = require_user(session, name)
+    return session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
+
+
+def revoke_token(session: Session, token_id: int, actor: str = "system") -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise UserError(f"token: no API token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        activity.record(session, actor, "user.token_revoke", f"user:{row.user.name}", {"token_id": row.id},
+                        {"token_id": row.id, "revoked_at": row.revoked_at.isoformat()})
+    return row
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token),
                                                 ApiToken.revoked_at.is_(None)))
