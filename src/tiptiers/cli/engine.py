@@ -15,6 +15,7 @@ from tiptiers.engine.audit import audit_history
 from tiptiers.engine.files import EXAMPLE, AssessmentFileError, format_validation_error, parse_assessment
 from tiptiers.methodology import MethodologyError, available
 from tiptiers.methodology.describe import describe
+from tiptiers.report_years import check_report_year
 from tiptiers.store.db import is_initialised, make_engine, session_factory, transaction
 from tiptiers.store.engine import (
     EngineRecordError,
@@ -26,6 +27,7 @@ from tiptiers.store.engine import (
     list_waivers,
     placement_history,
 )
+from tiptiers.store.engine_start import starting_point
 from tiptiers.tiers import Tier, parse_tier
 
 methodology_app = typer.Typer(help="The law as data: standards, criteria and tier rules in force.",
@@ -57,17 +59,32 @@ def print_determination(d: Determination) -> None:
 
 
 def assess(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                help="YAML with iso3, year, ratings and the Watch List signals (see --example)."),
+    file: Path | None = typer.Argument(None, exists=True, dir_okay=False,
+                                       help="YAML with iso3, year, ratings and the Watch List signals (see "
+                                            "--example). Leave out to use --country and --year."),
+    country: str | None = typer.Option(None, "--country", help="Without FILE: the country (ISO code or name) whose "
+                                                               "stored assessment to determine."),
+    year: int | None = typer.Option(None, "--year", help="Without FILE: the report year, e.g. 2008."),
     as_json: bool = typer.Option(False, "--json", help="Print the Determination as JSON."),
     use_store: bool = typer.Option(True, "--store/--no-store",
                                    help="Take history, waivers and override from the database when it exists."),
 ) -> None:
     """Determine one country-year's tier from its ratings and say why, rule by rule.
 
-    History comes from the file's `history:` mapping, else from the placements in the database.
-    `tiptiers assess --example` (or `tiptiers assess-example`) prints a file to start from.
+    With FILE: the file's ratings; history comes from the file's `history:` mapping, else from the placements in
+    the database. `tiptiers assess --example` (or `tiptiers assess-example`) prints a file to start from.
+
+    With --country and --year instead: the ratings of the stored assessment of that country-year (ratings resting
+    only on unverified evidence are flagged), or, when there is none, illustrative ratings that reproduce the
+    published tier. The output says which.
     """
+    if file is None:
+        if country is None or year is None:
+            fail("give an assessment FILE, or --country and --year of a stored assessment", 2)
+        _assess_stored(resolve_country(country).iso3, year, as_json)
+        return
+    if country is not None or year is not None:
+        fail("--country and --year are for a stored assessment: leave them out with a FILE", 2)
     try:
         assessment, history = parse_assessment(file.read_text(encoding="utf-8"), source=str(file))
     except AssessmentFileError as exc:
@@ -87,6 +104,29 @@ def assess(
         print_json(d.model_dump(mode="json"))
     else:
         print_determination(d)
+
+
+def _assess_stored(iso3: str, year: int, as_json: bool) -> None:
+    try:
+        check_report_year(year)
+    except ValueError as exc:
+        fail(f"--year: {exc}", 2)
+    with open_store()() as session:
+        start = starting_point(session, iso3, year)
+    d = determine(start.assessment, start.history, methodology_for_year(year), year, waivers=start.waivers,
+                  override=start.override)
+    if as_json:
+        print_json({"ratings_source": start.source, "ratings_note": start.note,
+                    "flagged_ratings": [{"criterion": f.criterion, "code": f.code, "text": f.text}
+                                        for f in start.flags],
+                    "ratings": [r.model_dump(mode="json") for r in start.assessment.ratings],
+                    "determination": d.model_dump(mode="json")})
+        return
+    typer.echo(f"Ratings: {start.source}. {start.note}")
+    for f in start.flags:
+        typer.echo(f"  ! {f.criterion}: {f.text}")
+    typer.echo("")
+    print_determination(d)
 
 
 def assess_example() -> None:

@@ -18,13 +18,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tiptiers.engine import AssessmentInput, Determination, HistoryEntry, Override, Waiver, determine
-from tiptiers.engine.profiles import illustrative_assessment
 from tiptiers.methodology import LEVELS, MethodologyError, methodology_for_year
 from tiptiers.methodology.describe import MethodologyOut, describe
 from tiptiers.report_years import check_report_year
-from tiptiers.store.engine import engine_inputs, get_override, list_waivers
-from tiptiers.store.placements import country_history
+from tiptiers.store.engine import engine_inputs
+from tiptiers.store.engine_start import starting_point
+from tiptiers.store.users import User
 from tiptiers.tiers import Tier
+from tiptiers.web.auth import OptionalUser, can_see_country_draft
 from tiptiers.web.deps import SessionDep, country_or_404, templates
 
 
@@ -64,6 +65,12 @@ class DeterminationRequest(AssessmentInput):
     use_records: bool = Field(True, description="Apply the stored waiver and override of this country-year")
 
 
+class FlaggedRatingOut(BaseModel):
+    criterion: str
+    code: str = Field(description="no_evidence | withdrawn_only | unverified_only")
+    text: str
+
+
 class CountryYearOut(BaseModel):
     iso3: str
     name: str
@@ -71,14 +78,14 @@ class CountryYearOut(BaseModel):
     placement: Tier | None = Field(description="The published tier, if any")
     override: Override | None
     waiver: Waiver | None
-    ratings_source: str = Field(description="'illustrative': plain ratings that reproduce the published tier, "
-                                            "not an assessment of the government")
+    ratings_source: str = Field(description="'assessment': the stored assessment's ratings (shown to those who may "
+                                            "see the country's draft); 'illustrative': plain ratings that reproduce "
+                                            "the published tier, not an assessment of the government")
+    ratings_note: str = Field("", description="Which ratings are shown, in a sentence")
+    flagged_ratings: list[FlaggedRatingOut] = Field(
+        default_factory=list, description="Stored ratings resting only on unverified or withdrawn evidence, or none")
     assessment: AssessmentInput
     determination: Determination
-
-
-def _records(session: Session, iso3: str, year: int) -> tuple[list[Waiver], Override | None]:
-    return list_waivers(session, year=year, iso3=iso3), get_override(session, iso3, year)
 
 
 @api.post("/determinations", response_model=Determination, summary="Determine a tier from ratings, with reasons",
@@ -110,36 +117,38 @@ def api_methodology(year: int = Query(..., ge=2001, description="Report year"),
         raise HTTPException(422, f"year: {exc}") from None
 
 
-def _country_year(session: Session, iso3: str, year: int) -> CountryYearOut:
+def _country_year(session: Session, iso3: str, year: int, user: User | None) -> CountryYearOut:
     country = country_or_404(iso3)
     try:
         check_report_year(year)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
-    placed = {p.year: Tier(p.tier) for p in country_history(session, country.iso3)}
+    start = starting_point(session, country.iso3, year, drafts_visible=can_see_country_draft(user, country.iso3))
     m = methodology_for_year(year)
-    assessment = illustrative_assessment(country.iso3, year, placed.get(year), m)
-    history = [HistoryEntry(year=y, tier=t) for y, t in sorted(placed.items()) if y < year]
-    waivers, override = _records(session, country.iso3, year)
     return CountryYearOut(
-        iso3=country.iso3, name=country.name, year=year, placement=placed.get(year), override=override,
-        waiver=waivers[0] if waivers else None, ratings_source="illustrative", assessment=assessment,
-        determination=determine(assessment, history, m, year, waivers=waivers, override=override))
+        iso3=country.iso3, name=country.name, year=year, placement=start.placement, override=start.override,
+        waiver=start.waivers[0] if start.waivers else None, ratings_source=start.source, ratings_note=start.note,
+        flagged_ratings=[FlaggedRatingOut(criterion=f.criterion, code=f.code, text=f.text) for f in start.flags],
+        assessment=start.assessment,
+        determination=determine(start.assessment, start.history, m, year, waivers=start.waivers,
+                                override=start.override))
 
 
 @api.get("/countries/{iso3}/{year}/determination", response_model=CountryYearOut,
-         summary="A country-year: published placement, override, waiver and the engine's determination",
+         summary="A country-year: published placement, override, waiver and the engine's determination, from the "
+                 "stored assessment's ratings when there is one (and you may see the draft), else illustrative ones",
          responses={404: {"description": "Unknown country or year"}})
-def api_country_year(iso3: str, year: int, session: SessionDep) -> CountryYearOut:
-    return _country_year(session, iso3, year)
+def api_country_year(iso3: str, year: int, session: SessionDep, user: OptionalUser) -> CountryYearOut:
+    return _country_year(session, iso3, year, user)
 
 
 @pages.get("/countries/{iso3}/{year}/determination", response_class=HTMLResponse)
-def country_year_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    data = _country_year(session, iso3, year)
+def country_year_page(iso3: str, year: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    data = _country_year(session, iso3, year, user)
     m = methodology_for_year(year)
     return templates.TemplateResponse(
         request, "country_year.html",
         {"data": data, "d": data.determination, "methodology": m, "levels": [lv.value for lv in LEVELS],
          "rated": {r.criterion: r.level.value for r in data.assessment.ratings},
+         "flagged": {f.criterion: f for f in data.flagged_ratings},
          "json_url": f"/api/v1/countries/{data.iso3}/{year}/determination"})
