@@ -1,8 +1,8 @@
 """Year-over-year movements: up, down, new, same, and the automatic-downgrade rule's verdict where it engaged
 (a downgrade to Tier 3, or a waiver keeping a country on the Watch List). Pure: placements in, rows out.
 
-The downgrade verdict reuses the engine's `check_downgrade` and the methodology of the year when those modules are
-present; without them the two columns are left empty (None), never guessed.
+The downgrade verdict is the engine's `audit_history` (the logic of `tiptiers audit-history`) when the engine is
+installed; without it the two columns are left empty (None), never guessed.
 """
 
 from __future__ import annotations
@@ -26,18 +26,22 @@ class Movement:
     movement: str  # up | down | same | new (no placement the year before); special cases count as "same" rank
     automatic_downgrade: bool | None  # Tier 3 because the Watch List years ran out (None: rule not available)
     waiver: bool | None  # kept on the Watch List by a waiver of the automatic downgrade
+    rule: str = ""  # the engine's audit of the downgrade rule that year, in words ("" when it did not engage)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _downgrade_check(history: Mapping[int, Tier], year: int) -> Any:
+def _audit(history: Mapping[str, Mapping[int, str]], year: int) -> dict[str, Any] | None:
+    """The engine's `audit_history` events of `year` by country (None when the engine is not installed)."""
     try:
-        from tiptiers.engine.rules import check_downgrade
-        from tiptiers.methodology import methodology_for_year
+        from tiptiers.engine.audit import audit_history
+        from tiptiers.engine.model import HistoryEntry
     except ImportError:
         return None
-    return check_downgrade(history, year, methodology_for_year(year).rules)
+    histories = {iso3: [HistoryEntry(year=y, tier=Tier(t)) for y, t in by_year.items() if y <= year]
+                 for iso3, by_year in history.items() if year in by_year}
+    return {e.iso3: e for e in audit_history(histories) if e.year == year}
 
 
 def _direction(before: Tier | None, now: Tier) -> str:
@@ -50,21 +54,18 @@ def _direction(before: Tier | None, now: Tier) -> str:
 
 def movements(history: Mapping[str, Mapping[int, str]], names: Mapping[str, str], year: int) -> list[Movement]:
     """Every country placed in `year`, compared with its placement of `year - 1`, ordered by country name."""
+    events = _audit(history, year)
     rows = []
     for iso3, by_year in history.items():
         if year not in by_year:
             continue
-        tiers = {y: Tier(t) for y, t in by_year.items() if y < year}
-        now, before = Tier(by_year[year]), tiers.get(year - 1)
-        downgrade: bool | None = None
-        waiver: bool | None = None
-        if _downgrade_check({}, year) is not None:  # the rule is available
-            check: Any = _downgrade_check(tiers, year) if now in (Tier.WATCH_LIST, Tier.TIER_3) else None
-            engaged = bool(check and check.engaged)
-            downgrade = bool(engaged and now is Tier.TIER_3 and before is Tier.WATCH_LIST and check.downgrade)
-            waiver = bool(engaged and now is Tier.WATCH_LIST and check.waivable)
-        rows.append(Movement(iso3, names.get(iso3, iso3), year, before.value if before else None, now.value,
-                             _direction(before, now), downgrade, waiver))
+        now, before = Tier(by_year[year]), (Tier(by_year[year - 1]) if year - 1 in by_year else None)
+        event = events.get(iso3) if events is not None else None
+        kind = event.kind if event else ""
+        rows.append(Movement(
+            iso3, names.get(iso3, iso3), year, before.value if before else None, now.value, _direction(before, now),
+            None if events is None else kind == "automatic_downgrade", None if events is None else kind == "waiver",
+            event.text if event else ""))
     return sorted(rows, key=lambda m: m.country)
 
 

@@ -170,6 +170,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("automatic_downgrade", "boolean",
                "Tier 3 by the automatic downgrade of 22 U.S.C. 7107(b)(2)(D): Watch List years and waivers ran out"),
         Column("waiver", "boolean", "Kept on the Watch List by a waiver of the automatic downgrade"),
+        Column("rule", "string", "What the automatic-downgrade rule said that year (tiptiers audit-history); empty "
+                                 "when it did not engage"),
     ), _movements),
     Dataset("three_p_scores", "Cho's 3P Anti-trafficking Policy Index (1 worst to 5 best per P).", (
         Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),

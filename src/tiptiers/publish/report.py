@@ -151,10 +151,13 @@ def movement_text(iso3: str, name: str, year: int, history: list[tuple[int, str]
     else:
         text = f"{'Up' if m.movement == 'up' else 'Down'} from {Tier(m.previous_tier or '').label} in {year - 1}."
     if m.automatic_downgrade:
-        text += (" This is the automatic downgrade of 22 U.S.C. 7107(b)(2)(D): the Watch List years allowed, and the "
-                 "waivers, had run out.")
+        text += " This is the automatic downgrade of 22 U.S.C. 7107(b)(2)(D)"
     elif m.waiver:
-        text += " It stayed on the Watch List by a waiver of the automatic downgrade."
+        text += " It stayed on the Watch List by a waiver of the automatic downgrade"
+    if m.rule:
+        text += ("" if m.automatic_downgrade or m.waiver else " The automatic-downgrade rule engaged") + f": {m.rule}."
+    elif m.automatic_downgrade or m.waiver:
+        text += "."
     return text
 
 

@@ -406,6 +406,7 @@ class MovementOut(BaseModel):
     movement: str
     automatic_downgrade: bool | None
     waiver: bool | None
+    rule: str
 
 
 class MovementsOut(BaseModel):
@@ -432,7 +433,7 @@ def api_movements(year: int, request: Request, session: SessionDep) -> Response:
 @pages.get("/movements/{year}", response_class=HTMLResponse)
 def movements_page(year: int, request: Request, session: SessionDep) -> Response:
     data = _movements(session, year, request)
-    changed = [m for m in data.movements if m.movement != "same" or m.automatic_downgrade or m.waiver]
+    changed = [m for m in data.movements if m.movement != "same" or m.rule]
     return page(request, "publish/movements.html", {
         "data": data, "changed": changed, "years": visible_years(session, request)[1:],
         "json_url": f"/api/v1/movements/{year}.json"})
