@@ -190,3 +190,28 @@ def test_a_bundled_year_narrative_explains_the_movement_and_the_downgrade_rule(c
     assert "Down from Tier 2 Watch List in 2012." in russia and "automatic downgrade" in russia
     malaysia = client.get("/api/v1/narratives/MYS/2013.json").json()["markdown"]
     assert "waiver of the automatic downgrade" in malaysia
+
+
+def test_an_analyst_edits_a_published_narrative_as_a_dated_correction_and_staff_see_embargoed_years(db, client):
+    from tiptiers.store import users
+
+    with transaction(db.sessions) as s:
+        users.create_user(s, "ana.pub", "analyst", "a long enough password 1")
+        users.create_user(s, "reader.pub", "liaison", "a long enough password 2", country="JPN")
+        token, _ = users.create_api_token(s, "ana.pub", "test", actor="test")
+        liaison, _ = users.create_api_token(s, "reader.pub", "test", actor="test")
+    analyst = {"Authorization": f"Bearer {token}"}
+    no_note = client.post("/api/v1/narratives/DEU/2010", json={"markdown": "# Germany\n\nFixed."}, headers=analyst)
+    assert no_note.status_code == 422 and no_note.json()["error"]["detail"].startswith("note: ")
+    saved = client.post("/api/v1/narratives/DEU/2010", headers=analyst,
+                        json={"markdown": "# Germany\n\nFixed figure: 12 convictions.", "note": "figure"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["correction"] is True and saved.json()["author"] == "ana.pub"
+    shown = client.get("/api/v1/narratives/DEU/2010.json").json()
+    assert shown["version"] == 1 and "12 convictions" in shown["html"]
+    assert ("+", "Fixed figure: 12 convictions.") in [tuple(c) for c in shown["corrections"][0]["changes"]]
+    forbidden = client.post("/api/v1/narratives/DEU/2010", json={"markdown": "x", "note": "y"},
+                            headers={"Authorization": f"Bearer {liaison}"})
+    assert forbidden.status_code == 403
+    assert client.get("/years/2027", headers=analyst).status_code == 200  # staff prepare the embargoed year
+    assert client.get("/years/2027", headers={"Authorization": f"Bearer {liaison}"}).status_code == 404
