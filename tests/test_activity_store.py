@@ -82,6 +82,8 @@ def test_deleting_an_entry_in_the_middle_or_at_the_end_is_found(fresh_db):
     tamper(fresh_db, "DELETE FROM activity_log WHERE seq >= 5")
     found = problems(fresh_db)
     assert [p.seq for p in found] == [4] and "should end at entry 6" in str(found[0])
+    tamper(fresh_db, "DELETE FROM activity_head")
+    assert "head row was deleted" in str(problems(fresh_db)[-1])
 
 
 def test_concurrent_writers_keep_one_unbroken_chain(fresh_db):

@@ -1,9 +1,10 @@
 """The activity log: who changed what, when, before and after. Append-only and tamper-evident.
 
 Each entry is numbered (`seq`, 1, 2, 3, ... with no gaps) and stores `hash = SHA-256(prev_hash + canonical JSON of
-the entry)`, where `prev_hash` is its predecessor's hash (64 zeros for the first). A one-row head table holds the
-number and hash of the last entry; appending updates it first, which serialises writers on SQLite and PostgreSQL
-alike (no forked chain) and lets `verify` notice the last entries being deleted, not only edited or removed ones.
+the entry)`, where `prev_hash` is its predecessor's hash (64 zeros for the first). A one-row head table (made with
+the first entry) holds the number and hash of the last entry; appending updates it first, which serialises writers
+on SQLite and PostgreSQL alike (no forked chain) and lets `verify` notice the last entries being deleted, not only
+edited or removed ones.
 
 Call `record` inside the transaction of the change it describes: both commit, or neither does.
 """
@@ -71,6 +72,18 @@ class Problem:
         return self.message
 
 
+def insert_if_absent(session: Session, model: type[Base], values: dict[str, Any]) -> None:
+    """INSERT unless a row with this primary key exists (a concurrent insert of the same row is no error)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(model).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(model).values(**values).on_conflict_do_nothing())
+
+
 def _json(value: dict[str, Any] | None) -> str | None:
     if value is None:
         return None
@@ -93,7 +106,10 @@ def record(session: Session, actor: str, action: str, subject: str, before: dict
         if len(value) > limit:
             raise ValueError(f"{field}: {len(value)} characters, at most {limit}")
     # Take the head row first: the write lock (SQLite) or row lock (PostgreSQL) orders concurrent appends.
-    session.execute(update(ActivityHead).where(ActivityHead.id == HEAD_ID).values(seq=ActivityHead.seq + 1))
+    bump = update(ActivityHead).where(ActivityHead.id == HEAD_ID).values(seq=ActivityHead.seq + 1)
+    if not getattr(session.execute(bump), "rowcount", 1):  # the very first entry: make the head, then take it
+        insert_if_absent(session, ActivityHead, {"id": HEAD_ID, "seq": 0, "hash": GENESIS})
+        session.execute(bump)
     head = session.execute(select(ActivityHead.seq, ActivityHead.hash).where(ActivityHead.id == HEAD_ID)).one()
     seq, prev_hash = int(head.seq), str(head.hash)
     at = datetime.now(UTC).replace(tzinfo=None)
@@ -156,7 +172,8 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> l
     head = session.get(ActivityHead, HEAD_ID)
     last_seq = expected_seq - 1
     if head is None:
-        problems.append(Problem(None, "the log's head row is missing"))
+        if last_seq:  # made with the first entry, never removed
+            problems.append(Problem(None, "the log's head row was deleted"))
     elif head.seq != last_seq or head.hash != prev_hash:
         if head.seq > last_seq:
             gone = f"{last_seq + 1}" if head.seq == last_seq + 1 else f"{last_seq + 1}-{head.seq}"

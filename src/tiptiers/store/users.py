@@ -134,7 +134,7 @@ class LoginFailure(Base):
 
 
 class AppSecret(Base):
-    """Secrets generated at `tiptiers init` (the session-cookie signing key), shared by every process."""
+    """Secrets made on first use (the session-cookie signing key), shared by every process on the database."""
 
     __tablename__ = "app_secrets"
 
@@ -143,10 +143,9 @@ class AppSecret(Base):
 
 
 def signing_key(session: Session) -> str:
-    row = session.get(AppSecret, "session_signing_key")
-    if row is None:
-        raise RuntimeError("no session signing key in the database: run `tiptiers init`")
-    return row.value
+    """The key that signs session cookies, made on first use and shared by every process on this database."""
+    activity.insert_if_absent(session, AppSecret, {"name": "session_signing_key", "value": secrets.token_urlsafe(48)})
+    return session.get_one(AppSecret, "session_signing_key").value
 
 
 # --- accounts ----------------------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def _signing_key(app: Any) -> bytes:
     if key is None:
         key = os.environ.get("TIPTIERS_SECRET_KEY")
         if not key:
-            with app.state.sessions() as session:
+            with transaction(app.state.sessions) as session:
                 key = store.signing_key(session)
         app.state.signing_key = key
     return str(key).encode()

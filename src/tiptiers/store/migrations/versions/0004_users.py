@@ -5,8 +5,6 @@ Revises: 0001_placements
 Create Date: 2026-11-27
 """
 
-import secrets
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -69,20 +67,19 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False, unique=True),
     )
-    head = op.create_table(
+    op.create_table(
         "activity_head",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
-    op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
-    app_secrets = op.create_table(
+    # Both tables start empty (a fresh database holds no data, so a backup restores into it): the head row is made
+    # with the first log entry, the cookie-signing key on first use; TIPTIERS_SECRET_KEY overrides the key.
+    op.create_table(
         "app_secrets",
         sa.Column("name", sa.String(50), primary_key=True),
         sa.Column("value", sa.String(200), nullable=False),
     )
-    # The key that signs session cookies, shared by every process on this database; TIPTIERS_SECRET_KEY overrides.
-    op.bulk_insert(app_secrets, [{"name": "session_signing_key", "value": secrets.token_urlsafe(48)}])
 
 
 def downgrade() -> None:
