@@ -85,11 +85,11 @@ def public_years(session: Session, years: Iterable[int], now: datetime | None = 
     return sorted(y for y in set(years) if now >= scheduled.get(y, default_publication_time(y)))
 
 
-def fingerprint(session: Session, iso3: str, year: int) -> tuple[Any, ...]:
-    """Changes whenever a country-year's narrative versions or the year's publication change (one query):
-    what a cache of published pages checks before reusing one."""
-    versions = (select(func.count(NarrativeVersion.id), func.max(NarrativeVersion.id))
-                .where(NarrativeVersion.iso3 == iso3, NarrativeVersion.year == year).subquery())
+def fingerprint(session: Session, iso3: str | None, year: int) -> tuple[Any, ...]:
+    """Changes whenever a country-year's (or with `iso3=None` the whole year's) narrative versions or the year's
+    publication change (one query): what a cache of published pages checks before reusing one."""
+    scope = [NarrativeVersion.year == year] + ([NarrativeVersion.iso3 == iso3] if iso3 else [])
+    versions = (select(func.count(NarrativeVersion.id), func.max(NarrativeVersion.id)).where(*scope).subquery())
     query = select(versions.c[0], versions.c[1], select(Publication.publish_at).where(Publication.year == year)
                    .scalar_subquery())
     row = session.execute(query).one()

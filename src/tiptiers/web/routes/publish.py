@@ -68,6 +68,7 @@ def cached(request: Request, body: bytes, media_type: str, headers: dict[str, st
 
 
 PAGE_TTL = 10.0  # seconds a rendered published page is reused; narrative edits show at once (fingerprint)
+REPORT_TTL = 3600.0  # the whole-report PDF: rebuilt when a narrative or the publication changes, or hourly
 _rendered: dict[tuple[str, ...], tuple[float, tuple[Any, ...], bytes]] = {}
 
 
@@ -308,8 +309,15 @@ def report_entries(session: Session, year: int, now: datetime) -> list[CountryYe
 @pages.get("/reports/{year}.pdf")
 def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
     public_year_or_404(session, year, request)
-    body = pdf.report_pdf(year, report_entries(session, year, publish_now(request)), methodology(year),
-                          publish_now(request), _map_data(session, year)[1])
+    key = ("report.pdf", str(year), repr(getattr(request.app.state, "publish_now", None)), str(id(request.app)))
+    fingerprint = pubstore.fingerprint(session, None, year)
+    hit = _rendered.get(key)
+    if hit and hit[1] == fingerprint and time.monotonic() - hit[0] < REPORT_TTL:
+        body = hit[2]
+    else:  # a minute or two of WeasyPrint for ~190 countries: made once, then reused
+        body = pdf.report_pdf(year, report_entries(session, year, publish_now(request)), methodology(year),
+                              publish_now(request), _map_data(session, year)[1])
+        _rendered[key] = (time.monotonic(), fingerprint, body)
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'})
 
