@@ -93,3 +93,18 @@ def test_bad_narrative_input_names_the_field_and_stores_nothing(fresh_db, iso3, 
         pub.save_narrative(s, iso3, 2026, markdown, author, now=datetime(2026, 5, 1))
     with fresh_db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(pub.NarrativeVersion)) == 0
+
+
+def test_the_cache_fingerprint_changes_with_a_new_version_or_a_new_publication_time(fresh_db):
+    _seed(fresh_db, "iso3,year,tier\nJPN,2027,2\nKOR,2027,1\n")
+    with fresh_db.sessions() as s:
+        empty = pub.fingerprint(s, "JPN", 2027), pub.fingerprint(s, None, 2027)
+    with transaction(fresh_db.sessions) as s:
+        pub.save_narrative(s, "KOR", 2027, "# Korea", "ana", now=NOW)
+    with fresh_db.sessions() as s:
+        assert pub.fingerprint(s, "JPN", 2027) == empty[0]  # another country's edit leaves Japan's pages alone
+        assert pub.fingerprint(s, None, 2027) != empty[1]
+    with transaction(fresh_db.sessions) as s:
+        pub.schedule_publication(s, 2027, datetime(2027, 6, 1), "admin", now=NOW)
+    with fresh_db.sessions() as s:
+        assert pub.fingerprint(s, "JPN", 2027) != empty[0]
