@@ -92,22 +92,16 @@ def _evidence_module() -> Any:
     return evidence
 
 
-def _determination(session: Session, iso3: str, year: int, assessment: Any, m: Any,
-                   history: list[tuple[int, str]]) -> Any:
-    try:
-        from tiptiers.engine import AssessmentInput, HistoryEntry, Rating, determine
-    except ImportError:
+def _determination(evidence: Any, session: Session, assessment: Any) -> Any:
+    """The engine's Determination of the saved ratings (with waivers and overrides), as the review store makes it;
+    None when the ratings are not enough for one (the narrative says so instead of failing)."""
+    make = getattr(evidence, "assessment_determination", None)
+    if make is None:
         return None
-    if m is None:
-        return None
-    signals = dict(assessment.signals or {})
     try:
-        a = AssessmentInput(iso3=iso3, year=year, ratings=[
-            Rating(criterion=r.criterion, level=r.level, evidence=[str(e.id) for e in r.evidence], note=r.note)
-            for r in assessment.ratings], **{k: v for k, v in signals.items() if isinstance(v, bool)})
-        return determine(a, [HistoryEntry(year=y, tier=t) for y, t in history if y < year], m, year)
-    except Exception as exc:  # an assessment the engine cannot judge (incomplete ratings): say so, do not fail
-        log.info("no determination for %s %s: %s", iso3, year, exc)
+        return make(session, assessment)
+    except ValueError as exc:
+        log.info("no determination for %s %s: %s", assessment.iso3, assessment.year, exc)
         return None
 
 
@@ -127,7 +121,7 @@ def narrative_data(session: Session, iso3: str, year: int) -> NarrativeData:
     titles = {i.id: i.title for i in m.items} if m is not None else {}
     ratings = [RatingLine(r.criterion, titles.get(r.criterion, r.criterion), r.level, r.note)
                for r in assessment.ratings]
-    determination = _determination(session, iso3, year, assessment, m, history)
+    determination = _determination(evidence, session, assessment)
     if determination is not None:
         reasons = [ReasonLine(r.text, r.reference) for r in determination.reasons]
         tier = tier or determination.tier.value
