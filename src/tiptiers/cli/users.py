@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable
+from enum import Enum
 from typing import TypeVar
 
 import typer
@@ -24,6 +25,7 @@ log_app = typer.Typer(help="The activity log: every change, who made it, before 
                       no_args_is_help=True)
 
 T = TypeVar("T")
+Role = Enum("Role", {r: r for r in store.ROLES}, type=str)  # type: ignore[misc]
 ACTOR_HELP = "Who does this, for the activity log (default: cli:<your login>)."
 
 
@@ -53,7 +55,7 @@ def _read_password(from_stdin: bool) -> str:
 @users_app.command("add")
 def users_add(
     name: str = typer.Argument(..., help="Login name, no spaces, e.g. tanaka or j.doe@example.org."),
-    role: str = typer.Option(..., "--role", "-r", help="admin, analyst, reviewer or liaison."),
+    role: Role = typer.Option(..., "--role", "-r", help="What the account may do; a liaison needs --country."),
     country: str | None = typer.Option(None, "--country", "-c",
                                        help="For a liaison only (required then): their country, JPN or Japan."),
     password_stdin: bool = typer.Option(False, "--password-stdin",
@@ -63,7 +65,7 @@ def users_add(
 ) -> None:
     """Create an account. The password is asked for twice (or read with --password-stdin) and stored as argon2."""
     password = _read_password(password_stdin)
-    user = _write(lambda s: store.create_user(s, name, role, password, country, actor=_actor(actor)))
+    user = _write(lambda s: store.create_user(s, name, role.value, password, country, actor=_actor(actor)))
     typer.echo(f"Created {user.name} ({user.role}{', ' + user.country_iso3 if user.country_iso3 else ''}).")
 
 
