@@ -84,7 +84,7 @@ def export_site(database_url: str, year: int, out: Path, at: datetime,
     seen = set(seeds)
     skipped: set[str] = set()
     html_files: list[Path] = []
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:  # a failing page is reported, not fatal
         while queue:
             path = queue.popleft()
             response = client.get(path, headers={"accept": "text/html,*/*"}, follow_redirects=False)
