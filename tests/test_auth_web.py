@@ -326,3 +326,16 @@ def test_an_admin_adds_an_account_with_the_form(site):
     done = admin.post("/admin/users", data={**form, "country": "CHN"}, headers={"accept": "text/html"})
     assert done.status_code == 303 and done.headers["location"] == "/admin/users"
     assert 'data-name="mei"' in admin.get("/admin/users", headers={"accept": "text/html"}).text
+
+
+def test_the_idle_timeout_is_configured_by_environment(monkeypatch):
+    from tiptiers.web.auth import idle_from_environment
+
+    monkeypatch.setenv("TIPTIERS_SESSION_IDLE_HOURS", "0.5")
+    assert idle_from_environment() == timedelta(minutes=30)
+    monkeypatch.delenv("TIPTIERS_SESSION_IDLE_HOURS")
+    assert idle_from_environment() == timedelta(hours=8)
+    for bad in ("eight", "0", "-1", "nan"):
+        monkeypatch.setenv("TIPTIERS_SESSION_IDLE_HOURS", bad)
+        with pytest.raises(ValueError, match=r"^TIPTIERS_SESSION_IDLE_HOURS: "):
+            idle_from_environment()

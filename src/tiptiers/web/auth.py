@@ -65,12 +65,23 @@ class LoginRequired(Exception):
 # --- configuration -----------------------------------------------------------------------------------------------
 
 
+def idle_from_environment() -> timedelta:
+    """TIPTIERS_SESSION_IDLE_HOURS (e.g. 8 or 0.5), else 8 hours; a bad value stops the app at start, not later."""
+    hours = os.environ.get("TIPTIERS_SESSION_IDLE_HOURS", "").strip()
+    if not hours:
+        return store.DEFAULT_IDLE
+    try:
+        value = float(hours)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 24 * 366:
+        raise ValueError(f"TIPTIERS_SESSION_IDLE_HOURS: {hours!r} is not a number of hours above 0, e.g. 8 or 0.5")
+    return timedelta(hours=value)
+
+
 def session_idle(app: Any) -> timedelta:
     idle = getattr(app.state, "session_idle", None)
-    if isinstance(idle, timedelta):
-        return idle
-    hours = os.environ.get("TIPTIERS_SESSION_IDLE_HOURS")
-    return timedelta(hours=float(hours)) if hours else store.DEFAULT_IDLE
+    return idle if isinstance(idle, timedelta) else idle_from_environment()
 
 
 def _signing_key(app: Any) -> bytes:
@@ -334,8 +345,7 @@ def install(app: FastAPI, session_idle: timedelta | None = None) -> None:
     """Wire authentication into the app: CSRF check, login redirect, security headers (call once, in create_app)."""
     from tiptiers.web.security import SecurityHeadersMiddleware
 
-    if session_idle is not None:
-        app.state.session_idle = session_idle
+    app.state.session_idle = session_idle if session_idle is not None else idle_from_environment()
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_middleware(CSRFMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
