@@ -12,25 +12,23 @@ from datetime import timedelta
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
 
+import test_browser
+from test_browser import _free_port
 from tiptiers.methodology import methodology_for_year
 from tiptiers.store import evidence
 from tiptiers.store.db import transaction
 from tiptiers.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 COMMENT = "The Government of Japan enacted a new law against trafficking and convicted 12 traffickers in 2007."
 
 pytestmark = pytest.mark.browser
+browser = test_browser.browser  # the shared headless Chromium fixture
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from conftest import TestDatabase
-    from test_browser import _free_port
 
     db = TestDatabase("sqlite", tmp_path_factory).load_bundled()
     with transaction(db.sessions) as s:
@@ -59,14 +57,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.should_exit = True
     thread.join(5)
     db.drop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_map_click_japan_narrative_pdf_has_tier_reasons_and_comment(browser, base_url, tmp_path):
