@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -16,7 +17,9 @@ from tiptiers.sources.reactions import reaction_labels, split_sentences
 from tiptiers.store.cables import CableRecord, country_cables, get_cable
 from tiptiers.store.placements import country_history
 from tiptiers.store.search import SNIPPET_END, SNIPPET_START, SearchFilters, SearchQueryError, search
+from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import Tier
+from tiptiers.web.auth import OptionalUser
 from tiptiers.web.deps import SessionDep, country_or_404, templates
 
 api = APIRouter(prefix="/api/v1", tags=["cables"])
@@ -175,6 +178,13 @@ def _filters(country: str | None, year: str | None, tag: str | None, classificat
                          classification=classification or None, reaction=reaction or None)
 
 
+def _visible(filters: SearchFilters, user: User | None) -> SearchFilters:
+    """Evidence statements are draft claims, for staff only: everyone else searches the cables alone."""
+    if user is not None and user.active and user.role in STAFF_ROLES:
+        return filters
+    return replace(filters, visible_classifications=frozenset(CLASSIFICATIONS))
+
+
 def _search(session: Session, q: str, filters: SearchFilters, limit: int, offset: int) -> SearchOut:
     try:
         results = search(session, q, filters, limit=limit, offset=offset)
@@ -201,16 +211,17 @@ def _search(session: Session, q: str, filters: SearchFilters, limit: int, offset
 def api_search(session: SessionDep, q: str = Query("", max_length=500), country: str | None = None,
                year: str | None = None, tag: str | None = None, classification: str | None = None,
                reaction: str | None = None, kind: str | None = None, limit: int = Query(20, ge=1, le=100),
-               offset: int = Query(0, ge=0)) -> SearchOut:
-    return _search(session, q, _filters(country, year, tag, classification, reaction, kind), limit, offset)
+               offset: int = Query(0, ge=0), user: OptionalUser = None) -> SearchOut:
+    filters = _visible(_filters(country, year, tag, classification, reaction, kind), user)
+    return _search(session, q, filters, limit, offset)
 
 
 @pages.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, session: SessionDep, q: str = Query("", max_length=500),
                 country: str | None = None, year: str | None = None, tag: str | None = None,
                 classification: str | None = None, reaction: str | None = None, kind: str | None = None,
-                offset: int = Query(0, ge=0)) -> Response:
-    filters = _filters(country, year, tag, classification, reaction, kind)
+                offset: int = Query(0, ge=0), user: OptionalUser = None) -> Response:
+    filters = _visible(_filters(country, year, tag, classification, reaction, kind), user)
     searched = bool(q.strip()) or any((country, year, tag, classification, reaction, kind))
     data = _search(session, q, filters, 20, offset) if searched else None
     params = {"q": q, "country": country or "", "year": year or "", "tag": tag or "",
