@@ -1,0 +1,315 @@
+"""Authorization matrix: every route of the app (enumerated from the router itself) against every role (admin,
+analyst, reviewer, the liaison of JPN, the liaison of CHN, anonymous), with the status each must get, from an
+explicit expectation table by path pattern. A route with no expectation fails the test: classify new routes here.
+
+Each response body (HTML, JSON, CSV, PDF as text, search results, error messages) is searched for secrets seeded in
+drafts of the embargoed next report year: Japan's draft claim and narrative, China's. A liaison sees their own
+country's drafts and nobody else's; the public sees none. Every response also carries the security headers.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import TestDatabase
+from test_fuzz_cables import FIXTURE
+from tiptiers.sources.cables import iter_cable_files
+from tiptiers.store import evidence, publication, users
+from tiptiers.store.cables import ingest
+from tiptiers.store.db import transaction
+from tiptiers.web.app import create_app
+
+PASSWORD = "correct horse battery staple"
+DRAFT_YEAR = date.today().year + 1  # next June's report: published by default on June 1, so embargoed now
+PUBLIC_YEAR = 2008
+IDENTITIES = {  # label -> (name, role, country); None: anonymous
+    "admin": ("ann", "admin", None),
+    "analyst": ("al", "analyst", None),
+    "reviewer": ("rae", "reviewer", None),
+    "liaison-JPN": ("tanaka", "liaison", "JPN"),
+    "liaison-CHN": ("wang", "liaison", "CHN"),
+    "anonymous": None,
+}
+SECRETS = {  # secret -> the country whose draft holds it
+    "JPNDRAFTCLAIMQX7731": "JPN", "JPNDRAFTNARRATIVEQX8812": "JPN",
+    "CHNDRAFTCLAIMQX4410": "CHN", "CHNDRAFTNARRATIVEQX5521": "CHN",
+}
+
+
+# --- who may do what ---------------------------------------------------------------------------------------------
+# A rule maps an identity to "ok" (2xx/3xx other than the login redirect, or for a write anything but 401/403),
+# "denied" (401/403/404 for the API, or a redirect to /login for an anonymous page), or "any" (no 5xx).
+
+STAFF = {"admin", "analyst", "reviewer"}
+
+
+def rule(ok: set[str], any_: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
+    return {who: "ok" if who in ok else "any" if who in any_ else "denied" for who in IDENTITIES}
+
+
+EVERYONE = rule(set(IDENTITIES))
+SIGNED_IN = rule(set(IDENTITIES) - {"anonymous"})
+STAFF_ONLY = rule(STAFF)
+WRITERS = rule({"admin", "analyst"})
+ADMIN = rule({"admin"})
+JPN_DRAFT = rule(STAFF | {"liaison-JPN"})  # the path names JPN's draft
+JPN_LIAISON = rule({"liaison-JPN"})  # only the government answers its draft
+ANY = rule(set(), set(IDENTITIES))
+
+# The whole report as PDF renders ~190 countries (a minute, then cached): checked on the embargoed year only, where
+# everybody is refused; the public year's report is the publication tests' business.
+NOBODY = rule(set())
+HEAVY = r"\.(pdf|png|zip)$|^/analysis/model/"
+
+EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, rule); first match wins
+    ("GET", r"^/api/v1/openapi\.json$", EVERYONE),
+    ("GET", r"^/$|^/years/|^/countries/\{iso3\}$|^/api/v1/years|^/api/v1/countries/\{iso3\}/(placements|timeline)$",
+     EVERYONE),
+    ("GET", r"^/(api/v1/)?cables/|^/(api/v1/)?search$", EVERYONE),
+    ("GET", r"^/reports/\{year\}\.pdf$", NOBODY),
+    ("GET", r"^/(api/v1/)?(map|movements|compare|data|publications)", EVERYONE),
+    ("GET", r"^/(api/v1/)?narratives/\{iso3\}/\{year\}(\.json|\.pdf)?$", EVERYONE),
+    ("GET", r"^/narratives/\{iso3\}/\{year\}/edit$", WRITERS),
+    ("POST", r"^/(api/v1/)?narratives/", WRITERS),
+    ("PUT", r"^/api/v1/publications/", ADMIN),
+    ("POST", r"^/api/v1/determinations$", EVERYONE),
+    ("GET", r"^/api/v1/methodology$|^/(api/v1/)?countries/\{iso3\}/\{year\}(/determination)?$", EVERYONE),
+    ("GET", r"^/api/v1/session$", ANY),
+    ("POST", r"^/api/v1/session$|^/login$", ANY),
+    ("DELETE", r"^/api/v1/session$", ANY),
+    ("POST", r"^/logout$", ANY),
+    ("GET", r"^/login$", EVERYONE),
+    ("GET", r"^/(api/v1|admin)/activity", ADMIN),
+    ("GET", r"^/(api/v1|admin)/users", ADMIN),
+    ("POST", r"^/(api/v1|admin)/users", ADMIN),
+    ("GET", r"^/api/v1/(evidence|attachments)", STAFF_ONLY),
+    ("GET", r"^/(api/v1/)?workspace/", STAFF_ONLY),
+    ("GET", r"^/(api/v1/)?reviews$|^/api/v1/reviews/\{iso3\}/\{year\}/gate$", STAFF_ONLY),
+    ("GET", r"^/(api/v1/)?reviews?/\{iso3\}/\{year\}$|^/(api/v1/)?(questionnaires|review)/\{iso3\}/\{year\}",
+     JPN_DRAFT),
+    ("POST", r"^/api/v1/(evidence|attachments)|^/api/v1/reviews/\{iso3\}/\{year\}/requests$|^/api/v1/disputes/",
+     WRITERS),
+    ("PUT", r"^/api/v1/assessments/", WRITERS),
+    ("POST", r"^/api/v1/reviews/\{iso3\}/\{year\}/(claims/|complete$)", JPN_LIAISON),
+    ("PUT", r"^/api/v1/questionnaires/", JPN_LIAISON),
+    ("POST", r"^/api/v1/reviews/\{iso3\}/\{year\}/gate-override$", ADMIN),
+    ("GET", r"^/(api/v1/)?analysis/", EVERYONE),
+]
+
+
+# --- the site ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    app: Any
+    tokens: dict[str, str]
+    params: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    db = TestDatabase("sqlite", tmp_path_factory).load_bundled()
+    tokens: dict[str, str] = {}
+    with transaction(db.sessions) as session:
+        for label, account in IDENTITIES.items():
+            if account:
+                name, role, country = account
+                users.create_user(session, name, role, PASSWORD, country, actor="test")
+                tokens[label], _ = users.create_api_token(session, name, label="matrix", actor="test")
+        users.create_user(session, "temp", "analyst", PASSWORD, actor="test")  # for the deactivate routes
+    ingest(db.sessions, iter_cable_files([FIXTURE]))
+    ids = {}
+    with transaction(db.sessions) as session:
+        attachment = evidence.store_attachment(session, "ngo-report.txt", b"JPNDRAFTCLAIMQX7731 in an attachment",
+                                               "text/plain")
+        for iso3, secret in (("JPN", "JPNDRAFTCLAIMQX7731"), ("CHN", "CHNDRAFTCLAIMQX4410")):
+            row = evidence.add_evidence(
+                session, iso3=iso3, year=DRAFT_YEAR, criteria=["criterion_1"], entered_by="al",
+                statement=f"An NGO reports {secret}: recruiters deceived workers about their pay.",
+                source_type="ngo", source_name="An NGO",
+                attachment_sha256=attachment.sha256 if iso3 == "JPN" else None)
+            ids[iso3] = row.id
+            evidence.send_request(session, iso3, DRAFT_YEAR, "al")
+        for iso3, secret in (("JPN", "JPNDRAFTNARRATIVEQX8812"), ("CHN", "CHNDRAFTNARRATIVEQX5521")):
+            publication.save_narrative(session, iso3, DRAFT_YEAR, f"# {iso3}\n\n{secret}: a xylograph draft.", "al")
+        dispute = evidence.respond(session, "JPN", DRAFT_YEAR, ids["JPN"], "dispute", "Not so.", "tanaka",
+                                   counter_evidence="Penal Code article 226-2")
+    params = {"iso3": "JPN", "year": str(DRAFT_YEAR), "reference_id": "08TOKYO1528", "evidence_id": str(ids["JPN"]),
+              "sha256": attachment.sha256, "dispute_id": str(getattr(dispute, "id", 1)), "table": "placements",
+              "fmt": "csv", "name": "temp"}
+    yield Site(create_app(db.url), tokens, params)
+    db.drop()
+
+
+def routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path) of every route, through included routers (FastAPI >= 0.120 keeps them nested)."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(items: list[Any]) -> None:
+        for route in items:
+            if hasattr(route, "effective_route_contexts"):
+                for context in route.effective_route_contexts():
+                    for method in getattr(context.original_route, "methods", None) or ():
+                        found.add((method, context.path))
+            elif hasattr(route, "methods") and route.methods:
+                found.update((m, route.path) for m in route.methods)
+            elif hasattr(route, "routes") and not route.path.startswith("/static"):
+                walk(route.routes)
+
+    walk(app.routes)
+    return sorted((m, p) for m, p in found if m != "HEAD")
+
+
+def expectation(method: str, path: str) -> dict[str, str] | None:
+    for m, pattern, who in EXPECTATIONS:
+        if m == method and re.search(pattern, path):
+            return who
+    return None
+
+
+def is_page(path: str) -> bool:
+    return not path.startswith("/api/")
+
+
+def body_for(method: str, path: str) -> dict[str, Any]:
+    """A valid request body, so that a refusal is the role's and not the body's."""
+    if method == "GET":
+        return {}
+    bodies: list[tuple[str, dict[str, Any]]] = [
+        (r"^/api/v1/narratives", {"json": {"markdown": "# Japan\n\nA new draft."}}),
+        (r"^/narratives/.*/edit$", {"data": {"markdown": "# Japan\n\nA new draft."}}),
+        (r"^/api/v1/publications", {"json": {"publish_at": "2099-01-01T00:00:00"}}),
+        (r"^/api/v1/determinations$", {"json": {"iso3": "JPN", "year": PUBLIC_YEAR, "ratings": []}}),
+        (r"^/api/v1/session$|^/login$", {"json": {"name": "nobody", "password": "wrong password"}}),
+        (r"^/api/v1/evidence$", {"json": {"iso3": "JPN", "year": DRAFT_YEAR, "criteria": ["criterion_1"],
+                                          "statement": "Another claim.", "source_type": "ngo",
+                                          "source_name": "An NGO"}}),
+        (r"^/api/v1/evidence/.*/state$", {"json": {"state": "corroborated", "reason": "a second source"}}),
+        (r"^/api/v1/attachments$", {"files": {"file": ("a.txt", b"an attachment", "text/plain")}}),
+        (r"^/api/v1/users$", {"json": {"name": "newcomer", "role": "reviewer", "password": PASSWORD}}),
+        (r"^/admin/users$", {"data": {"name": "newcomer2", "role": "reviewer", "password": PASSWORD}}),
+        (r"^/api/v1/assessments", {"json": {"ratings": []}}),
+        (r"/requests$", {"json": {"kind": "questionnaire"}}),
+        (r"/responses$", {"json": {"kind": "comment", "text": "A comment."}}),
+        (r"/complete$", {}),
+        (r"^/api/v1/questionnaires", {"json": {"answers": {}}}),
+        (r"^/api/v1/disputes", {"json": {"outcome": "maintained", "reason": "The source stands."}}),
+        (r"/gate-override$", {"json": {"reason": "Publishing on schedule."}}),
+    ]
+    for pattern, body in bodies:
+        if re.search(pattern, path):
+            return body
+    return {}
+
+
+def client(site: Site, who: str) -> TestClient:
+    c = TestClient(site.app, raise_server_exceptions=False, follow_redirects=False)
+    if who != "anonymous":
+        c.headers["Authorization"] = f"Bearer {site.tokens[who]}"
+    return c
+
+
+def text_of(response: Any) -> str:
+    if response.headers.get("content-type", "").startswith("application/pdf"):
+        out = subprocess.run(["pdftotext", "-", "-"], input=response.content, capture_output=True, timeout=60)
+        return out.stdout.decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def forbidden_secrets(who: str) -> list[str]:
+    if who in STAFF:
+        return []
+    own = "JPN" if who == "liaison-JPN" else "CHN" if who == "liaison-CHN" else None
+    return [s for s, country in SECRETS.items() if country != own]
+
+
+def check_headers(response: Any, where: str) -> list[str]:
+    problems = []
+    csp = response.headers.get("content-security-policy", "")
+    script_src = re.search(r"script-src([^;]*)", csp)
+    if not script_src or "unsafe-inline" in script_src.group(1) or "frame-ancestors" not in csp:
+        problems.append(f"{where}: Content-Security-Policy {csp!r}")
+    if response.headers.get("x-content-type-options") != "nosniff":
+        problems.append(f"{where}: no X-Content-Type-Options: nosniff")
+    return problems
+
+
+def verdict(response: Any, method: str, path: str) -> str:
+    status = response.status_code
+    if status >= 500:
+        return "error"
+    if status in (401, 403) or (status in (302, 303, 307) and "/login" in response.headers.get("location", "")):
+        return "denied"
+    if status == 404:
+        return "denied"  # a liaison of another country gets a 404: the draft does not exist for them
+    return "ok"
+
+
+# --- the tests ---------------------------------------------------------------------------------------------------
+
+
+def test_every_route_is_classified(site):
+    unclassified = [f"{m} {p}" for m, p in routes(site.app) if expectation(m, p) is None]
+    assert not unclassified, "routes with no expectation in EXPECTATIONS (classify them): " + ", ".join(unclassified)
+    assert len(routes(site.app)) > 60
+
+
+@pytest.mark.parametrize("who", list(IDENTITIES))
+def test_every_route_answers_each_role_as_expected_and_leaks_no_draft(site, who):
+    c = client(site, who)
+    failures: list[str] = []
+    all_routes = routes(site.app)
+    reads = [(m, p) for m, p in all_routes if m == "GET"]
+    writes = [(m, p) for m, p in all_routes if m != "GET"]
+    secrets = forbidden_secrets(who)
+    # every read, then searches for each secret and each open-data table, then the writes
+    # searches for words of the drafts (not the secrets, which the page would echo), and the open data
+    extra = [f"{base}?q={q}" for base in ("/api/v1/search", "/search") for q in ("recruiters deceived", "xylograph")]
+    extra += [f"/api/v1/data/{t}.{f}" for t in ("placements", "narratives", "publications", "evidence", "claims")
+              for f in ("csv", "json")]
+    for method, path in [*reads, *writes]:
+        who_rule = expectation(method, path)
+        assert who_rule is not None, f"{method} {path} unclassified"
+        # the status is checked on JPN's draft year, or on a published year for what everyone may read
+        year = PUBLIC_YEAR if who_rule is EVERYONE else DRAFT_YEAR
+        url = path.format(**{**site.params, "year": year})
+        headers = {"accept": "text/html"} if is_page(path) else {}
+        response = c.request(method, url, headers=headers, **body_for(method, path))
+        got = verdict(response, method, path)
+        want = who_rule[who]
+        if got == "error" or (want != "any" and got != want):
+            failures.append(f"{method} {url} as {who}: {response.status_code}, expected {want}: "
+                            f"{' '.join(response.text[:160].split())}")
+        failures += check_headers(response, f"{method} {url}")
+        failures += [f"{method} {url} as {who} shows {s}" for s in secrets if s in text_of(response)]
+        if method == "GET" and secrets and not re.search(HEAVY, path):  # every country and year, for leaks only
+            variants = {path.format(**{**site.params, "iso3": iso3, "year": y})
+                        for iso3 in ("JPN", "CHN") for y in (PUBLIC_YEAR, DRAFT_YEAR)} - {url}
+            extra += sorted(variants)
+    for url in extra:
+        response = c.get(url, headers={"accept": "text/html"} if is_page(url) else {})
+        if response.status_code >= 500:
+            failures.append(f"GET {url} as {who}: {response.status_code}")
+        body = text_of(response)
+        failures += [f"GET {url} as {who} shows {s}" for s in secrets if s in body]
+    assert not failures, "\n".join(failures)
+
+
+def test_the_secrets_are_really_there_for_those_who_may_see_them(site):
+    """The leak checks above are only worth something if the seeded drafts are visible where they should be."""
+    admin = client(site, "admin")
+    jpn = client(site, "liaison-JPN")
+    workspace = admin.get(f"/api/v1/workspace/JPN/{DRAFT_YEAR}")
+    assert workspace.status_code == 200 and "JPNDRAFTCLAIMQX7731" in workspace.text
+    assert "JPNDRAFTCLAIMQX7731" in jpn.get(f"/api/v1/reviews/JPN/{DRAFT_YEAR}").text
+    narrative = admin.get(f"/narratives/CHN/{DRAFT_YEAR}/edit")
+    assert narrative.status_code == 200 and "CHNDRAFTNARRATIVEQX5521" in narrative.text, narrative.text[:300]
