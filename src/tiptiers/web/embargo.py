@@ -48,7 +48,9 @@ class EmbargoMiddleware:
             return
         year = int(match.group(1))
         now = getattr(scope["app"].state, "publish_now", None) if "app" in scope else None
-        if not await run_in_threadpool(self.embargoed, year, now or utcnow()) or await _is_staff(scope):
+        if time.monotonic() - self._read_at > REFRESH_SECONDS:  # the database only every few seconds
+            await run_in_threadpool(self._publication_times)
+        if not self.embargoed(year, now or utcnow()) or await _is_staff(scope):
             await self.app(scope, receive, send)
             return
         detail = f"year: no published report for {year}"
