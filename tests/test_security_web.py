@@ -8,8 +8,8 @@ role in tests/test_security_matrix.py.)
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -128,7 +128,7 @@ def test_no_script_survives_generated_markdown(parts):
 
 
 def test_a_narrative_saved_with_payloads_is_served_without_them(site):
-    db, app = site
+    _, app = site
     c, token = logged_in(app)
     markdown = "# Japan\n\n" + "\n\n".join(XSS)
     r = c.post("/api/v1/narratives/JPN/2008", json={"markdown": markdown, "note": "test of the sanitiser"},
