@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import HOST, free_port, wait_up  # noqa: E402  (bench/serve.py: the loopback helpers)
+from serve import HOST, free_port, wait_up  # bench/serve.py: the loopback helpers
 
 TIPTIERS = str(Path(sys.executable).with_name("tiptiers"))
 FIXTURE = Path("/work/shared/fixtures/cables/08TOKYO1528.txt")
