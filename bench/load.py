@@ -87,6 +87,7 @@ def drive(base: str, token: str, seconds: float, clients: int, out: Any) -> None
 
     lock = threading.Lock()
     reads: list[float] = []
+    by_path: dict[str, list[float]] = {}
     writes: list[float] = []
     errors: list[str] = []
     acknowledged: list[str] = []
@@ -117,6 +118,7 @@ def drive(base: str, token: str, seconds: float, clients: int, out: Any) -> None
                             acknowledged.append(marker)
                         else:
                             reads.append(elapsed)
+                            by_path.setdefault(r.request.url.path, []).append(elapsed)
                 except httpx.HTTPError as exc:
                     with lock:
                         errors.append(f"{'POST' if write else 'GET'}: {type(exc).__name__}: {exc}")
@@ -126,7 +128,7 @@ def drive(base: str, token: str, seconds: float, clients: int, out: Any) -> None
         t.start()
     for t in threads:
         t.join()
-    out.put({"reads": reads, "writes": writes, "errors": errors, "acknowledged": acknowledged})
+    out.put({"reads": reads, "writes": writes, "errors": errors, "acknowledged": acknowledged, "by_path": by_path})
 
 
 def stored_markers(url: str) -> list[str]:
@@ -181,6 +183,9 @@ def run(backend: str, seconds: float, clients: int) -> bool:
           f"writes {len(result['writes'])}")
     print(f"  latency reads:  p50 {p(result['reads'], 50):.1f} ms, p99 {p(result['reads'], 99):.1f} ms")
     print(f"  latency writes: p50 {p(result['writes'], 50):.1f} ms, p99 {p(result['writes'], 99):.1f} ms")
+    slowest = sorted(result["by_path"].items(), key=lambda kv: -max(kv[1]))[:3]
+    print("  slowest reads: " + ", ".join(f"{path} (max {max(t) * 1000:.0f} ms, median "
+                                          f"{statistics.median(t) * 1000:.0f} ms)" for path, t in slowest))
     print(f"  errors: {len(result['errors'])}")
     for line in sorted(set(result["errors"]))[:10]:
         print(f"    {line}")
