@@ -153,7 +153,7 @@ def test_the_unmutated_fixture_parses():
     assert check_cable_bytes(SEED) == "parsed"
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated_cables())
 def test_mutated_cables_parse_or_raise_the_documented_error(data):
     check_cable_bytes(data)
