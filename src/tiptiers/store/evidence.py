@@ -67,6 +67,7 @@ from tiptiers.store.engine import get_override, list_waivers, placement_history
 from tiptiers.store.models import Base
 
 E = TypeVar("E", SourceType, VerificationState, ResponseKind, Outcome, RequestKind)
+M = TypeVar("M", bound=Base)
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 RATING_LEVELS = tuple(level.value for level in RatingLevel)
 WATCH_LIST_SIGNALS = frozenset(AssessmentInput.model_fields) - {"iso3", "year", "methodology", "ratings"}
@@ -419,8 +420,13 @@ def _index(session: Session, row: Evidence) -> None:
                           row.statement, iso3=row.iso3, year=row.year, tags=list(row.criteria))
 
 
+def _by_id(session: Session, model: type[M], row_id: int) -> M | None:
+    """session.get, with ids beyond a 64-bit integer (from a URL) not found instead of a driver OverflowError."""
+    return session.get(model, row_id) if -2**63 <= row_id < 2**63 else None
+
+
 def get_evidence(session: Session, evidence_id: int) -> Evidence:
-    row = session.get(Evidence, evidence_id)
+    row = _by_id(session, Evidence, evidence_id)
     if row is None:
         raise NotFound(f"no evidence #{evidence_id}")
     return row
@@ -512,7 +518,7 @@ def save_assessment(session: Session, iso3: str, year: int, ratings: Sequence[Ra
             raise EvidenceError(f"ratings[{i}].level: {r.level!r} is not one of {', '.join(RATING_LEVELS)}")
         cited = []
         for eid in dict.fromkeys(r.evidence):
-            ev = session.get(Evidence, eid)
+            ev = _by_id(session, Evidence, eid)
             if ev is None or (ev.iso3, ev.year) != (iso3, year):
                 raise EvidenceError(f"ratings[{i}].evidence: no evidence #{eid} for {iso3} {year}")
             cited.append(ev)
@@ -636,7 +642,7 @@ def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str,
     """The liaison's answer to one claim: confirm, comment, or dispute (with counter-evidence)."""
     response_kind = _enum("kind", ResponseKind, kind)
     request = _open_request(session, iso3, year, today)
-    evidence = session.get(Evidence, evidence_id)
+    evidence = _by_id(session, Evidence, evidence_id)
     if evidence is None or (evidence.iso3, evidence.year) != (request.iso3, request.year):
         raise NotFound(f"no claim #{evidence_id} in the draft of {request.iso3} {year}")
     if evidence.state == VerificationState.WITHDRAWN.value:
@@ -668,7 +674,7 @@ def complete_review(session: Session, iso3: str, year: int, actor: str, today: d
 
 
 def get_dispute(session: Session, dispute_id: int) -> ClaimResponse:
-    row = session.get(ClaimResponse, dispute_id)
+    row = _by_id(session, ClaimResponse, dispute_id)
     if row is None or row.kind != ResponseKind.DISPUTE.value:
         raise NotFound(f"no dispute #{dispute_id}")
     return row
