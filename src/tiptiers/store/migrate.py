@@ -23,7 +23,10 @@ def upgrade(engine: Engine) -> None:
 
 
 def pending_revisions(engine: Engine) -> set[str]:
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    """Revisions not yet applied. The version table keeps only heads; what they imply (down revisions and
+    `depends_on`) counts as applied too."""
+    script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    return heads - current
+        current = MigrationContext.configure(connection).get_current_heads()
+    applied = {r.revision for r in script.revision_map.iterate_revisions(current, "base") if r is not None}
+    return {r.revision for r in script.walk_revisions()} - applied
