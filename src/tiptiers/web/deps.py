@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +11,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import Country, country_table
+from tiptiers.store.publication import public_years
+from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import TIER_LABELS, Tier
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -24,6 +26,13 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def visible_years(session: Session, user: User | None, years: Iterable[int]) -> set[int]:
+    """The report years this visitor may see: all of them for staff, only published ones for anyone else."""
+    if user is not None and user.role in STAFF_ROLES:
+        return set(years)
+    return set(public_years(session, years))
 
 
 def country_or_404(iso3: str) -> Country:

@@ -20,7 +20,7 @@ from tiptiers.store.search import SNIPPET_END, SNIPPET_START, SearchFilters, Sea
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import Tier
 from tiptiers.web.auth import OptionalUser
-from tiptiers.web.deps import SessionDep, country_or_404, templates
+from tiptiers.web.deps import SessionDep, country_or_404, templates, visible_years
 
 api = APIRouter(prefix="/api/v1", tags=["cables"])
 pages = APIRouter(include_in_schema=False)
@@ -237,12 +237,14 @@ def search_page(request: Request, session: SessionDep, q: str = Query("", max_le
 
 # --- the country timeline -----------------------------------------------------------------------------------
 
-def country_timeline(session: Session, iso3: str) -> TimelineOut:
-    """Placements and cables (with their reaction codes) of a country, by report year."""
+def country_timeline(session: Session, iso3: str, user: User | None) -> TimelineOut:
+    """Placements (those of published years only, unless staff) and cables of a country, by report year."""
     country = country_or_404(iso3)
+    history = country_history(session, country.iso3)
+    shown = visible_years(session, user, [p.year for p in history])
     events = [TimelineEvent(kind="placement", year=p.year, date=None, title=f"TIP Report {p.year}: "
                             f"{Tier(p.tier).label}", tier=Tier(p.tier), url=f"/years/{p.year}")
-              for p in country_history(session, country.iso3)]
+              for p in history if p.year in shown]
     events += [TimelineEvent(kind="cable", year=c.report_year, date=c.sent_at.date() if c.sent_at else None,
                              title=f"{c.reference_id}: {c.subject or ''}".strip(), reactions=c.reactions.split(),
                              url=f"/cables/{c.reference_id}")
@@ -254,5 +256,5 @@ def country_timeline(session: Session, iso3: str) -> TimelineOut:
 @api.get("/countries/{iso3}/timeline", response_model=TimelineOut,
          summary="A country's placements and cables with their reaction codes, by report year",
          responses={404: {"description": "Unknown country"}})
-def api_timeline(iso3: str, session: SessionDep) -> TimelineOut:
-    return country_timeline(session, iso3)
+def api_timeline(iso3: str, session: SessionDep, user: OptionalUser) -> TimelineOut:
+    return country_timeline(session, iso3, user)

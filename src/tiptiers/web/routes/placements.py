@@ -11,9 +11,11 @@ from tiptiers.countries import country_table
 from tiptiers.engine.model import Override
 from tiptiers.publish.charts import tier_history_svg
 from tiptiers.store.engine import list_overrides
-from tiptiers.store.placements import country_history, latest_year, report_years, year_placements
+from tiptiers.store.placements import country_history, report_years, year_placements
+from tiptiers.store.users import User
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web.deps import SessionDep, country_or_404, templates
+from tiptiers.web.auth import OptionalUser
+from tiptiers.web.deps import SessionDep, country_or_404, templates, visible_years
 from tiptiers.web.routes.cables import country_timeline
 
 api = APIRouter(prefix="/api/v1", tags=["placements"])
@@ -68,10 +70,13 @@ def _year_data(session: Session, year: int) -> YearPlacements:
     )
 
 
-def _country_data(session: Session, iso3: str) -> CountryPlacements:
+def _country_data(session: Session, iso3: str, user: User | None) -> CountryPlacements:
     country = country_or_404(iso3)
     rows = country_history(session, country.iso3)
     overrides = {o.year: o for o in list_overrides(session, iso3=country.iso3)}
+    shown = visible_years(session, user, [p.year for p in rows] + list(overrides))
+    rows = [p for p in rows if p.year in shown]
+    overrides = {y: o for y, o in overrides.items() if y in shown}
     placed = {p.year for p in rows}
     return CountryPlacements(
         iso3=country.iso3,
@@ -83,8 +88,9 @@ def _country_data(session: Session, iso3: str) -> CountryPlacements:
 
 
 @api.get("/years", response_model=list[YearSummary], summary="Report years with the count of countries per tier")
-def api_years(session: SessionDep) -> list[YearSummary]:
-    return [YearSummary(year=y, counts=_year_data(session, y).counts) for y in report_years(session)]
+def api_years(session: SessionDep, user: OptionalUser) -> list[YearSummary]:
+    years = sorted(visible_years(session, user, report_years(session)))
+    return [YearSummary(year=y, counts=_year_data(session, y).counts) for y in years]
 
 
 @api.get("/years/{year}/placements", response_model=YearPlacements, summary="Every placement of one report year",
@@ -96,43 +102,44 @@ def api_year(year: int, session: SessionDep) -> YearPlacements:
 @api.get("/countries/{iso3}/placements", response_model=CountryPlacements,
          summary="A country's placement by report year", responses={404: {"description": "Unknown country"}},
          response_model_exclude_none=True)
-def api_country(iso3: str, session: SessionDep) -> CountryPlacements:
-    return _country_data(session, iso3)
+def api_country(iso3: str, session: SessionDep, user: OptionalUser) -> CountryPlacements:
+    return _country_data(session, iso3, user)
 
 
-def _year_page(request: Request, session: Session, year: int, home: bool) -> HTMLResponse:
+def _year_page(request: Request, session: Session, user: User | None, year: int, home: bool) -> HTMLResponse:
     data = _year_data(session, year)
     by_tier = {t.value: [p for p in data.placements if p.tier == t] for t in TIER_ORDER}
+    years = sorted(visible_years(session, user, report_years(session)))
     return templates.TemplateResponse(
         request, "year.html",
-        {"data": data, "by_tier": by_tier, "years": report_years(session), "home": home,
+        {"data": data, "by_tier": by_tier, "years": years, "home": home,
          "json_url": f"/api/v1/years/{year}/placements"},
     )
 
 
 @pages.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep) -> Response:
-    year = latest_year(session)
-    if year is None:
-        raise HTTPException(404, "no placements in the database yet: run `tiptiers init`")
-    return _year_page(request, session, year, home=True)
+def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    years = visible_years(session, user, report_years(session))
+    if not years:
+        raise HTTPException(404, "no published placements in the database yet: run `tiptiers init`")
+    return _year_page(request, session, user, max(years), home=True)
 
 
 @pages.get("/years/{year}", response_class=HTMLResponse)
-def year_page(year: int, request: Request, session: SessionDep) -> Response:
-    return _year_page(request, session, year, home=False)
+def year_page(year: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    return _year_page(request, session, user, year, home=False)
 
 
 @pages.get("/countries/{iso3}", response_class=HTMLResponse)
-def country_page(iso3: str, request: Request, session: SessionDep) -> Response:
+def country_page(iso3: str, request: Request, session: SessionDep, user: OptionalUser) -> Response:
     if iso3 != iso3.upper() or country_table().get(iso3) is None:
         found = country_table().find(iso3)  # /countries/japan -> /countries/JPN
         if found:
             return RedirectResponse(f"/countries/{found.iso3}", status_code=301)
-    data = _country_data(session, iso3)
+    data = _country_data(session, iso3, user)
     chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year")
     return templates.TemplateResponse(
         request, "country.html",
         {"data": data, "chart": chart, "json_url": f"/api/v1/countries/{data.iso3}/placements",
-         "timeline": country_timeline(session, data.iso3)},
+         "timeline": country_timeline(session, data.iso3, user)},
     )
