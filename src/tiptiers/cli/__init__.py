@@ -22,9 +22,9 @@ placements.register(app)
 review.register(app)
 cables.register(app)
 engine_cli.register(app)
-publish_cli.register(app)
 users_cli.register(app)
 analysis_cli.register(app)
+publish_cli.register(app)
 
 
 def main() -> None:
