@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from tiptiers.countries import country_table
 from tiptiers.engine import AssessmentInput, Determination, Rating, RatingLevel, determine
@@ -80,6 +81,10 @@ def _in(column: str, values: Sequence[str]) -> str:
 def utcnow() -> datetime:
     """Naive UTC, the same on SQLite and PostgreSQL."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class EditConflict(ValueError):
+    """A save based on a version of the record that someone else has since replaced."""
 
 
 class EvidenceError(ValueError):
@@ -171,6 +176,10 @@ class Assessment(Base):
     signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the engine's Watch List signals
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Optimistic locking: each save bumps it, and an UPDATE of a version someone else already replaced matches no row.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it from the class)
 
     ratings: Mapped[list[AssessmentRating]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", order_by="AssessmentRating.id")
@@ -504,8 +513,12 @@ class RatingView:
 
 
 def save_assessment(session: Session, iso3: str, year: int, ratings: Sequence[RatingIn], actor: str,
-                    narrative: str = "", signals: Mapping[str, Any] | None = None) -> Assessment:
-    """Replace the country-year's ratings; every cited evidence id must be a record of that country and year."""
+                    narrative: str = "", signals: Mapping[str, Any] | None = None,
+                    expected_version: int | None = None) -> Assessment:
+    """Replace the country-year's ratings; every cited evidence id must be a record of that country and year.
+
+    `expected_version` is the version the editor started from (0 for a new assessment): if someone saved since,
+    EditConflict is raised and nothing is stored, so no analyst's work silently overwrites another's."""
     iso3, year = check_country_year(iso3, year)
     seen: set[str] = set()
     rows = []
@@ -533,6 +546,11 @@ def save_assessment(session: Session, iso3: str, year: int, ratings: Sequence[Ra
     if any(not isinstance(v, bool) for v in (signals or {}).values()):
         raise EvidenceError("signals: every value must be true or false")
     assessment = session.scalar(select(Assessment).where(Assessment.iso3 == iso3, Assessment.year == year))
+    current = assessment.version if assessment else 0
+    if expected_version is not None and expected_version != current:
+        by = f" by {assessment.updated_by} at {assessment.updated_at:%Y-%m-%d %H:%M} UTC" if assessment else ""
+        raise EditConflict(f"version: the assessment of {iso3} {year} was saved{by} (version {current}) after "
+                           f"version {expected_version}, which you edited; reload it and apply your changes again")
     before = _assessment_dict(assessment) if assessment else None
     if assessment is None:
         assessment = Assessment(iso3=iso3, year=year)
@@ -541,7 +559,11 @@ def save_assessment(session: Session, iso3: str, year: int, ratings: Sequence[Ra
     assessment.signals = dict(signals or {})
     assessment.updated_by, assessment.updated_at = actor, utcnow()
     assessment.ratings.clear()
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:  # saved by someone else between our read and this write
+        raise EditConflict(f"version: the assessment of {iso3} {year} was saved by someone else while you edited "
+                           "it; reload it and apply your changes again") from None
     for criterion, level, note, cited in rows:
         assessment.ratings.append(AssessmentRating(criterion=criterion, level=level, note=note, evidence=cited))
     session.flush()

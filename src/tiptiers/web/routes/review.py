@@ -112,6 +112,8 @@ class RatingBody(BaseModel):
 class AssessmentIn(BaseModel):
     ratings: list[RatingBody]
     narrative: str = ""
+    version: int | None = Field(None, description="The assessment version this edit started from (0 for a new "
+                                                   "one). A save over a newer version is refused with 409.")
     signals: dict[str, Any] = Field(default_factory=dict, description="Watch List signals passed to the engine")
 
 
@@ -254,6 +256,7 @@ class WorkspaceOut(BaseModel):
     evidence: list[EvidenceOut]
     ratings: list[RatingOut]
     narrative: str
+    version: int = Field(description="The assessment's version (0: none saved yet); send it back when saving")
     determination: DeterminationOut | None
     open_disputes: list[DisputeOut]
     claims: list[ClaimOut] = Field(description="the evidence as claims, with the government's answers")
@@ -310,6 +313,8 @@ def _errors() -> Iterator[None]:
         raise HTTPException(404, str(exc)) from None
     except store.EvidenceError as exc:
         raise HTTPException(422, str(exc)) from None
+    except store.EditConflict as exc:
+        raise HTTPException(409, str(exc)) from None
 
 
 def _write(request: Request, job: Callable[[Session], T]) -> T:
@@ -392,6 +397,7 @@ def _workspace(session: Session, user: User, iso3: str, year: int) -> WorkspaceO
         iso3=country.iso3, country=country.name, year=year,
         evidence=[_evidence_out(e) for e in store.list_evidence(session, country.iso3, year)],
         ratings=_ratings_out(assessment), narrative=assessment.narrative if assessment else "",
+        version=assessment.version if assessment else 0,
         determination=_determination(session, assessment),
         open_disputes=[_dispute_out(d) for c in all_claims for d in c.open_disputes],
         claims=[claim_out(c) for c in all_claims],
@@ -506,13 +512,14 @@ async def api_attachment_add(request: Request, user: CurrentUser, file: UploadFi
 
 
 @api.put("/assessments/{iso3}/{year}", response_model=WorkspaceOut,
-         summary="Save a country-year's ratings, each citing evidence (admin, analyst)")
+         summary="Save a country-year's ratings, each citing evidence (admin, analyst)",
+         responses={409: {"description": "Someone saved a newer version since the one this edit started from"}})
 def api_assessment(iso3: str, year: int, body: AssessmentIn, request: Request, session: SessionDep,
                    user: CurrentUser) -> WorkspaceOut:
     _role(user, WRITERS, "rating")
     ratings = [store.RatingIn(r.criterion, r.level, r.evidence, r.note) for r in body.ratings]
     _write(request, lambda s: store.save_assessment(s, country_or_404(iso3).iso3, year, ratings, user.name,
-                                                    body.narrative, body.signals))
+                                                    body.narrative, body.signals, body.version))
     return _workspace(session, user, iso3, year)
 
 

@@ -1,7 +1,7 @@
 """cables, their reaction codes and disputed claims; the full-text search index
 
 Revision ID: 0003_cables
-Revises: 0001_placements
+Revises: 0002_engine
 Create Date: 2026-11-26
 
 The search index is `search_documents`; SQLite indexes it with an FTS5 table kept in step by triggers,
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_cables"
-down_revision = "0001_placements"
+down_revision = "0002_engine"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """users: accounts and roles, web sessions, API tokens, login throttling, and the tamper-evident activity log
 
 Revision ID: 0004_users
-Revises: 0001_placements
+Revises: 0003_cables
 Create Date: 2026-11-27
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_users"
-down_revision = "0001_placements"
+down_revision = "0003_cables"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """evidence, attachments, assessments, review requests, responses, dispute resolutions, gate overrides, questionnaires
 
 Revision ID: 0005_review
-Revises: 0001_placements
+Revises: 0004_users
 Create Date: 2026-11-26
 """
 
@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_review"
-down_revision = "0001_placements"
+down_revision = "0004_users"
 branch_labels = None
-depends_on = ("0002_engine", "0004_users")
+depends_on = None
 
 STATES = ("unverified", "corroborated", "confirmed_by_government", "disputed_by_government", "withdrawn")
 SOURCE_TYPES = ("government", "ngo", "international_organisation", "media", "embassy_reporting", "court_record",

@@ -1,7 +1,7 @@
 """publication: report-year release times (embargo) and dated narrative versions
 
 Revision ID: 0006_publication
-Revises: 0001_placements
+Revises: 0005_review
 Create Date: 2026-11-26
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_publication"
-down_revision = "0001_placements"
+down_revision = "0005_review"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """analysis: robustness runs (parameters, bounds, seed) and their per-country tier probabilities
 
 Revision ID: 0007_analysis
-Revises: 0001_placements
+Revises: 0006_publication
 Create Date: 2026-11-26
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_analysis"
-down_revision = "0001_placements"
+down_revision = "0006_publication"
 branch_labels = None
 depends_on = None
 
