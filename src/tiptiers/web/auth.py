@@ -343,9 +343,10 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI, session_idle: timedelta | None = None) -> None:
     """Wire authentication into the app: CSRF check, login redirect, security headers (call once, in create_app)."""
-    from tiptiers.web.security import SecurityHeadersMiddleware
+    from tiptiers.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
     app.state.session_idle = session_idle if session_idle is not None else idle_from_environment()
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_middleware(CSRFMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware)  # outside the CSRF check, which reads the body
     app.add_middleware(SecurityHeadersMiddleware)

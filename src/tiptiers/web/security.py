@@ -9,6 +9,8 @@ no inline <script>, no style attribute, no CDN. Templates put their JavaScript i
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,3 +59,58 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+MAX_REQUEST_BYTES = 21 * 1024 * 1024  # the largest attachment (20 MiB) and its multipart envelope
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    """Refuse a request body over the limit with 413, before anything (CSRF check, form parser, upload spooling)
+    reads it into memory or onto disk. A declared Content-Length is checked first; a chunked body is counted."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_REQUEST_BYTES):
+        self.app = app
+        self.limit = limit
+
+    async def _refuse(self, send: Send) -> None:
+        body = b'{"error": {"status": 413, "detail": "body: the request is larger than %d bytes"}}' % self.limit
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        received = 0
+        started = too_large = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if too_large and not started:  # the app's answer to a body it could not read (e.g. FastAPI's 400)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with suppress(_BodyTooLarge):
+            await self.app(scope, counting_receive, tracking_send)
+        if too_large and not started:
+            await self._refuse(send)
