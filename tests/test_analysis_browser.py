@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import base_url, browser  # noqa: F401  (fixtures: the app on loopback, headless Chromium)
+from test_browser import base_url  # noqa: F401  (fixture: the app on loopback; `browser` is in conftest)
 
 pytestmark = pytest.mark.browser
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, sync_playwright
 
-from conftest import TestDatabase
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from conftest import TestDatabase, serve_app
 from tiptiers.store import users as store
 from tiptiers.store.db import transaction
 from tiptiers.web.app import create_app
@@ -26,27 +21,10 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with transaction(db.sessions) as session:
         store.create_user(session, "ann", "admin", PASSWORD, actor="test")
         store.create_user(session, "tanaka", "liaison", PASSWORD, "JPN", actor="test")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(db.url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the app did not start within 10 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    with serve_app(create_app(db.url)) as url:
+        yield url
     db.drop()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_an_admin_logs_in_reads_the_activity_log_and_logs_out(browser, base_url):

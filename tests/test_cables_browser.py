@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, sync_playwright
 
 import test_cables_corpus as corpus
 from conftest import TestDatabase as Database
+from conftest import serve_app
 from tiptiers.sources.cables import parse_cable
 from tiptiers.store.cables import ParsedCable, store_cables
 from tiptiers.store.db import transaction
 from tiptiers.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -36,27 +22,10 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     db = Database("sqlite", tmp_path_factory).load_bundled()
     with transaction(db.sessions) as s:
         store_cables(s, [ParsedCable.of(parse_cable(t), t, "test") for t in (corpus.original(), corpus.cooperative())])
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(db.url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the app did not start within 10 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    with serve_app(create_app(db.url)) as url:
+        yield url
     db.drop()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_choosing_a_reaction_code_highlights_its_sentences(browser, base_url):

@@ -5,16 +5,12 @@ a claim and the government's comment through the review colleague's store."""
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import uvicorn
 
-import test_browser
-from test_browser import _free_port
+from conftest import serve_app
 from tiptiers.methodology import methodology_for_year
 from tiptiers.store import evidence
 from tiptiers.store.db import transaction
@@ -23,7 +19,6 @@ from tiptiers.web.app import create_app
 COMMENT = "The Government of Japan enacted a new law against trafficking and convicted 12 traffickers in 2007."
 
 pytestmark = pytest.mark.browser
-browser = test_browser.browser  # the shared headless Chromium fixture
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +39,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                            "exploitation.")
         evidence.send_request(s, "JPN", 2008, actor="analyst", sent_at=claim.created_at + timedelta(seconds=1))
         evidence.respond(s, "JPN", 2008, claim.id, "comment", COMMENT, author="liaison.jpn")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(db.url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the app did not start within 10 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    with serve_app(create_app(db.url)) as url:
+        yield url
     db.drop()
 
 

@@ -3,15 +3,12 @@ resolves the dispute, through the forms and their script (review.js), which talk
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page
 
-from test_browser import _free_port, browser  # noqa: F401  (the `browser` fixture)
+from conftest import serve_app
 from test_review_web import CORRECTED, LAW, NGO_CLAIM, PASSWORD, site  # noqa: F401  (the `site` fixture)
 from tiptiers.store.db import transaction
 from tiptiers.store.evidence import add_evidence, send_request
@@ -21,18 +18,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def base_url(site) -> Iterator[str]:  # noqa: F811
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(site["app"], host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the app did not start within 10 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    with serve_app(site["app"]) as url:
+        yield url
 
 
 def _page(browser: Browser, site, name: str) -> Page:  # noqa: F811
@@ -41,7 +28,7 @@ def _page(browser: Browser, site, name: str) -> Page:  # noqa: F811
     return context.new_page()
 
 
-def _log_in(browser: Browser, base_url: str, name: str, then: str) -> Page:  # noqa: F811
+def _log_in(browser: Browser, base_url: str, name: str, then: str) -> Page:
     """A person's way in: the login form, a session cookie, and the CSRF token the script sends from the page."""
     page = browser.new_context().new_page()
     page.goto(f"{base_url}/login?next={then}")
