@@ -79,3 +79,25 @@ def test_robustness_bad_input(db_url):
     assert run(db_url, "robustness", "--year", "2008", "--draws", "0").exit_code == 2
     missing = run(db_url, "robustness", "--year", "2020", "--draws", "10")
     assert missing.exit_code == 1 and "no placements" in missing.output
+
+
+def test_cli_starts_without_the_numerical_stack():
+    """Every command pays the CLI's import time; numpy and statsmodels are loaded only by the commands that use
+    them, and the indicator list the CLI checks is the store's."""
+    import subprocess
+    import sys
+
+    from tiptiers.cli.analysis import INDICATORS as cli_indicators
+    from tiptiers.store.analysis import INDICATORS
+
+    assert cli_indicators == INDICATORS
+    loaded = subprocess.run([sys.executable, "-c", "import sys, tiptiers.cli; "
+                             "print(' '.join(m for m in ('numpy', 'statsmodels', 'scipy') if m in sys.modules))"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []
+
+
+def test_unknown_indicator_is_refused_by_name(db_url):
+    result = run(db_url, "audit", "consistency", "--year", "2008", "--indicator", "vibes")
+    assert result.exit_code == 2
+    assert "--indicator" in result.output and "vibes" in result.output

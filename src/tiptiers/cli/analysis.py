@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from tiptiers.analysis.dominance import summarise
-from tiptiers.analysis.ordinal import FitError
-from tiptiers.analysis.robustness import Parameters
-from tiptiers.analysis.views import ConsistencyView, summary_view
 from tiptiers.cli.common import fail, open_store, print_json
-from tiptiers.store.analysis import (
-    INDICATORS,
-    AnalysisError,
-    consistency,
-    consistency_json,
-    consistency_years,
-    list_runs,
-    ordinal,
-    run_robustness,
-    run_view,
-)
 from tiptiers.store.db import transaction
 from tiptiers.tiers import TIER_ORDER
+
+if TYPE_CHECKING:
+    from tiptiers.analysis.views import ConsistencyView
+
+# numpy and statsmodels are imported inside the commands that use them: every other tiptiers command (and
+# `tiptiers --help`) starts without paying for them.
+INDICATORS = ("3p", "ratings")  # tiptiers.store.analysis.INDICATORS; a test keeps the two equal
 
 audit_app = typer.Typer(help="Fairness audits: is every country held to the same standard?", no_args_is_help=True)
 
@@ -82,6 +76,10 @@ def consistency_command(
     Example: `tiptiers audit consistency --year 2008` finds Japan (5, 2, 4; Tier 2) against Hong Kong
     (3, 2, 3; Tier 1).
     """
+    from tiptiers.analysis.dominance import summarise
+    from tiptiers.analysis.views import summary_view
+    from tiptiers.store.analysis import consistency, consistency_json, consistency_years
+
     _indicator(indicator)
     if (year is None) == (not all_years):
         fail("give either --year YEAR or --all-years", 2)
@@ -125,7 +123,9 @@ def model_command(
 ) -> None:
     """Fit an ordered logit of the tier on the index for one year: how well it explains the placements, and the
     countries placed furthest from the tier the index predicts."""
+    from tiptiers.analysis.ordinal import FitError
     from tiptiers.analysis.views import ordinal_view
+    from tiptiers.store.analysis import ordinal
 
     _indicator(indicator)
     with transaction(open_store()) as session:
@@ -163,6 +163,9 @@ def robustness_command(
     """For each country of a year, the probability of each tier when the inputs are uncertain; the run and its
     parameters are stored. Countries without a stored assessment get ratings derived from the 3P index
     (see tiptiers.analysis.threep); they are labelled "3p"."""
+    from tiptiers.analysis.robustness import Parameters
+    from tiptiers.store.analysis import AnalysisError, run_robustness, run_view
+
     try:
         params = Parameters(draws=draws, seed=seed, p_evidence=p_evidence, q_rating=q_rating,
                             vary_thresholds=vary_thresholds)
@@ -201,6 +204,8 @@ def robustness_runs_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Stored robustness runs with their parameters."""
+    from tiptiers.store.analysis import list_runs
+
     with transaction(open_store()) as session:
         runs = [{"run_id": r.id, "year": r.year, "methodology": r.methodology, "parameters": r.parameters,
                  "bounds": r.bounds, "seconds": r.seconds, "created_at": r.created_at.isoformat(timespec="seconds")}
