@@ -11,8 +11,8 @@ per-request cost of knowing who is asking.
 
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -105,4 +105,6 @@ def main(url: str | None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("database_url", nargs="?", help="a PostgreSQL URL; default: a throwaway SQLite database")
+    main(parser.parse_args().database_url)
