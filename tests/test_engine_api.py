@@ -53,16 +53,28 @@ def test_methodology_of_a_year(client):
 
 
 def test_the_country_year_page_and_its_twin(client):
-    twin = client.get("/api/v1/countries/CHN/2012/determination").json()
+    twin = client.get("/api/v1/countries/CHN/2012").json()
     assert twin["placement"] == "2WL" and twin["ratings_source"] == "illustrative"
     assert twin["determination"]["reasons"][-1]["rule"] == "automatic_downgrade"  # no waiver recorded in this store
-    page = client.get("/countries/CHN/2012/determination", headers={"accept": "text/html"})
+    page = client.get("/countries/CHN/2012", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "Watch List in 2009, 2010, 2011: automatic downgrade to Tier 3 unless waived" in page.text
     assert 'src="/static/engine.js"' in page.text and "<script>" not in page.text
-    assert client.get("/countries/ZZZ/2012/determination").status_code == 404
-    assert client.get("/api/v1/countries/JPN/1990/determination").status_code == 404
-    assert 'href="/countries/JPN/2008/determination"' in client.get("/countries/JPN").text
+    assert 'href="/api/v1/countries/CHN/2012"' in page.text  # the JSON twin, linked
+    assert client.get("/countries/ZZZ/2012").status_code == 404
+    assert client.get("/api/v1/countries/JPN/1990").status_code == 404
+    assert 'href="/countries/JPN/2008"' in client.get("/countries/JPN").text
+    # the twin's siblings keep their addresses
+    assert client.get("/api/v1/countries/JPN/placements").status_code == 200
+    assert client.get("/api/v1/countries/JPN/timeline").status_code == 200
+
+
+def test_old_determination_addresses_and_lowercase_codes_redirect(client):
+    for old, new in (("/countries/CHN/2012/determination", "/countries/CHN/2012"),
+                     ("/api/v1/countries/CHN/2012/determination", "/api/v1/countries/CHN/2012"),
+                     ("/countries/chn/2012", "/countries/CHN/2012")):
+        response = client.get(old, follow_redirects=False)
+        assert response.status_code == 301 and response.headers["location"] == new, old
 
 
 def test_openapi_describes_the_engine(client):

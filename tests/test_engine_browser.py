@@ -17,7 +17,7 @@ def test_what_if_re_determines_without_reload(browser, base_url):  # noqa: F811
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     page.goto(f"{base_url}/countries/JPN")
     page.click('table.placements tr[data-year="2008"] a.explain')
-    page.wait_for_url(f"{base_url}/countries/JPN/2008/determination")
+    page.wait_for_url(f"{base_url}/countries/JPN/2008")
     assert page.locator("#placement").inner_text() == "TIP Report 2008: Tier 2"
     assert page.locator("#det-tier").get_attribute("data-tier") == "2"
     page.evaluate("window.__same_document = true")

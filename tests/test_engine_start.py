@@ -87,7 +87,7 @@ def _get(site, path: str, who: str | None, html: bool = False):
 
 
 def test_the_twin_uses_the_assessment_only_for_readers_of_the_draft(site):
-    url = "/api/v1/countries/JPN/2008/determination"
+    url = "/api/v1/countries/JPN/2008"
     public = _get(site, url, None).json()
     assert public["ratings_source"] == "illustrative" and public["determination"]["tier"] == "2"
     assert public["flagged_ratings"] == []
@@ -102,14 +102,14 @@ def test_the_twin_uses_the_assessment_only_for_readers_of_the_draft(site):
 
 
 def test_the_page_says_which_ratings_it_shows_and_flags_weak_ones(site):
-    page = _get(site, "/countries/JPN/2008/determination", "ana", html=True).text
+    page = _get(site, "/countries/JPN/2008", "ana", html=True).text
     assert 'data-source="assessment"' in page and "Stored assessment." in page
     row = page[page.index('id="r-criterion_7"'):]
     row = row[:row.index("</tr>")]
     assert '<option value="substantial" selected>' in row
     assert 'class="rating-flag" data-flag="unverified_only"' in row and "rests only on unverified evidence" in row
     assert 'id="det-tier" data-tier="2WL"' in page
-    public = _get(site, "/countries/JPN/2008/determination", None, html=True).text
+    public = _get(site, "/countries/JPN/2008", None, html=True).text
     assert 'data-source="illustrative"' in public and "Illustrative ratings." in public
     assert 'class="rating-flag"' not in public and 'id="det-tier" data-tier="2"' in public
 

@@ -178,7 +178,7 @@ def test_cli_export_year_csv_and_publish_schedules(db, tmp_path, monkeypatch):
 
 def test_other_features_year_pages_are_under_the_embargo_too(client):
     for url in ("/years/2027", "/api/v1/years/2027/placements", "/countries/JPN/2027",
-                "/api/v1/countries/JPN/2027/determination"):
+                "/api/v1/countries/JPN/2027"):
         response = client.get(url)
         assert response.status_code == 404, url
         assert response.json()["error"]["detail"] == "year: no published report for 2027"

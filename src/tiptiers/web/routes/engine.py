@@ -1,6 +1,7 @@
 """The tier engine on the web: determinations, the methodology in force, and the country-year determination page.
 
-The page is /countries/{iso3}/{year}/determination: publish/ owns /countries/{iso3}/{year} (the narrative).
+The country-year page is /countries/{iso3}/{year} (JSON twin /api/v1/countries/{iso3}/{year}); the narrative, once
+published, is /narratives/{iso3}/{year}. The older /determination addresses redirect there.
 
 Validation errors of this router come back as `{"error": {"status": 422, "detail": "field: message"}}`.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -134,7 +135,7 @@ def _country_year(session: Session, iso3: str, year: int, user: User | None) -> 
                                 override=start.override))
 
 
-@api.get("/countries/{iso3}/{year}/determination", response_model=CountryYearOut,
+@api.get("/countries/{iso3}/{year:int}", response_model=CountryYearOut,
          summary="A country-year: published placement, override, waiver and the engine's determination, from the "
                  "stored assessment's ratings when there is one (and you may see the draft), else illustrative ones",
          responses={404: {"description": "Unknown country or year"}})
@@ -142,13 +143,22 @@ def api_country_year(iso3: str, year: int, session: SessionDep, user: OptionalUs
     return _country_year(session, iso3, year, user)
 
 
-@pages.get("/countries/{iso3}/{year}/determination", response_class=HTMLResponse)
+@pages.get("/countries/{iso3}/{year:int}", response_class=HTMLResponse)
 def country_year_page(iso3: str, year: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
     data = _country_year(session, iso3, year, user)
+    if data.iso3 != iso3:  # /countries/jpn/2008 -> /countries/JPN/2008, one address per page
+        return RedirectResponse(f"/countries/{data.iso3}/{year}", status_code=301)
     m = methodology_for_year(year)
     return templates.TemplateResponse(
         request, "country_year.html",
         {"data": data, "d": data.determination, "methodology": m, "levels": [lv.value for lv in LEVELS],
          "rated": {r.criterion: r.level.value for r in data.assessment.ratings},
          "flagged": {f.criterion: f for f in data.flagged_ratings},
-         "json_url": f"/api/v1/countries/{data.iso3}/{year}/determination"})
+         "json_url": f"/api/v1/countries/{data.iso3}/{year}"})
+
+
+@api.get("/countries/{iso3}/{year:int}/determination", include_in_schema=False)
+@pages.get("/countries/{iso3}/{year:int}/determination")
+def country_year_old_address(iso3: str, year: int, request: Request) -> RedirectResponse:
+    """The address of the first release; links to it keep working."""
+    return RedirectResponse(request.url.path.removesuffix("/determination"), status_code=301)
