@@ -117,3 +117,50 @@ def test_bad_entries_are_refused(fresh_db):
         activity.record(session, " ", "x.y", "s", None, None)
     with pytest.raises(ValueError, match=r"^subject: 301 characters"), transaction(fresh_db.sessions) as session:
         activity.record(session, "ann", "x.y", "s" * 301, None, None)
+
+
+def rewrite_from(db, seq, actor):
+    """What an insider with write access could do: edit entry `seq`, then recompute every later hash and the head."""
+    with transaction(db.sessions) as session:
+        rows = session.query(activity.ActivityEntry).order_by(activity.ActivityEntry.seq).all()
+        prev = rows[seq - 2].hash if seq > 1 else activity.GENESIS
+        for row in rows[seq - 1:]:
+            if row.seq == seq:
+                row.actor = actor
+            row.prev_hash = prev
+            row.hash = f"{row.seq:064d}"  # free the unique hash before the real one is written
+            session.flush()
+            row.hash = prev = activity.entry_hash(prev, row.seq, row.at, row.actor, row.action, row.subject,
+                                                  row.before_json, row.after_json)
+        session.flush()
+        head = session.get(activity.ActivityHead, activity.HEAD_ID)
+        head.hash = prev
+
+
+def test_an_anchor_kept_outside_catches_a_rewritten_chain(fresh_db):
+    append(fresh_db, 3)
+    with fresh_db.sessions() as session:
+        kept = activity.head(session)
+    assert kept == activity.Anchor(3, kept.hash)
+    append(fresh_db, 2)
+    with fresh_db.sessions() as session:
+        assert activity.verify(session, anchors=[kept]) == []
+
+    rewrite_from(fresh_db, 2, "mallory")
+    with fresh_db.sessions() as session:
+        assert activity.verify(session) == []  # the chain alone is consistent again: that is the gap anchors close
+        found = activity.verify(session, anchors=[kept])
+    assert [(p.seq, "kept outside the database" in p.message) for p in found] == [(3, True)]
+
+
+def test_an_anchor_beyond_the_log_means_entries_were_deleted(fresh_db):
+    append(fresh_db, 2)
+    with fresh_db.sessions() as session:
+        found = activity.verify(session, anchors=[activity.Anchor(9, "ab" * 32)])
+    assert [p.seq for p in found] == [9] and "missing from the log" in found[0].message
+
+
+@pytest.mark.parametrize("text", ["", "3", "x:" + "ab" * 32, "0:" + "ab" * 32, "3:abc", "3:" + "zz" * 32])
+def test_a_malformed_anchor_is_refused_with_the_reason(text):
+    with pytest.raises(ValueError, match=r"anchor|hash"):
+        activity.Anchor.parse(text)

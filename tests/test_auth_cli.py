@@ -78,6 +78,28 @@ def test_log_verify_fails_and_names_an_edited_or_deleted_entry(fresh_db):
     assert "entry 2 deleted" in deleted.output and "entry 2: edited" not in deleted.output
 
 
+def test_log_head_anchors_and_verify_checks_them(fresh_db, tmp_path):
+    for name in ("ann", "bob"):
+        assert run(fresh_db, "users", "add", name, "--role", "analyst", "--password-stdin",
+                   stdin=PASSWORD + "\n").exit_code == 0
+    head = run(fresh_db, "log", "head")
+    assert head.exit_code == 0, head.output
+    seq, digest = head.output.split()
+    assert seq == "2" and len(digest) == 64
+    assert json.loads(run(fresh_db, "log", "head", "--json").output) == {"seq": 2, "hash": digest}
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text(f"# after the 2026 release\n{head.output}", encoding="utf-8")
+
+    ok = run(fresh_db, "log", "verify", "--anchors", str(anchors), "--anchor", f"1:{'0' * 63}1")
+    assert ok.exit_code == 1 and "entry 1: does not match its anchor" in ok.output
+    ok = run(fresh_db, "log", "verify", "--anchors", str(anchors))
+    assert ok.exit_code == 0 and "1 anchor(s) match" in ok.output
+
+    anchors.write_text("2 not-a-hash\n", encoding="utf-8")
+    bad = run(fresh_db, "log", "verify", "--anchors", str(anchors))
+    assert bad.exit_code == 2 and f"{anchors}, line 1" in bad.output and "64 hexadecimal" in bad.output
+
+
 def test_a_deactivated_account_cannot_log_in(fresh_db):
     run(fresh_db, "users", "add", "ann", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
     result = run(fresh_db, "users", "deactivate", "ann")

@@ -6,6 +6,7 @@ import getpass
 import sys
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -162,18 +163,62 @@ def log_show(
         typer.echo(f"{r['seq']:>6}  {r['at'][:19]}  {r['actor']}  {r['action']}  {r['subject']}")
 
 
+@log_app.command("head")
+def log_head(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text.")) -> None:
+    """The number and hash of the last entry: keep it outside the database (a release note, an e-mail, a file in
+    git). `tiptiers log verify --anchor` later proves the log was not rewritten up to that entry.
+
+    Example: `tiptiers log head >> anchors.txt` after each publication, then `tiptiers log verify --anchors
+    anchors.txt`.
+    """
+    with open_store()() as session:
+        last = activity.head(session)
+    if as_json:
+        print_json({"seq": last.seq, "hash": last.hash} if last else None)
+    elif last is None:
+        typer.echo("The activity log is empty: nothing to anchor yet.", err=True)
+    else:
+        typer.echo(f"{last.seq} {last.hash}")
+
+
+def _anchors(given: list[str], path: Path | None) -> list[activity.Anchor]:
+    lines = [(f"--anchor {text}", text) for text in given]
+    if path is not None:
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"--anchors: cannot read {path}: {exc}", 2)
+        lines += [(f"{path}, line {n}", line) for n, line in enumerate(content.splitlines(), 1)
+                  if line.strip() and not line.lstrip().startswith("#")]
+    anchors = []
+    for where, text in lines:
+        try:
+            anchors.append(activity.Anchor.parse(text))
+        except ValueError as exc:
+            fail(f"{where}: {exc}", 2)
+    return anchors
+
+
 @log_app.command("verify")
-def log_verify() -> None:
-    """Check the hash chain: exit 1 and name each entry that was edited or deleted since it was written."""
+def log_verify(
+    anchor: list[str] = typer.Option([], "--anchor", help="SEQ:HASH of an entry, as `tiptiers log head` printed "
+                                                          "it and you kept it elsewhere (repeatable)."),
+    anchors_file: Path | None = typer.Option(None, "--anchors", help="A file of anchors, one `SEQ HASH` a line "
+                                                                      "(the output of `tiptiers log head`)."),
+) -> None:
+    """Check the hash chain: exit 1 and name each entry that was edited or deleted since it was written. With
+    anchors, also prove that nobody rewrote the log (and its hashes) up to each anchored entry."""
+    kept = _anchors(anchor, anchors_file)
     with open_store()() as session:
         total = activity.count(session)
         with typer.progressbar(length=total, label="Checking the activity log", file=sys.stderr) as bar:
-            problems = activity.verify(session, progress=bar.update)
+            problems = activity.verify(session, progress=bar.update, anchors=kept)
     if problems:
         for problem in problems:
             typer.echo(f"TAMPERED: {problem}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"The activity log is intact ({total} entries, hash chain verified).")
+    anchored = f"; {len(kept)} anchor(s) match" if kept else ""
+    typer.echo(f"The activity log is intact ({total} entries, hash chain verified{anchored}).")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,11 @@ on SQLite and PostgreSQL alike (no forked chain) and lets `verify` notice the la
 edited or removed ones.
 
 Call `record` inside the transaction of the change it describes: both commit, or neither does.
+
+The chain alone cannot catch someone with write access who edits an entry and then recomputes every later hash and
+the head. An anchor closes that: the number and hash of an entry written down outside the database (`tiptiers log
+head`, kept in a release note, an e-mail, a file in git); `verify(anchors=...)` then checks the log still holds that
+exact entry, so a rewrite of anything at or before an anchored entry is found.
 """
 
 from __future__ import annotations
@@ -144,16 +149,48 @@ def _walk(session: Session) -> Iterator[ActivityEntry]:
 
 def count(session: Session) -> int:
     """How many entries the log should hold (the head's number)."""
-    head = session.get(ActivityHead, HEAD_ID)
-    return head.seq if head else 0
+    row = session.get(ActivityHead, HEAD_ID)
+    return row.seq if row else 0
 
 
-def verify(session: Session, progress: Callable[[int], None] | None = None) -> list[Problem]:
-    """Every break in the chain: an entry edited, deleted (a gap, or the last ones gone) or inserted out of order.
+@dataclass(frozen=True)
+class Anchor:
+    """An entry's number and hash, kept outside the database."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """`SEQ:HASH` or `SEQ HASH` (what `tiptiers log head` prints); ValueError naming what is wrong."""
+        parts = text.replace(":", " ").split()
+        if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) < 1:
+            raise ValueError(f"{text.strip()!r} is not an anchor: write the entry number and its hash, e.g. "
+                             f"'42:{'ab' * 32}'")
+        digest = parts[1].lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"{text.strip()!r}: the hash must be 64 hexadecimal digits (SHA-256)")
+        return cls(int(parts[0]), digest)
+
+
+def head(session: Session) -> Anchor | None:
+    """The last entry's number and hash, to keep outside the database; None while the log is empty."""
+    row = session.get(ActivityHead, HEAD_ID)
+    return Anchor(row.seq, row.hash) if row else None
+
+
+def verify(session: Session, progress: Callable[[int], None] | None = None,
+           anchors: Sequence[Anchor] = ()) -> list[Problem]:
+    """Every break in the chain: an entry edited, deleted (a gap, or the last ones gone) or inserted out of order,
+    and every anchor the log no longer matches.
 
     `progress(n)` is called after every n entries checked (for a progress bar).
     """
     problems: list[Problem] = []
+    anchored = {a.seq: a for a in anchors}
     expected_seq, prev_hash = 1, GENESIS
     for i, entry in enumerate(_walk(session), 1):
         if progress is not None and i % 1000 == 0:
@@ -168,17 +205,24 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> l
                                 entry.before_json, entry.after_json)
         if recomputed != entry.hash:
             problems.append(Problem(entry.seq, f"entry {entry.seq}: edited (its content does not match its hash)"))
+        anchor = anchored.pop(entry.seq, None)
+        if anchor is not None and anchor.hash != entry.hash:
+            problems.append(Problem(entry.seq, f"entry {entry.seq}: does not match its anchor {anchor} kept outside "
+                                               f"the database; the log was rewritten at or before entry {entry.seq}"))
         expected_seq, prev_hash = entry.seq + 1, entry.hash
-    head = session.get(ActivityHead, HEAD_ID)
+    last = session.get(ActivityHead, HEAD_ID)
     last_seq = expected_seq - 1
-    if head is None:
+    if last is None:
         if last_seq:  # made with the first entry, never removed
             problems.append(Problem(None, "the log's head row was deleted"))
-    elif head.seq != last_seq or head.hash != prev_hash:
-        if head.seq > last_seq:
-            gone = f"{last_seq + 1}" if head.seq == last_seq + 1 else f"{last_seq + 1}-{head.seq}"
-            problems.append(Problem(last_seq + 1, f"entry {gone} deleted (the log should end at entry {head.seq})"))
+    elif last.seq != last_seq or last.hash != prev_hash:
+        if last.seq > last_seq:
+            gone = f"{last_seq + 1}" if last.seq == last_seq + 1 else f"{last_seq + 1}-{last.seq}"
+            problems.append(Problem(last_seq + 1, f"entry {gone} deleted (the log should end at entry {last.seq})"))
         else:
-            problems.append(Problem(head.seq, f"the log's head (entry {head.seq}) does not match its last entry "
+            problems.append(Problem(last.seq, f"the log's head (entry {last.seq}) does not match its last entry "
                                               f"({last_seq})"))
+    for anchor in sorted(anchored.values(), key=lambda a: a.seq):
+        problems.append(Problem(anchor.seq, f"entry {anchor.seq} of anchor {anchor} is missing from the log: "
+                                            "entries were deleted"))
     return problems
