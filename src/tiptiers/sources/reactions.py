@@ -12,6 +12,7 @@ import re
 import re._constants as sre_constants
 import re._parser as sre_parse
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -256,14 +257,14 @@ def code_reactions(cable: Cable, lexicon: Lexicon | None = None) -> ReactionCodi
     spoken = [s for s in sentences(cable, lex) if s.government_voice]
     subject = cable.subject or ""
     texts = [s.text for s in spoken]
-    lowered, starts = _join([t.lower() for t in texts])  # lowered one by one: lower() may change lengths
+    occurrences = _Occurrences(texts)
     subject_lowered = subject.lower()
     found: dict[str, list[Citation]] = {}
     for code in lex.codes:
-        rules = [r for r in code.rules if r.may_fire(lowered) or r.may_fire(subject_lowered)]
-        cites = [Citation(spoken[i].paragraph, spoken[i].text, r.id) for r in rules
-                 for i in _firing_sentences(r, lowered, texts, starts)]
-        cites += [Citation(None, subject, r.id) for r in rules if subject and r.fires(subject)]
+        cites = [Citation(spoken[i].paragraph, spoken[i].text, r.id) for r in code.rules
+                 for i in _firing_sentences(r, texts, occurrences)]
+        if subject:
+            cites += [Citation(None, subject, r.id) for r in code.rules if r.fires(subject, subject_lowered)]
         if cites:
             found[code.code] = cites
     for code in lex.codes:  # derived codes (negative) also cite the sentences of the codes that imply them
@@ -278,28 +279,41 @@ def code_reactions(cable: Cable, lexicon: Lexicon | None = None) -> ReactionCodi
 _SEPARATOR = "\n\x00\n"  # between sentences: no rule's words, spaces or punctuation match it
 
 
-def _join(texts: list[str]) -> tuple[str, list[int]]:
-    starts, position = [], 0
-    for text in texts:
-        starts.append(position)
-        position += len(text) + len(_SEPARATOR)
-    return _SEPARATOR.join(texts), starts
+class _Occurrences:
+    """Which sentences contain a literal, found with str.find over the joined lower-case sentences; each literal
+    is looked for once per cable (rules share literals), and only its first occurrence in a sentence counts."""
 
+    def __init__(self, texts: list[str]):
+        lowered = [t.lower() for t in texts]  # one by one: lower() may change lengths
+        self.starts, position = [], 0
+        for text in lowered:
+            self.starts.append(position)
+            position += len(text) + len(_SEPARATOR)
+        self.starts.append(position)  # where a sentence after the last would start
+        self.text = _SEPARATOR.join(lowered)
+        self.found: dict[str, list[int]] = {}
 
-def _firing_sentences(rule: _Rule, lowered: str, texts: list[str], starts: list[int]) -> list[int]:
-    """Indices of the sentences on which `rule` fires. The regex is tried only on the sentences that contain one
-    of its required literals, found with str.find over the joined lower-case text (fast, and exact: a sentence
-    without any of them cannot match)."""
-    if rule.literals is None:
-        candidates: set[int] | range = range(len(texts))
-    else:
-        candidates = set()
-        for literal in rule.literals:
-            position = lowered.find(literal)
+    def sentences_with(self, literal: str) -> list[int]:
+        found = self.found.get(literal)
+        if found is None:
+            found = []
+            position = self.text.find(literal)
             while position != -1:
-                candidates.add(bisect_right(starts, position) - 1)
-                position = lowered.find(literal, position + 1)
-    return [i for i in sorted(candidates) if rule.pattern.search(texts[i]) and rule.accepts(texts[i])]
+                sentence = bisect_right(self.starts, position) - 1
+                found.append(sentence)
+                position = self.text.find(literal, self.starts[sentence + 1])
+            self.found[literal] = found
+        return found
+
+
+def _firing_sentences(rule: _Rule, texts: list[str], occurrences: _Occurrences) -> list[int]:
+    """Indices of the sentences on which `rule` fires. The regex is tried only on the sentences that contain one
+    of its required literals (exact: a sentence without any of them cannot match)."""
+    if rule.literals is None:
+        candidates: Iterable[int] = range(len(texts))
+    else:
+        candidates = sorted({i for literal in rule.literals for i in occurrences.sentences_with(literal)})
+    return [i for i in candidates if rule.pattern.search(texts[i]) and rule.accepts(texts[i])]
 
 
 def _dedupe(citations: list[Citation]) -> list[Citation]:
