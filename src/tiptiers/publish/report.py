@@ -23,8 +23,9 @@ from tiptiers.publish.narrative import (
     generate_markdown,
     render_markdown,
 )
+from tiptiers.store import publication as pubstore
 from tiptiers.store.placements import country_history
-from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative
+from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative, public_years
 from tiptiers.tiers import Tier
 
 log = logging.getLogger(__name__)
@@ -105,10 +106,15 @@ def _determination(evidence: Any, session: Session, assessment: Any) -> Any:
         return None
 
 
-def narrative_data(session: Session, iso3: str, year: int) -> NarrativeData:
+def narrative_data(session: Session, iso3: str, year: int, public_at: datetime | None = None) -> NarrativeData:
+    """With `public_at`, the placement history holds only the years public at that time (what the public may see):
+    a published narrative never shows the tier of a year still under embargo."""
     country = country_table().get(iso3)
     name = country.name if country else iso3
     history = [(p.year, p.tier) for p in country_history(session, iso3)]
+    if public_at is not None:
+        shown = set(public_years(session, [y for y, _ in history], public_at))
+        history = [(y, t) for y, t in history if y in shown]
     tier = dict(history).get(year)
     m = methodology(year)
     evidence = _evidence_module()
@@ -185,7 +191,7 @@ def _corrections(frozen: NarrativeVersion | None, generated: str,
 def country_year(session: Session, iso3: str, year: int, *, now: datetime | None = None,
                  draft: bool = False) -> CountryYear | None:
     """The public narrative (None while the year is under embargo), or with `draft` the latest version."""
-    data = narrative_data(session, iso3, year)
+    data = narrative_data(session, iso3, year, public_at=None if draft else now or pubstore.utcnow())
     generated = generate_markdown(data)
     if draft:
         versions = narrative_versions(session, iso3, year)

@@ -85,6 +85,15 @@ def public_years(session: Session, years: Iterable[int], now: datetime | None = 
     return sorted(y for y in set(years) if now >= scheduled.get(y, default_publication_time(y)))
 
 
+def next_publication(session: Session, after: datetime) -> datetime | None:
+    """The first publication time later than `after` of a year with placements (scheduled, or June 1 by default):
+    when what the public may see next changes by itself, with nobody writing anything."""
+    scheduled = {p.year: p.publish_at for p in session.scalars(select(Publication))}
+    years = set(session.scalars(select(Placement.year).distinct())) | set(scheduled)
+    times = [scheduled.get(y, default_publication_time(y)) for y in years]
+    return min((t for t in times if t > after), default=None)
+
+
 def fingerprint(session: Session, iso3: str | None, year: int) -> tuple[Any, ...]:
     """Changes whenever a country-year's (or with `iso3=None` the whole year's) narrative versions or the year's
     publication change (one query): what a cache of published pages checks before reusing one."""

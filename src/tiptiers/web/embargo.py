@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tiptiers.store.publication import Publication, default_publication_time, utcnow
+from tiptiers.store import publication as pubstore
+from tiptiers.store.publication import Publication, default_publication_time
 
 YEAR_IN_PATH = re.compile(r"^(?:/api/v1)?/(?:years|countries/[A-Za-z]{3}|narratives/[A-Za-z]{3}|map|movements|reports)"
                           r"/(\d{4})(?:[/.]|$)")
@@ -50,7 +51,7 @@ class EmbargoMiddleware:
         now = getattr(scope["app"].state, "publish_now", None) if "app" in scope else None
         if time.monotonic() - self._read_at > REFRESH_SECONDS:  # the database only every few seconds
             await run_in_threadpool(self._publication_times)
-        if not self.embargoed(year, now or utcnow()) or await _is_staff(scope):
+        if not self.embargoed(year, now or pubstore.utcnow()) or await _is_staff(scope):
             await self.app(scope, receive, send)
             return
         detail = f"year: no published report for {year}"

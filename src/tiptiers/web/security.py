@@ -28,7 +28,8 @@ HEADERS = {
 }
 
 
-def _credentialed(scope: Scope) -> bool:
+def credentialed(scope: Scope) -> bool:
+    """The request carries a session cookie or an Authorization header: what it sees may be that user's."""
     for name, value in scope.get("headers", []):
         if name == b"authorization" or (name == b"cookie" and b"tiptiers_session=" in value):
             return True
@@ -44,14 +45,14 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
-        credentialed = _credentialed(scope)
+        is_credentialed = credentialed(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if credentialed:  # what a logged-in user sees (their name, drafts) stays out of shared caches
+                if is_credentialed:  # what a logged-in user sees (their name, drafts) stays out of shared caches
                     cache = headers.get("cache-control", "")
                     headers["Cache-Control"] = cache.replace("public", "private") if cache else "private, no-store"
                 if scope.get("scheme") == "https":

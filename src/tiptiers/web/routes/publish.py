@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,12 +23,12 @@ from tiptiers.publish.charts import TIER_COLOURS, tier_history_svg
 from tiptiers.publish.movements import movements, summary
 from tiptiers.publish.report import CountryYear, country_year, methodology
 from tiptiers.publish.worldmap import map_countries, svg_to_png, without_outline, world_map_svg
-from tiptiers.report_years import FIRST_REPORT_YEAR, last_allowed_year
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import report_years, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import SessionDep, country_or_404, templates
+from tiptiers.web.pagecache import SharedResponse, etag_matches
 
 api = APIRouter(prefix="/api/v1", tags=["publication"])
 pages = APIRouter(include_in_schema=False)
@@ -58,37 +57,17 @@ def publish_now(request: Request) -> datetime:
 
 
 def cached(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:
-    """A published representation with a strong ETag; 304 when the client already has it."""
+    """A published representation with a strong ETag; 304 when the client already has it. It is the same for every
+    anonymous visitor, so the page cache (web/pagecache.py) keeps it until the data changes."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     common = {"ETag": etag, "Cache-Control": "public, max-age=60", **(headers or {})}
-    match = request.headers.get("if-none-match", "")
-    if etag in [t.strip() for t in match.split(",")] or match.strip() == "*":
+    if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=common)
-    return Response(body, media_type=media_type, headers=common)
+    return SharedResponse(body, media_type=media_type, headers=common)
 
 
-PAGE_TTL = 10.0  # seconds a rendered published page is reused; narrative edits show at once (fingerprint)
 REPORT_TTL = 3600.0  # the whole-report PDF: rebuilt when a narrative or the publication changes, or hourly
 _rendered: dict[tuple[str, ...], tuple[float, tuple[Any, ...], bytes]] = {}
-
-
-def reuse(request: Request, session: Session, key: tuple[str, ...], iso3: str, year: int,
-          media_type: str, build: Callable[[], bytes]) -> Response:
-    """Serve a published country-year representation from memory while its narrative versions and the year's
-    publication are unchanged and it is younger than PAGE_TTL; otherwise build it again."""
-    if not FIRST_REPORT_YEAR <= year <= last_allowed_year():
-        raise HTTPException(404, f"year: no published report for {year}")
-    fingerprint = pubstore.fingerprint(session, iso3, year)
-    now = time.monotonic()
-    full = (*key, repr(getattr(request.app.state, "publish_now", None)), str(id(request.app)))
-    hit = _rendered.get(full)
-    if hit and hit[1] == fingerprint and now - hit[0] < PAGE_TTL:
-        return cached(request, hit[2], media_type)
-    body = build()
-    if len(_rendered) > 5000:
-        _rendered.clear()
-    _rendered[full] = (now, fingerprint, body)
-    return cached(request, body, media_type)
 
 
 def page(request: Request, name: str, context: dict[str, Any]) -> Response:
@@ -284,20 +263,16 @@ def _public_country_year(session: Session, iso3: str, year: int, request: Reques
          summary="A country's narrative of a report year: tier, reasons, ratings, evidence and the government's "
                  "comments, corrections", responses={404: {"description": "Unknown country, or not published"}})
 def api_narrative(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    def build() -> bytes:
-        return narrative_out(_public_country_year(session, iso3, year, request)).model_dump_json().encode()
-
-    return reuse(request, session, ("narrative.json", iso3.upper(), str(year)), iso3.upper(), year,
-                 "application/json", build)
+    cy = _public_country_year(session, iso3, year, request)
+    return cached(request, narrative_out(cy).model_dump_json().encode(), "application/json")
 
 
 @pages.get("/narratives/{iso3}/{year}.pdf")
 def narrative_pdf(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
     cy = _public_country_year(session, iso3, year, request)
     body = pdf.country_pdf(cy, publish_now(request))
-    return Response(body, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="tiptiers-{cy.data.iso3}-{year}.pdf"',
-        "Cache-Control": "public, max-age=60"})
+    return cached(request, body, "application/pdf",
+                  {"Content-Disposition": f'attachment; filename="tiptiers-{cy.data.iso3}-{year}.pdf"'})
 
 
 def report_entries(session: Session, year: int, now: datetime) -> list[CountryYear]:
@@ -324,17 +299,11 @@ def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
 
 @pages.get("/narratives/{iso3}/{year}", response_class=HTMLResponse)
 def narrative_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    def build() -> bytes:
-        cy = _public_country_year(session, iso3, year, request)
-        chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
-        years = set(visible_years(session, request))
-        rendered = templates.TemplateResponse(request, "publish/narrative.html", {
-            "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
-            "history": [(y, t) for y, t in cy.data.history if y in years], "downloads": downloads_for(request, year)})
-        return bytes(rendered.body)
-
-    return reuse(request, session, ("narrative.html", iso3.upper(), str(year)), iso3.upper(), year,
-                 "text/html; charset=utf-8", build)
+    cy = _public_country_year(session, iso3, year, request)
+    chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
+    return page(request, "publish/narrative.html", {
+        "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
+        "history": cy.data.history, "downloads": downloads_for(request, year)})
 
 
 class NarrativeIn(BaseModel):

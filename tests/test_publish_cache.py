@@ -1,0 +1,142 @@
+"""The page cache of published pages (web/pagecache.py): an anonymous visitor gets the page rendered once, with its
+ETag, gzip and security headers; a correction shows at once, however it was saved; a logged-in view never comes
+from or goes into the cache; an embargoed year is never served to the public, and the pages change when a
+publication time passes. On SQLite and PostgreSQL (the cache asks each for its data version)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tiptiers.sources.placements import parse_placements
+from tiptiers.store import publication as pub
+from tiptiers.store import users
+from tiptiers.store.db import transaction
+from tiptiers.store.placements import import_placements
+from tiptiers.web.app import create_app
+from tiptiers.web.routes import publish as routes
+
+PASSWORD = "correct horse battery staple"
+PUBLICATION = datetime(2027, 6, 20, 14, 0)
+PAGE, TWIN = "/narratives/JPN/2008", "/api/v1/narratives/JPN/2008.json"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from conftest import TestDatabase
+
+    database = TestDatabase(request.param, tmp_path_factory).load_bundled()
+    with transaction(database.sessions) as s:
+        import_placements(s, parse_placements("iso3,year,tier\nJPN,2027,3\n", source="draft.csv"), source="draft")
+        pub.schedule_publication(s, 2027, PUBLICATION, "admin", now=datetime(2026, 11, 1))
+        users.create_user(s, "ana.cache", "analyst", PASSWORD)
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The time the app sees (embargo, routes, cache), before the 2027 publication unless a test moves it."""
+    now = [PUBLICATION - timedelta(days=30)]
+    monkeypatch.setattr(pub, "utcnow", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def client(db, clock) -> TestClient:
+    return TestClient(create_app(db.url))
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every time a route gathers a narrative from the store (a page rendered, not served from the cache)."""
+    calls: list[str] = []
+    real = routes.country_year
+
+    def counting(session, iso3, year, **kwargs):
+        calls.append(f"{iso3} {year}")
+        return real(session, iso3, year, **kwargs)
+
+    monkeypatch.setattr(routes, "country_year", counting)
+    return calls
+
+
+def analyst_token(db) -> str:
+    with transaction(db.sessions) as s:
+        token, _ = users.create_api_token(s, "ana.cache", "test", actor="test")
+    return token
+
+
+def test_an_anonymous_page_is_rendered_once_and_served_with_its_etag_gzip_and_headers(client, renders):
+    first = client.get(PAGE)
+    again = client.get(PAGE, headers={"accept-encoding": "gzip"})
+    assert renders == ["JPN 2008"]  # the second answer came from memory
+    assert again.content == first.content and again.headers["content-encoding"] == "gzip"
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+    assert again.headers["x-frame-options"] == "DENY" and again.headers["cache-control"] == "public, max-age=60"
+    with client.stream("GET", PAGE, headers={"accept-encoding": "gzip"}) as raw:
+        wire = b"".join(raw.iter_raw())
+    assert gzip.decompress(wire) == first.content and len(wire) < len(first.content)
+    not_modified = client.get(PAGE, headers={"if-none-match": first.headers["etag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == first.headers["etag"] and not_modified.headers["x-frame-options"] == "DENY"
+    assert not any("tiptiers" in name for name in again.headers)  # the cache's mark stays inside the app
+    assert client.get(TWIN).json()["iso3"] == "JPN" and client.get(TWIN).status_code == 200
+    assert renders == ["JPN 2008", "JPN 2008"]
+
+
+def test_a_correction_is_served_at_once_whoever_saved_it(db, client):
+    before = client.get(TWIN).json()
+    assert "Cache check" not in before["markdown"]
+    with transaction(db.sessions) as s:  # another connection: the CLI, another worker
+        pub.save_narrative(s, "JPN", 2008, "# Japan\n\nCache check one.", "ana", note="first", now=pub.utcnow())
+    assert "Cache check one." in client.get(TWIN).json()["html"]
+    assert "Cache check one." in client.get(PAGE).text
+    saved = client.post("/api/v1/narratives/JPN/2008", headers={"Authorization": f"Bearer {analyst_token(db)}"},
+                        json={"markdown": "# Japan\n\nCache check two.", "note": "second"})
+    assert saved.status_code == 200, saved.text
+    assert "Cache check two." in client.get(PAGE).text
+    assert [c["note"] for c in client.get(TWIN).json()["corrections"]][-2:] == ["first", "second"]
+
+
+def test_a_logged_in_view_never_comes_from_or_goes_into_the_cache(db, client):
+    anonymous = client.get(PAGE).text
+    assert 'id="login-link"' in anonymous
+    analyst = TestClient(client.app)
+    assert analyst.post("/api/v1/session", json={"name": "ana.cache", "password": PASSWORD}).status_code == 200
+    csrf = analyst.get("/api/v1/session").json()["csrf_token"]
+    mine = analyst.get(PAGE)
+    assert 'id="current-user"' in mine.text and csrf in mine.text  # not the anonymous page from the cache
+    assert "private" in mine.headers["cache-control"]
+    again = client.get(PAGE).text
+    assert 'id="current-user"' not in again and csrf not in again  # the analyst's page did not go into the cache
+    fresh = create_app(db.url)  # an empty cache, filled by the analyst first
+    assert 'id="current-user"' in TestClient(fresh, cookies=analyst.cookies).get(PAGE).text
+    public = TestClient(fresh).get(PAGE)
+    assert 'id="current-user"' not in public.text and csrf not in public.text and 'id="login-link"' in public.text
+
+
+def test_an_embargoed_year_is_never_served_to_the_public(db, client):
+    staff = {"Authorization": f"Bearer {analyst_token(db)}"}
+    for url in ("/narratives/JPN/2027", "/api/v1/narratives/JPN/2027.json", "/map/2027"):
+        assert client.get(url).status_code == 404, url
+        client.get(url, headers=staff)  # staff are let through the embargo middleware; nothing may be kept
+        assert client.get(url).status_code == 404, url
+    history = client.get(TWIN).json()["history"]
+    assert [2027, "3"] not in history and [2015, "2"] in history  # Japan's 2027 tier is not in the 2008 page
+    assert ">2027<" not in client.get(PAGE).text
+
+
+def test_the_pages_change_when_a_publication_time_passes(db, client, clock):
+    assert client.get("/narratives/JPN/2027").status_code == 404
+    assert [2027, "3"] not in client.get(TWIN).json()["history"]  # cached now
+    assert "2027" not in client.get("/map/2008").text
+    clock[0] = PUBLICATION + timedelta(seconds=1)  # nobody writes anything: the time passes
+    assert client.get("/narratives/JPN/2027").status_code == 200
+    assert [2027, "3"] in client.get(TWIN).json()["history"]
+    assert 'href="/map/2027"' in client.get("/map/2008").text
