@@ -61,6 +61,18 @@ def test_accounts_tokens_and_the_log_from_the_command_line(fresh_db):
     assert run(fresh_db, "users", "revoke-token", "999").exit_code == 2
 
 
+def test_an_ngo_account_from_the_command_line(fresh_db):
+    refused = run(fresh_db, "users", "add", "polaris", "--role", "ngo", "--password-stdin", stdin=PASSWORD + "\n")
+    assert refused.exit_code == 2 and "organisation: required for an ngo account" in refused.output
+    added = run(fresh_db, "users", "add", "polaris", "--role", "ngo", "--organisation", "Polaris Project",
+                "--password-stdin", stdin=PASSWORD + "\n")
+    assert added.exit_code == 0 and "Created polaris (ngo, Polaris Project)" in added.output, added.output
+    listed = run(fresh_db, "users", "list")
+    assert "polaris  ngo       Polaris Project" in listed.output, listed.output
+    [row] = json.loads(run(fresh_db, "users", "list", "--json").output)
+    assert (row["role"], row["organisation"], row["country"]) == ("ngo", "Polaris Project", None)
+
+
 def test_log_verify_fails_and_names_an_edited_or_deleted_entry(fresh_db):
     for name in ("ann", "bob", "cyd"):
         assert run(fresh_db, "users", "add", name, "--role", "analyst", "--password-stdin",

@@ -34,7 +34,8 @@ def test_a_user_is_created_with_an_argon2_hash_and_logged(fresh_db):
     with fresh_db.sessions() as session:
         [entry] = activity.entries(session)
     assert (entry.actor, entry.action, entry.subject) == ("test", "user.create", "user:tanaka")
-    assert entry.after == {"name": "tanaka", "role": "liaison", "country": "JPN", "active": True}
+    assert entry.after == {"name": "tanaka", "role": "liaison", "country": "JPN", "organisation": None,
+                           "active": True}
     assert "password" not in (entry.after_json or "") and "argon2" not in (entry.after_json or "")
 
 

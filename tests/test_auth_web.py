@@ -69,7 +69,8 @@ def test_logging_in_sets_a_protected_cookie_and_says_who_you_are(site):
     r = c.post("/api/v1/session", json={"name": "tanaka", "password": PASSWORD})
     assert r.status_code == 200
     body = r.json()
-    assert body["user"] == {"name": "tanaka", "role": "liaison", "country": "JPN"} and body["via"] == "session"
+    assert body["user"] == {"name": "tanaka", "role": "liaison", "country": "JPN", "organisation": None}
+    assert body["via"] == "session"
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http on loopback; see the https test
@@ -326,6 +327,37 @@ def test_an_admin_adds_an_account_with_the_form(site):
     done = admin.post("/admin/users", data={**form, "country": "CHN"}, headers={"accept": "text/html"})
     assert done.status_code == 303 and done.headers["location"] == "/admin/users"
     assert 'data-name="mei"' in admin.get("/admin/users", headers={"accept": "text/html"}).text
+
+
+def test_an_admin_makes_an_ngo_account_bound_to_its_organisation(site):
+    admin = client(site)
+    csrf = {"X-CSRF-Token": login(admin, "ann")}
+    body = {"name": "polaris", "role": "ngo", "organisation": "Polaris Project", "password": PASSWORD}
+    for bad, field in (({"organisation": None}, "organisation: required for an ngo account"),
+                       ({"organisation": "x" * 201}, "organisation"),
+                       ({"country": "JPN"}, "country: only a liaison"),
+                       ({"role": "analyst"}, "organisation: only an ngo account")):
+        refused = admin.post("/api/v1/users", json={**body, **bad}, headers=csrf)
+        assert refused.status_code == 422 and field in refused.text, refused.text
+    created = admin.post("/api/v1/users", json=body, headers=csrf)
+    assert created.status_code == 201, created.text
+    assert {k: created.json()[k] for k in ("name", "role", "country", "organisation")} == {
+        "name": "polaris", "role": "ngo", "country": None, "organisation": "Polaris Project"}
+    polaris = client(site)
+    login(polaris, "polaris")
+    me = polaris.get("/api/v1/session").json()["user"]
+    assert me == {"name": "polaris", "role": "ngo", "country": None, "organisation": "Polaris Project"}
+    assert polaris.get("/api/v1/users").status_code == 403
+
+    page = admin.get("/admin/users", headers={"accept": "text/html"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {"csrf_token": token, "name": "lastrada", "role": "ngo", "organisation": "", "password": PASSWORD}
+    refused = admin.post("/admin/users", data=form, headers={"accept": "text/html"})
+    assert refused.status_code == 422 and "organisation: required for an ngo account" in refused.text
+    done = admin.post("/admin/users", data={**form, "organisation": "La Strada"}, headers={"accept": "text/html"})
+    assert done.status_code == 303
+    listed = admin.get("/admin/users", headers={"accept": "text/html"}).text
+    assert re.search(r'data-name="lastrada">\s*<td>lastrada</td><td>ngo</td><td></td><td>La Strada</td>', listed)
 
 
 def test_the_idle_timeout_is_configured_by_environment(monkeypatch):

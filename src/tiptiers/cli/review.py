@@ -64,6 +64,14 @@ def _date(value: str | None, field: str) -> date | None:
         fail(f"{field}: {value!r} is not a date like 2026-03-31", 2)
 
 
+def _attach(session: Session, file: Path | None, who: str) -> str | None:
+    """Store the file (once per SHA-256) and give its SHA-256; None without a file."""
+    if file is None:
+        return None
+    media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    return store_attachment(session, file.name, file.read_bytes(), media, who).sha256
+
+
 @evidence_app.command("add")
 def evidence_add(
     country: str = typer.Argument(..., help="ISO alpha-3 code or name: JPN, Japan."),
@@ -90,10 +98,7 @@ def evidence_add(
     who = _actor(actor)
 
     def job(session: Session) -> dict[str, Any]:
-        sha = None
-        if file is not None:
-            media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            sha = store_attachment(session, file.name, file.read_bytes(), media, who).sha256
+        sha = _attach(session, file, who)
         return add_evidence(session, iso3=iso3, year=year, criteria=criteria, statement=statement,
                             source_type=source_type.value, source_name=source_name, entered_by=who,
                             source_date=when, source_url=url, attachment_sha256=sha).as_dict()
@@ -197,7 +202,10 @@ def _claim_dict(c: Claim) -> dict[str, Any]:
         "state": c.state.value, "source": c.source_name, "source_type": c.source_type.value,
         "criteria": list(c.criteria),
         "responses": [{"id": r.id, "kind": r.kind.value, "text": r.text, "counter_evidence": r.counter_evidence,
-                       "author": r.author} for r in c.comments],
+                       "author": r.author,
+                       "attachment": {"sha256": r.attachment.sha256, "filename": r.attachment.filename,
+                                      "public": r.attachment_public} if r.attachment else None}
+                      for r in c.comments],
         "disputes": [{"id": d.id, "open": d.is_open,
                       "resolution": None if d.resolution is None else {
                           "outcome": d.resolution.outcome.value, "reason": d.resolution.reason,
@@ -226,6 +234,10 @@ def review_claims(
         for r in c["responses"]:
             said = f"{r['text']} {r['counter_evidence']}".strip()
             typer.echo(f"    government {r['kind']} (response #{r['id']}): {said}")
+            if r["attachment"]:
+                a = r["attachment"]
+                typer.echo(f"        file {a['filename']} ({a['sha256'][:12]}, "
+                           f"{'publishable' if a['public'] else 'not for publication'})")
         for d in c["disputes"]:
             res = d["resolution"]
             typer.echo(f"    dispute #{d['id']}: " + ("OPEN" if res is None else f"{res['outcome']} {res['reason']}"))
@@ -241,11 +253,24 @@ def review_respond(
     counter_evidence: str = typer.Option("", "--counter-evidence", help="For a dispute: what shows the claim wrong, "
                                                                          "e.g. the article of law."),
     url: str = typer.Option("", "--url", help="Link to the counter-evidence."),
+    file: Path | None = typer.Option(None, "--file", exists=True, dir_okay=False,
+                                     help="Attach a file to a dispute or comment, e.g. a copy of the law article "
+                                          "(stored once per SHA-256)."),
+    publishable: bool = typer.Option(False, "--publishable",
+                                     help="The government lets the public download the file once the report is "
+                                          "published (default: staff and the liaison only)."),
     actor: str | None = typer.Option(None, "--as", help="The liaison answering (e.g. their user name)."),
 ) -> None:
     """Record a government's answer to a claim (e.g. one received by letter) while the review is open."""
     iso3 = resolve_country(country).iso3
-    row = _write(lambda s: respond(s, iso3, year, claim, kind.value, text, _actor(actor), counter_evidence, url))
+    who = _actor(actor)
+
+    def job(session: Session) -> Any:
+        sha = _attach(session, file, who)
+        return respond(session, iso3, year, claim, kind.value, text, who, counter_evidence, url,
+                       attachment_sha256=sha, attachment_public=publishable)
+
+    row = _write(job)
     typer.echo(f"{kind.value} recorded (response #{row.id})" + (" : the dispute awaits an analyst's resolution"
                                                                  if kind is ResponseKind.DISPUTE else ""))
 

@@ -18,8 +18,10 @@ from tiptiers.store import users as store
 from tiptiers.store.db import transaction
 
 users_app = typer.Typer(
-    help="Accounts: admin, analyst, reviewer, and liaison (a government's contact, bound to one country).\n\n"
-    "Example: `tiptiers users add tanaka --role liaison --country JPN`.",
+    help="Accounts: admin, analyst, reviewer, liaison (a government's contact, bound to one country), and ngo (an "
+    "organisation that submits shadow reports).\n\n"
+    "Example: `tiptiers users add tanaka --role liaison --country JPN`, "
+    "`tiptiers users add polaris --role ngo --organisation \"Polaris Project\"`.",
     no_args_is_help=True,
 )
 log_app = typer.Typer(help="The activity log: every change, who made it, before and after; tamper-evident.",
@@ -56,9 +58,13 @@ def _read_password(from_stdin: bool) -> str:
 @users_app.command("add")
 def users_add(
     name: str = typer.Argument(..., help="Login name, no spaces, e.g. tanaka or j.doe@example.org."),
-    role: Role = typer.Option(..., "--role", "-r", help="What the account may do; a liaison needs --country."),
+    role: Role = typer.Option(..., "--role", "-r", help="What the account may do; a liaison needs --country, an "
+                                                       "ngo account --organisation."),
     country: str | None = typer.Option(None, "--country", "-c",
                                        help="For a liaison only (required then): their country, JPN or Japan."),
+    organisation: str | None = typer.Option(None, "--organisation", "-o",
+                                            help="For an ngo account only (required then): the organisation its "
+                                                 "claims are published under, e.g. 'Polaris Project'."),
     password_stdin: bool = typer.Option(False, "--password-stdin",
                                         help="Read the password from the first line of standard input "
                                              f"(at least {store.PASSWORD_MIN} characters) instead of prompting."),
@@ -66,13 +72,15 @@ def users_add(
 ) -> None:
     """Create an account. The password is asked for twice (or read with --password-stdin) and stored as argon2."""
     password = _read_password(password_stdin)
-    user = _write(lambda s: store.create_user(s, name, role.value, password, country, actor=_actor(actor)))
-    typer.echo(f"Created {user.name} ({user.role}{', ' + user.country_iso3 if user.country_iso3 else ''}).")
+    user = _write(lambda s: store.create_user(s, name, role.value, password, country, actor=_actor(actor),
+                                              organisation=organisation))
+    bound = user.country_iso3 or user.organisation
+    typer.echo(f"Created {user.name} ({user.role}{', ' + bound if bound else ''}).")
 
 
 @users_app.command("list")
 def users_list(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
-    """Every account, its role, country (liaisons) and whether it is active."""
+    """Every account, its role, country (liaisons) or organisation (ngo accounts) and whether it is active."""
     with open_store()() as session:
         rows = [{**u.describe(), "created_at": u.created_at.isoformat(timespec="seconds")}
                 for u in store.list_users(session)]
@@ -85,7 +93,8 @@ def users_list(as_json: bool = typer.Option(False, "--json", help="Print JSON in
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         state = "" if r["active"] else "  (deactivated)"
-        typer.echo(f"{r['name']:<{width}}  {r['role']:<8}  {r['country'] or '-':<3}{state}")
+        bound = r["country"] or r["organisation"] or "-"
+        typer.echo(f"{r['name']:<{width}}  {r['role']:<8}  {bound}{state}")
 
 
 @users_app.command("token")

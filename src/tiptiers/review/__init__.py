@@ -10,6 +10,7 @@ No database, no web: the store (tiptiers.store.evidence) keeps the records and c
 from tiptiers.review.model import (
     DEFAULT_REVIEW_MONTHS,
     VERIFIED_STATES,
+    AttachedFile,
     Claim,
     ClaimComment,
     Dispute,
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_REVIEW_MONTHS",
     "QUESTIONS",
     "VERIFIED_STATES",
+    "AttachedFile",
     "Claim",
     "ClaimComment",
     "Dispute",

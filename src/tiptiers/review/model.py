@@ -138,6 +138,16 @@ class Resolution:
 
 
 @dataclass(frozen=True)
+class AttachedFile:
+    """A file stored once per SHA-256, as a reply names it."""
+
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True)
 class ClaimComment:
     """A liaison's answer to a claim: a confirmation, a comment, or a dispute (then also a Dispute)."""
 
@@ -148,6 +158,8 @@ class ClaimComment:
     at: datetime
     counter_evidence: str = ""
     counter_source_url: str = ""
+    attachment: AttachedFile | None = None  # e.g. a copy of the law article a dispute cites
+    attachment_public: bool = False  # the government allows the file to be published with the report
 
 
 @dataclass(frozen=True)

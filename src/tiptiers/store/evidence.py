@@ -34,12 +34,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+import tiptiers.store.users  # noqa: F401  (the users table, which attachment_uploads references)
 from tiptiers.countries import country_table
 from tiptiers.engine import AssessmentInput, Determination, Rating, RatingLevel, determine
 from tiptiers.methodology import methodology_for_year
 from tiptiers.methodology.loader import MethodologyError
 from tiptiers.report_years import check_report_year
 from tiptiers.review import (
+    AttachedFile,
     Claim,
     ClaimComment,
     Dispute,
@@ -248,6 +250,30 @@ class ClaimResponse(Base):
 
     resolution: Mapped[DisputeResolution | None] = relationship(back_populates="response")
     evidence: Mapped[Evidence] = relationship()
+    attached: Mapped[ResponseAttachment | None] = relationship()
+
+
+class ResponseAttachment(Base):
+    """The file a liaison attached to a dispute or comment, and whether the government lets the public have it."""
+
+    __tablename__ = "response_attachments"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("claim_responses.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"), index=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    attachment: Mapped[Attachment] = relationship()
+
+
+class AttachmentUpload(Base):
+    """Who uploaded which file (through the API or a form). An account outside the staff may cite, and download,
+    only files it uploaded itself: having sent the bytes, it learns nothing by naming their SHA-256."""
+
+    __tablename__ = "attachment_uploads"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class DisputeResolution(Base):
@@ -309,6 +335,8 @@ def _text(field: str, value: str | None, limit: int, required: bool = True) -> s
     value = (value or "").strip()
     if required and not value:
         raise EvidenceError(f"{field}: must not be empty")
+    if "\x00" in value:  # PostgreSQL text cannot hold it: bad input, not a server error
+        raise EvidenceError(f"{field}: must not contain a NUL character")
     if len(value) > limit:
         raise EvidenceError(f"{field}: {len(value)} characters, at most {limit}")
     return value
@@ -365,6 +393,41 @@ def attachment_content(session: Session, sha256: str) -> Attachment:
     if row is None:
         raise NotFound(f"no attachment {sha256}")
     return row
+
+
+def note_upload(session: Session, sha256: str, user_id: int) -> None:
+    """Remember that this account sent these bytes (once, however often it sends them)."""
+    activity.insert_if_absent(session, AttachmentUpload, {"sha256": sha256, "user_id": user_id, "at": utcnow()})
+
+
+def uploaded_by(session: Session, sha256: str, user_id: int) -> bool:
+    return session.get(AttachmentUpload, (sha256.lower(), user_id)) is not None
+
+
+def check_upload(session: Session, field: str, sha256: str | None, user_id: int) -> str | None:
+    """The SHA-256 of a file this account uploaded itself, or EvidenceError naming `field`. Naming a file someone
+    else uploaded is refused the same way as naming none that exists, so it tells nothing about other files."""
+    if not sha256:
+        return None
+    sha = sha256.strip().lower()
+    if not uploaded_by(session, sha, user_id):
+        raise EvidenceError(f"{field}: no file you uploaded has SHA-256 {sha256[:64]!r}; upload it first "
+                            "(POST /api/v1/attachments)")
+    return sha
+
+
+def attachment_is_public(session: Session, sha256: str, now: datetime | None = None) -> bool:
+    """True when a government marked this file publishable on a reply to a claim of a published report (a claim
+    not withdrawn: the report prints no reply to a withdrawn claim)."""
+    from tiptiers.store.publication import is_public  # publication reads this module: import when needed
+
+    years = session.scalars(
+        select(Evidence.year).distinct()
+        .join(ClaimResponse, ClaimResponse.evidence_id == Evidence.id)
+        .join(ResponseAttachment, ResponseAttachment.response_id == ClaimResponse.id)
+        .where(ResponseAttachment.sha256 == sha256.lower(), ResponseAttachment.public.is_(True),
+               Evidence.state != VerificationState.WITHDRAWN.value))
+    return any(is_public(session, year, now) for year in years)
 
 
 def _known_criteria(year: int) -> set[str]:
@@ -660,9 +723,20 @@ def _open_request(session: Session, iso3: str, year: int, today: date | None) ->
 
 
 def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str, text: str, author: str,
-            counter_evidence: str = "", counter_source_url: str = "", today: date | None = None) -> ClaimResponse:
-    """The liaison's answer to one claim: confirm, comment, or dispute (with counter-evidence)."""
+            counter_evidence: str = "", counter_source_url: str = "", today: date | None = None,
+            attachment_sha256: str | None = None, attachment_public: bool = False) -> ClaimResponse:
+    """The liaison's answer to one claim: confirm, comment, or dispute (with counter-evidence).
+
+    A dispute or a comment may carry a stored file (e.g. a copy of the article of law); it stays out of the public's
+    reach unless `attachment_public` (the government's choice), and even then until the report is published."""
     response_kind = _enum("kind", ResponseKind, kind)
+    if attachment_sha256:
+        if response_kind is ResponseKind.CONFIRM:
+            raise EvidenceError("attachment_sha256: only a dispute or a comment carries a file")
+        if session.get(Attachment, attachment_sha256.lower()) is None:
+            raise EvidenceError(f"attachment_sha256: no stored file with SHA-256 {attachment_sha256[:64]!r}")
+    elif attachment_public:
+        raise EvidenceError("attachment_public: there is no file to publish; attach one or leave this unset")
     request = _open_request(session, iso3, year, today)
     evidence = _by_id(session, Evidence, evidence_id)
     if evidence is None or (evidence.iso3, evidence.year) != (request.iso3, request.year):
@@ -678,11 +752,18 @@ def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str,
                         author=author, at=utcnow())
     session.add(row)
     session.flush()
+    attached = None
+    if attachment_sha256:
+        row.attached = ResponseAttachment(response_id=row.id, sha256=attachment_sha256.lower(),
+                                          public=bool(attachment_public))
+        session.flush()
+        attached = {"sha256": row.attached.sha256, "public": row.attached.public}
     target = {ResponseKind.CONFIRM: VerificationState.CONFIRMED, ResponseKind.DISPUTE: VerificationState.DISPUTED}
     if response_kind in target:
         _move(session, evidence, target[response_kind], author, f"government's response #{row.id}")
     _record(session, author, f"review.{response_kind.value}", f"evidence:{evidence.id}", None,
-            {"response": row.id, "kind": row.kind, "text": row.text, "counter_evidence": row.counter_evidence})
+            {"response": row.id, "kind": row.kind, "text": row.text, "counter_evidence": row.counter_evidence,
+             "attachment": attached})
     return row
 
 
@@ -760,7 +841,10 @@ def _claims_where(session: Session, *conditions: Any) -> dict[tuple[str, int], l
     ids = [e.id for e in rows]
     for i in range(0, len(ids), 1000):
         for r in session.scalars(select(ClaimResponse).where(ClaimResponse.evidence_id.in_(ids[i:i + 1000]))
-                                 .options(selectinload(ClaimResponse.resolution)).order_by(ClaimResponse.id)):
+                                 .options(selectinload(ClaimResponse.resolution),
+                                          selectinload(ClaimResponse.attached).selectinload(
+                                              ResponseAttachment.attachment))
+                                 .order_by(ClaimResponse.id)):
             responses.setdefault(r.evidence_id, []).append(r)
     grouped: dict[tuple[str, int], list[Claim]] = {}
     for e in rows:
@@ -778,9 +862,21 @@ def claims(session: Session, iso3: str, year: int, *, as_of: datetime | None = N
     return _claims_where(session, *conditions).get((iso3.upper(), year), [])
 
 
+def _attached(r: ClaimResponse) -> AttachedFile | None:
+    if r.attached is None:
+        return None
+    a = r.attached.attachment
+    return AttachedFile(a.sha256, a.filename, a.media_type, a.size)
+
+
+def comment_of(r: ClaimResponse) -> ClaimComment:
+    """A stored response as the review rules see it, with its file if one is attached."""
+    return ClaimComment(r.id, ResponseKind(r.kind), r.text, r.author, r.at, r.counter_evidence, r.counter_source_url,
+                        _attached(r), bool(r.attached and r.attached.public))
+
+
 def _claim(e: Evidence, responses: list[ClaimResponse]) -> Claim:
-    comments = tuple(ClaimComment(r.id, ResponseKind(r.kind), r.text, r.author, r.at, r.counter_evidence,
-                                  r.counter_source_url) for r in responses)
+    comments = tuple(comment_of(r) for r in responses)
     disputes = tuple(
         Dispute(r.id, e.id, r.text, r.counter_evidence, r.author, r.at,
                 Resolution(Outcome(r.resolution.outcome), r.resolution.reason, r.resolution.resolved_by,

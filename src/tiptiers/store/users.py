@@ -1,6 +1,7 @@
 """Accounts, roles, web sessions, API tokens and login throttling.
 
-Roles: `admin`, `analyst`, `reviewer` and `liaison` (bound to one country; the government's contact). Passwords
+Roles: `admin`, `analyst`, `reviewer`, `liaison` (bound to one country; the government's contact) and `ngo` (bound
+to an organisation's name; it submits shadow reports and sees only its own submissions and what is published). Passwords
 are argon2id hashes (argon2-cffi). Session and API tokens are random and only their SHA-256 is stored, so a copy
 of the database does not hand out live sessions. Every change is written to the activity log in its own
 transaction; bad input raises `UserError`, whose message starts with the field at fault.
@@ -36,9 +37,10 @@ from tiptiers.countries import UnknownCountry, country_table
 from tiptiers.store import activity
 from tiptiers.store.models import Base
 
-ROLES = ("admin", "analyst", "reviewer", "liaison")
+ROLES = ("admin", "analyst", "reviewer", "liaison", "ngo")
 STAFF_ROLES = ("admin", "analyst", "reviewer")
 NAME_MAX = 100
+ORGANISATION_MAX = 200  # evidence.source_name holds it
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
 DEFAULT_IDLE = timedelta(hours=8)
@@ -68,10 +70,14 @@ def token_digest(token: str) -> str:
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'analyst', 'reviewer', 'liaison')", name="ck_users_role"),
+        CheckConstraint("role IN ('admin', 'analyst', 'reviewer', 'liaison', 'ngo')", name="ck_users_role"),
         CheckConstraint(
             "(role = 'liaison' AND country_iso3 IS NOT NULL) OR (role <> 'liaison' AND country_iso3 IS NULL)",
             name="ck_users_liaison_country",
+        ),
+        CheckConstraint(
+            "(role = 'ngo' AND organisation IS NOT NULL) OR (role <> 'ngo' AND organisation IS NULL)",
+            name="ck_users_ngo_organisation",
         ),
     )
 
@@ -79,17 +85,19 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     country_iso3: Mapped[str | None] = mapped_column(String(3))
+    organisation: Mapped[str | None] = mapped_column(String(ORGANISATION_MAX))  # an NGO account's only
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     def __repr__(self) -> str:
-        country = f" {self.country_iso3}" if self.country_iso3 else ""
-        return f"<User {self.name} {self.role}{country}>"
+        bound = f" {self.country_iso3 or self.organisation}" if self.country_iso3 or self.organisation else ""
+        return f"<User {self.name} {self.role}{bound}>"
 
     def describe(self) -> dict[str, Any]:
         """What the activity log and the API show of an account (never the hash)."""
-        return {"name": self.name, "role": self.role, "country": self.country_iso3, "active": self.active}
+        return {"name": self.name, "role": self.role, "country": self.country_iso3, "organisation": self.organisation,
+                "active": self.active}
 
 
 class WebSession(Base):
@@ -170,6 +178,22 @@ def _password(value: str) -> str:
     return value
 
 
+def _organisation(role: str, organisation: str | None) -> str | None:
+    value = " ".join((organisation or "").split())  # one line: it is printed as the source of every claim
+    if role != "ngo":
+        if value:
+            raise UserError(f"organisation: only an ngo account is bound to an organisation; {role} accounts are not")
+        return None
+    if not value:
+        raise UserError("organisation: required for an ngo account (the name its claims are published under), "
+                        "e.g. Polaris Project")
+    if len(value) > ORGANISATION_MAX:
+        raise UserError(f"organisation: {len(value)} characters, at most {ORGANISATION_MAX}")
+    if "\x00" in value:
+        raise UserError("organisation: must not contain a NUL character")
+    return value
+
+
 def _role_country(role: str, country: str | None) -> tuple[str, str | None]:
     if role not in ROLES:
         raise UserError(f"role: {role!r} is not one of {', '.join(ROLES)}")
@@ -201,15 +225,17 @@ def list_users(session: Session) -> Sequence[User]:
 
 
 def create_user(session: Session, name: str, role: str, password: str, country: str | None = None,
-                actor: str = "system") -> User:
-    """A new account. A liaison needs a country (code or name); the other roles must not have one."""
+                actor: str = "system", organisation: str | None = None) -> User:
+    """A new account. A liaison needs a country (code or name), an ngo account its organisation's name; the other
+    roles have neither."""
     name = _name(name)
     role, iso3 = _role_country(role, country)
+    org = _organisation(role, organisation)
     _password(password)
     if get_user(session, name) is not None:
         raise UserError(f"name: a user {name!r} already exists")
-    user = User(name=name, role=role, country_iso3=iso3, password_hash=_hasher.hash(password), active=True,
-                created_at=utcnow())
+    user = User(name=name, role=role, country_iso3=iso3, organisation=org, password_hash=_hasher.hash(password),
+                active=True, created_at=utcnow())
     session.add(user)
     session.flush()
     activity.record(session, actor, "user.create", f"user:{name}", None, user.describe())

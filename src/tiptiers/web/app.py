@@ -19,7 +19,7 @@ from tiptiers.web.embargo import EmbargoMiddleware
 from tiptiers.web.pagecache import PageCache
 from tiptiers.web.routes import analysis as analysis_routes
 from tiptiers.web.routes import auth as auth_routes
-from tiptiers.web.routes import cables, placements, publish, review
+from tiptiers.web.routes import cables, placements, publish, review, submissions
 from tiptiers.web.routes import engine as engine_routes
 
 
@@ -58,7 +58,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(EmbargoMiddleware, sessions=app.state.sessions)  # no report year before its publication
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
     app.add_middleware(PageCache, engine=engine, state=app.state)  # outermost: published pages from memory
-    for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes):
+    for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app

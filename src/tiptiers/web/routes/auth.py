@@ -44,10 +44,14 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+Role = Literal["admin", "analyst", "reviewer", "liaison", "ngo"]
+
+
 class UserOut(BaseModel):
     name: str
-    role: Literal["admin", "analyst", "reviewer", "liaison"]
+    role: Role
     country: str | None = Field(None, description="ISO 3166-1 alpha-3 of a liaison's country")
+    organisation: str | None = Field(None, description="the organisation an ngo account submits for")
 
 
 class SessionOut(BaseModel):
@@ -92,9 +96,12 @@ class UserDetail(UserOut):
 
 class UserIn(BaseModel):
     name: str = Field(min_length=1, max_length=store.NAME_MAX, pattern=NO_NUL)
-    role: Literal["admin", "analyst", "reviewer", "liaison"]
+    role: Role
     country: str | None = Field(None, max_length=100, pattern=NO_NUL,
                                 description="a liaison's country (required then, refused otherwise): JPN or Japan")
+    organisation: str | None = Field(None, max_length=store.ORGANISATION_MAX, pattern=NO_NUL,
+                                     description="an ngo account's organisation (required then, refused otherwise), "
+                                                 "e.g. Polaris Project")
     password: str = Field(min_length=store.PASSWORD_MIN, max_length=store.PASSWORD_MAX)
 
 
@@ -104,7 +111,7 @@ class VerifyOut(BaseModel):
 
 
 def _user_out(user: User) -> UserOut:
-    return UserOut(name=user.name, role=user.role, country=user.country_iso3)
+    return UserOut(name=user.name, role=user.role, country=user.country_iso3, organisation=user.organisation)
 
 
 def _session_out(request: Request) -> SessionOut:
@@ -211,8 +218,8 @@ def api_activity_verify(session: SessionDep, user: AdminUser) -> VerifyOut:
 
 
 def _user_detail(user: User) -> UserDetail:
-    return UserDetail(name=user.name, role=user.role, country=user.country_iso3, active=user.active,
-                      created_at=user.created_at)
+    return UserDetail(name=user.name, role=user.role, country=user.country_iso3, organisation=user.organisation,
+                      active=user.active, created_at=user.created_at)
 
 
 def _change_user(request: Request, job: Callable[[Session], User]) -> UserDetail:
@@ -233,7 +240,7 @@ def api_users(session: SessionDep, user: AdminUser) -> list[UserDetail]:
           responses={422: {"description": "bad input; the message names the field"}})
 def api_user_add(body: UserIn, request: Request, user: AdminUser) -> UserDetail:
     return _change_user(request, lambda s: store.create_user(s, body.name, body.role, body.password, body.country,
-                                                             actor=user.name))
+                                                             actor=user.name, organisation=body.organisation))
 
 
 @api.post("/users/{name}/deactivate", response_model=UserDetail,
@@ -317,12 +324,13 @@ def users_page_add(request: Request, session: SessionDep, user: AdminUser,
                    name: Annotated[str, Form(max_length=store.NAME_MAX)] = "",
                    role: Annotated[str, Form(max_length=20)] = "",
                    country: Annotated[str, Form(max_length=100)] = "",
+                   organisation: Annotated[str, Form(max_length=store.ORGANISATION_MAX)] = "",
                    password: Annotated[str, Form(max_length=store.PASSWORD_MAX)] = "") -> Response:
     try:
         _change_user(request, lambda s: store.create_user(s, name, role, password, country.strip() or None,
-                                                          actor=user.name))
+                                                          actor=user.name, organisation=organisation.strip() or None))
     except HTTPException as exc:
-        form = {"name": name, "role": role, "country": country}
+        form = {"name": name, "role": role, "country": country, "organisation": organisation}
         return _users_page(request, session, str(exc.detail), exc.status_code, form)
     return RedirectResponse("/admin/users", status_code=303)
 

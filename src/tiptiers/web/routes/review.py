@@ -1,8 +1,10 @@
 """Evidence and the right of reply on the web: the analyst's workspace, the liaison's review page, the API.
 
 Permissions, the same for a page and its JSON twin:
-- evidence, attachments, assessments, workspace, status: staff (admin, analyst, reviewer) read; admin and analyst
-  write. Anyone else: 403 (the answer does not depend on the record asked for, so it leaks nothing).
+- evidence, assessments, workspace, status: staff (admin, analyst, reviewer) read; admin and analyst write. Anyone
+  else: 403 (the answer does not depend on the record asked for, so it leaks nothing).
+- attachments: admin, analyst, liaisons and ngo accounts upload; staff download any, others only a file they uploaded
+  themselves, or one a government marked publishable on a reply in a published report; any other file is a 404.
 - a country's draft under review, its questionnaire: staff, and the liaison of that country. A liaison asking for
   another country gets the same 404 as for a draft that does not exist: existence itself must not leak.
 - answering a claim, completing the review, the questionnaire answers: the liaison of that country only.
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from tiptiers.review import (
     Claim,
+    ClaimComment,
     Dispute,
     Outcome,
     QuestionnaireItem,
@@ -32,8 +35,9 @@ from tiptiers.review import (
     VerificationState,
 )
 from tiptiers.store import evidence as store
-from tiptiers.store.users import User
-from tiptiers.web.auth import CurrentUser, can_see_country_draft
+from tiptiers.store import submissions
+from tiptiers.store.users import STAFF_ROLES, User
+from tiptiers.web.auth import CurrentUser, OptionalUser, can_see_country_draft
 from tiptiers.web.deps import SessionDep, country_or_404, templates
 
 api = APIRouter(prefix="/api/v1", tags=["evidence and review"])
@@ -164,6 +168,11 @@ class ResponseIn(BaseModel):
     text: str = ""
     counter_evidence: str = Field(default="", description="required for a dispute: e.g. the article of law")
     counter_source_url: str = ""
+    attachment_sha256: str | None = Field(None, max_length=64, description=(
+        "a dispute or comment may carry a file (e.g. a copy of the law article): upload it first with POST "
+        "/api/v1/attachments and give its SHA-256 here"))
+    attachment_public: bool = Field(False, description="the government lets the public download the file once the "
+                                                       "report is published (default: staff and you only)")
 
 
 class ResponseOut(BaseModel):
@@ -174,6 +183,8 @@ class ResponseOut(BaseModel):
     counter_source_url: str
     author: str
     at: datetime
+    attachment: AttachmentOut | None = None
+    attachment_public: bool = False
 
 
 class ResolutionIn(BaseModel):
@@ -249,6 +260,14 @@ class DraftOut(BaseModel):
     determination: DeterminationOut | None
 
 
+class SubmittedOut(BaseModel):
+    evidence_id: int
+    submission_id: int
+    organisation: str
+    submitted_by: str
+    analyst_note: str
+
+
 class WorkspaceOut(BaseModel):
     iso3: str
     country: str
@@ -261,6 +280,8 @@ class WorkspaceOut(BaseModel):
     open_disputes: list[DisputeOut]
     claims: list[ClaimOut] = Field(description="the evidence as claims, with the government's answers")
     status: StatusOut
+    submitted: list[SubmittedOut] = Field(default_factory=list,
+                                          description="the evidence that came from NGOs' shadow reports")
 
 
 class OverrideIn(BaseModel):
@@ -346,14 +367,21 @@ def _dispute_out(d: Dispute) -> DisputeOut:
                                                resolved_by=r.resolved_by, resolved_at=r.resolved_at) if r else None)
 
 
+def _response_out(r: ClaimComment) -> ResponseOut:
+    a = r.attachment
+    return ResponseOut(id=r.id, kind=r.kind, text=r.text, counter_evidence=r.counter_evidence,
+                       counter_source_url=r.counter_source_url, author=r.author, at=r.at,
+                       attachment=AttachmentOut(sha256=a.sha256, filename=a.filename, media_type=a.media_type,
+                                                size=a.size) if a else None,
+                       attachment_public=r.attachment_public)
+
+
 def claim_out(c: Claim) -> ClaimOut:
     return ClaimOut(
         id=c.evidence_id, statement=c.statement, original_statement=c.original_statement, state=c.state,
         criteria=list(c.criteria), source_type=c.source_type, source_name=c.source_name, source_date=c.source_date,
         source_url=c.source_url,
-        responses=[ResponseOut(id=r.id, kind=r.kind, text=r.text, counter_evidence=r.counter_evidence,
-                               counter_source_url=r.counter_source_url, author=r.author, at=r.at)
-                   for r in c.comments],
+        responses=[_response_out(r) for r in c.comments],
         disputes=[_dispute_out(d) for d in c.disputes])
 
 
@@ -393,6 +421,7 @@ def _workspace(session: Session, user: User, iso3: str, year: int) -> WorkspaceO
         store.check_country_year(country.iso3, year)
     assessment = store.get_assessment(session, country.iso3, year)
     all_claims = store.claims(session, country.iso3, year)
+    submitted = submissions.notes_for(session, [c.evidence_id for c in all_claims])
     return WorkspaceOut(
         iso3=country.iso3, country=country.name, year=year,
         evidence=[_evidence_out(e) for e in store.list_evidence(session, country.iso3, year)],
@@ -401,7 +430,10 @@ def _workspace(session: Session, user: User, iso3: str, year: int) -> WorkspaceO
         determination=_determination(session, assessment),
         open_disputes=[_dispute_out(d) for c in all_claims for d in c.open_disputes],
         claims=[claim_out(c) for c in all_claims],
-        status=_status_out(store.review_status(session, country.iso3, year)))
+        status=_status_out(store.review_status(session, country.iso3, year)),
+        submitted=[SubmittedOut(evidence_id=e, submission_id=r.submission_id, organisation=r.submission.organisation,
+                                submitted_by=r.submission.user.name, analyst_note=r.analyst_note)
+                   for e, r in sorted(submitted.items())])
 
 
 def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
@@ -438,10 +470,21 @@ def api_evidence_get(evidence_id: int, session: SessionDep, user: CurrentUser) -
         for t in e.transitions])
 
 
-@api.get("/attachments/{sha256}", summary="Download an attachment by its SHA-256 (staff)",
+def _may_download(request: Request, session: Session, user: User | None, sha256: str) -> bool:
+    if user is not None and user.active and user.role in STAFF_ROLES:
+        return True
+    if user is not None and user.active and store.uploaded_by(session, sha256, user.id):
+        return True
+    return store.attachment_is_public(session, sha256, getattr(request.app.state, "publish_now", None))
+
+
+@api.get("/attachments/{sha256}", summary="Download an attachment by its SHA-256",
+         description="Staff download any file; another account a file it uploaded; anyone a file a government "
+                     "marked publishable on its reply to a claim of a published report. Otherwise 404.",
          responses={200: {"content": {"application/octet-stream": {}}}})
-def api_attachment(sha256: str, session: SessionDep, user: CurrentUser) -> Response:
-    _role(user, STAFF, "attachments")
+def api_attachment(sha256: str, request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    if len(sha256) > 64 or not _may_download(request, session, user, sha256):
+        raise HTTPException(404, f"no attachment {sha256[:64]}")
     with _errors():
         row = store.attachment_content(session, sha256)
     safe = "".join(ch for ch in row.filename if ch.isalnum() or ch in "._- ") or "attachment"
@@ -501,13 +544,22 @@ def api_evidence_state(evidence_id: int, body: StateIn, request: Request, user: 
         s, evidence_id, body.state.value, user.name, body.reason, body.corroborated_by)))
 
 
+UPLOADERS = (*WRITERS, "liaison", "ngo")
+
+
 @api.post("/attachments", response_model=AttachmentOut, status_code=201,
-          summary="Upload a file; the same file twice is stored once (admin, analyst)")
+          summary="Upload a file; the same file twice is stored once (admin, analyst, liaison, ngo)")
 async def api_attachment_add(request: Request, user: CurrentUser, file: UploadFile = File(...)) -> AttachmentOut:
-    _role(user, WRITERS, "attaching files")
+    _role(user, UPLOADERS, "attaching files")
     content = await file.read(store.MAX_ATTACHMENT_BYTES + 1)
-    row = _write(request, lambda s: store.store_attachment(
-        s, file.filename or "attachment", content, file.content_type or "application/octet-stream", user.name))
+
+    def job(s: Session) -> store.Attachment:
+        row = store.store_attachment(s, file.filename or "attachment", content,
+                                     file.content_type or "application/octet-stream", user.name)
+        store.note_upload(s, row.sha256, user.id)
+        return row
+
+    row = _write(request, job)
     return AttachmentOut(sha256=row.sha256, filename=row.filename, media_type=row.media_type, size=row.size)
 
 
@@ -545,10 +597,15 @@ def _liaison(user: User, iso3: str, year: int) -> str:
 def api_respond(iso3: str, year: int, evidence_id: int, body: ResponseIn, request: Request,
                 user: CurrentUser) -> ResponseOut:
     iso3 = _liaison(user, iso3, year)
-    row = _write(request, lambda s: store.respond(s, iso3, year, evidence_id, body.kind.value, body.text, user.name,
-                                                  body.counter_evidence, body.counter_source_url))
-    return ResponseOut(id=row.id, kind=ResponseKind(row.kind), text=row.text, counter_evidence=row.counter_evidence,
-                       counter_source_url=row.counter_source_url, author=row.author, at=row.at)
+
+    def job(s: Session) -> ClaimComment:
+        sha = store.check_upload(s, "attachment_sha256", body.attachment_sha256, user.id)
+        row = store.respond(s, iso3, year, evidence_id, body.kind.value, body.text, user.name,
+                            body.counter_evidence, body.counter_source_url, attachment_sha256=sha,
+                            attachment_public=body.attachment_public)
+        return store.comment_of(row)
+
+    return _response_out(_write(request, job))
 
 
 @api.post("/reviews/{iso3}/{year}/complete", response_model=RequestOut,
@@ -602,6 +659,7 @@ def workspace_page(iso3: str, year: int, request: Request, session: SessionDep, 
     data = _workspace(session, user, iso3, year)
     return _page(request, "review_workspace.html", f"/api/v1/workspace/{data.iso3}/{year}", data=data, user=user,
                  can_write=user.role in WRITERS, is_admin=user.role == "admin",
+                 submitted={x.evidence_id: x for x in data.submitted},
                  source_types=list(SourceType), levels=store.RATING_LEVELS)
 
 
