@@ -6,6 +6,8 @@ already stored is skipped; a changed text is kept as a new version, which become
 
 from __future__ import annotations
 
+import json
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    cast,
     func,
     select,
 )
@@ -32,7 +36,7 @@ from tiptiers.sources.cables import Cable, CableParseError, decode, parse_cable,
 from tiptiers.sources.reactions import ReactionCoding, code_reactions
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
-from tiptiers.store.search import DocumentIn, core_insert, index_documents
+from tiptiers.store.search import DocumentIn, core_insert, index_rows
 
 SEARCH_KIND = "cable"
 
@@ -90,25 +94,37 @@ class DisputedClaimRecord(Base):
 
 @dataclass(frozen=True)
 class ParsedCable:
-    """What ingest stores for one file: the parsed cable as data (`Cable.to_dict()`), its reaction coding, the
-    text and where it came from. Plain data, so that worker processes hand it over cheaply."""
+    """What ingest stores for one file, as the rows to insert: plain strings and numbers, JSON columns as JSON
+    text. Made where the file is parsed (a worker process), so that handing it over is cheap and the process that
+    writes does little more than insert."""
 
-    parsed: dict[str, Any]
-    coding: ReactionCoding
-    text: str
-    source: str
+    reference_id: str
+    text_sha256: str
+    row: dict[str, Any]  # the cables row, less version, is_current and ingested_at; `parsed` as JSON text
+    reactions: list[dict[str, Any]]  # cable_reactions rows less cable_id; `citations` as JSON text
+    claims: list[dict[str, Any]]  # cable_disputed_claims rows less cable_id
+    document: dict[str, object]  # its search_documents row
 
     @classmethod
     def of(cls, cable: Cable, text: str, source: str, coding: ReactionCoding | None = None) -> ParsedCable:
-        return cls(cable.to_dict(), coding if coding is not None else code_reactions(cable), text, source)
-
-    @property
-    def reference_id(self) -> str:
-        return str(self.parsed["reference_id"])
-
-    @property
-    def text_sha256(self) -> str:
-        return str(self.parsed["text_sha256"])
+        c = cable.to_dict()
+        coding = coding if coding is not None else code_reactions(cable)
+        row = {
+            "reference_id": cable.reference_id, "text_sha256": cable.text_sha256, "station": cable.station_name,
+            "serial": cable.serial, "classification": cable.classification, "caveats": " ".join(cable.caveats),
+            "iso3": cable.iso3, "report_year": cable.report_year, "sent_at": cable.sent_at, "subject": cable.subject,
+            "tags": " ".join(cable.tags), "reactions": " ".join(coding.codes), "parsed": json.dumps(c), "text": text,
+            "source": source[:500],
+        }
+        reactions = [{"code": r.code, "citations": json.dumps(
+            [{"paragraph": cite.paragraph, "sentence": cite.sentence, "rule": cite.rule} for cite in r.citations])}
+            for r in coding.reactions]
+        claims = [{"claim": d.claim, "sentence": d.sentence, "paragraph": d.paragraph, "speaker": d.speaker,
+                   "rule": d.rule} for d in coding.disputed_claims]
+        document = DocumentIn(kind=SEARCH_KIND, ref_id=cable.reference_id, title=cable.subject or cable.reference_id,
+                              body=cable.body, iso3=cable.iso3, year=cable.report_year, tags=cable.tags,
+                              classification=cable.classification, reactions=coding.codes).row()
+        return cls(cable.reference_id, cable.text_sha256, row, reactions, claims, document)
 
 
 @dataclass
@@ -129,11 +145,10 @@ class IngestResult:
         return f"{self.added} added, {self.new_versions} new versions, {self.skipped} unchanged (skipped)"
 
 
-def _search_document(item: ParsedCable) -> DocumentIn:
-    c = item.parsed
-    return DocumentIn(kind=SEARCH_KIND, ref_id=c["reference_id"], title=c["subject"] or c["reference_id"],
-                      body="\n\n".join(p["text"] for p in c["paragraphs"]), iso3=c["iso3"], year=c["report_year"],
-                      tags=c["tags"], classification=c["classification"], reactions=item.coding.codes)
+def _json_text(name: str, dialect: str) -> Any:
+    """A bound JSON column value given as JSON text (PostgreSQL is told it is JSON, SQLite stores text anyway)."""
+    value = bindparam(name, type_=Text)
+    return cast(value, JSON) if dialect == "postgresql" else value
 
 
 def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult:
@@ -159,7 +174,6 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
     kept: list[ParsedCable] = []
     superseded: list[int] = []
     for item in items:
-        c = item.parsed
         ref, sha = item.reference_id, item.text_sha256
         if sha in known_shas.get(ref, set()) or (ref in current and current[ref][1] == sha):
             result.skipped += 1
@@ -180,20 +194,15 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
         if ref in row_of:
             rows[row_of[ref]]["is_current"] = False
         row_of[ref] = len(rows)
-        rows.append({
-            "reference_id": ref, "version": version, "is_current": True, "text_sha256": sha,
-            "station": c["station_name"], "serial": c["serial"], "classification": c["classification"],
-            "caveats": " ".join(c["caveats"]), "iso3": c["iso3"], "report_year": c["report_year"],
-            "sent_at": datetime.fromisoformat(c["sent_at"]) if c["sent_at"] else None, "subject": c["subject"],
-            "tags": " ".join(c["tags"]), "reactions": " ".join(item.coding.codes), "parsed": c, "text": item.text,
-            "source": item.source[:500], "ingested_at": now,
-        })
+        rows.append({**item.row, "version": version, "is_current": True, "ingested_at": now})
         kept.append(item)
     if not rows:
         return result
+    dialect = session.get_bind().dialect.name
     if superseded:
         session.execute(sql_update(CableRecord).where(CableRecord.id.in_(superseded)).values(is_current=False))
-    session.execute(core_insert(CableRecord), rows)  # executemany; ids read back below (RETURNING is slower here)
+    # executemany; ids read back below (RETURNING is slower here)
+    session.execute(core_insert(CableRecord).values(parsed=_json_text("parsed", dialect)), rows)
     stored: dict[tuple[str, int], int] = {}
     new_refs = sorted(row_of)
     for i in range(0, len(new_refs), 500):
@@ -201,22 +210,15 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
             select(CableRecord.id, CableRecord.reference_id, CableRecord.version).where(
                 CableRecord.reference_id.in_(new_refs[i:i + 500])))})
     ids = [stored[(row["reference_id"], row["version"])] for row in rows]
-    reaction_rows = [
-        {"cable_id": cable_id, "code": r.code,
-         "citations": [{"paragraph": c.paragraph, "sentence": c.sentence, "rule": c.rule} for c in r.citations]}
-        for cable_id, item in zip(ids, kept, strict=True) for r in item.coding.reactions
-    ]
-    claim_rows = [
-        {"cable_id": cable_id, "claim": d.claim, "sentence": d.sentence, "paragraph": d.paragraph,
-         "speaker": d.speaker, "rule": d.rule}
-        for cable_id, item in zip(ids, kept, strict=True) for d in item.coding.disputed_claims
-    ]
+    reaction_rows = [{**r, "cable_id": cable_id} for cable_id, item in zip(ids, kept, strict=True)
+                     for r in item.reactions]
+    claim_rows = [{**d, "cable_id": cable_id} for cable_id, item in zip(ids, kept, strict=True) for d in item.claims]
     if reaction_rows:
-        session.execute(core_insert(CableReactionRecord), reaction_rows)
+        session.execute(core_insert(CableReactionRecord).values(citations=_json_text("citations", dialect)),
+                        reaction_rows)
     if claim_rows:
         session.execute(core_insert(DisputedClaimRecord), claim_rows)
-    current_items = [item for item, row in zip(kept, rows, strict=True) if row["is_current"]]
-    index_documents(session, [_search_document(item) for item in current_items])
+    index_rows(session, [item.document for item, row in zip(kept, rows, strict=True) if row["is_current"]])
     return result
 
 
@@ -254,7 +256,8 @@ class IngestReport:
 
 
 def prepare(name: str, data: bytes) -> ParsedCable | tuple[str, str]:
-    """Decode, parse and code one file; a bad file gives (name, message) instead. Runs in worker processes."""
+    """Decode, parse, code and make the rows of one file; a bad file gives (name, message) instead. Runs in
+    worker processes."""
     if data == b"" and name.endswith(")"):
         return name, name[name.rindex("(") + 1:-1]
     try:
@@ -270,6 +273,7 @@ def _prepare_many(chunk: list[tuple[str, bytes]]) -> list[ParsedCable | tuple[st
 
 
 Prepared = list[ParsedCable | tuple[str, str]]
+BATCHES_AHEAD = 2
 
 
 def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *, batch_size: int = 500,
@@ -277,7 +281,8 @@ def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *
     """Parse, code and store cables, one transaction per batch: an interruption loses at most the batch in
     flight, and running again skips what is stored. Bad files are reported, never stored, and do not stop the rest.
 
-    `workers` > 1 parses in that many processes, one batch ahead of this process, which writes."""
+    `workers` > 1 parses in that many processes, up to BATCHES_AHEAD batches ahead of this process, which
+    writes."""
     report = IngestReport()
     iterator = iter(files)
     batches = iter(lambda: list(islice(iterator, batch_size)), [])
@@ -296,19 +301,23 @@ def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *
             store(len(chunk), _prepare_many(chunk))
         return report
     with ProcessPoolExecutor(workers) as pool:
-        def submit(chunk: list[tuple[str, bytes]]) -> list[Future[Prepared]]:
+        def submit(chunk: list[tuple[str, bytes]]) -> tuple[int, list[Future[Prepared]]]:
             step = -(-len(chunk) // workers)
-            return [pool.submit(_prepare_many, chunk[i:i + step]) for i in range(0, len(chunk), step)]
+            return len(chunk), [pool.submit(_prepare_many, chunk[i:i + step]) for i in range(0, len(chunk), step)]
 
-        pending: tuple[int, list[Future[Prepared]]] | None = None
+        def store_next() -> None:
+            size, futures = pending.popleft()
+            store(size, [p for f in futures for p in f.result()])
+
+        # Batches in flight ahead of the one being stored, so that the workers never wait for this process.
+        pending: deque[tuple[int, list[Future[Prepared]]]] = deque()
         try:
             for chunk in batches:
-                submitted = (len(chunk), submit(chunk))
-                if pending is not None:
-                    store(pending[0], [p for f in pending[1] for p in f.result()])
-                pending = submitted
-            if pending is not None:
-                store(pending[0], [p for f in pending[1] for p in f.result()])
+                pending.append(submit(chunk))
+                if len(pending) > BATCHES_AHEAD:
+                    store_next()
+            while pending:
+                store_next()
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
