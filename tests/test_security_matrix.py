@@ -1,10 +1,12 @@
 """Authorization matrix: every route of the app (enumerated from the router itself) against every role (admin,
-analyst, reviewer, the liaison of JPN, the liaison of CHN, anonymous), with the status each must get, from an
+analyst, reviewer, the liaison of JPN, the liaison of CHN, an NGO, anonymous), with the status each must get, from an
 explicit expectation table by path pattern. A route with no expectation fails the test: classify new routes here.
 
-Each response body (HTML, JSON, CSV, PDF as text, search results, error messages) is searched for secrets seeded in
-drafts of the embargoed next report year: Japan's draft claim and narrative, China's. A liaison sees their own
-country's drafts and nobody else's; the public sees none. Every response also carries the security headers.
+Each response body (HTML, JSON, CSV, PDF as text, search results, error messages, attachments) is searched for
+secrets seeded in drafts of the embargoed next report year: Japan's draft claim and narrative, China's, Japan's
+answer to a claim (with the file it attached, marked publishable), an NGO's shadow report (its own) and another
+NGO's. A liaison sees their own country's drafts and nobody else's; an NGO its own submissions and no draft; the
+public none. Every response also carries the security headers.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fastapi.testclient import TestClient
 from conftest import TestDatabase
 from test_fuzz_cables import FIXTURE
 from tiptiers.sources.cables import iter_cable_files
-from tiptiers.store import evidence, publication, users
+from tiptiers.store import evidence, publication, submissions, users
 from tiptiers.store.cables import ingest
 from tiptiers.store.db import transaction
 from tiptiers.web.app import create_app
@@ -30,17 +32,24 @@ from tiptiers.web.app import create_app
 PASSWORD = "correct horse battery staple"
 DRAFT_YEAR = date.today().year + 1  # next June's report: published by default on June 1, so embargoed now
 PUBLIC_YEAR = 2008
-IDENTITIES = {  # label -> (name, role, country); None: anonymous
-    "admin": ("ann", "admin", None),
-    "analyst": ("al", "analyst", None),
-    "reviewer": ("rae", "reviewer", None),
-    "liaison-JPN": ("tanaka", "liaison", "JPN"),
-    "liaison-CHN": ("wang", "liaison", "CHN"),
+IDENTITIES = {  # label -> (name, role, country, organisation); None: anonymous
+    "admin": ("ann", "admin", None, None),
+    "analyst": ("al", "analyst", None, None),
+    "reviewer": ("rae", "reviewer", None, None),
+    "liaison-JPN": ("tanaka", "liaison", "JPN", None),
+    "liaison-CHN": ("wang", "liaison", "CHN", None),
+    "ngo": ("polaris", "ngo", None, "Polaris Project"),
     "anonymous": None,
 }
-SECRETS = {  # secret -> the country whose draft holds it
-    "JPNDRAFTCLAIMQX7731": "JPN", "JPNDRAFTNARRATIVEQX8812": "JPN",
-    "CHNDRAFTCLAIMQX4410": "CHN", "CHNDRAFTNARRATIVEQX5521": "CHN",
+SECRETS = {  # secret -> who besides staff may see it
+    "JPNDRAFTCLAIMQX7731": {"liaison-JPN"}, "JPNDRAFTNARRATIVEQX8812": {"liaison-JPN"},
+    "CHNDRAFTCLAIMQX4410": {"liaison-CHN"}, "CHNDRAFTNARRATIVEQX5521": {"liaison-CHN"},
+    "JPNGOVANSWERQX9901": {"liaison-JPN"},  # the government's answer, unpublished
+    "JPNGOVFILEQX2202": {"liaison-JPN"},  # the file it attached (publishable, but the report is not published)
+    "POLARISCLAIMQX6604": {"ngo", "liaison-JPN"},  # the NGO's own claim, in Japan's draft
+    "POLARISFILEQX5505": {"ngo"},  # the NGO's own upload
+    "OTHERNGOCLAIMQX3303": {"liaison-CHN"},  # another NGO's claim, in China's draft
+    "OTHERNGOFILEQX7707": set(),  # another NGO's upload
 }
 
 
@@ -62,6 +71,9 @@ WRITERS = rule({"admin", "analyst"})
 ADMIN = rule({"admin"})
 JPN_DRAFT = rule(STAFF | {"liaison-JPN"})  # the path names JPN's draft
 JPN_LIAISON = rule({"liaison-JPN"})  # only the government answers its draft
+NGO = rule({"ngo"})  # only an NGO submits a shadow report
+NGO_AND_STAFF = rule(STAFF | {"ngo"})  # an NGO reads its own submissions, staff every one
+UPLOADERS = rule({"admin", "analyst", "liaison-JPN", "liaison-CHN", "ngo"})
 ANY = rule(set(), set(IDENTITIES))
 
 # The whole report as PDF renders ~190 countries (a minute, then cached): checked on the embargoed year only, where
@@ -90,7 +102,12 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("GET", r"^/(api/v1|admin)/activity", ADMIN),
     ("GET", r"^/(api/v1|admin)/users", ADMIN),
     ("POST", r"^/(api/v1|admin)/users", ADMIN),
-    ("GET", r"^/api/v1/(evidence|attachments)", STAFF_ONLY),
+    ("GET", r"^/api/v1/(evidence|attachments)", STAFF_ONLY),  # the seeded file is staff's: others get a 404
+    ("GET", r"^/(api/v1/)?submissions(/\{submission_id\})?$", NGO_AND_STAFF),
+    ("GET", r"^/submissions/new$", NGO),
+    ("POST", r"^/(api/v1/)?submissions(/new)?$", NGO),
+    ("PUT", r"^/api/v1/submissions/\{submission_id\}/claims/\{evidence_id\}/note$", WRITERS),
+    ("POST", r"^/api/v1/attachments$", UPLOADERS),
     ("GET", r"^/(api/v1/)?workspace/", STAFF_ONLY),
     ("GET", r"^/(api/v1/)?reviews$|^/api/v1/reviews/\{iso3\}/\{year\}/gate$", STAFF_ONLY),
     ("GET", r"^/(api/v1/)?reviews?/\{iso3\}/\{year\}$|^/(api/v1/)?(questionnaires|review)/\{iso3\}/\{year\}",
@@ -113,6 +130,7 @@ class Site:
     app: Any
     tokens: dict[str, str]
     params: dict[str, str]
+    files: list[str]  # SHA-256 of the files seeded with the drafts and the NGOs' submissions
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +140,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with transaction(db.sessions) as session:
         for label, account in IDENTITIES.items():
             if account:
-                name, role, country = account
-                users.create_user(session, name, role, PASSWORD, country, actor="test")
+                name, role, country, organisation = account
+                users.create_user(session, name, role, PASSWORD, country, actor="test", organisation=organisation)
                 tokens[label], _ = users.create_api_token(session, name, label="matrix", actor="test")
         users.create_user(session, "temp", "analyst", PASSWORD, actor="test")  # for the deactivate routes
+        users.create_user(session, "lastrada", "ngo", PASSWORD, actor="test", organisation="La Strada")
     ingest(db.sessions, iter_cable_files([FIXTURE]))
     ids = {}
     with transaction(db.sessions) as session:
@@ -138,15 +157,28 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 source_type="ngo", source_name="An NGO",
                 attachment_sha256=attachment.sha256 if iso3 == "JPN" else None)
             ids[iso3] = row.id
+        shadow = {}
+        for who, iso3, secret, upload in (("polaris", "JPN", "POLARISCLAIMQX6604", "POLARISFILEQX5505"),
+                                          ("lastrada", "CHN", "OTHERNGOCLAIMQX3303", "OTHERNGOFILEQX7707")):
+            report = submissions.submit(session, users.require_user(session, who), iso3, DRAFT_YEAR, [
+                submissions.ClaimIn(f"{secret}: recruitment fees charged to workers.", ["criterion_1"],
+                                    file=submissions.UploadedFile(f"{who}.txt", f"{upload} interviews".encode()))])
+            shadow[who] = report
+        for iso3 in ("JPN", "CHN"):
             evidence.send_request(session, iso3, DRAFT_YEAR, "al")
         for iso3, secret in (("JPN", "JPNDRAFTNARRATIVEQX8812"), ("CHN", "CHNDRAFTNARRATIVEQX5521")):
             publication.save_narrative(session, iso3, DRAFT_YEAR, f"# {iso3}\n\n{secret}: a xylograph draft.", "al")
-        dispute = evidence.respond(session, "JPN", DRAFT_YEAR, ids["JPN"], "dispute", "Not so.", "tanaka",
-                                   counter_evidence="Penal Code article 226-2")
-    params = {"iso3": "JPN", "year": str(DRAFT_YEAR), "reference_id": "08TOKYO1528", "evidence_id": str(ids["JPN"]),
+        answer = evidence.store_attachment(session, "law.txt", b"JPNGOVFILEQX2202: Penal Code art. 226-2", "text/plain")
+        evidence.note_upload(session, answer.sha256, users.require_user(session, "tanaka").id)
+        dispute = evidence.respond(session, "JPN", DRAFT_YEAR, ids["JPN"], "dispute", "JPNGOVANSWERQX9901: not so.",
+                                   "tanaka", counter_evidence="Penal Code article 226-2",
+                                   attachment_sha256=answer.sha256, attachment_public=True)
+        files = [answer.sha256] + [r.claims[0].evidence.attachment_sha256 for r in shadow.values()]
+    params = {"iso3": "JPN", "year": str(DRAFT_YEAR), "reference_id": "08TOKYO1528",
+              "evidence_id": str(shadow["polaris"].claims[0].evidence_id),  # in Japan's draft and in a submission
               "sha256": attachment.sha256, "dispute_id": str(getattr(dispute, "id", 1)), "table": "placements",
-              "fmt": "csv", "name": "temp"}
-    yield Site(create_app(db.url), tokens, params)
+              "fmt": "csv", "name": "temp", "submission_id": str(shadow["polaris"].id)}
+    yield Site(create_app(db.url), tokens, params, files)
     db.drop()
 
 
@@ -205,6 +237,12 @@ def body_for(method: str, path: str) -> dict[str, Any]:
         (r"^/api/v1/questionnaires", {"json": {"answers": {}}}),
         (r"^/api/v1/disputes", {"json": {"outcome": "maintained", "reason": "The source stands."}}),
         (r"/gate-override$", {"json": {"reason": "Publishing on schedule."}}),
+        (r"^/api/v1/submissions$", {"json": {"iso3": "JPN", "year": DRAFT_YEAR, "claims": [
+            {"statement": "Another NGO claim.", "criteria": ["criterion_2"]}]}}),
+        (r"^/submissions/new$", {"data": {"iso3": "JPN", "year": str(DRAFT_YEAR), "claims": "1",
+                                          "claim-0-statement": "A claim by the form.",
+                                          "claim-0-criteria": "criterion_2"}}),
+        (r"/note$", {"json": {"note": "Please send the source."}}),
     ]
     for pattern, body in bodies:
         if re.search(pattern, path):
@@ -229,8 +267,7 @@ def text_of(response: Any) -> str:
 def forbidden_secrets(who: str) -> list[str]:
     if who in STAFF:
         return []
-    own = "JPN" if who == "liaison-JPN" else "CHN" if who == "liaison-CHN" else None
-    return [s for s, country in SECRETS.items() if country != own]
+    return [s for s, allowed in SECRETS.items() if who not in allowed]
 
 
 def check_headers(response: Any, where: str) -> list[str]:
@@ -277,6 +314,7 @@ def test_every_route_answers_each_role_as_expected_and_leaks_no_draft(site, who)
     extra = [f"{base}?q={q}" for base in ("/api/v1/search", "/search") for q in ("recruiters deceived", "xylograph")]
     extra += [f"/api/v1/data/{t}.{f}" for t in ("placements", "narratives", "publications", "evidence", "claims")
               for f in ("csv", "json")]
+    extra += [f"/api/v1/attachments/{sha}" for sha in site.files]
     for method, path in [*reads, *writes]:
         who_rule = expectation(method, path)
         assert who_rule is not None, f"{method} {path} unclassified"
@@ -314,3 +352,13 @@ def test_the_secrets_are_really_there_for_those_who_may_see_them(site):
     assert "JPNDRAFTCLAIMQX7731" in jpn.get(f"/api/v1/reviews/JPN/{DRAFT_YEAR}").text
     narrative = admin.get(f"/narratives/CHN/{DRAFT_YEAR}/edit")
     assert narrative.status_code == 200 and "CHNDRAFTNARRATIVEQX5521" in narrative.text, narrative.text[:300]
+    review = jpn.get(f"/review/JPN/{DRAFT_YEAR}", headers={"accept": "text/html"}).text
+    assert "JPNGOVANSWERQX9901" in review and "POLARISCLAIMQX6604" in review and "law.txt" in review
+    government_file, polaris_file, other_file = site.files
+    assert "JPNGOVFILEQX2202" in jpn.get(f"/api/v1/attachments/{government_file}").text  # its own upload
+    ngo = client(site, "ngo")
+    mine = ngo.get("/api/v1/submissions").text
+    assert "POLARISCLAIMQX6604" in mine and "OTHERNGOCLAIMQX3303" not in mine
+    assert "POLARISFILEQX5505" in ngo.get(f"/api/v1/attachments/{polaris_file}").text
+    assert "OTHERNGOCLAIMQX3303" in admin.get("/api/v1/submissions").text
+    assert "OTHERNGOFILEQX7707" in admin.get(f"/api/v1/attachments/{other_file}").text
