@@ -76,3 +76,34 @@ def test_liaison_disputes_and_analyst_accepts_in_the_browser(browser, base_url, 
     liaison.reload()
     text = liaison.locator(f"#claim-{claim_id}").inner_text()
     assert CORRECTED in text and "Dispute accepted: the claim was corrected." in text
+
+
+def test_liaison_attaches_a_copy_of_the_law_to_a_dispute_in_the_browser(browser, base_url, site,  # noqa: F811
+                                                                         tmp_path):
+    with transaction(site["db"].sessions) as s:
+        claim = add_evidence(s, iso3="JPN", year=2024, criteria=["criterion_1"], statement=NGO_CLAIM,
+                             source_type="ngo", source_name="an NGO", entered_by="ana")
+        claim_id = claim.id
+    with transaction(site["db"].sessions) as s:
+        send_request(s, "JPN", 2024, "ana")
+    copy = tmp_path / "penal-code-article-226-2.txt"
+    copy.write_text("Article 226-2 (buying and selling of persons) ...")
+
+    liaison = _log_in(browser, base_url, "jpn-liaison", "/review/JPN/2024")
+    form = liaison.locator(f"#claim-{claim_id} form.respond")
+    form.locator("input[value=dispute]").check()
+    form.locator("textarea[name=text]").fill("Our law criminalises it.")
+    form.locator("textarea[name=counter_evidence]").fill(LAW)
+    form.locator("input[type=file]").set_input_files(str(copy))
+    with liaison.expect_navigation():
+        form.locator("button").click()
+    link = liaison.locator(f"#claim-{claim_id} .reply-file a")
+    assert link.inner_text() == "penal-code-article-226-2.txt"
+    assert "not for publication" in liaison.locator(f"#claim-{claim_id} .reply-file").inner_text()
+    with liaison.expect_download() as download:
+        link.click()
+    assert download.value.path().read_bytes() == copy.read_bytes()  # the liaison gets its own file back
+
+    analyst = _page(browser, site, "ana")
+    analyst.goto(f"{base_url}/workspace/JPN/2024")
+    assert "penal-code-article-226-2.txt" in analyst.locator(f"#claim-{claim_id} .reply-file").inner_text()
