@@ -31,6 +31,7 @@ ACCOUNTS = {  # label -> (name, role, country)
     "reviewer": ("rae", "reviewer", None),
     "liaison-JPN": ("tanaka", "liaison", "JPN"),
     "liaison-CHN": ("wang", "liaison", "CHN"),
+    "ngo": ("polaris", "ngo", None),  # bound to an organisation: "Polaris Project"
 }
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # examples per operation: (valid requests, invalid requests)
@@ -46,7 +47,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[st
     tokens: dict[str, str] = {}
     with transaction(db.sessions) as session:
         for label, (name, role, country) in ACCOUNTS.items():
-            users.create_user(session, name, role, PASSWORD, country, actor="test")
+            users.create_user(session, name, role, PASSWORD, country, actor="test",
+                              organisation="Polaris Project" if role == "ngo" else None)
             tokens[label], _ = users.create_api_token(session, name, label="schemathesis", actor="test")
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(db.url))
     yield schema, tokens
