@@ -256,6 +256,8 @@ def test_who_may_see_a_country_draft():
     assert not can_see_country_draft(user("liaison", "JPN"), "CHN")
     assert not can_see_country_draft(None, "JPN")
     assert not can_see_country_draft(user("admin", active=False), "JPN")
+    assert not any(can_see_country_draft(User(name="ngo", role="ngo", organisation="Polaris Project", active=True),
+                                         iso3) for iso3 in ("JPN", "CHN"))
 
 
 def test_bad_input_is_a_4xx_naming_the_field_never_a_500(site):

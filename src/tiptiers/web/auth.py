@@ -201,7 +201,8 @@ def require_roles(*roles: str) -> Callable[[User], User]:
 
 
 def can_see_country_draft(user: User | None, iso3: str) -> bool:
-    """Drafts: staff (admin, analyst, reviewer) see every country's; a liaison only their own; the public none."""
+    """Drafts: staff (admin, analyst, reviewer) see every country's; a liaison only their own; an ngo account and
+    the public none (an NGO reads its own submissions, /submissions, and what is published)."""
     if user is None or not user.active:
         return False
     if user.role in store.STAFF_ROLES:
