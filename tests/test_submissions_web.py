@@ -122,6 +122,8 @@ def test_an_ngo_sees_its_own_submissions_only_and_never_the_governments_unpublis
     assert tanaka.get("/api/v1/submissions").status_code == 403
     assert tanaka.get(f"/api/v1/submissions/{mine['id']}").status_code == 403
     assert as_user(site, None).get("/api/v1/submissions").status_code == 401
+    assert polaris.get("/api/v1/submissions", params={"year": "9" * 20}).status_code == 422
+    assert polaris.get("/api/v1/submissions/" + "9" * 25).status_code == 404
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -201,6 +203,8 @@ def test_the_form_stores_a_whole_shadow_report_or_nothing(site):
 @pytest.mark.parametrize(("change", "message"), [
     ({"iso3": "Atlantis"}, "Country: "),
     ({"year": "next"}, "Year: "),
+    ({"year": "9" * 30}, "Year: year 999"),
+    ({"claims": "100000", "claim-0-statement": "A \x00 claim."}, "Claim 1, statement: must not contain a NUL"),
     ({"claim-0-source_date": "31/12/2026"}, "Claim 1, source_date: "),
     ({"claim-0-statement": ""}, "Claim 1, statement: must not be empty"),
 ])

@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 
 from tiptiers.countries import UnknownCountry, country_table
 from tiptiers.methodology import methodology_for_year
-from tiptiers.report_years import last_allowed_year
+from tiptiers.report_years import check_report_year, last_allowed_year
 from tiptiers.review import VerificationState
 from tiptiers.store import evidence as evidence_store
 from tiptiers.store import submissions as store
@@ -143,7 +143,7 @@ def _submit(request: Request, user: User, job: Callable[[Session], store.Submiss
 @api.get("/submissions", response_model=list[SubmissionOut],
          summary="Shadow reports: an ngo account's own, or every one (staff)")
 def api_submissions(session: SessionDep, user: CurrentUser, iso3: str | None = Query(None, max_length=3),
-                    year: int | None = None) -> list[SubmissionOut]:
+                    year: int | None = Query(None, ge=1, le=9999)) -> list[SubmissionOut]:
     return _list(session, user, iso3, year)
 
 
@@ -192,10 +192,9 @@ def submissions_page(request: Request, session: SessionDep, user: CurrentUser) -
 
 def _form_page(request: Request, user: User, form: dict[str, Any], count: int, error: str | None = None,
                status: int = 200) -> Response:
-    year = str(form.get("year") or "")
-    try:
-        items = methodology_for_year(int(year) if year.isdigit() else last_allowed_year()).items
-    except Exception:  # a year with no methodology: the submission itself says so, naming the year
+    try:  # the criteria in force in the year typed; the submission itself names a year that is no report year
+        items = methodology_for_year(check_report_year(int(str(form.get("year"))))).items
+    except (ValueError, OverflowError):
         items = methodology_for_year(last_allowed_year()).items
     return templates.TemplateResponse(request, "submissions_new.html", {
         "user": user, "form": form, "count": count, "error": error, "criteria": [(i.id, i.title) for i in items],
