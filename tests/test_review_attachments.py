@@ -174,3 +174,40 @@ def test_a_reply_received_by_letter_gets_its_file_from_the_command_line(site, tm
     refused = runner.invoke(cli, ["review", "respond", "JPN", str(DRAFT), str(claim), "confirm", "--file", str(law)],
                             env=env)
     assert refused.exit_code == 2 and "attachment_sha256: only a dispute or a comment" in refused.output
+
+
+def test_the_store_keeps_the_file_with_the_reply_and_says_when_the_public_may_have_it(fresh_db):
+    """The same rules on SQLite and PostgreSQL, in the store."""
+    from datetime import datetime
+
+    from tiptiers.store.evidence import (
+        attachment_is_public,
+        claims,
+        note_upload,
+        respond,
+        store_attachment,
+        uploaded_by,
+    )
+    from tiptiers.store.placements import sync_countries
+
+    with transaction(fresh_db.sessions) as s:
+        sync_countries(s)
+        tanaka = create_user(s, "tanaka", "liaison", PASSWORD, "JPN")
+        ids = [add_evidence(s, iso3="JPN", year=DRAFT, criteria=["criterion_1"], source_type="ngo", source_name="n",
+                            entered_by="ana", statement=f"Claim {i}.").id for i in range(2)]
+        send_request(s, "JPN", DRAFT, "ana")
+    with transaction(fresh_db.sessions) as s:
+        sha = store_attachment(s, "law.txt", LAW, "text/plain", "tanaka").sha256
+        note_upload(s, sha, tanaka.id)
+        note_upload(s, sha, tanaka.id)  # the same upload twice is one record
+        respond(s, "JPN", DRAFT, ids[0], "dispute", "No.", "tanaka", counter_evidence="Penal Code",
+                attachment_sha256=sha, attachment_public=True)
+        respond(s, "JPN", DRAFT, ids[1], "comment", "See the law.", "tanaka", attachment_sha256=sha.upper())
+    with fresh_db.sessions() as s:
+        assert uploaded_by(s, sha, tanaka.id) and not uploaded_by(s, sha, tanaka.id + 1)
+        replies = [r for c in claims(s, "JPN", DRAFT) for r in c.comments]
+        assert [(r.attachment.filename if r.attachment else None, r.attachment_public) for r in replies] == [
+            ("law.txt", True), ("law.txt", False)]
+        assert not attachment_is_public(s, sha)  # the report is not published yet
+        assert attachment_is_public(s, sha, now=datetime(DRAFT, 6, 2))  # published, and the government allowed it
+        assert not attachment_is_public(s, "0" * 64, now=datetime(DRAFT, 6, 2))
