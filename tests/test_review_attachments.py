@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-import conftest
 from test_review_web import as_user, ok
+from test_submissions_web import PASSWORD, open_site
 from tiptiers.cli import app as cli
 from tiptiers.store.db import transaction
 from tiptiers.store.evidence import (
@@ -25,11 +25,8 @@ from tiptiers.store.evidence import (
     send_request,
     set_state,
 )
-from tiptiers.store.placements import load_bundled
-from tiptiers.store.users import create_api_token, create_user
-from tiptiers.web.app import create_app
+from tiptiers.store.users import create_user
 
-PASSWORD = "correct horse battery staple"
 DRAFT = date.today().year + 1  # in preparation
 PUBLISHED = 2026  # published on June 1 (the default), yet its review may still take answers
 LAW = b"Penal Code art. 226-2 (buying and selling of persons), as amended in 2005."
@@ -40,15 +37,7 @@ ACCOUNTS = {"ana": ("analyst", None, None), "rev": ("reviewer", None, None), "ta
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict[str, Any]]:
-    db = conftest.TestDatabase("sqlite", tmp_path_factory)
-    tokens = {}
-    with transaction(db.sessions) as session:
-        load_bundled(session)
-        for name, (role, country, organisation) in ACCOUNTS.items():
-            create_user(session, name, role, PASSWORD, country, organisation=organisation)
-            tokens[name] = create_api_token(session, name)[0]
-    yield {"db": db, "app": create_app(db.url), "tokens": tokens}
-    db.drop()
+    yield from open_site(tmp_path_factory, ACCOUNTS)
 
 
 def _claims(site, year: int, n: int = 1) -> list[int]:

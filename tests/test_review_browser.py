@@ -40,13 +40,18 @@ def _log_in(browser: Browser, base_url: str, name: str, then: str) -> Page:
     return page
 
 
+def _draft_with_claim(site, year: int) -> int:  # noqa: F811
+    """Japan's draft of `year`, holding the NGO's claim, sent to the liaison; the claim's id."""
+    with transaction(site["db"].sessions) as s:
+        claim_id = add_evidence(s, iso3="JPN", year=year, criteria=["criterion_1"], statement=NGO_CLAIM,
+                                source_type="ngo", source_name="an NGO", entered_by="ana").id
+    with transaction(site["db"].sessions) as s:
+        send_request(s, "JPN", year, "ana")
+    return claim_id
+
+
 def test_liaison_disputes_and_analyst_accepts_in_the_browser(browser, base_url, site):  # noqa: F811
-    with transaction(site["db"].sessions) as s:
-        claim = add_evidence(s, iso3="JPN", year=2025, criteria=["criterion_1"], statement=NGO_CLAIM,
-                             source_type="ngo", source_name="an NGO", entered_by="ana")
-        claim_id = claim.id
-    with transaction(site["db"].sessions) as s:
-        send_request(s, "JPN", 2025, "ana")
+    claim_id = _draft_with_claim(site, 2025)
 
     liaison = _log_in(browser, base_url, "jpn-liaison", "/review/JPN/2025")
     form = liaison.locator(f"#claim-{claim_id} form.respond")
@@ -80,12 +85,7 @@ def test_liaison_disputes_and_analyst_accepts_in_the_browser(browser, base_url, 
 
 def test_liaison_attaches_a_copy_of_the_law_to_a_dispute_in_the_browser(browser, base_url, site,  # noqa: F811
                                                                          tmp_path):
-    with transaction(site["db"].sessions) as s:
-        claim = add_evidence(s, iso3="JPN", year=2024, criteria=["criterion_1"], statement=NGO_CLAIM,
-                             source_type="ngo", source_name="an NGO", entered_by="ana")
-        claim_id = claim.id
-    with transaction(site["db"].sessions) as s:
-        send_request(s, "JPN", 2024, "ana")
+    claim_id = _draft_with_claim(site, 2024)
     copy = tmp_path / "penal-code-article-226-2.txt"
     copy.write_text("Article 226-2 (buying and selling of persons) ...")
 

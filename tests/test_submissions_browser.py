@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
 
 from conftest import serve_app
-from test_submissions_web import PASSWORD, YEAR, site  # noqa: F401  (the `site` fixture)
+from test_review_browser import _log_in
+from test_submissions_web import YEAR, site  # noqa: F401  (the `site` fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -22,17 +22,6 @@ SECOND = "Labour inspectors visited no fishing vessel in the reporting period (b
 def base_url(site) -> Iterator[str]:  # noqa: F811
     with serve_app(site["app"]) as url:
         yield url
-
-
-def _log_in(browser: Browser, base_url: str, name: str, then: str) -> Page:
-    page = browser.new_context().new_page()
-    page.goto(f"{base_url}/login?next={then}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.login button")
-    assert page.url == f"{base_url}{then}", page.url
-    return page
 
 
 def test_an_ngo_submits_a_two_claim_shadow_report_and_an_analyst_sees_it_unverified(browser, base_url, site,  # noqa: F811

@@ -32,17 +32,23 @@ CLAIM_2 = "No shelter in Japan accepts male victims of labour trafficking."
 GOVERNMENT_SAYS = "The Ministry of Justice inspected every such recruiter in 2026 (not yet published)."
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[dict[str, Any]]:
+def open_site(tmp_path_factory, accounts: dict[str, tuple[str, str | None, str | None]]) -> Iterator[dict[str, Any]]:
+    """The bundled history on SQLite (the store tests cover PostgreSQL), the app, and an API token per account
+    (name -> role, country, organisation)."""
     db = conftest.TestDatabase("sqlite", tmp_path_factory)
     tokens = {}
     with transaction(db.sessions) as session:
         load_bundled(session)
-        for name, (role, country, organisation) in ACCOUNTS.items():
+        for name, (role, country, organisation) in accounts.items():
             create_user(session, name, role, PASSWORD, country, organisation=organisation)
             tokens[name] = create_api_token(session, name)[0]
     yield {"db": db, "app": create_app(db.url), "tokens": tokens}
     db.drop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[dict[str, Any]]:
+    yield from open_site(tmp_path_factory, ACCOUNTS)
 
 
 def counts(site) -> list[int]:
