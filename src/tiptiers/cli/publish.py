@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import sys
+import time
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session, sessionmaker
 
 from tiptiers.cli.common import fail, open_store, print_json, resolve_country
 from tiptiers.publish import opendata
@@ -65,6 +71,29 @@ def _parse_at(value: str | None) -> datetime | None:
         fail(f"--at: {value!r} is not a date and time such as 2027-06-20T14:00 (UTC unless an offset is given)", 2)
 
 
+def _progress(hidden: bool) -> Progress:
+    """On stderr (stdout stays clean for --json); pages written of those found so far, as the crawl finds more."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.fields[path]}"), console=Console(stderr=True), disable=hidden)
+
+
+def _make_report_pdf(sessions: sessionmaker[Session], year: int, hidden: bool) -> dict[str, Any]:
+    from tiptiers.publish import reportpdf
+
+    directory = reportpdf.reports_dir(database_url())
+    started = time.monotonic()
+    with Console(stderr=True).status(f"Making the whole-report PDF of {year} (a minute or so)", spinner="line") \
+            if not hidden else nullcontext():
+        try:
+            made = reportpdf.build(sessions, directory, year)
+        except reportpdf.ReportError as exc:
+            fail(str(exc))
+    if made is None:
+        return {"path": None, "note": "another process is making it now"}
+    return {"path": str(made.path), "bytes": made.path.stat().st_size, "built_at": made.built_at.isoformat(),
+            "seconds": round(time.monotonic() - started, 1)}
+
+
 def publish(
     year: int = typer.Argument(..., help="Report year to publish, e.g. 2015."),
     at: str | None = typer.Option(None, "--at", help="Publication time (ISO 8601, UTC unless an offset is given). "
@@ -72,12 +101,17 @@ def publish(
                                   "is already public."),
     static: Path | None = typer.Option(None, "--static", help="Write the whole public site as static files here, "
                                        "as it is at the publication time (HTML, JSON, CSV, PDF, map)."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Once the year is public, make its whole-report PDF now "
+                             "(a minute or so) for the web app to serve; a running server also makes it at the "
+                             "publication time."),
+    jobs: int = typer.Option(0, "--jobs", min=0, help="Processes rendering the static site side by side "
+                             "(default 0: one per core)."),
     actor: str = typer.Option("cli", "--actor", help="Who publishes, for the record."),
     note: str = typer.Option("", "--note", help="A note kept with the publication."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Publish a report year: set its publication time (consulting the review gate of every assessed country),
-    and optionally write the static site.
+    make its whole-report PDF once public, and optionally write the static site.
 
     A year already public is frozen: its time cannot move, and narrative changes become dated corrections.
     Example: `tiptiers publish 2015 --static site/`, then serve site/ with any web server.
@@ -100,15 +134,23 @@ def publish(
         typer.echo(f"Report {year}: {state} {result['published_at']} UTC")
         for w in result.get("warnings") or []:  # type: ignore[attr-defined]
             typer.echo(f"Warning: {w}", err=True)
+    if pdf and result["public"]:
+        made = _make_report_pdf(sessions, year, as_json)
+        result["report_pdf"] = made
+        if not as_json:
+            typer.echo(f"Whole report: {made['path']} ({int(made['bytes']) // 1024} KiB, {made['seconds']} s)"
+                       if made["path"] else f"Whole report: {made['note']}")
     if static is not None:
         from tiptiers.publish.static import export_site
 
         at_time = datetime.fromisoformat(str(result["published_at"]))
-        with typer.progressbar(length=0, label="Writing the static site", file=sys.stderr) as bar:
-            def progress(_path: str, _queued: int) -> None:
-                bar.update(1)
+        with _progress(as_json) as bar:
+            task = bar.add_task("Writing the static site", total=None, path="")
 
-            exported = export_site(database_url(), year, static, at_time, progress)
+            def progress(path: str, done: int, found: int) -> None:
+                bar.update(task, completed=done, total=found, path=path[-50:])
+
+            exported = export_site(database_url(), year, static, at_time, progress, jobs=jobs or None)
         result["static"] = {"out": str(static), "pages": exported.pages, "files": exported.files,
                             "bytes": exported.bytes, "failed": exported.failed}
         if not as_json:

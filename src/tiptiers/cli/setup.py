@@ -57,12 +57,23 @@ def restore(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    reload: bool = typer.Option(False, help="Restart when the code changes (development)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Processes serving the same port (each keeps its own cache "
+                                "of published pages); about one per core."),
+    access_log: bool = typer.Option(True, help="Log every request on standard error (--no-access-log: only "
+                                    "warnings and errors, faster under load)."),
+    reload: bool = typer.Option(False, help="Restart when the code changes (development; one worker)."),
 ) -> None:
-    """Serve the web app and the JSON API (http://HOST:PORT/, API under /api/v1/)."""
+    """Serve the web app and the JSON API (http://HOST:PORT/, API under /api/v1/).
+
+    Published pages are served from memory once rendered; each year's whole-report PDF is made in the background
+    when the year is published. Example: `tiptiers serve --host 0.0.0.0 --workers 2 --no-access-log`.
+    """
     import uvicorn
 
-    uvicorn.run("tiptiers.web.app:create_app", factory=True, host=host, port=port, reload=reload)
+    if reload and workers > 1:
+        fail("--reload: works with one worker only; drop --workers", 2)
+    uvicorn.run("tiptiers.web.app:serve_app", factory=True, host=host, port=port, reload=reload, workers=workers,
+                access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,7 @@ contents, the tier lists, every country's narrative and the methodology appendix
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import cache
@@ -29,7 +29,7 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _pdf(html: str) -> bytes:
+def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported here: Pango is loaded only when a PDF is made
 
     pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
@@ -39,7 +39,7 @@ def _pdf(html: str) -> bytes:
 
 def country_pdf(cy: CountryYear, generated_at: datetime) -> bytes:
     html = _env().get_template("print_country.html").render(entries=[cy], generated_at=generated_at, single=True)
-    return _pdf(html)
+    return html_to_pdf(html)
 
 
 def _compact(e: CountryYear) -> CountryYear:
@@ -49,18 +49,16 @@ def _compact(e: CountryYear) -> CountryYear:
     return replace(e, html=render_markdown(generate_markdown(e.data, with_rules=False)))
 
 
-def report_pdf(year: int, entries: Sequence[CountryYear], methodology: Any, generated_at: datetime,
-               map_countries: dict[str, Any], progress: Callable[[int], None] | None = None) -> bytes:
-    """The whole report: cover, contents, the tier lists, the map, every narrative, the methodology appendix."""
+def report_html(year: int, entries: Sequence[CountryYear], methodology: Any, generated_at: datetime,
+                map_countries: dict[str, Any]) -> str:
+    """The whole report as the HTML WeasyPrint lays out: cover, contents, the tier lists, the map, every narrative,
+    the methodology appendix."""
     entries = [_compact(e) for e in entries]
     by_tier: dict[str, list[CountryYear]] = {t.value: [] for t in TIER_ORDER}
     for e in entries:
         if e.tier:
             by_tier[e.tier].append(e)
-    html = _env().get_template("print_report.html").render(
+    return _env().get_template("print_report.html").render(
         year=year, entries=entries, by_tier=by_tier, methodology=methodology, generated_at=generated_at,
         map_png=base64.b64encode(svg_to_png(world_map_svg(year, map_countries, standalone=True))).decode("ascii"),
         single=False)
-    if progress:
-        progress(len(entries))
-    return _pdf(html)

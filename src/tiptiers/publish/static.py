@@ -4,14 +4,19 @@ The same code path as the live app: the app is asked for each page, as an anonym
 publication time, and every same-site link it finds (href, src) is followed. A path without an extension is
 written as PATH/index.html; anything else under its own name. Links with a query string, and the editing pages,
 are not followed (a static server cannot answer them). PDFs of narratives are made for the published year only
-(the pages of other years say where to get theirs), which keeps the export to minutes.
+(the pages of other years say where to get theirs). Pages are rendered by a pool of processes (one per core by
+default, each with its own app), the whole-report PDF first: it is the longest single page; the crawl itself (links,
+files) stays in the calling process.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -71,49 +76,107 @@ def disable_links(out: Path, pages: list[Path], dead: set[str]) -> None:
             page.write_text(fixed, encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class Fetched:
+    path: str
+    status: int
+    kind: str  # Content-Type
+    location: str  # of a redirect
+    body: bytes
+
+
+class Fetcher:
+    """The app as an anonymous visitor sees it at time `at`, in this process."""
+
+    def __init__(self, database_url: str, year: int, at: datetime):
+        app = create_app(database_url)
+        app.state.publish_now = at
+        app.state.pdf_years = {year}
+        self.client = TestClient(app, raise_server_exceptions=False)  # a failing page is reported, not fatal
+        self.client.__enter__()
+
+    def __call__(self, path: str) -> Fetched:
+        r = self.client.get(path, headers={"accept": "text/html,*/*"}, follow_redirects=False)
+        return Fetched(path, r.status_code, r.headers.get("content-type", ""), r.headers.get("location", ""),
+                       r.content)
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+
+
+_fetcher: Fetcher | None = None  # one per worker process
+
+
+def _start_worker(database_url: str, year: int, at: datetime) -> None:
+    global _fetcher
+    _fetcher = Fetcher(database_url, year, at)
+
+
+def _fetch_in_worker(path: str) -> Fetched:
+    assert _fetcher is not None
+    return _fetcher(path)
+
+
 def export_site(database_url: str, year: int, out: Path, at: datetime,
-                progress: Callable[[str, int], None] | None = None) -> ExportResult:
-    """Crawl the app from the seeds of `year` as an anonymous visitor at time `at`; write every page to `out`."""
-    app = create_app(database_url)
-    app.state.publish_now = at
-    app.state.pdf_years = {year}
+                progress: Callable[[str, int, int], None] | None = None, jobs: int | None = None) -> ExportResult:
+    """Crawl the app from the seeds of `year` as an anonymous visitor at time `at`; write every page to `out`.
+
+    `jobs` processes render pages side by side (default: one per core); WeasyPrint's PDFs dominate. `progress(path,
+    done, found)` is called after each page."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
     result = ExportResult(out)
-    seeds = ["/", f"/map/{year}", f"/map/{year}.png", f"/movements/{year}", f"/reports/{year}.pdf", "/data",
+    seeds = [f"/reports/{year}.pdf", "/", f"/map/{year}", f"/map/{year}.png", f"/movements/{year}", "/data",
              f"/years/{year}", "/api/v1/openapi.json", "/api/v1/data/tiptiers.zip", "/api/v1/publications.json"]
     queue: deque[str] = deque(seeds)
     seen = set(seeds)
     skipped: set[str] = set()
     html_files: list[Path] = []
-    with TestClient(app, raise_server_exceptions=False) as client:  # a failing page is reported, not fatal
-        while queue:
-            path = queue.popleft()
-            response = client.get(path, headers={"accept": "text/html,*/*"}, follow_redirects=False)
-            if response.status_code in (301, 302, 307, 308):
-                location = response.headers["location"]
-                dest = target(out, path)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_text(f'<!doctype html><meta http-equiv="refresh" content="0; url={location}">'
-                                f'<a href="{location}">{location}</a>', encoding="utf-8")
-                new = [location]
-            elif response.status_code != 200:
-                result.failed[path] = response.status_code
-                continue
-            else:
-                dest = target(out, path)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(response.content)
-                result.files += 1
-                result.bytes += len(response.content)
-                kind = response.headers.get("content-type", "")
-                new = links(path, response.text, skipped) if kind.startswith(("text/html", "text/css")) else []
-                if kind.startswith("text/html"):
-                    result.pages += 1
-                    html_files.append(dest)
-            for url in new:
-                if url not in seen:
-                    seen.add(url)
-                    queue.append(url)
-            if progress:
-                progress(path, len(queue))
+
+    def write(page: Fetched) -> None:
+        if page.status in (301, 302, 307, 308):
+            dest = target(out, page.path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(f'<!doctype html><meta http-equiv="refresh" content="0; url={page.location}">'
+                            f'<a href="{page.location}">{page.location}</a>', encoding="utf-8")
+            new = [page.location]
+        elif page.status != 200:
+            result.failed[page.path] = page.status
+            new = []
+        else:
+            dest = target(out, page.path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(page.body)
+            result.files += 1
+            result.bytes += len(page.body)
+            text = page.kind.startswith(("text/html", "text/css"))
+            new = links(page.path, page.body.decode("utf-8"), skipped) if text else []
+            if page.kind.startswith("text/html"):
+                result.pages += 1
+                html_files.append(dest)
+        for url in new:
+            if url not in seen:
+                seen.add(url)
+                queue.append(url)
+        if progress:
+            progress(page.path, len(seen) - len(queue), len(seen))
+
+    if jobs == 1:
+        fetch = Fetcher(database_url, year, at)
+        try:
+            while queue:
+                write(fetch(queue.popleft()))
+        finally:
+            fetch.close()
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process with threads and open connections
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                                 initargs=(database_url, year, at)) as pool:
+            running: set[Future[Fetched]] = set()
+            while queue or running:
+                while queue and len(running) < jobs * 8:
+                    running.add(pool.submit(_fetch_in_worker, queue.popleft()))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    write(future.result())
     disable_links(out, html_files, skipped | set(result.failed))
     return result

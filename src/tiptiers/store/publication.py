@@ -85,13 +85,22 @@ def public_years(session: Session, years: Iterable[int], now: datetime | None = 
     return sorted(y for y in set(years) if now >= scheduled.get(y, default_publication_time(y)))
 
 
-def next_publication(session: Session, after: datetime) -> datetime | None:
-    """The first publication time later than `after` of a year with placements (scheduled, or June 1 by default):
-    when what the public may see next changes by itself, with nobody writing anything."""
+def publication_times(session: Session) -> dict[int, datetime]:
+    """The publication time of every year with placements or a schedule (June 1 unless scheduled)."""
     scheduled = {p.year: p.publish_at for p in session.scalars(select(Publication))}
     years = set(session.scalars(select(Placement.year).distinct())) | set(scheduled)
-    times = [scheduled.get(y, default_publication_time(y)) for y in years]
-    return min((t for t in times if t > after), default=None)
+    return {y: scheduled.get(y, default_publication_time(y)) for y in years}
+
+
+def next_publication(session: Session, after: datetime) -> datetime | None:
+    """The first publication time later than `after`: when what the public may see next changes by itself, with
+    nobody writing anything."""
+    return min((t for t in publication_times(session).values() if t > after), default=None)
+
+
+def published_between(session: Session, after: datetime, until: datetime) -> list[int]:
+    """The years whose publication time is in (after, until]."""
+    return sorted(y for y, t in publication_times(session).items() if after < t <= until)
 
 
 def fingerprint(session: Session, iso3: str | None, year: int) -> tuple[Any, ...]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -31,7 +34,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if _wants_html(request):
         return templates.TemplateResponse(
-            request, "error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+            request, "error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),  # e.g. Retry-After of a 503
         )
     return JSONResponse(
         {"error": {"status": exc.status_code, "detail": exc.detail}},
@@ -40,9 +44,24 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    watcher = asyncio.create_task(publish.build_reports_when_published(app)) if app.state.build_reports else None
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
+
+
+def create_app(database_url: str | None = None, *, build_reports: bool = False) -> FastAPI:
+    """`build_reports`: make a year's whole-report PDF when its publication time passes while the app runs (the
+    server does; tests and the static export do not)."""
     engine = require_initialised(make_engine(database_url))
     app = FastAPI(
+        lifespan=_lifespan,
         title="tiptiers",
         version=__version__,
         description="Tier placements, determinations and evidence of the trafficking-in-persons assessment.",
@@ -51,6 +70,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.sessions = session_factory(engine)
+    app.state.database_url = engine.url.render_as_string(hide_password=False)
+    app.state.build_reports = build_reports
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
@@ -62,3 +83,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         app.include_router(module.api)
         app.include_router(module.pages)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app as `tiptiers serve` runs it (a uvicorn factory)."""
+    return create_app(build_reports=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import threading
+import time
 from collections import OrderedDict
 from contextlib import suppress
 from dataclasses import dataclass
@@ -46,12 +47,17 @@ _UNREAD = object()
 
 class SharedResponse(Response):
     """A response that is the same for every anonymous visitor (a published representation): the page cache may keep
-    it. Marked on the ASGI start message, so the mark never reaches the client."""
+    it, for at most `keep_for` seconds if given (0: not at all). Marked on the ASGI start message, so the mark never
+    reaches the client."""
+
+    def __init__(self, *args: Any, keep_for: float | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.keep_for = keep_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def mark(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message[SHARED] = True
+            if message["type"] == "http.response.start" and self.keep_for != 0:
+                message[SHARED] = self.keep_for or "until the data changes"
             await send(message)
 
         await super().__call__(scope, receive, mark)
@@ -116,6 +122,7 @@ class Entry:
     identity: bytes
     gzipped: bytes | None  # None: identity for every client (too small, or a compressed type such as PNG)
     gzip_known: bool  # False until a client that accepts gzip was answered (the stack decides whether it applies)
+    expires: float | None = None  # time.monotonic() after which it is rendered again
 
     @property
     def size(self) -> int:
@@ -193,6 +200,8 @@ class PageCache:
         while (pending := self._pending.get(key)) is not None:  # one rendering of a page at a time, the others wait
             await pending.wait()
         entry = self._entries.get(key)
+        if entry is not None and entry.expires is not None and time.monotonic() > entry.expires:
+            entry = None
         if entry is not None and (entry.gzip_known or not wants_gzip):
             self._entries.move_to_end(key)
             await self._answer(entry, wants_gzip, if_none_match, send)
@@ -229,12 +238,16 @@ class PageCache:
         chunks: list[bytes] = []
         keep = False
         complete = False
+        expires: float | None = None
 
         async def capture(message: Message) -> None:
-            nonlocal keep, complete
+            nonlocal keep, complete, expires
             if message["type"] == "http.response.start":
                 start.update(message)
-                keep = bool(message.pop(SHARED, False)) and message["status"] == 200
+                mark = message.pop(SHARED, None)
+                keep = mark is not None and message["status"] == 200
+                if isinstance(mark, int | float):
+                    expires = time.monotonic() + mark
             elif message["type"] == "http.response.body" and keep:
                 chunks.append(message.get("body", b""))
                 if sum(map(len, chunks)) > MAX_ENTRY_BYTES:
@@ -245,9 +258,10 @@ class PageCache:
 
         await self.app(scope, receive, capture)
         if keep and complete and epoch == self._epoch:
-            self._store(key, list(start.get("headers", [])), b"".join(chunks), wants_gzip)
+            self._store(key, list(start.get("headers", [])), b"".join(chunks), wants_gzip, expires)
 
-    def _store(self, key: tuple[Any, ...], raw: list[tuple[bytes, bytes]], body: bytes, wants_gzip: bool) -> None:
+    def _store(self, key: tuple[Any, ...], raw: list[tuple[bytes, bytes]], body: bytes, wants_gzip: bool,
+               expires: float | None) -> None:
         encoding = _header(raw, b"content-encoding")
         headers = [(n.lower(), v) for n, v in raw if n.lower() not in (b"content-length", b"content-encoding")]
         etag = _header(raw, b"etag").decode("latin-1")
@@ -262,7 +276,7 @@ class PageCache:
             self._bytes -= old.size
             if old.etag == etag and old.identity == identity and not known:
                 gzipped, known = old.gzipped, old.gzip_known
-        entry = Entry(headers, etag, identity, gzipped, known)
+        entry = Entry(headers, etag, identity, gzipped, known, expires)
         if entry.size > self.max_bytes:
             return
         self._entries[key] = entry

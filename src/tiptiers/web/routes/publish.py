@@ -7,8 +7,9 @@ does not exist). Published pages carry an ETag (304 on If-None-Match); the app c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import time
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -16,12 +17,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tiptiers.countries import country_table
-from tiptiers.publish import opendata, pdf
+from tiptiers.publish import opendata, pdf, reportpdf
 from tiptiers.publish.charts import TIER_COLOURS, tier_history_svg
 from tiptiers.publish.movements import movements, summary
-from tiptiers.publish.report import CountryYear, country_year, methodology
+from tiptiers.publish.report import CountryYear, country_year
 from tiptiers.publish.worldmap import map_countries, svg_to_png, without_outline, world_map_svg
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
@@ -30,6 +32,7 @@ from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import SessionDep, country_or_404, templates
 from tiptiers.web.pagecache import SharedResponse, etag_matches
 
+log = logging.getLogger(__name__)
 api = APIRouter(prefix="/api/v1", tags=["publication"])
 pages = APIRouter(include_in_schema=False)
 
@@ -56,18 +59,16 @@ def publish_now(request: Request) -> datetime:
     return override if isinstance(override, datetime) else pubstore.utcnow()
 
 
-def cached(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:
+def cached(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None,
+           keep_for: float | None = None) -> Response:
     """A published representation with a strong ETag; 304 when the client already has it. It is the same for every
-    anonymous visitor, so the page cache (web/pagecache.py) keeps it until the data changes."""
+    anonymous visitor, so the page cache (web/pagecache.py) keeps it until the data changes (or `keep_for` seconds;
+    0: not at all)."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     common = {"ETag": etag, "Cache-Control": "public, max-age=60", **(headers or {})}
     if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=common)
-    return SharedResponse(body, media_type=media_type, headers=common)
-
-
-REPORT_TTL = 3600.0  # the whole-report PDF: rebuilt when a narrative or the publication changes, or hourly
-_rendered: dict[tuple[str, ...], tuple[float, tuple[Any, ...], bytes]] = {}
+    return SharedResponse(body, media_type=media_type, headers=common, keep_for=keep_for)
 
 
 def page(request: Request, name: str, context: dict[str, Any]) -> Response:
@@ -275,26 +276,54 @@ def narrative_pdf(iso3: str, year: int, request: Request, session: SessionDep) -
                   {"Content-Disposition": f'attachment; filename="tiptiers-{cy.data.iso3}-{year}.pdf"'})
 
 
-def report_entries(session: Session, year: int, now: datetime) -> list[CountryYear]:
-    """Every placed country's public narrative of the year, by name."""
-    entries = [country_year(session, p.iso3, year, now=now) for p in year_placements(session, year)]
-    return [e for e in entries if e is not None]
+def _published_between(app: Any, after: datetime, until: datetime) -> list[int]:
+    with app.state.sessions() as session:
+        return pubstore.published_between(session, after, until)
+
+
+async def build_reports_when_published(app: Any, every: float = 30.0) -> None:
+    """While the server runs: when a year's publication time passes, start making its whole-report PDF."""
+    since = pubstore.utcnow()
+    while True:
+        await asyncio.sleep(every)
+        now = pubstore.utcnow()
+        try:
+            years = await run_in_threadpool(_published_between, app, since, now)
+        except Exception:  # the database is away for now: the next round asks again
+            log.exception("could not read the publication times")
+            continue
+        for year in years:
+            reportpdf.start_build(app.state.database_url, year)
+        since = now
 
 
 @pages.get("/reports/{year}.pdf")
 def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
+    """The whole report, as stored by reportpdf (never made while the visitor waits): 503 with Retry-After until the
+    first one exists; the last one while a newer one is made."""
     public_year_or_404(session, year, request)
-    key = ("report.pdf", str(year), repr(getattr(request.app.state, "publish_now", None)), str(id(request.app)))
-    fingerprint = pubstore.fingerprint(session, None, year)
-    hit = _rendered.get(key)
-    if hit and hit[1] == fingerprint and time.monotonic() - hit[0] < REPORT_TTL:
-        body = hit[2]
-    else:  # a minute or two of WeasyPrint for ~190 countries: made once, then reused
-        body = pdf.report_pdf(year, report_entries(session, year, publish_now(request)), methodology(year),
-                              publish_now(request), _map_data(session, year)[1])
-        _rendered[key] = (time.monotonic(), fingerprint, body)
-    return Response(body, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'})
+    url = request.app.state.database_url
+    directory = reportpdf.reports_dir(url)
+    headers = {"Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'}
+    fixed = getattr(request.app.state, "publish_now", None)
+    if fixed is not None:  # a static export, as of its time: nobody waits for it
+        return cached(request, reportpdf.pdf_as_of(session, directory, year, fixed), "application/pdf", headers)
+    found = reportpdf.stored(directory, year)
+    now = pubstore.utcnow()
+    stale = found is None or found.stale(reportpdf.fingerprint(session, year), now)
+    if stale:
+        reportpdf.start_build(url, year)
+    if found is None:
+        raise HTTPException(503, f"the whole report of {year} is being made (about a minute); try again shortly. "
+                                 "Each country's narrative PDF is ready now.",
+                            headers={"Retry-After": str(reportpdf.RETRY_AFTER)})
+    try:
+        body = found.path.read_bytes()
+    except OSError:  # replaced between reading its record and its bytes: the next request reads the new one
+        raise HTTPException(503, "the whole report is being replaced; try again",
+                            headers={"Retry-After": "2"}) from None
+    return cached(request, body, "application/pdf", headers,  # kept in memory until a check is due
+                  keep_for=0 if stale else found.recheck_in(now))
 
 
 @pages.get("/narratives/{iso3}/{year}", response_class=HTMLResponse)
@@ -555,4 +584,6 @@ def api_schedule(year: int, body: PublicationIn, request: Request) -> Publicatio
             public = pubstore.is_public(session, year)
     except pubstore.PublicationError as exc:
         raise HTTPException(422, str(exc)) from None
+    if public:  # published now: its whole report is made at once, in the background
+        reportpdf.start_build(request.app.state.database_url, year)
     return PublicationOut(year=row.year, published_at=row.publish_at, public=public, scheduled=True)
