@@ -14,10 +14,11 @@ import re._parser as sre_parse
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
+import ahocorasick
 import yaml
 
 from tiptiers.sources.cables import Cable
@@ -148,6 +149,16 @@ class Lexicon:
     def labels(self) -> dict[str, str]:
         return {c.code: c.label for c in self.codes}
 
+    @cached_property
+    def literals(self) -> ahocorasick.Automaton:
+        """Every required literal of the code and claim rules, to find them all in one pass over a text."""
+        automaton = ahocorasick.Automaton()
+        for rule in (*(r for c in self.codes for r in c.rules), *self.disputed):
+            for literal in rule.literals or ():
+                automaton.add_word(literal, literal)
+        automaton.make_automaton()
+        return automaton
+
 
 def _compile(pattern: str | None) -> re.Pattern[str] | None:
     return re.compile(pattern, re.I) if pattern else None
@@ -261,7 +272,7 @@ def code_reactions(cable: Cable, lexicon: Lexicon | None = None) -> ReactionCodi
     spoken = [s for s in sentences(cable, lex) if s.government_voice]
     subject = cable.subject or ""
     texts = [s.text for s in spoken]
-    occurrences = _Occurrences(texts)
+    occurrences = _Occurrences(texts, lex)
     subject_lowered = subject.lower()
     found: dict[str, list[Citation]] = {}
     for code in lex.codes:
@@ -284,30 +295,24 @@ _SEPARATOR = "\n\x00\n"  # between sentences: no rule's words, spaces or punctua
 
 
 class _Occurrences:
-    """Which sentences contain a literal, found with str.find over the joined lower-case sentences; each literal
-    is looked for once per cable (rules share literals), and only its first occurrence in a sentence counts."""
+    """Which sentences contain each literal of the lexicon's rules (in their lower-case text): one pass of an
+    Aho-Corasick automaton over the sentences joined, instead of a search per literal."""
 
-    def __init__(self, texts: list[str]):
+    def __init__(self, texts: list[str], lexicon: Lexicon):
         lowered = [t.lower() for t in texts]  # one by one: lower() may change lengths
-        self.starts, position = [], 0
+        starts, position = [], 0
         for text in lowered:
-            self.starts.append(position)
+            starts.append(position)
             position += len(text) + len(_SEPARATOR)
-        self.starts.append(position)  # where a sentence after the last would start
-        self.text = _SEPARATOR.join(lowered)
         self.found: dict[str, list[int]] = {}
+        for end, literal in lexicon.literals.iter(_SEPARATOR.join(lowered)):  # in the order they end
+            sentence = bisect_right(starts, end - len(literal) + 1) - 1
+            found = self.found.setdefault(literal, [])
+            if not found or found[-1] != sentence:
+                found.append(sentence)
 
     def sentences_with(self, literal: str) -> list[int]:
-        found = self.found.get(literal)
-        if found is None:
-            found = []
-            position = self.text.find(literal)
-            while position != -1:
-                sentence = bisect_right(self.starts, position) - 1
-                found.append(sentence)
-                position = self.text.find(literal, self.starts[sentence + 1])
-            self.found[literal] = found
-        return found
+        return self.found.get(literal, [])
 
 
 def _firing_sentences(rule: _Rule, texts: list[str], occurrences: _Occurrences) -> list[int]:
