@@ -52,7 +52,7 @@ def test_every_unsafe_route_refuses_a_session_request_without_the_csrf_token(sit
     c, token = logged_in(app)
     unsafe = [(m, p) for m, p in routes(app) if m in UNSAFE and (m, p) not in CSRF_EXEMPT]
     assert len(unsafe) > 15
-    fill = {"iso3": "JPN", "year": "2008", "evidence_id": "1", "dispute_id": "1", "name": "ann"}
+    fill = {"iso3": "JPN", "year": "2008", "evidence_id": "1", "dispute_id": "1", "name": "ann", "submission_id": "1"}
     let_through = []
     for method, path in unsafe:
         url = path.format(**fill)
