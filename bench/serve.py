@@ -1,18 +1,23 @@
-"""Serving the published country page and its JSON twin under load, against Datasette on the same SQLite file.
+"""Serving the published country narrative and its JSON twin under load, against Datasette on the same SQLite file.
 
-Builds a temporary database with the bundled history, starts tiptiers (uvicorn, one process) and Datasette (installed
-into a temporary virtualenv by this script only, never a project dependency) on loopback, and drives each with a
-bounded Python load generator (asyncio, raw HTTP/1.1 keep-alive, 50 connections) from this process. Prints
-requests/s, p50 and p99 per target, and the ratio ours/Datasette.
+Builds a temporary database with the bundled history, starts `tiptiers serve` and Datasette (installed into a
+temporary virtualenv by this script only, never a project dependency) on loopback, and loads each from a second
+process: wrk (Debian: `apt-get install -y wrk`) when it is installed, else a bounded Python load generator
+(asyncio, raw HTTP/1.1 keep-alive) run as a separate process. Prints requests/s, p50 and p99 per target, the ratio
+ours/Datasette, and whether the target is met: at least Datasette's throughput with p99 under 50 ms at 50
+connections. Server and load generator share the machine's cores; the figures say how many.
 
-    .venv/bin/python bench/serve.py [--connections 50] [--seconds 8] [--max-requests 20000] [--no-datasette]
+    .venv/bin/python bench/serve.py [--connections 50] [--seconds 10] [--workers 1] [--python-load] [--no-datasette]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -23,6 +28,9 @@ import urllib.request
 from pathlib import Path
 
 HOST = "127.0.0.1"
+P99_TARGET_MS = 50.0
+OURS = {"html": "/narratives/JPN/2008", "json": "/api/v1/narratives/JPN/2008.json"}
+THEIRS = {"html": "/tiptiers/placements?iso3=JPN&_sort=year", "json": "/tiptiers/placements.json?iso3=JPN&_sort=year"}
 
 
 def free_port() -> int:
@@ -43,6 +51,9 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> Non
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"no answer from {url} within {seconds} s")
+
+
+# --- the Python load generator (run in its own process: python bench/serve.py --generate PORT PATH ...) ----------
 
 
 async def _worker(port: int, path: str, stop_at: float, budget: list[int], latencies: list[float],
@@ -81,7 +92,7 @@ async def _worker(port: int, path: str, stop_at: float, budget: list[int], laten
         writer.close()
 
 
-async def load(port: int, path: str, connections: int, seconds: float, max_requests: int) -> dict[str, float]:
+async def _generate(port: int, path: str, connections: int, seconds: float, max_requests: int) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
     budget = [max_requests]
@@ -89,71 +100,121 @@ async def load(port: int, path: str, connections: int, seconds: float, max_reque
     stop_at = time.monotonic() + seconds
     await asyncio.gather(*(_worker(port, path, stop_at, budget, latencies, errors) for _ in range(connections)))
     elapsed = time.perf_counter() - start
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    q = statistics.quantiles(sorted(latencies), n=100) if len(latencies) > 1 else [0.0] * 99
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": q[49] * 1000,
             "p99_ms": q[98] * 1000, "errors": len(errors)}
 
 
-def run(port: int, path: str, args: argparse.Namespace) -> dict[str, float]:
-    asyncio.run(load(port, path, 5, 1.0, 200))  # warm up
-    return asyncio.run(load(port, path, args.connections, args.seconds, args.max_requests))
+def python_load(port: int, path: str, connections: int, seconds: float) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--generate", str(port), path, str(connections), str(seconds)],
+                         capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout))
+
+
+# --- wrk ---------------------------------------------------------------------------------------------------------
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _read(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    if found is None:
+        raise SystemExit(f"could not read {pattern!r} in wrk's output:\n{text}")
+    return found.group(1)
+
+
+def _ms(text: str) -> float:
+    number = text.rstrip("usm")
+    return float(number) * _UNITS[text[len(number):]]
+
+
+def wrk_load(wrk: str, port: int, path: str, connections: int, seconds: float) -> dict[str, float]:
+    out = subprocess.run([wrk, "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "--timeout", "5s",
+                          f"http://{HOST}:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
+    return {"rps": float(_read(r"Requests/sec:\s+([\d.]+)", out)), "p50_ms": _ms(_read(r"50%\s+(\S+)", out)),
+            "p99_ms": _ms(_read(r"99%\s+(\S+)", out)), "requests": float(_read(r"(\d+) requests in", out)),
+            "errors": errors}
+
+
+# --- the run -----------------------------------------------------------------------------------------------------
 
 
 def show(label: str, r: dict[str, float]) -> None:
-    print(f"{label:<44} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:7.1f} ms   p99 {r['p99_ms']:7.1f} ms   "
-          f"({r['requests']:.0f} requests, {r['errors']:.0f} errors)")
+    print(f"{label:<46} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:7.1f} ms   p99 {r['p99_ms']:7.1f} ms   "
+          f"({r['requests']:.0f} requests, {r['errors']:.0f} errors)", flush=True)
 
 
 def datasette_venv(root: Path) -> Path:
     venv = root / "datasette-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "datasette"],
-                   check=True, stdout=subprocess.DEVNULL)
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return venv / "bin" / "datasette"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--max-requests", type=int, default=20000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=1, help="tiptiers serve --workers (Datasette runs one)")
+    parser.add_argument("--python-load", action="store_true", help="The Python load generator even if wrk is here.")
     parser.add_argument("--no-datasette", action="store_true", help="Skip the Datasette comparison.")
     args = parser.parse_args()
+    wrk = None if args.python_load else shutil.which("wrk")
+
+    def load(port: int, path: str, connections: int, seconds: float) -> dict[str, float]:
+        if wrk:
+            return wrk_load(wrk, port, path, connections, seconds)
+        return python_load(port, path, connections, seconds)
+
+    def run(port: int, path: str) -> dict[str, float]:
+        load(port, path, 5, 2)  # warm up: the first rendering, connections, caches
+        return load(port, path, args.connections, args.seconds)
+
     bin_dir = Path(sys.executable).parent
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         db = root / "tiptiers.db"
-        env = {**os.environ, "TIPTIERS_DATABASE_URL": f"sqlite:///{db}"}
+        env = {**os.environ, "TIPTIERS_DATABASE_URL": f"sqlite:///{db}", "TIPTIERS_REPORTS_DIR": str(root / "reports")}
         subprocess.run([str(bin_dir / "tiptiers"), "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         try:
             port = free_port()
-            procs.append(subprocess.Popen([str(bin_dir / "tiptiers"), "serve", "--host", HOST, "--port", str(port)],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            wait_up(f"http://{HOST}:{port}/narratives/JPN/2008", procs[-1])
-            print(f"{args.connections} connections, at most {args.seconds:.0f} s or {args.max_requests} requests each; "
-                  f"loopback; {os.cpu_count()} cores shared by server and load generator")
-            ours = {"html": run(port, "/narratives/JPN/2008", args),
-                    "json": run(port, "/api/v1/narratives/JPN/2008.json", args)}
-            show("tiptiers  /narratives/JPN/2008", ours["html"])
-            show("tiptiers  /api/v1/narratives/JPN/2008.json", ours["json"])
+            serve = [str(bin_dir / "tiptiers"), "serve", "--host", HOST, "--port", str(port), "--workers",
+                     str(args.workers)]
+            procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            wait_up(f"http://{HOST}:{port}{OURS['html']}", procs[-1])
+            generator = "wrk -t1" if wrk else "Python load generator (own process)"
+            print(f"{args.connections} connections, {args.seconds:.0f} s per target, {generator}, loopback; "
+                  f"{os.cpu_count()} cores shared by server and load generator; load average "
+                  f"{os.getloadavg()[0]:.2f}; tiptiers serve --workers {args.workers} (access log on, as by default)",
+                  flush=True)
+            ours = {kind: run(port, path) for kind, path in OURS.items()}
+            show(f"tiptiers  {OURS['html']}", ours["html"])
+            show(f"tiptiers  {OURS['json']}", ours["json"])
             if args.no_datasette:
                 return
             datasette = datasette_venv(root)
             dport = free_port()
             procs.append(subprocess.Popen([str(datasette), "serve", "-i", str(db), "--host", HOST, "--port",
                                            str(dport)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            table = "/tiptiers/placements?iso3=JPN&_sort=year"
-            wait_up(f"http://{HOST}:{dport}{table}", procs[-1])
-            theirs = {"html": run(dport, table, args),
-                      "json": run(dport, table.replace("placements?", "placements.json?"), args)}
+            wait_up(f"http://{HOST}:{dport}{THEIRS['html']}", procs[-1])
+            theirs = {kind: run(dport, path) for kind, path in THEIRS.items()}
             show("datasette /tiptiers/placements?iso3=JPN", theirs["html"])
             show("datasette /tiptiers/placements.json?iso3=JPN", theirs["json"])
+            met = True
             for kind in ("html", "json"):
                 ratio = ours[kind]["rps"] / theirs[kind]["rps"] if theirs[kind]["rps"] else float("inf")
-                print(f"ratio ours/datasette ({kind}): {ratio:.2f}x throughput; "
-                      f"p99 {ours[kind]['p99_ms']:.1f} ms vs {theirs[kind]['p99_ms']:.1f} ms")
+                ok = ratio >= 1 and ours[kind]["p99_ms"] < P99_TARGET_MS and not ours[kind]["errors"]
+                met = met and ok
+                print(f"ratio ours/datasette ({kind}): {ratio:.2f}x throughput; p99 {ours[kind]['p99_ms']:.1f} ms "
+                      f"vs {theirs[kind]['p99_ms']:.1f} ms -> {'met' if ok else 'NOT met'}")
+            print(f"target (>= Datasette's throughput, p99 < {P99_TARGET_MS:.0f} ms at {args.connections} "
+                  f"connections): {'met' if met else 'NOT met'}; load average now {os.getloadavg()[0]:.2f}")
         finally:
             for p in procs:
                 p.terminate()
@@ -161,4 +222,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 6 and sys.argv[1] == "--generate":
+        _, _, port, path, connections, seconds = sys.argv
+        print(json.dumps(asyncio.run(_generate(int(port), path, int(connections), float(seconds), 10**9))))
+    else:
+        main()

@@ -6,12 +6,15 @@ publication time passes. On SQLite and PostgreSQL (the cache asks each for its d
 from __future__ import annotations
 
 import gzip
+import subprocess
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tiptiers.publish import pdf
 from tiptiers.sources.placements import parse_placements
 from tiptiers.store import publication as pub
 from tiptiers.store import users
@@ -63,6 +66,11 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(routes, "country_year", counting)
     return calls
+
+
+def pdf_text(data: bytes) -> str:
+    out = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True, timeout=60)
+    return " ".join(out.stdout.decode().split())
 
 
 def analyst_token(db) -> str:
@@ -140,3 +148,20 @@ def test_the_pages_change_when_a_publication_time_passes(db, client, clock):
     assert client.get("/narratives/JPN/2027").status_code == 200
     assert [2027, "3"] in client.get(TWIN).json()["history"]
     assert 'href="/map/2027"' in client.get("/map/2008").text
+
+
+def test_a_country_pdf_is_laid_out_again_only_when_its_text_changed(db, client, monkeypatch):
+    made: list[int] = []
+    real = pdf.html_to_pdf
+    monkeypatch.setattr(pdf, "_country_pdfs", OrderedDict())
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: made.append(1) or real(html))
+    first = client.get("/narratives/DEU/2008.pdf")
+    assert first.status_code == 200 and first.content[:5] == b"%PDF-" and first.headers["etag"]
+    with transaction(db.sessions) as s:  # a write that changes nothing of Germany's: the page cache is dropped
+        users.create_user(s, "someone.else", "reviewer", PASSWORD)
+    assert client.get("/narratives/DEU/2008.pdf").content == first.content and made == [1]
+    with transaction(db.sessions) as s:
+        pub.save_narrative(s, "DEU", 2008, "# Germany\n\nCorrected count: 7 shelters.", "ana", note="count",
+                           now=pub.utcnow())
+    corrected = client.get("/narratives/DEU/2008.pdf").content
+    assert made == [1, 1] and "Corrected count: 7 shelters." in pdf_text(corrected)

@@ -4,6 +4,9 @@ contents, the tier lists, every country's narrative and the methodology appendix
 from __future__ import annotations
 
 import base64
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -37,9 +40,31 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
+TIME_LEFT_OUT = datetime(2000, 1, 1)  # the printed time of the HTML whose digest says whether a PDF is the same
+KEEP_COUNTRY_PDFS = 256
+_country_pdfs: OrderedDict[str, bytes] = OrderedDict()  # by digest of their HTML, least recently used first
+_country_lock = threading.Lock()
+
+
+def source_digest(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()
+
+
 def country_pdf(cy: CountryYear, generated_at: datetime) -> bytes:
-    html = _env().get_template("print_country.html").render(entries=[cy], generated_at=generated_at, single=True)
-    return html_to_pdf(html)
+    """A country-year's PDF. One laid out before from the same text is given again (with the time it was made):
+    WeasyPrint takes a tenth of a second or more, the HTML and its digest a few milliseconds."""
+    template = _env().get_template("print_country.html")
+    digest = source_digest(template.render(entries=[cy], generated_at=TIME_LEFT_OUT, single=True))
+    with _country_lock:
+        if digest in _country_pdfs:
+            _country_pdfs.move_to_end(digest)
+            return _country_pdfs[digest]
+    body = html_to_pdf(template.render(entries=[cy], generated_at=generated_at, single=True))
+    with _country_lock:
+        _country_pdfs[digest] = body
+        while len(_country_pdfs) > KEEP_COUNTRY_PDFS:
+            _country_pdfs.popitem(last=False)
+    return body
 
 
 def _compact(e: CountryYear) -> CountryYear:

@@ -43,7 +43,6 @@ from tiptiers.store.placements import year_placements
 CHECK_EVERY = timedelta(hours=1)
 ABANDONED_AFTER = 30 * 60  # seconds: a lock older than this (or of a dead process) is taken over
 RETRY_AFTER = 60  # seconds, what a visitor is told while the first one is made
-_STAMP = datetime(2000, 1, 1)  # the time printed in the HTML whose digest is compared
 
 
 class ReportError(ValueError):
@@ -183,7 +182,7 @@ def report_source(session: Session, year: int, now: datetime) -> ReportSource:
     countries = map_countries({p.iso3: p.tier for p in rows}, {p.iso3: p.country.name for p in rows},
                               lambda iso3: None)
     source = ReportSource(year, entries, methodology(year), countries, fingerprint(session, year))
-    return replace(source, digest=hashlib.sha256(source.html(_STAMP).encode()).hexdigest())
+    return replace(source, digest=pdf.source_digest(source.html(pdf.TIME_LEFT_OUT)))
 
 
 def build(sessions: sessionmaker[Session], directory: Path, year: int, now: datetime | None = None,

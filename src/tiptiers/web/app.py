@@ -75,7 +75,7 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False) 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)  # 9 took 4x the time for 2% less
     app.add_middleware(EmbargoMiddleware, sessions=app.state.sessions)  # no report year before its publication
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
     app.add_middleware(PageCache, engine=engine, state=app.state)  # outermost: published pages from memory
