@@ -226,19 +226,23 @@ def pdf_as_of(session: Session, directory: Path, year: int, at: datetime) -> byt
 # --- in the background, for the web app --------------------------------------------------------------------------
 
 _children: dict[tuple[str, int], subprocess.Popen[bytes]] = {}
+_started: dict[tuple[str, int], float] = {}  # time.monotonic() of the last start
 
 
 def start_build(database_url: str, year: int) -> bool:
-    """Make the year's report in a child process (low priority), unless one is already at it. True if started."""
+    """Make the year's report in a child process (low priority), unless one is already at it or was started less
+    than RETRY_AFTER seconds ago (a report that fails to build is not tried on every request). True if started."""
     directory = reports_dir(database_url)
     for key, child in list(_children.items()):
         if child.poll() is not None:  # finished: reaped
             del _children[key]
-    if (database_url, year) in _children or building(directory, year):
+    key = (database_url, year)
+    if key in _children or building(directory, year) or time.monotonic() - _started.get(key, -1e9) < RETRY_AFTER:
         return False
+    _started[key] = time.monotonic()
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / f"report-{year}.log", "wb") as log:
-        _children[(database_url, year)] = subprocess.Popen(
+        _children[key] = subprocess.Popen(
             [sys.executable, "-m", "tiptiers.publish.reportpdf", str(year)],
             env={**os.environ, "TIPTIERS_DATABASE_URL": database_url}, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
