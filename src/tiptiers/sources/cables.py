@@ -139,17 +139,22 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return _FIELD_NAMES[cls]
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON-ready as they are
+
+
 def _jsonable(value: Any) -> Any:
-    """Like dataclasses.asdict, without its deep copies (ingest calls this for every cable)."""
+    """Like dataclasses.asdict, without its deep copies (ingest calls this for every cable; the plain values,
+    most of them, are passed over without a call)."""
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
+        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return {name: _jsonable(getattr(value, name)) for name in _field_names(type(value))}
+        return {k: v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
+    return {name: v if type(v := getattr(value, name)) in _PLAIN else _jsonable(v)
+            for name in _field_names(type(value))}
 
 
 # --- tables -------------------------------------------------------------------------------------------------
