@@ -107,14 +107,13 @@ class ParsedCable:
 
     @classmethod
     def of(cls, cable: Cable, text: str, source: str, coding: ReactionCoding | None = None) -> ParsedCable:
-        c = cable.to_dict()
         coding = coding if coding is not None else code_reactions(cable)
         row = {
             "reference_id": cable.reference_id, "text_sha256": cable.text_sha256, "station": cable.station_name,
             "serial": cable.serial, "classification": cable.classification, "caveats": " ".join(cable.caveats),
             "iso3": cable.iso3, "report_year": cable.report_year, "sent_at": cable.sent_at, "subject": cable.subject,
-            "tags": " ".join(cable.tags), "reactions": " ".join(coding.codes), "parsed": json.dumps(c), "text": text,
-            "source": source[:500],
+            "tags": " ".join(cable.tags), "reactions": " ".join(coding.codes), "parsed": json.dumps(cable.to_dict()),
+            "text": text, "source": source[:500],
         }
         reactions = [{"code": r.code, "citations": json.dumps(
             [{"paragraph": cite.paragraph, "sentence": cite.sentence, "rule": cite.rule} for cite in r.citations])}
