@@ -135,9 +135,9 @@ def wrk_load(wrk: str, port: int, path: str, connections: int, seconds: float) -
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
-    return {"rps": float(_read(r"Requests/sec:\s+([\d.]+)", out)), "p50_ms": _ms(_read(r"50%\s+(\S+)", out)),
-            "p99_ms": _ms(_read(r"99%\s+(\S+)", out)), "requests": float(_read(r"(\d+) requests in", out)),
-            "errors": errors}
+    return {"rps": float(_read(r"Requests/sec:\s+([\d.]+)", out)), "requests": float(_read(r"(\d+) requests in", out)),
+            "p50_ms": _ms(_read(r"(?m)^\s+50%\s+(\S+)", out)),  # the Latency Distribution lines
+            "p99_ms": _ms(_read(r"(?m)^\s+99%\s+(\S+)", out)), "errors": errors}
 
 
 # --- the run -----------------------------------------------------------------------------------------------------
