@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -122,6 +122,7 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
 
 
+@lru_cache(maxsize=2048)  # a pure function of the text: pages rendered again (after a write) reuse it
 def render_markdown(text: str) -> str:
     """Markdown in, sanitised HTML out: raw HTML in the source is not rendered, and the output passes nh3."""
     html = _markdown().render(text)
