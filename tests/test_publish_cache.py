@@ -165,3 +165,45 @@ def test_a_country_pdf_is_laid_out_again_only_when_its_text_changed(db, client, 
                            now=pub.utcnow())
     corrected = client.get("/narratives/DEU/2008.pdf").content
     assert made == [1, 1] and "Corrected count: 7 shelters." in pdf_text(corrected)
+
+
+def test_only_marked_200_responses_without_a_cookie_are_kept(db):
+    """The layer around a small app: what it may keep and what it must pass through every time."""
+    from types import SimpleNamespace
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from tiptiers.web.pagecache import PageCache, SharedResponse
+
+    calls: list[str] = []
+
+    def endpoint(kind: str):
+        def answer(request):
+            calls.append(kind)
+            if kind == "cookie":
+                response = SharedResponse(b"x" * 2000, headers={"ETag": '"c"'})
+                response.set_cookie("visitor", "1")
+                return response
+            if kind == "plain":
+                return Response(b"plain")
+            if kind == "missing":
+                return SharedResponse(b"gone", status_code=404)
+            if kind == "brief":
+                return SharedResponse(b"brief", keep_for=0)
+            return SharedResponse(b"shared", headers={"ETag": '"s"'})
+        return answer
+
+    inner = Starlette(routes=[Route(f"/{k}", endpoint(k)) for k in ("cookie", "plain", "missing", "brief", "ok")])
+    state = SimpleNamespace(sessions=db.sessions)
+    client = TestClient(PageCache(inner, db.engine, state))
+    for kind in ("cookie", "plain", "missing", "brief", "ok"):
+        for _ in range(3):
+            client.get(f"/{kind}")
+    assert calls.count("ok") == 1
+    assert [calls.count(k) for k in ("cookie", "plain", "missing", "brief")] == [3, 3, 3, 3]
+    assert client.get("/ok", headers={"authorization": "Bearer x"}).text == "shared" and calls.count("ok") == 2
+    state.publish_now = datetime(2015, 6, 1)  # the static export renders as of a time: nothing from memory
+    client.get("/ok")
+    assert calls.count("ok") == 3

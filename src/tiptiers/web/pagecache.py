@@ -9,7 +9,8 @@ but one version check.
 
 Never from or into this cache: a request with a session cookie or an Authorization header (a logged-in view holds
 the user's name and CSRF token, and for staff the drafts), any method but GET, a response its route did not mark as
-shared or whose status is not 200, and everything while the app renders as of a fixed time (the static export).
+shared, whose status is not 200 or that sets a cookie, and everything while the app renders as of a fixed time (the
+static export).
 
 The whole cache is dropped
 - when anything commits a write to the database, whoever wrote it (a request of this process, another worker, the
@@ -245,7 +246,8 @@ class PageCache:
             if message["type"] == "http.response.start":
                 start.update(message)
                 mark = message.pop(SHARED, None)
-                keep = mark is not None and message["status"] == 200
+                keep = mark is not None and message["status"] == 200 and not any(  # a cookie is one visitor's
+                    name.lower() == b"set-cookie" for name, _ in message.get("headers", []))
                 if isinstance(mark, int | float):
                     expires = time.monotonic() + mark
             elif message["type"] == "http.response.body" and keep:
