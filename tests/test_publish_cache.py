@@ -5,12 +5,14 @@ publication time passes. On SQLite and PostgreSQL (the cache asks each for its d
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import subprocess
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -207,3 +209,13 @@ def test_only_marked_200_responses_without_a_cookie_are_kept(db):
     state.publish_now = datetime(2015, 6, 1)  # the static export renders as of a time: nothing from memory
     client.get("/ok")
     assert calls.count("ok") == 3
+
+
+def test_visitors_arriving_together_wait_for_one_rendering(client, renders):
+    async def together() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=client.app), base_url="http://t") as c:
+            return list(await asyncio.gather(*(c.get("/narratives/FRA/2009") for _ in range(12))))
+
+    answers = asyncio.run(together())
+    assert {a.status_code for a in answers} == {200} and len({a.content for a in answers}) == 1
+    assert renders == ["FRA 2009"]

@@ -155,7 +155,7 @@ class PageCache:
         self._seen: object = _UNREAD
         self._boundary: datetime | None = None  # the next publication time
         self._pending: dict[tuple[Any, ...], asyncio.Event] = {}
-        self._known: set[tuple[Any, ...]] = set()  # keys that were shared: rendered once at a time after a drop
+        self._known: dict[tuple[Any, ...], bool] = {}  # key -> its last response was shared
 
     # --- validity ------------------------------------------------------------------------------------------
 
@@ -198,16 +198,16 @@ class PageCache:
         key = (scope.get("scheme"), headers.get(b"host"), scope["path"], scope.get("query_string"))
         wants_gzip = b"gzip" in headers.get(b"accept-encoding", b"")
         if_none_match = headers.get(b"if-none-match", b"").decode("latin-1")
-        while (pending := self._pending.get(key)) is not None:  # one rendering of a page at a time, the others wait
+        entry = self._usable_entry(key, wants_gzip)
+        pending = self._pending.get(key)
+        if entry is None and pending is not None:  # the same page is being rendered: wait for it, once
             await pending.wait()
-        entry = self._entries.get(key)
-        if entry is not None and entry.expires is not None and time.monotonic() > entry.expires:
-            entry = None
-        if entry is not None and (entry.gzip_known or not wants_gzip):
+            entry = self._usable_entry(key, wants_gzip)
+        if entry is not None:
             self._entries.move_to_end(key)
             await self._answer(entry, wants_gzip, if_none_match, send)
             return
-        if key not in self._known:  # perhaps not a shared page at all: no waiting behind it
+        if key in self._pending or not self._known.get(key, True):  # not a shared page: nobody waits behind it
             await self._render(key, scope, receive, send, wants_gzip)
             return
         self._pending[key] = event = asyncio.Event()
@@ -216,6 +216,12 @@ class PageCache:
         finally:
             del self._pending[key]
             event.set()
+
+    def _usable_entry(self, key: tuple[Any, ...], wants_gzip: bool) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is None or (entry.expires is not None and time.monotonic() > entry.expires):
+            return None
+        return entry if entry.gzip_known or not wants_gzip else None
 
     async def _answer(self, entry: Entry, wants_gzip: bool, if_none_match: str, send: Send) -> None:
         if entry.etag and if_none_match and etag_matches(if_none_match, entry.etag):
@@ -259,6 +265,9 @@ class PageCache:
             await send(message)
 
         await self.app(scope, receive, capture)
+        if len(self._known) > 50_000:
+            self._known.clear()
+        self._known[key] = keep
         if keep and complete and epoch == self._epoch:
             self._store(key, list(start.get("headers", [])), b"".join(chunks), wants_gzip, expires)
 
@@ -283,9 +292,6 @@ class PageCache:
             return
         self._entries[key] = entry
         self._bytes += entry.size
-        if len(self._known) > 50_000:
-            self._known.clear()
-        self._known.add(key)
         while self._bytes > self.max_bytes:
             _, dropped = self._entries.popitem(last=False)
             self._bytes -= dropped.size
