@@ -83,3 +83,19 @@ def test_country_page_has_chart_and_table(client):
 def test_country_name_in_url_redirects_to_the_code(client):
     response = client.get("/countries/japan", follow_redirects=False)
     assert response.status_code == 301 and response.headers["location"] == "/countries/JPN"
+
+
+@pytest.mark.parametrize("path", ["/countries/JPN", "/api/v1/years/2008/placements", "/narratives/JPN/2008",
+                                  "/api/v1/data/placements.csv"])
+def test_head_gives_the_headers_of_get_without_a_body(client, path):
+    got = client.get(path)
+    head = client.head(path)
+    assert got.status_code == head.status_code == 200
+    assert head.content == b""
+    for name in ("content-type", "content-length", "etag", "content-security-policy"):
+        assert head.headers.get(name) == got.headers.get(name), name
+
+
+def test_head_of_a_missing_page_is_a_404(client):
+    assert client.head("/countries/XXX").status_code == 404
+    assert client.head("/api/v1/years/2099/placements").content == b""

@@ -19,6 +19,7 @@ from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web import auth
 from tiptiers.web.deps import templates
 from tiptiers.web.embargo import EmbargoMiddleware
+from tiptiers.web.head import HeadAsGet
 from tiptiers.web.pagecache import PageCache
 from tiptiers.web.routes import analysis as analysis_routes
 from tiptiers.web.routes import auth as auth_routes
@@ -78,7 +79,8 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False) 
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)  # 9 took 4x the time for 2% less
     app.add_middleware(EmbargoMiddleware, sessions=app.state.sessions)  # no report year before its publication
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
-    app.add_middleware(PageCache, engine=engine, state=app.state)  # outermost: published pages from memory
+    app.add_middleware(PageCache, engine=engine, state=app.state)  # published pages from memory
+    app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions):
         app.include_router(module.api)
         app.include_router(module.pages)
