@@ -99,3 +99,9 @@ def test_head_gives_the_headers_of_get_without_a_body(client, path):
 def test_head_of_a_missing_page_is_a_404(client):
     assert client.head("/countries/XXX").status_code == 404
     assert client.head("/api/v1/years/2099/placements").content == b""
+
+
+def test_years_summary_counts_match_each_year(client):
+    for summary in client.get("/api/v1/years").json():
+        year = client.get(f"/api/v1/years/{summary['year']}/placements").json()
+        assert summary["counts"] == year["counts"], summary["year"]

@@ -90,6 +90,15 @@ def year_placements(session: Session, year: int) -> list[Placement]:
     return list(session.scalars(query))
 
 
+def tier_counts(session: Session) -> dict[int, dict[str, int]]:
+    """{year: {tier: number of countries}} for every report year, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    for year, tier, n in session.execute(
+            select(Placement.year, Placement.tier, func.count()).group_by(Placement.year, Placement.tier)):
+        counts.setdefault(year, {})[tier] = n
+    return counts
+
+
 def report_years(session: Session) -> list[int]:
     return list(session.scalars(select(Placement.year).distinct().order_by(Placement.year)))
 

@@ -11,7 +11,7 @@ from tiptiers.countries import country_table
 from tiptiers.engine.model import Override
 from tiptiers.publish.charts import tier_history_svg
 from tiptiers.store.engine import list_overrides
-from tiptiers.store.placements import country_history, report_years, year_placements
+from tiptiers.store.placements import country_history, report_years, tier_counts, year_placements
 from tiptiers.store.users import User
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.auth import OptionalUser
@@ -89,8 +89,9 @@ def _country_data(session: Session, iso3: str, user: User | None) -> CountryPlac
 
 @api.get("/years", response_model=list[YearSummary], summary="Report years with the count of countries per tier")
 def api_years(session: SessionDep, user: OptionalUser) -> list[YearSummary]:
-    years = sorted(visible_years(session, user, report_years(session)))
-    return [YearSummary(year=y, counts=_year_data(session, y).counts) for y in years]
+    counts = tier_counts(session)  # one query, not one per year
+    return [YearSummary(year=y, counts={t.value: counts[y].get(t.value, 0) for t in TIER_ORDER})
+            for y in sorted(visible_years(session, user, list(counts)))]
 
 
 @api.get("/years/{year}/placements", response_model=YearPlacements, summary="Every placement of one report year",
