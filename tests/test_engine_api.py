@@ -61,6 +61,8 @@ def test_the_country_year_page_and_its_twin(client):
     assert "Watch List in 2009, 2010, 2011: automatic downgrade to Tier 3 unless waived" in page.text
     assert 'src="/static/engine.js"' in page.text and "<script>" not in page.text
     assert 'href="/api/v1/countries/CHN/2012"' in page.text  # the JSON twin, linked
+    assert 'href="/narratives/CHN/2012"' in page.text
+    assert 'href="/countries/CHN/2012"' in client.get("/narratives/CHN/2012").text
     assert client.get("/countries/ZZZ/2012").status_code == 404
     assert client.get("/api/v1/countries/JPN/1990").status_code == 404
     assert 'href="/countries/JPN/2008"' in client.get("/countries/JPN").text
