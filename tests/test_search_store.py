@@ -118,7 +118,7 @@ def test_fts5_query_quotes_every_term():
     assert fts5_query("fraud", "{title body} : ") == '{title body} : "fraud"'
 
 
-def test_sqlite_caps_the_count_and_ranks_within_a_window_postgresql_counts_all(fresh_db, monkeypatch):
+def test_both_backends_cap_the_count_and_rank_within_a_window(fresh_db, monkeypatch):
     import tiptiers.store.search as search_module
 
     docs = [DocumentIn("cable", f"09TEST{i}", f"Cable {i}", "forced labor " * (i + 1), "JPN", 2009)
@@ -129,10 +129,12 @@ def test_sqlite_caps_the_count_and_ranks_within_a_window_postgresql_counts_all(f
     monkeypatch.setattr(search_module, "RANK_WINDOW", 3)
     with fresh_db.sessions() as s:
         found = search(s, "labor", limit=10)
-    if fresh_db.backend == "sqlite":
-        assert (found.total, found.total_exact, found.ranked_among) == (4, False, 3)
-        # the best among the 3 most recently indexed (09TEST3-5), best (most "labor") first
-        assert refs(found) == ["09TEST5", "09TEST4", "09TEST3"]
-    else:
-        assert (found.total, found.total_exact, found.ranked_among) == (6, True, None)
-        assert refs(found)[0] == "09TEST5"
+    assert (found.total, found.total_exact, found.ranked_among) == (4, False, 3)
+    # the best among the 3 most recently indexed (09TEST3-5), best (most "labor") first
+    assert refs(found) == ["09TEST5", "09TEST4", "09TEST3"]
+    monkeypatch.setattr(search_module, "COUNT_CAP", 10)
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    with fresh_db.sessions() as s:
+        found = search(s, "labor", limit=10)
+    assert (found.total, found.total_exact, found.ranked_among) == (6, True, None)
+    assert refs(found) == [f"09TEST{i}" for i in range(5, -1, -1)]
