@@ -67,6 +67,10 @@ def test_cable_page_shows_the_text_codes_and_disputed_claim(client):
     ("/api/v1/search?q=labor&reaction=happy", 422, "reaction"),
     ("/api/v1/search?q=labor&kind=memo", 422, "kind"),
     ("/api/v1/search?q=labor&limit=1000", 422, ""),
+    ("/api/v1/search?q=labor&offset=18446744073709551616", 422, "offset"),
+    ("/api/v1/search?offset=18446744073709551616", 422, "offset"),
+    ("/search?q=labor&offset=18446744073709551616", 422, "offset"),
+    ("/api/v1/cables/08TOKYO1528?version=18446744073709551616", 422, "version"),
     ("/api/v1/countries/XXX/timeline", 404, "unknown country"),
 ])
 def test_bad_input_is_a_clear_error_never_a_500(client, url, status, words):

@@ -22,6 +22,10 @@ from tiptiers.tiers import Tier
 from tiptiers.web.auth import OptionalUser
 from tiptiers.web.deps import SessionDep, country_or_404, templates, visible_years
 
+# Bounds on paging and versions: a number past 64 bits reached the database driver and was a 500.
+MAX_OFFSET = 1_000_000
+MAX_VERSION = 2**31 - 1
+
 api = APIRouter(prefix="/api/v1", tags=["cables"])
 pages = APIRouter(include_in_schema=False)
 
@@ -131,13 +135,13 @@ def _cable_or_404(session: Session, reference_id: str, version: int | None) -> C
 @api.get("/cables/{reference_id}", response_model=CableOut, summary="A cable: every parsed field, reactions, claims",
          responses={404: {"description": "No such cable"}, 422: {"description": "Malformed reference id"}})
 def api_cable(reference_id: str, session: SessionDep,
-              version: int | None = Query(None, ge=1, description="An earlier version")) -> CableOut:
+              version: int | None = Query(None, ge=1, le=MAX_VERSION, description="An earlier version")) -> CableOut:
     return _cable_or_404(session, reference_id, version)
 
 
 @pages.get("/cables/{reference_id}", response_class=HTMLResponse)
 def cable_page(reference_id: str, request: Request, session: SessionDep,
-               version: int | None = Query(None, ge=1)) -> Response:
+               version: int | None = Query(None, ge=1, le=MAX_VERSION)) -> Response:
     data = _cable_or_404(session, reference_id, version)
     cited: dict[str, list[str]] = {}
     for r in data.reactions:
@@ -211,7 +215,7 @@ def _search(session: Session, q: str, filters: SearchFilters, limit: int, offset
 def api_search(session: SessionDep, q: str = Query("", max_length=500), country: str | None = None,
                year: str | None = None, tag: str | None = None, classification: str | None = None,
                reaction: str | None = None, kind: str | None = None, limit: int = Query(20, ge=1, le=100),
-               offset: int = Query(0, ge=0), user: OptionalUser = None) -> SearchOut:
+               offset: int = Query(0, ge=0, le=MAX_OFFSET), user: OptionalUser = None) -> SearchOut:
     filters = _visible(_filters(country, year, tag, classification, reaction, kind), user)
     return _search(session, q, filters, limit, offset)
 
@@ -220,7 +224,7 @@ def api_search(session: SessionDep, q: str = Query("", max_length=500), country:
 def search_page(request: Request, session: SessionDep, q: str = Query("", max_length=500),
                 country: str | None = None, year: str | None = None, tag: str | None = None,
                 classification: str | None = None, reaction: str | None = None, kind: str | None = None,
-                offset: int = Query(0, ge=0), user: OptionalUser = None) -> Response:
+                offset: int = Query(0, ge=0, le=MAX_OFFSET), user: OptionalUser = None) -> Response:
     filters = _visible(_filters(country, year, tag, classification, reaction, kind), user)
     searched = bool(q.strip()) or any((country, year, tag, classification, reaction, kind))
     data = _search(session, q, filters, 20, offset) if searched else None

@@ -40,6 +40,9 @@ from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.web.auth import CurrentUser, OptionalUser, can_see_country_draft
 from tiptiers.web.deps import SessionDep, country_or_404, templates
 
+# A report year in a query: a number past 64 bits reached the database driver and was a 500.
+YearQ = Annotated[int | None, Query(ge=2001, le=9999, description="Report year")]
+
 api = APIRouter(prefix="/api/v1", tags=["evidence and review"])
 pages = APIRouter(include_in_schema=False)
 
@@ -454,7 +457,7 @@ def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
 
 
 @api.get("/evidence", response_model=list[EvidenceOut], summary="Evidence records (staff)")
-def api_evidence_list(session: SessionDep, user: CurrentUser, iso3: str | None = None, year: int | None = None,
+def api_evidence_list(session: SessionDep, user: CurrentUser, iso3: str | None = None, year: YearQ = None,
                       state: VerificationState | None = None) -> list[EvidenceOut]:
     _role(user, STAFF, "evidence")
     return [_evidence_out(e) for e in store.list_evidence(session, iso3, year, state.value if state else None)]
@@ -498,7 +501,7 @@ def api_workspace(iso3: str, year: int, session: SessionDep, user: CurrentUser) 
 
 
 @api.get("/reviews", response_model=list[StatusOut], summary="Every country-year under review, with request counts")
-def api_reviews(session: SessionDep, user: CurrentUser, year: int | None = None) -> list[StatusOut]:
+def api_reviews(session: SessionDep, user: CurrentUser, year: YearQ = None) -> list[StatusOut]:
     _role(user, STAFF, "the review status")
     return [_status_out(s) for s in store.review_statuses(session, year)]
 
@@ -679,7 +682,7 @@ def questionnaire_page(iso3: str, year: int, request: Request, session: SessionD
 
 @pages.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, session: SessionDep, user: CurrentUser,
-                 year: Annotated[int | None, Query()] = None) -> Response:
+                 year: YearQ = None) -> Response:
     rows = api_reviews(session, user, year)
     return _page(request, "review_status.html", "/api/v1/reviews" + (f"?year={year}" if year else ""), rows=rows,
                  year=year)
