@@ -231,6 +231,7 @@ def test_roles(site):
     ("GET", "/api/v1/evidence?year=18446744073709551616", None, 422, "year"),
     ("GET", "/api/v1/reviews?year=18446744073709551616", None, 422, "year"),
     ("GET", "/reviews?year=18446744073709551616", None, 422, "year"),
+    ("GET", "/api/v1/reviews/JPN/18446744073709551616/gate", None, 422, "year"),
 ])
 def test_bad_requests_are_4xx_naming_the_field_never_500(site, method, path, body, status, field):
     response = as_user(site, "ana").request(method, path, json=body)

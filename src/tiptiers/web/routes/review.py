@@ -515,7 +515,7 @@ def api_draft(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> D
 @api.get("/reviews/{iso3}/{year}/gate", response_model=StatusOut, summary="What blocks publication (staff)")
 def api_gate(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> StatusOut:
     _role(user, STAFF, "the publish gate")
-    return _status_out(store.review_status(session, country_or_404(iso3).iso3, year))
+    return _status_out(store.review_status(session, _country_year(user, iso3, year)[0], year))
 
 
 @api.get("/questionnaires/{iso3}/{year}", response_model=QuestionnaireOut,
