@@ -104,6 +104,22 @@ def test_the_public_downloads_a_file_of_a_published_report_only_if_the_governmen
     assert as_user(site, "ana").get(f"/api/v1/attachments/{files[1]}").status_code == 200
 
 
+def test_the_published_narrative_links_the_publishable_file_beside_the_governments_words(site):
+    shown, kept = _claims(site, 2008, 2)  # 2008: a published report year with Japan placed
+    tanaka, public = as_user(site, "tanaka"), as_user(site, None)
+    files = [_upload(tanaka, LAW + b"2008" + bytes([i]), f"law-2008-{i}.txt")["sha256"] for i in range(2)]
+    ok(_respond(tanaka, 2008, shown, kind="comment", attachment_sha256=files[0], attachment_public=True), 201)
+    ok(_respond(tanaka, 2008, kept, kind="comment", attachment_sha256=files[1]), 201)  # not for publication
+    narrative = public.get("/api/v1/narratives/JPN/2008.json")
+    assert narrative.status_code == 200, narrative.text
+    linked = {k["file_url"] for c in narrative.json()["claims"] for k in c["comments"]} - {""}
+    assert linked == {f"/api/v1/attachments/{files[0]}"}
+    html = public.get("/narratives/JPN/2008", headers={"Accept": "text/html"}).text
+    assert f'href="/api/v1/attachments/{files[0]}"' in html and "law-2008-0.txt" in html
+    assert files[1] not in html and "law-2008-1.txt" not in html
+    assert public.get(f"/api/v1/attachments/{files[0]}").status_code == 200
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"kind": "confirm", "counter_evidence": ""}, "attachment_sha256: only a dispute or a comment carries a file"),
     ({"attachment_sha256": None, "attachment_public": True}, "attachment_public: there is no file to publish"),

@@ -41,7 +41,7 @@ class ClaimView:
     source_url: str
     source_date: str
     original_statement: str | None
-    comments: list[dict[str, str]]  # kind, text, author, at
+    comments: list[dict[str, str]]  # kind, text, author, at, file_name and file_url (or "")
     resolutions: list[str]
 
 
@@ -161,6 +161,15 @@ def movement_text(iso3: str, name: str, year: int, history: list[tuple[int, str]
     return text
 
 
+def _published_file(comment: Any, state: str) -> dict[str, str]:
+    """The government's file beside its comment, only where it allowed publication (the download route checks the
+    same rule: store.evidence.attachment_is_public)."""
+    f = comment.attachment
+    if f is None or not comment.attachment_public or state == "withdrawn":
+        return {"file_name": "", "file_url": ""}
+    return {"file_name": f.filename, "file_url": f"/api/v1/attachments/{f.sha256}"}
+
+
 def claim_views(session: Session, iso3: str, year: int) -> list[ClaimView]:
     evidence = _evidence_module()
     if evidence is None or not hasattr(evidence, "published_claims"):
@@ -172,8 +181,8 @@ def claim_views(session: Session, iso3: str, year: int) -> list[ClaimView]:
         views.append(ClaimView(
             c.evidence_id, c.statement, c.state.value, list(c.criteria), c.source_name, c.source_url,
             str(c.source_date or ""), c.original_statement,
-            [{"kind": k.kind.value, "text": k.text, "author": k.author, "at": k.at.strftime("%Y-%m-%d")}
-             for k in c.comments if k.text.strip()],
+            [{"kind": k.kind.value, "text": k.text, "author": k.author, "at": k.at.strftime("%Y-%m-%d"),
+              **_published_file(k, c.state.value)} for k in c.comments if k.text.strip()],
             resolutions))
     return views
 

@@ -192,6 +192,8 @@ class CommentOut(BaseModel):
     text: str
     author: str
     at: str
+    file_name: str = Field("", description="A file the government attached and allowed to be published, if any")
+    file_url: str = ""
 
 
 class ClaimOut(BaseModel):
