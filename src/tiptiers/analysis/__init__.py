@@ -4,3 +4,4 @@ Pure: plain dataclasses in and out, numpy/scipy/statsmodels; nothing from store/
 """
 
 DEFAULT_ASSESSING_COUNTRY = "USA"
+INDICATORS = ("3p", "ratings")  # what countries are compared on: Cho's 3P index, or the stored ratings

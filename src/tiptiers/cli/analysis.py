@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from tiptiers.analysis import INDICATORS
 from tiptiers.cli.common import fail, open_store, print_json
 from tiptiers.store.db import transaction
 from tiptiers.tiers import TIER_ORDER
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 
 # numpy and statsmodels are imported inside the commands that use them: every other tiptiers command (and
 # `tiptiers --help`) starts without paying for them.
-INDICATORS = ("3p", "ratings")  # tiptiers.store.analysis.INDICATORS; a test keeps the two equal
 
 audit_app = typer.Typer(help="Fairness audits: is every country held to the same standard?", no_args_is_help=True)
 

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
-from tiptiers.analysis import DEFAULT_ASSESSING_COUNTRY
+from tiptiers.analysis import DEFAULT_ASSESSING_COUNTRY, INDICATORS
 from tiptiers.analysis.dominance import DominanceAudit, DominanceSummary, Scored, dominance_audit, summarise
 from tiptiers.analysis.ordinal import OrdinalFit, fit_ordinal
 from tiptiers.analysis.robustness import Parameters, Progress, RobustnessResult, TierOdds, simulate, with_evidence
@@ -29,7 +29,6 @@ from tiptiers.store.engine import all_histories, list_waivers
 from tiptiers.store.models import Base, Country, Placement, ThreePScore
 from tiptiers.tiers import Tier
 
-INDICATORS = ("3p", "ratings")
 THREE_P_LABELS = ("prosecution", "protection", "prevention")
 UNVERIFIED, DISPUTED = "unverified", "disputed_by_government"
 
