@@ -20,6 +20,12 @@ class DatabaseNotInitialised(RuntimeError):
         super().__init__(f"no tiptiers database at {url}: run `tiptiers init` first")
 
 
+def fits_id(value: int) -> bool:
+    """A number from a URL that a 64-bit integer column can hold: larger ones made the drivers raise OverflowError
+    (a 500) where a look-up should simply find nothing."""
+    return -2**63 <= value < 2**63
+
+
 def database_url() -> str:
     return os.environ.get("TIPTIERS_DATABASE_URL") or DEFAULT_DATABASE_URL
 

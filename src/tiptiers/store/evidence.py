@@ -66,6 +66,7 @@ from tiptiers.review import (
     rating_flag,
 )
 from tiptiers.store import activity, search
+from tiptiers.store.db import fits_id
 from tiptiers.store.engine import get_override, list_waivers, placement_history
 from tiptiers.store.models import Base
 
@@ -494,7 +495,7 @@ def _index(session: Session, row: Evidence) -> None:
 
 def _by_id(session: Session, model: type[M], row_id: int) -> M | None:
     """session.get, with ids beyond a 64-bit integer (from a URL) not found instead of a driver OverflowError."""
-    return session.get(model, row_id) if -2**63 <= row_id < 2**63 else None
+    return session.get(model, row_id) if fits_id(row_id) else None
 
 
 def get_evidence(session: Session, evidence_id: int) -> Evidence:

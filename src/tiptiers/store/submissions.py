@@ -21,6 +21,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from tiptiers.review import SourceType, VerificationState
+from tiptiers.store.db import fits_id
 from tiptiers.store.evidence import (
     Evidence,
     EvidenceError,
@@ -160,8 +161,7 @@ def list_submissions(session: Session, user_id: int | None = None, iso3: str | N
 
 
 def get_submission(session: Session, submission_id: int) -> Submission:
-    row = session.scalar(_query().where(Submission.id == submission_id)) if -2**63 <= submission_id < 2**63 \
-        else None
+    row = session.scalar(_query().where(Submission.id == submission_id)) if fits_id(submission_id) else None
     if row is None:
         raise NotFound(f"no submission #{submission_id}")
     return row

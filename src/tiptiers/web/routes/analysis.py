@@ -40,6 +40,7 @@ from tiptiers.store.analysis import (
     placed_tiers,
     run_view,
 )
+from tiptiers.store.db import fits_id
 from tiptiers.store.placements import report_years
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import SessionDep, templates
@@ -98,7 +99,7 @@ def _robustness(session: Session, year: int, run: int | None, draws: int | None,
     if year not in report_years(session):
         raise HTTPException(404, f"year: no placements for report year {year}")
     if run is not None:
-        stored = get_run(session, run) if 0 < run < 2**63 else None  # a larger id overflowed the driver: 500
+        stored = get_run(session, run) if fits_id(run) else None
         if stored is None or stored.year != year:
             raise HTTPException(404, f"run: no robustness run {run} for {year}")
         return run_view(stored)
