@@ -243,12 +243,13 @@ class PageCache:
         epoch = self._epoch
         start: Message = {}
         chunks: list[bytes] = []
+        size = 0
         keep = False
         complete = False
         expires: float | None = None
 
         async def capture(message: Message) -> None:
-            nonlocal keep, complete, expires
+            nonlocal keep, complete, expires, size
             if message["type"] == "http.response.start":
                 start.update(message)
                 mark = message.pop(SHARED, None)
@@ -258,7 +259,8 @@ class PageCache:
                     expires = time.monotonic() + mark
             elif message["type"] == "http.response.body" and keep:
                 chunks.append(message.get("body", b""))
-                if sum(map(len, chunks)) > MAX_ENTRY_BYTES:
+                size += len(chunks[-1])  # a running total: summing every chunk again per chunk is quadratic
+                if size > MAX_ENTRY_BYTES:
                     keep = False
                     chunks.clear()
                 complete = not message.get("more_body", False)
