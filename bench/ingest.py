@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tiptiers.sources.cables import iter_cable_files
+from tiptiers.sources.cable_files import iter_cable_inputs
 from tiptiers.store import migrate
 from tiptiers.store.cables import ingest
 from tiptiers.store.db import make_engine, session_factory
@@ -188,7 +188,7 @@ def ingest_and_search(label: str, url: str, archive: Path, args: argparse.Namesp
     migrate.upgrade(engine)
     factory = session_factory(engine)
     started, cpu_started = time.perf_counter(), _cpu_seconds()
-    report = ingest(factory, iter_cable_files([archive]), batch_size=args.batch_size, workers=args.workers)
+    report = ingest(factory, iter_cable_inputs([archive]), batch_size=args.batch_size, workers=args.workers)
     elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     print(f"{label} ingest: {report.files:,} files, {report.result}, {len(report.errors)} bad, in {elapsed:.1f} s: "
           f"{report.files / elapsed:,.0f} cables/s end to end ({args.workers} workers; target > 2,000 on SQLite)")

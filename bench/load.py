@@ -46,7 +46,7 @@ def prepare(backend: str, workdir: Path) -> tuple[str, str, Any]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from tiptiers.sources.cables import iter_cable_files
+    from tiptiers.sources.cable_files import iter_cable_inputs
     from tiptiers.store import migrate, users
     from tiptiers.store.cables import ingest
     from tiptiers.store.db import make_engine, session_factory, transaction
@@ -76,7 +76,7 @@ def prepare(backend: str, workdir: Path) -> tuple[str, str, Any]:
         users.create_user(session, "loadanalyst", "analyst", "correct horse battery staple", actor="bench")
         token, _ = users.create_api_token(session, "loadanalyst", label="load", actor="bench")
     if FIXTURE.exists():
-        ingest(sessions, iter_cable_files([FIXTURE]))
+        ingest(sessions, iter_cable_inputs([FIXTURE]))
     engine.dispose()
     return url, token, cleanup
 

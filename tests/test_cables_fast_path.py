@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import test_cables_corpus as corpus
-from tiptiers.sources.cables import Cable, iter_cable_files, parse_cable
+from tiptiers.sources.cable_files import iter_cable_inputs
+from tiptiers.sources.cables import Cable, parse_cable
 from tiptiers.sources.reactions import about_the_report, bundled_lexicon, code_reactions, sentences, split_sentences
 from tiptiers.store.cables import CableRecord, ingest
 from tiptiers.store.search import DocumentIn, SearchDocument
@@ -124,10 +125,10 @@ def test_every_stored_column_is_what_the_parser_and_coder_give(fresh_db, tmp_pat
              "08TOKYO1600.txt": corpus.neutral()}
     for name, text in texts.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    ingest(fresh_db.sessions, iter_cable_files([tmp_path]), workers=1)
+    ingest(fresh_db.sessions, iter_cable_inputs([tmp_path]), workers=1)
     (tmp_path / "08TOKYO1528.txt").write_text(corpus.complete(), encoding="utf-8")  # a second version
     texts["08TOKYO1528.txt"] = corpus.complete()
-    report = ingest(fresh_db.sessions, iter_cable_files([tmp_path]), workers=1)
+    report = ingest(fresh_db.sessions, iter_cable_inputs([tmp_path]), workers=1)
     assert (report.result.new_versions, report.result.skipped) == (1, 2)
     with fresh_db.sessions() as session:
         for name, text in texts.items():

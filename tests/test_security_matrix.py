@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from conftest import TestDatabase
 from test_fuzz_cables import FIXTURE
-from tiptiers.sources.cables import iter_cable_files
+from tiptiers.sources.cable_files import iter_cable_inputs
 from tiptiers.store import evidence, publication, submissions, users
 from tiptiers.store.cables import ingest
 from tiptiers.store.db import transaction
@@ -145,7 +145,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 tokens[label], _ = users.create_api_token(session, name, label="matrix", actor="test")
         users.create_user(session, "temp", "analyst", PASSWORD, actor="test")  # for the deactivate routes
         users.create_user(session, "lastrada", "ngo", PASSWORD, actor="test", organisation="La Strada")
-    ingest(db.sessions, iter_cable_files([FIXTURE]))
+    ingest(db.sessions, iter_cable_inputs([FIXTURE]))
     ids = {}
     with transaction(db.sessions) as session:
         attachment = evidence.store_attachment(session, "ngo-report.txt", b"JPNDRAFTCLAIMQX7731 in an attachment",

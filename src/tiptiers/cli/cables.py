@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tiptiers.cli.common import fail, open_store, print_json, resolve_country
-from tiptiers.sources.cables import count_cable_files, iter_cable_files
+from tiptiers.sources.cable_files import ZipLimits, count_cable_inputs, iter_cable_inputs
 from tiptiers.sources.reactions import reaction_labels
 from tiptiers.store.cables import CableRecord, country_cables, get_cable, ingest
 from tiptiers.store.search import SNIPPET_END, SNIPPET_START, SearchFilters, SearchQueryError, search
@@ -21,26 +21,36 @@ cable_app = typer.Typer(help="Look at stored diplomatic cables.", no_args_is_hel
 
 @ingest_app.command("cables")
 def ingest_cables(
-    paths: list[Path] = typer.Argument(..., help="Cable files (.txt as released), folders (read recursively) and "
-                                                 "zip archives of them."),
+    paths: list[Path] = typer.Argument(..., help="Cables as the release published them: WikiLeaks HTML pages, plain "
+                                                 "text, the release's cables.csv; folders of them (read recursively) "
+                                                 "and zip archives of them. Told apart by their content."),
     batch_size: int = typer.Option(500, "--batch-size", min=1, help="Cables stored per transaction; an interruption "
                                                                     "loses at most one batch, re-run to resume."),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", min=1,
                                 help="Processes that parse and code cables (1: this process only)."),
+    max_member_size: int = typer.Option(ZipLimits.max_member_bytes // 2**20, "--max-member-size", min=1,
+                                        help="MiB: a larger file, or zip member once unpacked, is reported and not "
+                                             "read (a cable is kilobytes)."),
+    max_members: int = typer.Option(ZipLimits.max_members, "--max-members", min=1,
+                                    help="A zip archive of more files is reported and not read."),
+    max_total_size: int = typer.Option(ZipLimits.max_total_bytes // 2**30, "--max-total-size", min=1,
+                                       help="GiB: a zip archive that unpacks to more is reported and not read."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Parse cables, code the government's reaction, file them by country and report year, and index them.
 
     Idempotent: a cable already stored with the same text is skipped; a changed text is kept as a new version.
-    A bad file (empty, binary, not a cable, header cut short) is reported and skipped; the exit status is 1
-    if there was any.
+    A bad file (empty, binary, not a cable, over a limit, a damaged, encrypted or unsafe zip member) is reported
+    and skipped, and the rest is read; the exit status is 1 if there was any.
     """
     factory = open_store()
-    total = count_cable_files(paths)
+    limits = ZipLimits(max_members=max_members, max_member_bytes=max_member_size * 2**20,
+                       max_total_bytes=max_total_size * 2**30)
+    total = count_cable_inputs(paths, limits)
     with Progress(TextColumn("ingesting cables"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   disable=as_json, transient=False) as bar:
         task = bar.add_task("cables", total=total)
-        report = ingest(factory, iter_cable_files(paths), batch_size=batch_size, workers=workers,
+        report = ingest(factory, iter_cable_inputs(paths, limits), batch_size=batch_size, workers=workers,
                         progress=lambda n: bar.advance(task, n))
     result = report.result
     if as_json:

@@ -17,13 +17,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import zipfile
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 PRECEDENCES = {"ZZ": "FLASH", "OO": "IMMEDIATE", "PP": "PRIORITY", "RR": "ROUTINE", "YY": "EMERGENCY"}
@@ -648,53 +645,3 @@ def reference_hint(name: str) -> str | None:
     """`08TOKYO1528.txt` or `archive.zip:cables/08TOKYO1528.txt` -> `08TOKYO1528`; None if not a reference id."""
     stem = re.split(r"[/\\:]", name)[-1].rsplit(".", 1)[0].upper()
     return stem if _REF_HINT.match(stem) else None
-
-
-def _folder_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-
-
-def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    return sorted((i for i in archive.infolist()
-                   if not i.is_dir() and not i.filename.rsplit("/", 1)[-1].startswith(".")),
-                  key=lambda i: i.filename)
-
-
-def iter_cable_files(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of every cable file under the paths: files, folders (recursively) and zip archives.
-
-    Hidden files are skipped. A path that does not exist or a broken archive yields (name, b"") with the name
-    ending in the reason, so the caller reports it like any other bad file.
-    """
-    for path in paths:
-        if path.is_dir():
-            yield from iter_cable_files(_folder_files(path))
-        elif path.suffix.lower() == ".zip" and path.is_file():
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    for info in _zip_members(archive):
-                        yield f"{path}:{info.filename}", archive.read(info)
-            except zipfile.BadZipFile as exc:
-                yield f"{path} (bad zip archive: {exc})", b""
-        elif path.is_file():
-            yield str(path), path.read_bytes()
-        else:
-            yield f"{path} (no such file)", b""
-
-
-def count_cable_files(paths: Sequence[Path]) -> int:
-    """How many files `iter_cable_files` will yield, without reading them (for a progress bar)."""
-    total = 0
-    for path in paths:
-        if path.is_dir():
-            total += len(_folder_files(path))
-        elif path.suffix.lower() == ".zip" and path.is_file():
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    total += len(_zip_members(archive))
-            except zipfile.BadZipFile:
-                total += 1
-        else:
-            total += 1
-    return total

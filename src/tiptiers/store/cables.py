@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
+from tiptiers.sources.cable_files import CableInput
 from tiptiers.sources.cables import Cable, CableParseError, decode, parse_cable, reference_hint
 from tiptiers.sources.reactions import ReactionCoding, code_reactions
 from tiptiers.store.db import transaction
@@ -254,28 +254,50 @@ class IngestReport:
     files: int = 0
 
 
-def prepare(name: str, data: bytes) -> ParsedCable | tuple[str, str]:
-    """Decode, parse, code and make the rows of one file; a bad file gives (name, message) instead. Runs in
+def prepare(item: CableInput) -> ParsedCable | tuple[str, str]:
+    """Decode, parse, code and make the rows of one input; a bad one gives (name, message) instead. Runs in
     worker processes."""
-    if data == b"" and name.endswith(")"):
-        return name, name[name.rindex("(") + 1:-1]
+    name = item.name
+    if item.error is not None:
+        return name, item.error
     try:
-        text = decode(data, source=name)
-        cable = parse_cable(text, source=name, reference_hint=reference_hint(name))
+        if item.row is not None:
+            text = item.row[6].strip() + "\n\n" + item.row[7]
+            hint: str | None = item.row[2].strip().upper()
+        else:
+            text = decode(item.data, source=name)
+            hint = reference_hint(name)
+        cable = parse_cable(text, source=name, reference_hint=hint)
     except CableParseError as exc:
         return name, str(exc).removeprefix(f"{name}: ")
     return ParsedCable.of(cable, text, name)
 
 
-def _prepare_many(chunk: list[tuple[str, bytes]]) -> list[ParsedCable | tuple[str, str]]:
-    return [prepare(name, data) for name, data in chunk]
+def _prepare_many(chunk: list[CableInput]) -> list[ParsedCable | tuple[str, str]]:
+    return [prepare(item) for item in chunk]
+
+
+BATCH_BYTES = 32 * 2**20  # a batch holds at most this much input as well: members may be megabytes each
+
+
+def _batches(items: Iterable[CableInput], size: int) -> Iterator[list[CableInput]]:
+    batch: list[CableInput] = []
+    held = 0
+    for item in items:
+        batch.append(item)
+        held += len(item.data) + (sum(map(len, item.row)) if item.row else 0)
+        if len(batch) >= size or held >= BATCH_BYTES:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
 
 
 Prepared = list[ParsedCable | tuple[str, str]]
 BATCHES_AHEAD = 2
 
 
-def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *, batch_size: int = 500,
+def ingest(factory: sessionmaker[Session], files: Iterable[CableInput], *, batch_size: int = 500,
            workers: int = 1, progress: Callable[[int], None] | None = None) -> IngestReport:
     """Parse, code and store cables, one transaction per batch: an interruption loses at most the batch in
     flight, and running again skips what is stored. Bad files are reported, never stored, and do not stop the rest.
@@ -283,8 +305,7 @@ def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *
     `workers` > 1 parses in that many processes, up to BATCHES_AHEAD batches ahead of this process, which
     writes."""
     report = IngestReport()
-    iterator = iter(files)
-    batches = iter(lambda: list(islice(iterator, batch_size)), [])
+    batches = _batches(files, batch_size)
 
     def store(chunk_size: int, prepared: Prepared) -> None:
         good = [p for p in prepared if isinstance(p, ParsedCable)]
@@ -300,7 +321,7 @@ def ingest(factory: sessionmaker[Session], files: Iterable[tuple[str, bytes]], *
             store(len(chunk), _prepare_many(chunk))
         return report
     with ProcessPoolExecutor(workers) as pool:
-        def submit(chunk: list[tuple[str, bytes]]) -> tuple[int, list[Future[Prepared]]]:
+        def submit(chunk: list[CableInput]) -> tuple[int, list[Future[Prepared]]]:
             step = -(-len(chunk) // workers)
             return len(chunk), [pool.submit(_prepare_many, chunk[i:i + step]) for i in range(0, len(chunk), step)]
 
