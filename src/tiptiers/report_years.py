@@ -21,3 +21,18 @@ def check_report_year(year: int) -> int:
 def reporting_period(year: int) -> tuple[date, date]:
     """The TIP Report of June `year` covers April 1 of the previous year to March 31 of `year`."""
     return date(year - 1, 4, 1), date(year, 3, 31)
+
+
+PLANNING_YEARS = 10  # how far ahead the calendar plans: the law needs no records to give a year's dates
+
+
+def last_planned_year(today: date | None = None) -> int:
+    return (today or date.today()).year + PLANNING_YEARS
+
+
+def check_planned_year(year: int, today: date | None = None) -> int:
+    """A year the law's calendar covers: any report year from the first, up to ten years ahead."""
+    if not FIRST_REPORT_YEAR <= year <= last_planned_year(today):
+        raise ValueError(f"year {year} is outside the years the calendar covers, "
+                         f"{FIRST_REPORT_YEAR}-{last_planned_year(today)}")
+    return year
