@@ -119,6 +119,7 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("PUT", r"^/api/v1/questionnaires/", JPN_LIAISON),
     ("POST", r"^/api/v1/reviews/\{iso3\}/\{year\}/gate-override$", ADMIN),
     ("GET", r"^/(api/v1/)?analysis/", EVERYONE),
+    ("GET", r"^/(api/v1/)?calendar", EVERYONE),  # the law's dates; who was sent what only for staff (test_cycle_web)
 ]
 
 

@@ -1,0 +1,87 @@
+"""The annual cycle's calendar: `/calendar/{year}`, its JSON twin `/api/v1/calendar/{year}` and an iCalendar feed.
+
+Any year the law covers, past or planned (no records needed). The public sees the law's dates and the published
+steps; staff also see how the right of reply went (when the drafts went out, to how many governments).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from icalendar import Calendar as ICalendar
+from icalendar import Event
+from sqlalchemy.orm import Session
+
+from tiptiers.engine.calendar import Calendar
+from tiptiers.report_years import check_planned_year, last_planned_year
+from tiptiers.review.windows import parse_windows, windows_from_environment
+from tiptiers.store.cycle import year_calendar
+from tiptiers.store.users import STAFF_ROLES, User
+from tiptiers.web.auth import OptionalUser
+from tiptiers.web.deps import SessionDep, templates
+
+api = APIRouter(prefix="/api/v1", tags=["cycle"])
+pages = APIRouter(include_in_schema=False)
+
+
+def current_report_year(today: date | None = None) -> int:
+    """The report being prepared: this year's until its June 30 deadline, next year's after."""
+    today = today or date.today()
+    return today.year if today <= date(today.year, 6, 30) else today.year + 1
+
+
+def _calendar(session: Session, year: int, user: User | None, windows: str | None = None) -> Calendar:
+    try:
+        check_planned_year(year)
+        chosen = parse_windows(windows) if windows else windows_from_environment()
+    except ValueError as exc:
+        raise HTTPException(404 if "outside" in str(exc) else 422, str(exc)) from None
+    return year_calendar(session, year, chosen, staff=user is not None and user.role in STAFF_ROLES)
+
+
+@api.get("/calendar/{year}", summary="The dated steps of a report year's cycle, with what is done and how late")
+def api_calendar(year: int, session: SessionDep, user: OptionalUser, windows: str | None = None) -> dict[str, Any]:
+    """`windows`: a preset (`tip`, `greta`) or custom windows (`draft=6w,final=3w`) to plan with instead of the
+    project's setting."""
+    return _calendar(session, year, user, windows).as_dict()
+
+
+def ics(cal: Calendar) -> bytes:
+    """One all-day event per step (a window or period spans its days), its reference and status in the text."""
+    feed = ICalendar()
+    feed.add("prodid", "-//tiptiers//annual cycle//EN")
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", f"TIP report {cal.year}: the annual cycle")
+    for step in cal.steps:
+        event = Event()
+        event.add("uid", f"{cal.year}-{step.key}@tiptiers")
+        event.add("dtstamp", cal.today)
+        event.add("summary", f"{step.title} ({cal.year} report)")
+        event.add("dtstart", step.start or step.due)
+        event.add("dtend", step.due + timedelta(days=1))  # exclusive: the last day is included
+        event.add("description", f"{step.description}\n\nSource: {step.reference}\nStatus: {step.summary}"
+                  + (f"\nNot verified: {step.uncertain}" if step.uncertain else ""))
+        feed.add_component(event)
+    return feed.to_ical()
+
+
+@pages.get("/calendar")
+def calendar_now() -> RedirectResponse:
+    return RedirectResponse(f"/calendar/{current_report_year()}", status_code=302)
+
+
+@pages.get("/calendar/{year}.ics")
+def calendar_ics(year: int, session: SessionDep, user: OptionalUser) -> Response:
+    return Response(ics(_calendar(session, year, user)), media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="tiptiers-{year}.ics"'})
+
+
+@pages.get("/calendar/{year}", response_class=HTMLResponse)
+def calendar_page(year: int, request: Request, session: SessionDep, user: OptionalUser,
+                  windows: str | None = None) -> Response:
+    cal = _calendar(session, year, user, windows)
+    return templates.TemplateResponse(request, "calendar.html", {
+        "cal": cal, "last_year": last_planned_year(), "json_url": f"/api/v1/calendar/{year}"})
