@@ -70,3 +70,19 @@ def test_store_facts_public_and_staff(fresh_db):
     assert public.step("draft_sent").done_on is None and public.step("draft_sent").note == ""
     assert public.step("report_due").summary == "done 2027-07-02, 2 days late"
     assert before.step("report_due").done_on is None  # not out yet: nothing said about it
+
+
+def test_users_get_an_email_address_and_notices_are_listed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    assert run(url, "init").exit_code == 0
+    made = runner.invoke(app, ["users", "add", "tanaka", "--role", "liaison", "--country", "JPN", "--email",
+                               "tanaka@mofa.example", "--password-stdin"], input="correct horse battery staple\n",
+                         env={"TIPTIERS_DATABASE_URL": url})
+    assert made.exit_code == 0, made.output
+    bad = run(url, "users", "email", "tanaka", "not an address")
+    assert bad.exit_code == 2 and "email: 'not an address' is not an e-mail address" in bad.output
+    assert run(url, "notify", "off", "tanaka", "reminder").exit_code == 0
+    assert run(url, "notify", "off", "tanaka", "nope").exit_code == 2
+    assert "no notices" in run(url, "notify", "list").output
+    result = run(url, "notify", "run", "--json")
+    assert result.exit_code == 0 and "TIPTIERS_SMTP_URL is not set" in result.output

@@ -68,14 +68,25 @@ def users_add(
     password_stdin: bool = typer.Option(False, "--password-stdin",
                                         help="Read the password from the first line of standard input "
                                              f"(at least {store.PASSWORD_MIN} characters) instead of prompting."),
+    email: str | None = typer.Option(None, "--email", "-e", help="Where notices go (drafts sent, reminders, "
+                                     "disputes answered), e.g. tanaka@mofa.go.jp; without it they show at /notices."),
     actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
 ) -> None:
     """Create an account. The password is asked for twice (or read with --password-stdin) and stored as argon2."""
     password = _read_password(password_stdin)
     user = _write(lambda s: store.create_user(s, name, role.value, password, country, actor=_actor(actor),
-                                              organisation=organisation))
+                                              organisation=organisation, email=email))
     bound = user.country_iso3 or user.organisation
     typer.echo(f"Created {user.name} ({user.role}{', ' + bound if bound else ''}).")
+
+
+@users_app.command("email")
+def users_email(name: str = typer.Argument(..., help="The account."),
+                address: str = typer.Argument(..., help="Its e-mail address; '' removes it."),
+                actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP)) -> None:
+    """Set (or remove) the e-mail address an account's notices go to."""
+    user = _write(lambda s: store.set_email(s, name, address, actor=_actor(actor)))
+    typer.echo(f"{user.name}: notices go to {user.email}." if user.email else f"{user.name}: no e-mail address.")
 
 
 @users_app.command("list")

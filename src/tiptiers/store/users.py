@@ -41,6 +41,7 @@ ROLES = ("admin", "analyst", "reviewer", "liaison", "ngo")
 STAFF_ROLES = ("admin", "analyst", "reviewer")
 NAME_MAX = 100
 ORGANISATION_MAX = 200  # evidence.source_name holds it
+EMAIL_MAX = 320
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
 DEFAULT_IDLE = timedelta(hours=8)
@@ -86,6 +87,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     country_iso3: Mapped[str | None] = mapped_column(String(3))
     organisation: Mapped[str | None] = mapped_column(String(ORGANISATION_MAX))  # an NGO account's only
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))  # where notices go (none: /notices only)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -178,6 +180,27 @@ def _password(value: str) -> str:
     return value
 
 
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+$")
+
+
+def check_email(email: str | None) -> str | None:
+    """An address notices can go to (one address, no display name), or None for none."""
+    value = (email or "").strip()
+    if not value:
+        return None
+    if len(value) > EMAIL_MAX or not _EMAIL.match(value):
+        raise UserError(f"email: {value[:80]!r} is not an e-mail address such as tanaka@mofa.go.jp")
+    return value
+
+
+def set_email(session: Session, name: str, email: str | None, actor: str = "system") -> User:
+    user = require_user(session, name)
+    before = user.email
+    user.email = check_email(email)
+    activity.record(session, actor, "user.email", f"user:{user.name}", {"email": before}, {"email": user.email})
+    return user
+
+
 def _organisation(role: str, organisation: str | None) -> str | None:
     value = " ".join((organisation or "").split())  # one line: it is printed as the source of every claim
     if role != "ngo":
@@ -225,7 +248,7 @@ def list_users(session: Session) -> Sequence[User]:
 
 
 def create_user(session: Session, name: str, role: str, password: str, country: str | None = None,
-                actor: str = "system", organisation: str | None = None) -> User:
+                actor: str = "system", organisation: str | None = None, email: str | None = None) -> User:
     """A new account. A liaison needs a country (code or name), an ngo account its organisation's name; the other
     roles have neither."""
     name = _name(name)
@@ -234,11 +257,13 @@ def create_user(session: Session, name: str, role: str, password: str, country: 
     _password(password)
     if get_user(session, name) is not None:
         raise UserError(f"name: a user {name!r} already exists")
+    address = check_email(email)
     user = User(name=name, role=role, country_iso3=iso3, organisation=org, password_hash=_hasher.hash(password),
-                active=True, created_at=utcnow())
+                active=True, created_at=utcnow(), email=address)
     session.add(user)
     session.flush()
-    activity.record(session, actor, "user.create", f"user:{name}", None, user.describe())
+    activity.record(session, actor, "user.create", f"user:{name}", None,
+                    user.describe() | ({"email": address} if address else {}))
     return user
 
 

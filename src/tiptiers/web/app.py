@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from tiptiers import __version__
+from tiptiers.store import jobs, notices
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web import auth
 from tiptiers.web.deps import templates
@@ -25,6 +26,7 @@ from tiptiers.web.routes import analysis as analysis_routes
 from tiptiers.web.routes import auth as auth_routes
 from tiptiers.web.routes import cables, cycle, placements, publish, review, submissions
 from tiptiers.web.routes import engine as engine_routes
+from tiptiers.web.routes import notices as notice_routes
 
 
 def _wants_html(request: Request) -> bool:
@@ -48,18 +50,25 @@ async def http_error(request: Request, exc: Exception) -> Response:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     watcher = asyncio.create_task(publish.build_reports_when_published(app)) if app.state.build_reports else None
+    worker = None
+    if app.state.run_jobs:  # notices and other queued jobs, in a thread of this process
+        worker = jobs.Worker(app.state.sessions, before_each=notices.sweep)
+        worker.start()
     try:
         yield
     finally:
+        if worker is not None:
+            await asyncio.to_thread(worker.stop)
         if watcher is not None:
             watcher.cancel()
             with suppress(asyncio.CancelledError):
                 await watcher
 
 
-def create_app(database_url: str | None = None, *, build_reports: bool = False) -> FastAPI:
+def create_app(database_url: str | None = None, *, build_reports: bool = False, run_jobs: bool = False) -> FastAPI:
     """`build_reports`: make a year's whole-report PDF when its publication time passes while the app runs (the
-    server does; tests and the static export do not)."""
+    server does; tests and the static export do not). `run_jobs`: run the job queue (notices) in a worker thread
+    (the server does)."""
     engine = require_initialised(make_engine(database_url))
     app = FastAPI(
         lifespan=_lifespan,
@@ -73,6 +82,7 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False) 
     app.state.sessions = session_factory(engine)
     app.state.database_url = engine.url.render_as_string(hide_password=False)
     app.state.build_reports = build_reports
+    app.state.run_jobs = run_jobs
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
@@ -82,7 +92,7 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False) 
     app.add_middleware(PageCache, engine=engine, state=app.state)  # published pages from memory
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions,
-                   cycle):
+                   cycle, notice_routes):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app
@@ -90,4 +100,4 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False) 
 
 def serve_app() -> FastAPI:
     """The app as `tiptiers serve` runs it (a uvicorn factory)."""
-    return create_app(build_reports=True)
+    return create_app(build_reports=True, run_jobs=True)

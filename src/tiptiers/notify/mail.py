@@ -1,0 +1,100 @@
+"""Render a notice from its templates and send it by SMTP.
+
+Settings: `TIPTIERS_SMTP_URL` (`smtp://host:port`, `smtp://user:password@host:port?starttls=1`, or `smtps://...`
+for TLS from the start); without it nothing is sent and notices wait in the queue. `TIPTIERS_MAIL_FROM` (default
+`tiptiers@localhost`) is the sender; `TIPTIERS_BASE_URL` (default `http://127.0.0.1:8000`) starts every link.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+class MailSettingsError(ValueError):
+    """TIPTIERS_SMTP_URL cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    tls: bool = False  # smtps: TLS from the first byte
+    sender: str = "tiptiers@localhost"
+
+
+def smtp_settings(url: str | None = None) -> SmtpSettings | None:
+    """The settings of TIPTIERS_SMTP_URL (or `url`); None when unset."""
+    url = (url if url is not None else os.environ.get("TIPTIERS_SMTP_URL", "")).strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise MailSettingsError(f"TIPTIERS_SMTP_URL: {parts.scheme or url!r} is not smtp://HOST:PORT or smtps://HOST:PORT")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise MailSettingsError("TIPTIERS_SMTP_URL: the port is not a number from 1 to 65535") from None
+    query = parse_qs(parts.query)
+    return SmtpSettings(host=parts.hostname, port=port,
+                        username=unquote(parts.username) if parts.username else None,
+                        password=unquote(parts.password) if parts.password else None,
+                        starttls=query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes"),
+                        tls=parts.scheme == "smtps",
+                        sender=os.environ.get("TIPTIERS_MAIL_FROM", "").strip() or "tiptiers@localhost")
+
+
+def smtp_configured() -> bool:
+    try:
+        return smtp_settings() is not None
+    except MailSettingsError:
+        return False
+
+
+def base_url() -> str:
+    return (os.environ.get("TIPTIERS_BASE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+
+
+def render(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of a notice of `kind`; `context` must hold what the templates name (StrictUndefined)."""
+    text = _env.get_template(f"{kind}.txt").render(**context)
+    subject, _, body = text.partition("\n")
+    html = _env.get_template(f"{kind}.html").render(subject=subject.strip(), **context)
+    return subject.strip(), body.strip() + "\n", html
+
+
+def send(settings: SmtpSettings, to: str, subject: str, text: str, html: str) -> str:
+    """One SMTP conversation; the Message-ID sent. Raises on any refusal (the job is then retried)."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.sender, to, subject
+    message["Message-ID"] = make_msgid(domain="tiptiers")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    smtp: smtplib.SMTP
+    if settings.tls:
+        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=30, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
+    with smtp:
+        if settings.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+        smtp.send_message(message)
+    return str(message["Message-ID"])
