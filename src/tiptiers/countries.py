@@ -94,3 +94,9 @@ def country_table() -> CountryTable:
         aliases = tuple(a for a in row["aliases"].split(";") if a)
         countries.append(Country(iso3, row["name"], row["iso"], None, aliases))
     return CountryTable(countries)
+
+
+def country_name(iso3: str) -> str:
+    """The name a person reads for a code (the code itself when unknown)."""
+    found = country_table().get(iso3.upper())
+    return found.name if found else iso3

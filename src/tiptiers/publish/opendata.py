@@ -144,6 +144,34 @@ def _publications(session: Session, year: int | None, now: datetime | None) -> l
              "scheduled": y in scheduled} for y in _years(session, year, now)]
 
 
+def _determinations(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    from tiptiers.store import cycle
+
+    years = set(_years(session, year, now))
+    rows = []
+    for d in cycle.determinations(session, year):
+        if d.year in years:
+            row = d.as_dict(cycle.tier3_window(session, d.year))
+            rows.append({k: row[k] for k in ("iso3", "country", "year", "paragraph", "determination", "scope",
+                                             "programmes", "determined_on", "signed_by", "timing")})
+    return rows
+
+
+def _year_lists(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    from tiptiers.store import cycle
+
+    return [e.as_dict() for y in _years(session, year, now) for entries in cycle.year_lists(session, y).values()
+            for e in entries]
+
+
+def _interim(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    from tiptiers.store import cycle
+
+    return [{k: v for k, v in r.as_dict().items() if k != "evidence_ids"}
+            | {"evidence_ids": " ".join(map(str, r.evidence))}
+            for y in _years(session, year, now) for r in cycle.interim_assessments(session, y) if r.sent_on]
+
+
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("countries", "Countries and territories the TIP Report ranks, by ISO 3166-1 alpha-3 code.", (
         Column("iso3", "string",
@@ -186,6 +214,37 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("published_at", "datetime", "Publication time, UTC (bundled years: June 1 of the year)"),
         Column("scheduled", "boolean", "True when the time was set with `tiptiers publish`, false for the default"),
     ), _publications),
+    Dataset("tier3_determinations", "The President's determination for each Tier 3 government (22 U.S.C. 7107(d)).", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("country", "string", "Country name"),
+        Column("year", "integer", "Report year"),
+        Column("paragraph", "string", "d1 withhold assistance, d2 already restricted, d3 subsequent compliance, "
+                                      "d4 national-interest waiver, d5 waiver for vulnerable populations"),
+        Column("determination", "string", "The paragraph in words"),
+        Column("scope", "string", "whole, or programmes (a waiver for some programmes only)"),
+        Column("programmes", "string", "The programmes a partial waiver covers; empty when whole"),
+        Column("determined_on", "string", "The day determined (ISO 8601)"),
+        Column("signed_by", "string", "Who signed it"),
+        Column("timing", "string", "in time, early or late against 45-90 days after the report (7107(c))"),
+    ), _determinations),
+    Dataset("year_lists", "The lists a report carries: policy or pattern, Child Soldiers Prevention Act.", (
+        Column("year", "integer", "Report year"),
+        Column("list", "string", "policy_or_pattern (22 U.S.C. 7107(b)(3)(B)) or child_soldiers (22 U.S.C. 2370c-1)"),
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("country", "string", "Country name"),
+        Column("note", "string", "Why, where recorded"),
+    ), _year_lists),
+    Dataset("interim_assessments", "Interim assessments of the Watch List countries, due February 1 of the report "
+            "year (22 U.S.C. 7107(b)(2)(C)).", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("country", "string", "Country name"),
+        Column("year", "integer", "Report year (due February 1 of it; the Watch List of the year before)"),
+        Column("progress", "string", "Progress since the last report"),
+        Column("summary", "string", "The analyst's summary"),
+        Column("evidence_ids", "string", "Evidence records cited, space-separated ids"),
+        Column("author", "string", "Who wrote it"),
+        Column("sent_on", "string", "The day sent (ISO 8601)"),
+    ), _interim),
 )}
 
 

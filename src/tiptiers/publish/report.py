@@ -63,6 +63,7 @@ class CountryYear:
     version_at: datetime | None
     claims: list[ClaimView] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
+    tier3_determination: dict[str, Any] | None = None  # the consequences of Tier 3 (22 U.S.C. 7107(d)), once recorded
 
     @property
     def tier(self) -> str | None:
@@ -214,4 +215,12 @@ def country_year(session: Session, iso3: str, year: int, *, now: datetime | None
         corrections = _corrections(public.frozen, generated, public.corrections)
     markdown = current.markdown if current else generated
     return CountryYear(data, markdown, render_markdown(markdown), current.version if current else 0,
-                       current.created_at if current else None, claim_views(session, iso3, year), corrections)
+                       current.created_at if current else None, claim_views(session, iso3, year), corrections,
+                       tier3_determination(session, iso3, year))
+
+
+def tier3_determination(session: Session, iso3: str, year: int) -> dict[str, Any] | None:
+    from tiptiers.store import cycle
+
+    found = cycle.determinations(session, year, iso3)
+    return found[0].as_dict(cycle.tier3_window(session, year)) if found else None

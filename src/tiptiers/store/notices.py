@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
-from tiptiers.countries import country_table
+from tiptiers.countries import country_name
 from tiptiers.notify import mail
 from tiptiers.store import activity, jobs
 from tiptiers.store.models import Base
@@ -137,11 +137,6 @@ def liaisons(session: Session, iso3: str) -> list[User]:
 def analysts(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.role.in_(("analyst", "admin")), User.active.is_(True))
                                 .order_by(User.id)))
-
-
-def country_name(iso3: str) -> str:
-    found = country_table().get(iso3.upper())
-    return found.name if found else iso3
 
 
 @jobs.handler(SEND_TASK, ready=mail.smtp_configured)

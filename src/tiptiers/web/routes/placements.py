@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tiptiers.countries import country_table
 from tiptiers.engine.model import Override
 from tiptiers.publish.charts import tier_history_svg
+from tiptiers.store import cycle
 from tiptiers.store.engine import list_overrides
 from tiptiers.store.placements import country_history, report_years, tier_counts, year_placements
 from tiptiers.store.users import User
@@ -114,7 +115,8 @@ def _year_page(request: Request, session: Session, user: User | None, year: int,
     return templates.TemplateResponse(
         request, "year.html",
         {"data": data, "by_tier": by_tier, "years": years, "home": home,
-         "json_url": f"/api/v1/years/{year}/placements"},
+         "json_url": f"/api/v1/years/{year}/placements", "lists": cycle.year_lists(session, year),
+         "list_titles": cycle.LISTS},
     )
 
 

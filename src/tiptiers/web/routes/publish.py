@@ -233,6 +233,9 @@ class NarrativeOut(BaseModel):
     html: str = Field(description="The narrative as sanitised HTML")
     claims: list[ClaimOut] = Field(description="Evidence cited, each with the government's comments")
     corrections: list[CorrectionOut]
+    tier3_determination: dict[str, Any] | None = Field(
+        None, description="For a Tier 3 government: the President's determination under 22 U.S.C. 7107(d) (paragraph, "
+                          "whole or programmes, date, signed by, timing against the 45-90 day window)")
     pdf: str
 
 
@@ -250,6 +253,7 @@ def narrative_out(cy: CountryYear) -> NarrativeOut:
                 for c in cy.claims],
         corrections=[CorrectionOut(version=c.version, at=c.at, author=c.author, note=c.note, changes=c.changes)
                      for c in cy.corrections],
+        tier3_determination=cy.tier3_determination,
         pdf=f"/narratives/{d.iso3}/{d.year}.pdf")
 
 
