@@ -141,3 +141,24 @@ def test_shown_on_the_narrative_the_year_page_and_in_the_open_data(tmp_path_fact
     assert csv.splitlines()[0].startswith("iso3,country,year,paragraph") and "PRK" in csv and "in time" in csv
     assert "MMR" in client.get("/api/v1/data/year_lists.json").text
     db.drop()
+
+
+def test_burden_per_government_and_year(db):
+    from datetime import datetime
+
+    from tiptiers.review.questionnaire import QUESTIONS
+    from tiptiers.store.evidence import send_request
+
+    def setup(s):
+        for statement in ("One.", "Two."):
+            add_evidence(s, iso3="JPN", year=2026, criteria=["criterion_1"], statement=statement,
+                         source_type="ngo", source_name="Polaris Project", entered_by="ana")
+        send_request(s, "JPN", 2026, "ana", sent_at=datetime(2026, 4, 2), deadline=date(2026, 5, 1))
+        send_request(s, "JPN", 2026, "ana", kind="questionnaire", sent_at=datetime(2026, 4, 2),
+                     deadline=date(2026, 5, 1))
+        send_request(s, "JPN", 2026, "ana", sent_at=datetime(2026, 5, 5), deadline=date(2026, 5, 20))
+    write(db, setup)
+    with db.sessions() as session:
+        (row,) = store.burden(session, 2026)
+    assert (row["requests"], row["drafts"], row["questionnaires"], row["deadlines"]) == (3, 2, 1, 2)
+    assert row["questions"] == len(QUESTIONS) + 2 * 2 and row["claims_to_answer"] == 2

@@ -120,6 +120,7 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("POST", r"^/api/v1/reviews/\{iso3\}/\{year\}/gate-override$", ADMIN),
     ("GET", r"^/(api/v1/)?analysis/", EVERYONE),
     ("GET", r"^/(api/v1/)?calendar", EVERYONE),  # who was sent what only for staff (test_cycle_web)
+    ("GET", r"^/api/v1/burden$", STAFF_ONLY),
     ("GET", r"^/(api/v1/)?notices$", SIGNED_IN),  # each sees only their own (test_notices_web)
     ("POST", r"^/notices$", SIGNED_IN),
     ("PUT", r"^/api/v1/notices/preferences$", SIGNED_IN),

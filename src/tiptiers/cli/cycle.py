@@ -12,7 +12,7 @@ from typing import TypeVar
 import typer
 from sqlalchemy.orm import Session
 
-from tiptiers.cli.common import EXIT_USAGE, fail, open_store, print_json
+from tiptiers.cli.common import EXIT_USAGE, fail, open_store, print_json, resolve_country
 from tiptiers.countries import country_name
 from tiptiers.engine.calendar import Calendar, compute_calendar
 from tiptiers.report_years import check_planned_year
@@ -235,7 +235,28 @@ def interim_list(year: int = typer.Argument(..., help="The report year."),
         typer.echo(f"  {r['country']} ({r['iso3']}): {state}")
 
 
+def burden(
+    year: int | None = typer.Option(None, "--year", help="One report year (default: every year)."),
+    country: str | None = typer.Option(None, "--country", help="One government: JPN or Japan."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The reporting burden per government and year: requests, questions (questionnaire questions and the claims of
+    each draft to answer) and deadlines sent. Published years are in the open data too (table `burden`)."""
+    iso3 = resolve_country(country).iso3 if country else None
+    with open_store()() as session:
+        rows = store.burden(session, year, iso3)
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"  {r['year']} {r['country']} ({r['iso3']}): {r['requests']} requests, {r['questions']} "
+                   f"questions, {r['deadlines']} deadlines")
+    if not rows:
+        typer.echo("  nothing sent")
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(burden)
     app.command()(calendar)
     app.add_typer(sanctions_app, name="sanctions")
     app.add_typer(lists_app, name="lists")

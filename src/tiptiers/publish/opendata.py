@@ -172,6 +172,12 @@ def _interim(session: Session, year: int | None, now: datetime | None) -> list[d
             for y in _years(session, year, now) for r in cycle.interim_assessments(session, y) if r.sent_on]
 
 
+def _burden(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    from tiptiers.store import cycle
+
+    return [row for y in _years(session, year, now) for row in cycle.burden(session, y)]
+
+
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("countries", "Countries and territories the TIP Report ranks, by ISO 3166-1 alpha-3 code.", (
         Column("iso3", "string",
@@ -245,6 +251,17 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("author", "string", "Who wrote it"),
         Column("sent_on", "string", "The day sent (ISO 8601)"),
     ), _interim),
+    Dataset("burden", "What each government was asked per report year: the reporting burden, counted.", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("country", "string", "Country name"),
+        Column("year", "integer", "Report year"),
+        Column("requests", "integer", "Requests sent: drafts, final reports and questionnaires"),
+        Column("drafts", "integer", "Drafts and final reports sent for comments"),
+        Column("questionnaires", "integer", "Questionnaires sent (last year's answers pre-filled)"),
+        Column("questions", "integer", "Questionnaire questions plus the claims each draft asked it to answer"),
+        Column("claims_to_answer", "integer", "Claims of the draft (not withdrawn)"),
+        Column("deadlines", "integer", "Distinct deadlines set"),
+    ), _burden),
 )}
 
 

@@ -361,3 +361,40 @@ def year_calendar(session: Session, year: int, windows: ReplyWindows, *, staff: 
                   now: datetime | None = None) -> Calendar:
     now = now or utcnow()
     return compute_calendar(year, windows, calendar_facts(session, year, staff=staff, now=now), today=now.date())
+
+
+def burden(session: Session, year: int | None = None, iso3: str | None = None) -> list[dict[str, Any]]:
+    """What each government was asked, per report year: requests (drafts, final reports, questionnaires), the
+    questions those carried (questionnaire questions and the claims of the drafts to answer), and the deadlines set.
+    Last year's answers are pre-filled in the questionnaire, so a repeated question costs a confirmation."""
+    from tiptiers.review.questionnaire import QUESTIONS
+
+    query = select(ReviewRequestRow).order_by(ReviewRequestRow.iso3, ReviewRequestRow.year, ReviewRequestRow.id)
+    if year is not None:
+        query = query.where(ReviewRequestRow.year == year)
+    if iso3 is not None:
+        query = query.where(ReviewRequestRow.iso3 == iso3.upper())
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    live = select(Evidence.iso3, Evidence.year, func.count()).where(Evidence.state != "withdrawn").group_by(
+        Evidence.iso3, Evidence.year)
+    if year is not None:
+        live = live.where(Evidence.year == year)
+    claims = {(i, y): int(n) for i, y, n in session.execute(live)}
+    for r in session.scalars(query):
+        entry = rows.setdefault((r.iso3, r.year), {
+            "iso3": r.iso3, "country": country_name(r.iso3), "year": r.year, "requests": 0, "drafts": 0,
+            "questionnaires": 0, "questions": 0, "deadlines": set()})
+        entry["requests"] += 1
+        entry["deadlines"].add(r.deadline)
+        if r.kind == RequestKind.QUESTIONNAIRE.value:
+            entry["questionnaires"] += 1
+            entry["questions"] += len(QUESTIONS)
+        else:
+            entry["drafts"] += 1
+    out = []
+    for key, entry in sorted(rows.items()):
+        entry["claims_to_answer"] = claims.get(key, 0)
+        entry["questions"] += entry["claims_to_answer"] * entry["drafts"]
+        entry["deadlines"] = len(entry["deadlines"])
+        out.append(entry)
+    return out

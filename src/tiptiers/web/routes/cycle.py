@@ -7,9 +7,9 @@ steps; staff also see how the right of reply went (when the drafts went out, to 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from icalendar import Calendar as ICalendar
 from icalendar import Event
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from tiptiers.engine.calendar import Calendar
 from tiptiers.report_years import check_planned_year, last_planned_year
 from tiptiers.review.windows import parse_windows, windows_from_environment
-from tiptiers.store.cycle import year_calendar
+from tiptiers.store.cycle import burden, year_calendar
 from tiptiers.store.users import STAFF_ROLES, User
-from tiptiers.web.auth import OptionalUser
+from tiptiers.web.auth import OptionalUser, require_roles
 from tiptiers.web.deps import SessionDep, templates
 
 api = APIRouter(prefix="/api/v1", tags=["cycle"])
@@ -66,6 +66,15 @@ def ics(cal: Calendar) -> bytes:
                   + (f"\nNot verified: {step.uncertain}" if step.uncertain else ""))
         feed.add_component(event)
     return feed.to_ical()
+
+
+StaffUser = Annotated[User, Depends(require_roles(*STAFF_ROLES))]
+
+
+@api.get("/burden", summary="The reporting burden per government and year (staff; published years: open data)")
+def api_burden(session: SessionDep, user: StaffUser, year: int | None = None) -> list[dict[str, Any]]:
+    """Requests, questions (questionnaire questions and each draft's claims to answer) and deadlines sent."""
+    return burden(session, year if year is None or 0 < year < 10_000 else -1)
 
 
 @pages.get("/calendar")
