@@ -50,8 +50,10 @@ def test_unknown_country_page_is_404_not_500(client):
 
 
 def test_non_numeric_year_is_rejected_not_crashed(client):
-    assert client.get("/years/abc").status_code == 422
-    assert client.get("/api/v1/years/abc/placements").status_code == 422
+    """A path that names no year is a page that does not exist, like /years/1850, and says why."""
+    assert client.get("/years/abc").status_code == 404
+    response = client.get("/api/v1/years/abc/placements")
+    assert response.status_code == 404 and response.json()["error"]["detail"].startswith("year: 'abc' is not a year")
 
 
 def test_openapi_describes_the_json_api(client):

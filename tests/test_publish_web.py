@@ -181,7 +181,10 @@ def test_other_features_year_pages_are_under_the_embargo_too(client):
                 "/api/v1/countries/JPN/2027"):
         response = client.get(url)
         assert response.status_code == 404, url
-        assert response.json()["error"]["detail"] == "year: no published report for 2027"
+        # the same answer as for a year with nothing in it, naming only published years
+        assert response.json()["error"]["detail"] == "year: no published report for 2027 (published years: 2001-2015)"
+        assert client.get(url.replace("2027", "2031")).json() == {"error": {"status": 404, "detail": (
+            "year: no published report for 2031 (published years: 2001-2015)")}}
     assert client.get("/years/2008").status_code == 200
 
 

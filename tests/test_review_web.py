@@ -225,13 +225,13 @@ def test_roles(site):
     ("POST", "/api/v1/evidence/99999/state", {"state": "withdrawn", "reason": "x"}, 404, None),
     ("POST", "/api/v1/disputes/99999/resolution", {"outcome": "accepted", "withdraw": True}, 404, None),
     ("GET", "/api/v1/workspace/XXX/2026", None, 404, None),
-    ("GET", "/api/v1/workspace/JPN/1999", None, 422, "year"),
-    ("GET", "/api/v1/workspace/JPN/twenty", None, 422, "year"),
+    ("GET", "/api/v1/workspace/JPN/1999", None, 404, "year"),  # a path that names no report year: no such page
+    ("GET", "/api/v1/workspace/JPN/twenty", None, 404, "year"),
     ("GET", "/api/v1/attachments/nothing", None, 404, None),
     ("GET", "/api/v1/evidence?year=18446744073709551616", None, 422, "year"),
     ("GET", "/api/v1/reviews?year=18446744073709551616", None, 422, "year"),
     ("GET", "/reviews?year=18446744073709551616", None, 422, "year"),
-    ("GET", "/api/v1/reviews/JPN/18446744073709551616/gate", None, 422, "year"),
+    ("GET", "/api/v1/reviews/JPN/18446744073709551616/gate", None, 404, "year"),
 ])
 def test_bad_requests_are_4xx_naming_the_field_never_500(site, method, path, body, status, field):
     response = as_user(site, "ana").request(method, path, json=body)

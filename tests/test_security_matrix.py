@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -367,3 +368,54 @@ def test_the_secrets_are_really_there_for_those_who_may_see_them(site):
     assert "POLARISFILEQX5505" in ngo.get(f"/api/v1/attachments/{polaris_file}").text
     assert "OTHERNGOCLAIMQX3303" in admin.get("/api/v1/submissions").text
     assert "OTHERNGOFILEQX7707" in admin.get(f"/api/v1/attachments/{other_file}").text
+
+
+def year_spellings(year: int) -> list[str]:
+    """The draft year written otherwise than its four digits, as a URL path segment (percent-encoded)."""
+    fullwidth = "".join(chr(0xFF10 + int(d)) for d in str(year))
+    return [f"0{year}", f"00{year}", f"+{year}", f"{year}%20", f"%20{year}", f"{year}.0", f"{year}%00", f"{year}%0A",
+            f"{str(year)[:1]}_{str(year)[1:]}", quote(fullwidth), f"{year}e0", f"{year}%2E0", f"0x{year:x}"]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "liaison-CHN", "ngo", "admin"])
+def test_a_year_spelled_otherwise_names_no_page_on_any_route(site, who):
+    """Every route with a year in its path, with the embargoed year in every other spelling: 404 (or the refusal of
+    a route that needs a login), never the year's data, for anyone; in a query: 422 naming `year`."""
+    c = client(site, who)
+    failures: list[str] = []
+    with_year = [(m, p) for m, p in routes(site.app) if "{year}" in p]
+    assert len(with_year) > 30
+    for method, path in with_year:
+        for spelling in year_spellings(DRAFT_YEAR):
+            url = path.format(**{**site.params, "year": spelling})
+            response = c.request(method, url, headers={"accept": "text/html"} if is_page(path) else {},
+                                 **body_for(method, path))
+            if response.status_code not in (401, 403, 404, 405) and not (
+                    response.status_code in (302, 303) and "/login" in response.headers.get("location", "")):
+                failures.append(f"{method} {url} as {who}: {response.status_code}")
+            failures += [f"{method} {url} as {who} shows {s}" for s in SECRETS if s in text_of(response)]
+            if response.status_code == 404 and not is_page(path):
+                detail = response.json()["error"]["detail"]
+                named = detail.partition("(")[2]  # the years a message lists may not include the draft year
+                if not detail.startswith("year: ") or (who != "admin" and str(DRAFT_YEAR) in named):
+                    failures.append(f"{method} {url} as {who}: {detail!r}")
+    for query in ("/api/v1/data/placements.csv?year={}", "/api/v1/search?year={}", "/search?year={}",
+                  "/api/v1/reviews?year={}", "/api/v1/evidence?year={}", "/api/v1/submissions?year={}",
+                  "/api/v1/methodology?year={}"):
+        for spelling in year_spellings(DRAFT_YEAR):
+            response = c.get(query.format(spelling))
+            if response.status_code not in (401, 403, 422) or (response.status_code == 422 and "year" not in
+                                                                  response.text):
+                failures.append(f"GET {query.format(spelling)} as {who}: {response.status_code} {response.text[:80]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_embargoed_year_and_a_year_that_does_not_exist_get_the_same_answer(site):
+    """The 404 of an embargoed year names only published years: it tells nobody that the year has data."""
+    c = client(site, "anonymous")
+    for path in ("/api/v1/years/{}/placements", "/api/v1/countries/JPN/{}", "/api/v1/narratives/JPN/{}.json",
+                 "/api/v1/analysis/robustness/{}", "/api/v1/analysis/consistency/{}", "/api/v1/map/{}.json"):
+        draft, absent = c.get(path.format(DRAFT_YEAR)), c.get(path.format(1999))
+        assert draft.status_code == absent.status_code == 404, path
+        assert draft.json()["error"]["detail"] == absent.json()["error"]["detail"].replace("1999", str(DRAFT_YEAR))
+        assert "published years: 2001-2015" in draft.json()["error"]["detail"], draft.text

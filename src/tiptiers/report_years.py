@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 FIRST_REPORT_YEAR = 2001  # the first TIP Report, under the TVPA of 2000
@@ -16,6 +17,18 @@ def check_report_year(year: int) -> int:
     if not FIRST_REPORT_YEAR <= year <= last_allowed_year():
         raise ValueError(f"year {year} is outside the report years {FIRST_REPORT_YEAR}-{last_allowed_year()}")
     return year
+
+
+_FOUR_DIGITS = re.compile(r"[1-9][0-9]{3}")
+
+
+def parse_year(text: str) -> int:
+    """A year as written in an address or a query: exactly four digits, no sign, zero, space or decimal point. Any
+    other spelling (`02027`, `+2027`, `2027 `, `2027.0`) names no year: one address per year, and no spelling that
+    slips past a check written for the canonical one."""
+    if not isinstance(text, str) or not _FOUR_DIGITS.fullmatch(text):
+        raise ValueError(f"{str(text)[:20]!r} is not a year written as four digits, such as 2008")
+    return int(text)
 
 
 def reporting_period(year: int) -> tuple[date, date]:

@@ -69,6 +69,26 @@ def default_publication_time(year: int) -> datetime:
     return datetime(year, 6, 1)
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """Every year's publication time, read once (one query): what the embargo checks, per request or per page."""
+
+    scheduled: dict[int, datetime]
+
+    def published_at(self, year: int) -> datetime:
+        return self.scheduled.get(year, default_publication_time(year))
+
+    def is_public(self, year: int, now: datetime) -> bool:
+        return now >= self.published_at(year)
+
+    def public_years(self, years: Iterable[int], now: datetime) -> list[int]:
+        return sorted(y for y in set(years) if self.is_public(y, now))
+
+
+def schedule(session: Session) -> Schedule:
+    return Schedule({p.year: p.publish_at for p in session.scalars(select(Publication))})
+
+
 def publication_time(session: Session, year: int) -> datetime:
     row = session.get(Publication, year)
     return row.publish_at if row else default_publication_time(year)
@@ -80,16 +100,14 @@ def is_public(session: Session, year: int, now: datetime | None = None) -> bool:
 
 def public_years(session: Session, years: Iterable[int], now: datetime | None = None) -> list[int]:
     """The given years that the public may see now, in order."""
-    now = now or utcnow()
-    scheduled = {p.year: p.publish_at for p in session.scalars(select(Publication))}
-    return sorted(y for y in set(years) if now >= scheduled.get(y, default_publication_time(y)))
+    return schedule(session).public_years(years, now or utcnow())
 
 
 def publication_times(session: Session) -> dict[int, datetime]:
     """The publication time of every year with placements or a schedule (June 1 unless scheduled)."""
-    scheduled = {p.year: p.publish_at for p in session.scalars(select(Publication))}
-    years = set(session.scalars(select(Placement.year).distinct())) | set(scheduled)
-    return {y: scheduled.get(y, default_publication_time(y)) for y in years}
+    known = schedule(session)
+    years = set(session.scalars(select(Placement.year).distinct())) | set(known.scheduled)
+    return {y: known.published_at(y) for y in years}
 
 
 def next_publication(session: Session, after: datetime) -> datetime | None:

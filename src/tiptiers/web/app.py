@@ -19,7 +19,6 @@ from tiptiers.store import jobs, notices
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web import auth
 from tiptiers.web.deps import templates
-from tiptiers.web.embargo import EmbargoMiddleware
 from tiptiers.web.head import HeadAsGet
 from tiptiers.web.pagecache import PageCache
 from tiptiers.web.routes import analysis as analysis_routes
@@ -87,7 +86,6 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False, 
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)  # 9 took 4x the time for 2% less
-    app.add_middleware(EmbargoMiddleware, sessions=app.state.sessions)  # no report year before its publication
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
     app.add_middleware(PageCache, engine=engine, state=app.state)  # published pages from memory
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET

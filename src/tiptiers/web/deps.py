@@ -1,21 +1,35 @@
-"""Request-scoped dependencies and the template environment shared by every route module."""
+"""Request-scoped dependencies and the template environment shared by every route module.
+
+Report years and the embargo, once for every route (a test enumerates the app's routes and fails for one that takes a
+year or serves report data another way):
+- a year in a path or a query is declared as `ReportYear` (drafts, behind a role check), `VisibleYear` (what this
+  visitor may see: every year for staff, published ones for anyone else) or `PublishedYear` (published pages, the
+  same for everyone), or in a query as `ReportYearQuery`; each accepts only the canonical spelling (`2008`, never
+  `02008`, `+2008`, `2008 ` or `2008.0`) and answers a year it may not show exactly as one that does not exist;
+- a route that lists years or shows several takes `Visible` (a `Visibility`) and passes them through
+  `visible.years(...)` or `visible.published_years(...)`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import Country, country_table
-from tiptiers.store.publication import public_years
+from tiptiers.report_years import check_report_year, parse_year
+from tiptiers.store import publication as pubstore
+from tiptiers.store.placements import report_years
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import TIER_LABELS, Tier
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 templates.env.globals["tier_label"] = lambda value: Tier(value).label
 templates.env.globals["TIER_LABELS"] = {t.value: label for t, label in TIER_LABELS.items()}
 
@@ -28,15 +42,133 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def visible_years(session: Session, user: User | None, years: Iterable[int]) -> set[int]:
-    """The report years this visitor may see: all of them for staff, only published ones for anyone else."""
-    if user is not None and user.role in STAFF_ROLES:
-        return set(years)
-    return set(public_years(session, years))
-
-
 def country_or_404(iso3: str) -> Country:
     country = country_table().get(iso3.upper())
     if country is None:
         raise HTTPException(404, f"unknown country {iso3!r}; use an ISO 3166-1 alpha-3 code such as JPN")
     return country
+
+
+# --- the embargo -------------------------------------------------------------------------------------------------
+
+
+def publish_now(request: Request) -> datetime:
+    """The clock the embargo is checked against: now, or the publication time a static export renders at."""
+    override = getattr(request.app.state, "publish_now", None)
+    return override if isinstance(override, datetime) else pubstore.utcnow()
+
+
+def _span(years: list[int]) -> str:
+    return f"{years[0]}-{years[-1]}" if years else "none"
+
+
+class Visibility:
+    """What one visitor may see of the report years, now: staff (admin, analyst, reviewer) every year, anyone else
+    (a liaison, an NGO, the public) the published ones. The publication schedule is read once per request."""
+
+    def __init__(self, session: Session, user: User | None, now: datetime):
+        self.session = session
+        self.user = user
+        self.now = now
+
+    @property
+    def staff(self) -> bool:
+        return self.user is not None and self.user.active and self.user.role in STAFF_ROLES
+
+    @cached_property
+    def _schedule(self) -> pubstore.Schedule:
+        return pubstore.schedule(self.session)
+
+    def is_published(self, year: int) -> bool:
+        return self._schedule.is_public(year, self.now)
+
+    def may_see(self, year: int) -> bool:
+        return self.staff or self.is_published(year)
+
+    def years(self, years: Iterable[int]) -> list[int]:
+        """The given years this visitor may see, in order."""
+        return sorted(y for y in set(years) if self.may_see(y))
+
+    def published_years(self, years: Iterable[int]) -> list[int]:
+        """The given years that are published, in order (published pages show these, to staff too)."""
+        return self._schedule.public_years(years, self.now)
+
+    def known_years(self, published_only: bool = False) -> str:
+        """The years with placements this visitor may see, for a message: never an embargoed one."""
+        stored = report_years(self.session)
+        shown = self.published_years(stored) if published_only or not self.staff else self.years(stored)
+        return f"{'published years' if published_only or not self.staff else 'report years'}: {_span(shown)}"
+
+    def year(self, year: int, published_only: bool = False) -> int:
+        """The year, if it is a report year this visitor may see (or, `published_only`, a published one); otherwise
+        the 404 of a year that does not exist, naming only years the visitor may see."""
+        try:
+            check_report_year(year)
+            visible = self.is_published(year) if published_only else self.may_see(year)
+        except ValueError:
+            visible = False
+        if not visible:
+            raise HTTPException(404, f"year: no {'published ' if published_only or not self.staff else ''}report "
+                                     f"for {year} ({self.known_years(published_only)})")
+        return year
+
+
+def _optional_user(request: Request) -> User | None:
+    from tiptiers.web.auth import optional_user  # auth's templates come from this module
+
+    return optional_user(request)
+
+
+def visibility(request: Request, session: SessionDep,
+               user: Annotated[User | None, Depends(_optional_user)]) -> Visibility:
+    return Visibility(session, user, publish_now(request))
+
+
+Visible = Annotated[Visibility, Depends(visibility)]
+
+_YEAR_DOC = "Report year, four digits, e.g. 2008"
+YearText = Annotated[str, Path(description=_YEAR_DOC, examples=["2008"], json_schema_extra={"pattern": r"^\d{4}$"})]
+
+
+def _spelled(year: str) -> int:
+    try:
+        return parse_year(year)
+    except ValueError as exc:
+        raise HTTPException(404, f"year: {exc}") from None
+
+
+def report_year(year: YearText) -> int:
+    """A year in the path of a route for drafts (which checks the role itself): canonical, within the report
+    years (2001 to next year); otherwise 404."""
+    value = _spelled(year)
+    try:
+        return check_report_year(value)
+    except ValueError as exc:
+        raise HTTPException(404, f"year: {exc}") from None
+
+
+def visible_year(year: YearText, visible: Visible) -> int:
+    return visible.year(_spelled(year))
+
+
+def published_year(year: YearText, visible: Visible) -> int:
+    return visible.year(_spelled(year), published_only=True)
+
+
+def report_year_query(year: Annotated[str | None, Query(description=_YEAR_DOC + "; empty: every year",
+                                                        examples=["2008"])] = None) -> int | None:
+    """A year in a query (a filter): canonical and within the report years, else 422 naming `year`; empty or
+    absent: None."""
+    if year is None or year == "":
+        return None
+    try:
+        return check_report_year(parse_year(year))
+    except ValueError as exc:
+        raise HTTPException(422, f"year: {exc}") from None
+
+
+ReportYear = Annotated[int, Depends(report_year)]
+VisibleYear = Annotated[int, Depends(visible_year)]
+PublishedYear = Annotated[int, Depends(published_year)]
+ReportYearQuery = Annotated[int | None, Depends(report_year_query)]
+YEAR_DEPENDENCIES = (report_year, visible_year, published_year, report_year_query)

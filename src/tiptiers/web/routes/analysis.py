@@ -43,7 +43,7 @@ from tiptiers.store.analysis import (
 from tiptiers.store.db import fits_id
 from tiptiers.store.placements import report_years
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web.deps import SessionDep, templates
+from tiptiers.web.deps import SessionDep, Visibility, Visible, VisibleYear, templates
 from tiptiers.web.routes.engine import _FieldErrors as FieldErrors  # 422 naming the field, as {"error": ...}
 
 api = APIRouter(prefix="/api/v1", tags=["analysis"], route_class=FieldErrors)
@@ -59,8 +59,13 @@ def _indicator(value: str) -> str:
     return value
 
 
-def _audit_year(session: Session, year: int, indicator: str) -> int:
-    years = consistency_years(session, _indicator(indicator))
+def _years(visible: Visibility, indicator: str) -> list[int]:
+    """The years with data for the indicator that this visitor may see."""
+    return visible.years(consistency_years(visible.session, _indicator(indicator)))
+
+
+def _audit_year(visible: Visibility, year: int, indicator: str) -> int:
+    years = _years(visible, indicator)
     if year not in years:
         raise HTTPException(404, f"year: no {indicator} data with placements for {year}; years with data: "
                                  f"{', '.join(map(str, years)) or 'none'}")
@@ -70,18 +75,18 @@ def _audit_year(session: Session, year: int, indicator: str) -> int:
 # --- JSON ------------------------------------------------------------------------------------------------------
 
 
-def _consistency(session: Session, year: int, indicator: str) -> ConsistencyView:
-    return consistency_json(consistency(session, _audit_year(session, year, indicator), indicator))
+def _consistency(visible: Visibility, year: int, indicator: str) -> ConsistencyView:
+    return consistency_json(consistency(visible.session, _audit_year(visible, year, indicator), indicator))
 
 
-def _summary(session: Session, indicator: str, top: int) -> ConsistencySummaryView:
-    years = consistency_years(session, _indicator(indicator))
-    return summary_view(summarise([consistency(session, y, indicator).audit for y in years], top))
+def _summary(visible: Visibility, indicator: str, top: int) -> ConsistencySummaryView:
+    years = _years(visible, indicator)
+    return summary_view(summarise([consistency(visible.session, y, indicator).audit for y in years], top))
 
 
-def _model(session: Session, year: int, indicator: str, top: int) -> OrdinalView:
+def _model(visible: Visibility, year: int, indicator: str, top: int) -> OrdinalView:
     try:
-        return ordinal_view(ordinal(session, _audit_year(session, year, indicator), indicator), top)
+        return ordinal_view(ordinal(visible.session, _audit_year(visible, year, indicator), indicator), top)
     except FitError as exc:
         raise HTTPException(422, f"year: {exc}") from None
 
@@ -133,27 +138,27 @@ def _robustness(session: Session, year: int, run: int | None, draws: int | None,
 
 @api.get("/analysis/consistency/{year}", response_model=ConsistencyView,
          summary="Dominance audit of one report year")
-def api_consistency(year: int, session: SessionDep, indicator: str = Query("3p", description="3p or ratings")
+def api_consistency(year: VisibleYear, visible: Visible, indicator: str = Query("3p", description="3p or ratings")
                     ) -> ConsistencyView:
     """Every pair where a country scores at least as well on every indicator (and better on one) yet sits in a
     worse tier; countries with a missing score are not compared, and counted."""
-    return _consistency(session, year, indicator)
+    return _consistency(visible, year, indicator)
 
 
 @api.get("/analysis/consistency", response_model=ConsistencySummaryView, summary="Dominance audit, every year")
-def api_consistency_summary(session: SessionDep, indicator: str = Query("3p", description="3p or ratings"),
+def api_consistency_summary(visible: Visible, indicator: str = Query("3p", description="3p or ratings"),
                             top: int = Query(15, ge=1, le=200)) -> ConsistencySummaryView:
-    return _summary(session, indicator, top)
+    return _summary(visible, indicator, top)
 
 
 @api.get("/analysis/model/{year}", response_model=OrdinalView, summary="Ordered logit of the tier on the index")
-def api_model(year: int, session: SessionDep, indicator: str = Query("3p", description="3p or ratings"),
+def api_model(year: VisibleYear, visible: Visible, indicator: str = Query("3p", description="3p or ratings"),
               top: int = Query(10, ge=1, le=200)) -> OrdinalView:
-    return _model(session, year, indicator, top)
+    return _model(visible, year, indicator, top)
 
 
 @api.get("/analysis/robustness/{year}", response_model=RobustnessView, summary="Tier probabilities of a year")
-def api_robustness(year: int, session: SessionDep, run: int | None = None, draws: int | None = None,
+def api_robustness(year: VisibleYear, session: SessionDep, run: int | None = None, draws: int | None = None,
                    seed: int | None = None, p_evidence: float | None = None, q_rating: float | None = None,
                    vary_thresholds: bool | None = None) -> RobustnessView:
     """The latest stored run of the year (or `run`); with any parameter given, or no stored run, a run computed
@@ -162,9 +167,7 @@ def api_robustness(year: int, session: SessionDep, run: int | None = None, draws
 
 
 @api.get("/analysis/robustness/{year}/runs", response_model=list[RunSummary], summary="Stored robustness runs")
-def api_runs(year: int, session: SessionDep) -> list[RunSummary]:
-    if not 0 < year < 10_000:  # beyond the database's integers: a 500
-        return []
+def api_runs(year: VisibleYear, session: SessionDep) -> list[RunSummary]:
     return [RunSummary(run_id=r.id, year=r.year, methodology=r.methodology, parameters=r.parameters,
                        created_at=r.created_at.isoformat(timespec="seconds") + "Z") for r in list_runs(session, year)]
 
@@ -228,33 +231,33 @@ def scatter(view: ConsistencyView) -> Scatter:
 
 
 @pages.get("/analysis/consistency/{year}", response_class=HTMLResponse)
-def consistency_page(year: int, request: Request, session: SessionDep,
+def consistency_page(year: VisibleYear, request: Request, visible: Visible,
                      indicator: str = Query("3p")) -> HTMLResponse:
-    view = _consistency(session, year, indicator)
+    view = _consistency(visible, year, indicator)
     return templates.TemplateResponse(request, "analysis/consistency.html", {
-        "data": view, "chart": scatter(view), "years": consistency_years(session, indicator),
+        "data": view, "chart": scatter(view), "years": _years(visible, indicator),
         "json_url": f"/api/v1/analysis/consistency/{year}?indicator={indicator}"})
 
 
 @pages.get("/analysis/consistency", response_class=HTMLResponse)
-def consistency_summary_page(request: Request, session: SessionDep, indicator: str = Query("3p"),
+def consistency_summary_page(request: Request, visible: Visible, indicator: str = Query("3p"),
                              top: int = Query(15, ge=1, le=200)) -> HTMLResponse:
-    view = _summary(session, indicator, top)
+    view = _summary(visible, indicator, top)
     return templates.TemplateResponse(request, "analysis/summary.html", {
         "data": view, "max_pairs": max([y.pairs for y in view.years] or [1]) or 1,
         "json_url": f"/api/v1/analysis/consistency?indicator={indicator}&top={top}"})
 
 
 @pages.get("/analysis/model/{year}", response_class=HTMLResponse)
-def model_page(year: int, request: Request, session: SessionDep, indicator: str = Query("3p"),
+def model_page(year: VisibleYear, request: Request, visible: Visible, indicator: str = Query("3p"),
                top: int = Query(10, ge=1, le=200)) -> HTMLResponse:
-    view = _model(session, year, indicator, top)
+    view = _model(visible, year, indicator, top)
     return templates.TemplateResponse(request, "analysis/model.html", {
         "data": view, "json_url": f"/api/v1/analysis/model/{year}?indicator={indicator}&top={top}"})
 
 
 @pages.get("/analysis/robustness/{year}", response_class=HTMLResponse)
-def robustness_page(year: int, request: Request, session: SessionDep, run: int | None = None,
+def robustness_page(year: VisibleYear, request: Request, session: SessionDep, run: int | None = None,
                     draws: int | None = None, seed: int | None = None, p_evidence: float | None = None,
                     q_rating: float | None = None, vary_thresholds: bool | None = None) -> HTMLResponse:
     view = _robustness(session, year, run, draws, seed, p_evidence, q_rating, vary_thresholds)

@@ -17,10 +17,8 @@ from tiptiers.sources.reactions import reaction_labels, split_sentences
 from tiptiers.store.cables import CableRecord, country_cables, get_cable
 from tiptiers.store.placements import country_history
 from tiptiers.store.search import SNIPPET_END, SNIPPET_START, SearchFilters, SearchQueryError, search
-from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import Tier
-from tiptiers.web.auth import OptionalUser
-from tiptiers.web.deps import SessionDep, country_or_404, templates, visible_years
+from tiptiers.web.deps import ReportYearQuery, SessionDep, Visibility, Visible, country_or_404, templates
 
 # Bounds on paging and versions: a number past 64 bits reached the database driver and was a 500.
 MAX_OFFSET = 1_000_000
@@ -158,7 +156,7 @@ def cable_page(reference_id: str, request: Request, session: SessionDep,
 
 # --- search -------------------------------------------------------------------------------------------------
 
-def _filters(country: str | None, year: str | None, tag: str | None, classification: str | None,
+def _filters(country: str | None, year: int | None, tag: str | None, classification: str | None,
              reaction: str | None, kind: str | None) -> SearchFilters:
     """Query parameters as typed in a form (empty = no filter), each checked with a message naming it."""
     iso3 = None
@@ -167,24 +165,19 @@ def _filters(country: str | None, year: str | None, tag: str | None, classificat
         if found is None:
             raise HTTPException(422, f"country: unknown country {country!r}; use an ISO alpha-3 code such as JPN")
         iso3 = found.iso3
-    year_value = None
-    if year:
-        if not year.isdigit() or not 1900 <= int(year) <= 2100:
-            raise HTTPException(422, f"year: {year!r} is not a report year such as 2008")
-        year_value = int(year)
     if reaction and reaction not in reaction_labels():
         raise HTTPException(422, f"reaction: unknown code {reaction!r}; one of {', '.join(reaction_labels())}")
     if kind and kind not in ("cable", "evidence"):
         raise HTTPException(422, f"kind: {kind!r} is neither 'cable' nor 'evidence'")
     if tag and (not tag.isalnum() or len(tag) > 12):
         raise HTTPException(422, f"tag: {tag!r} is not a TAGS code such as KTIP or JA")
-    return SearchFilters(kind=kind or None, iso3=iso3, year=year_value, tag=tag or None,
+    return SearchFilters(kind=kind or None, iso3=iso3, year=year, tag=tag or None,
                          classification=classification or None, reaction=reaction or None)
 
 
-def _visible(filters: SearchFilters, user: User | None) -> SearchFilters:
+def _visible(filters: SearchFilters, visible: Visibility) -> SearchFilters:
     """Evidence statements are draft claims, for staff only: everyone else searches the cables alone."""
-    if user is not None and user.active and user.role in STAFF_ROLES:
+    if visible.staff:
         return filters
     return replace(filters, visible_classifications=frozenset(CLASSIFICATIONS))
 
@@ -212,23 +205,23 @@ def _search(session: Session, q: str, filters: SearchFilters, limit: int, offset
 @api.get("/search", response_model=SearchOut, summary="Full-text search over cables and evidence",
          description="Words are ANDed; \"a phrase\", OR and -word work as in web search. Snippets mark matches "
                      "between \\u0002 and \\u0003.", responses={422: {"description": "A filter is invalid"}})
-def api_search(session: SessionDep, q: str = Query("", max_length=500), country: str | None = None,
-               year: str | None = None, tag: str | None = None, classification: str | None = None,
+def api_search(session: SessionDep, year: ReportYearQuery, q: str = Query("", max_length=500),
+               country: str | None = None, tag: str | None = None, classification: str | None = None,
                reaction: str | None = None, kind: str | None = None, limit: int = Query(20, ge=1, le=100),
-               offset: int = Query(0, ge=0, le=MAX_OFFSET), user: OptionalUser = None) -> SearchOut:
-    filters = _visible(_filters(country, year, tag, classification, reaction, kind), user)
+               offset: int = Query(0, ge=0, le=MAX_OFFSET), *, visible: Visible) -> SearchOut:
+    filters = _visible(_filters(country, year, tag, classification, reaction, kind), visible)
     return _search(session, q, filters, limit, offset)
 
 
 @pages.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, session: SessionDep, q: str = Query("", max_length=500),
-                country: str | None = None, year: str | None = None, tag: str | None = None,
+def search_page(request: Request, session: SessionDep, year: ReportYearQuery, q: str = Query("", max_length=500),
+                country: str | None = None, tag: str | None = None,
                 classification: str | None = None, reaction: str | None = None, kind: str | None = None,
-                offset: int = Query(0, ge=0, le=MAX_OFFSET), user: OptionalUser = None) -> Response:
-    filters = _visible(_filters(country, year, tag, classification, reaction, kind), user)
+                offset: int = Query(0, ge=0, le=MAX_OFFSET), *, visible: Visible) -> Response:
+    filters = _visible(_filters(country, year, tag, classification, reaction, kind), visible)
     searched = bool(q.strip()) or any((country, year, tag, classification, reaction, kind))
     data = _search(session, q, filters, 20, offset) if searched else None
-    params = {"q": q, "country": country or "", "year": year or "", "tag": tag or "",
+    params = {"q": q, "country": country or "", "year": str(year or ""), "tag": tag or "",
               "classification": classification or "", "reaction": reaction or "", "kind": kind or ""}
     query_string = "&".join(f"{k}={escape(v)}" for k, v in params.items() if v)
     return templates.TemplateResponse(
@@ -241,11 +234,11 @@ def search_page(request: Request, session: SessionDep, q: str = Query("", max_le
 
 # --- the country timeline -----------------------------------------------------------------------------------
 
-def country_timeline(session: Session, iso3: str, user: User | None) -> TimelineOut:
+def country_timeline(session: Session, iso3: str, visible: Visibility) -> TimelineOut:
     """Placements (those of published years only, unless staff) and cables of a country, by report year."""
     country = country_or_404(iso3)
     history = country_history(session, country.iso3)
-    shown = visible_years(session, user, [p.year for p in history])
+    shown = visible.years([p.year for p in history])
     events = [TimelineEvent(kind="placement", year=p.year, date=None, title=f"TIP Report {p.year}: "
                             f"{Tier(p.tier).label}", tier=Tier(p.tier), url=f"/years/{p.year}")
               for p in history if p.year in shown]
@@ -260,5 +253,5 @@ def country_timeline(session: Session, iso3: str, user: User | None) -> Timeline
 @api.get("/countries/{iso3}/timeline", response_model=TimelineOut,
          summary="A country's placements and cables with their reaction codes, by report year",
          responses={404: {"description": "Unknown country"}})
-def api_timeline(iso3: str, session: SessionDep, user: OptionalUser) -> TimelineOut:
-    return country_timeline(session, iso3, user)
+def api_timeline(iso3: str, session: SessionDep, visible: Visible) -> TimelineOut:
+    return country_timeline(session, iso3, visible)

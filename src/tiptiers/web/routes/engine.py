@@ -21,13 +21,11 @@ from sqlalchemy.orm import Session
 from tiptiers.engine import AssessmentInput, Determination, HistoryEntry, Override, Waiver, determine
 from tiptiers.methodology import LEVELS, MethodologyError, methodology_for_year
 from tiptiers.methodology.describe import MethodologyOut, describe
-from tiptiers.report_years import check_report_year
 from tiptiers.store.engine import engine_inputs
 from tiptiers.store.engine_start import starting_point
-from tiptiers.store.users import User
 from tiptiers.tiers import Tier
-from tiptiers.web.auth import OptionalUser, can_see_country_draft
-from tiptiers.web.deps import SessionDep, country_or_404, templates
+from tiptiers.web.auth import can_see_country_draft
+from tiptiers.web.deps import ReportYearQuery, SessionDep, Visibility, Visible, VisibleYear, country_or_404, templates
 
 
 def _field_message(errors: Any) -> str:
@@ -91,40 +89,37 @@ class CountryYearOut(BaseModel):
 
 @api.post("/determinations", response_model=Determination, summary="Determine a tier from ratings, with reasons",
           responses={422: {"description": "Bad ratings: unknown criterion, missing standard, year before 2001"}})
-def api_determine(body: DeterminationRequest, request: Request) -> Response:
+def api_determine(body: DeterminationRequest, visible: Visible) -> Response:
     # The what-if path is kept lean: the validated request is the assessment (no second validation), the store is
     # asked once (and only for what the request leaves out), and the Determination is serialised once.
     history: list[HistoryEntry] = body.history or []
     waivers: list[Waiver] = []
     override: Override | None = None
-    if body.history is None or body.use_records:
-        with request.app.state.sessions() as session:
-            stored, waivers, override = engine_inputs(session, body.iso3, body.year, history=body.history is None,
-                                                      records=body.use_records)
-        history = stored if body.history is None else history
+    records = body.use_records and visible.may_see(body.year)  # an embargoed year's override stays unseen
+    if body.history is None or records:
+        stored, waivers, override = engine_inputs(visible.session, body.iso3, body.year,
+                                                  history=body.history is None, records=records)
+        shown = set(visible.years(h.year for h in stored))
+        history = [h for h in stored if h.year in shown] if body.history is None else history
     d = determine(body, history, methodology_for_year(body.year, body.methodology), body.year,
                   waivers=waivers, override=override)
     return Response(d.model_dump_json(), media_type="application/json")
 
 
 @api.get("/methodology", response_model=MethodologyOut, summary="Standards, criteria and tier rules of a report year")
-def api_methodology(year: int = Query(..., ge=2001, description="Report year"),
-                    name: str = Query("tvpa", description="Methodology id")) -> MethodologyOut:
+def api_methodology(year: ReportYearQuery, name: str = Query("tvpa", description="Methodology id")) -> MethodologyOut:
+    if year is None:
+        raise HTTPException(422, "year: required, e.g. ?year=2013")
     try:
-        return describe(methodology_for_year(check_report_year(year), name))
+        return describe(methodology_for_year(year, name))
     except MethodologyError as exc:
         raise HTTPException(422, f"name: {exc}") from None
-    except ValueError as exc:
-        raise HTTPException(422, f"year: {exc}") from None
 
 
-def _country_year(session: Session, iso3: str, year: int, user: User | None) -> CountryYearOut:
+def _country_year(session: Session, iso3: str, year: int, visible: Visibility) -> CountryYearOut:
     country = country_or_404(iso3)
-    try:
-        check_report_year(year)
-    except ValueError as exc:
-        raise HTTPException(404, str(exc)) from None
-    start = starting_point(session, country.iso3, year, drafts_visible=can_see_country_draft(user, country.iso3))
+    start = starting_point(session, country.iso3, year,
+                           drafts_visible=can_see_country_draft(visible.user, country.iso3))
     m = methodology_for_year(year)
     return CountryYearOut(
         iso3=country.iso3, name=country.name, year=year, placement=start.placement, override=start.override,
@@ -135,17 +130,18 @@ def _country_year(session: Session, iso3: str, year: int, user: User | None) -> 
                                 override=start.override))
 
 
-@api.get("/countries/{iso3}/{year:int}", response_model=CountryYearOut,
+@api.get("/countries/{iso3}/{year}", response_model=CountryYearOut,
          summary="A country-year: published placement, override, waiver and the engine's determination, from the "
                  "stored assessment's ratings when there is one (and you may see the draft), else illustrative ones",
          responses={404: {"description": "Unknown country or year"}})
-def api_country_year(iso3: str, year: int, session: SessionDep, user: OptionalUser) -> CountryYearOut:
-    return _country_year(session, iso3, year, user)
+def api_country_year(iso3: str, year: VisibleYear, session: SessionDep, visible: Visible) -> CountryYearOut:
+    return _country_year(session, iso3, year, visible)
 
 
-@pages.get("/countries/{iso3}/{year:int}", response_class=HTMLResponse)
-def country_year_page(iso3: str, year: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    data = _country_year(session, iso3, year, user)
+@pages.get("/countries/{iso3}/{year}", response_class=HTMLResponse)
+def country_year_page(iso3: str, year: VisibleYear, request: Request, session: SessionDep,
+                      visible: Visible) -> Response:
+    data = _country_year(session, iso3, year, visible)
     if data.iso3 != iso3:  # /countries/jpn/2008 -> /countries/JPN/2008, one address per page
         return RedirectResponse(f"/countries/{data.iso3}/{year}", status_code=301)
     m = methodology_for_year(year)
@@ -157,8 +153,8 @@ def country_year_page(iso3: str, year: int, request: Request, session: SessionDe
          "json_url": f"/api/v1/countries/{data.iso3}/{year}"})
 
 
-@api.get("/countries/{iso3}/{year:int}/determination", include_in_schema=False)
-@pages.get("/countries/{iso3}/{year:int}/determination")
-def country_year_old_address(iso3: str, year: int, request: Request) -> RedirectResponse:
+@api.get("/countries/{iso3}/{year}/determination", include_in_schema=False)
+@pages.get("/countries/{iso3}/{year}/determination")
+def country_year_old_address(iso3: str, year: VisibleYear, request: Request) -> RedirectResponse:
     """The address of the first release; links to it keep working."""
     return RedirectResponse(request.url.path.removesuffix("/determination"), status_code=301)

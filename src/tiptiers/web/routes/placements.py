@@ -13,10 +13,8 @@ from tiptiers.publish.charts import tier_history_svg
 from tiptiers.store import cycle
 from tiptiers.store.engine import list_overrides
 from tiptiers.store.placements import country_history, report_years, tier_counts, year_placements
-from tiptiers.store.users import User
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web.auth import OptionalUser
-from tiptiers.web.deps import SessionDep, country_or_404, templates, visible_years
+from tiptiers.web.deps import SessionDep, Visibility, Visible, VisibleYear, country_or_404, templates
 from tiptiers.web.routes.cables import country_timeline
 
 api = APIRouter(prefix="/api/v1", tags=["placements"])
@@ -53,12 +51,10 @@ class YearSummary(BaseModel):
     counts: dict[str, int]
 
 
-def _year_data(session: Session, year: int) -> YearPlacements:
-    rows = year_placements(session, year) if 0 < year < 10_000 else []  # a 20-digit year overflowed the driver: 500
+def _year_data(session: Session, visible: Visibility, year: int) -> YearPlacements:
+    rows = year_placements(session, year)
     if not rows:
-        years = report_years(session)
-        known = f"{years[0]}-{years[-1]}" if years else "none"
-        raise HTTPException(404, f"no placements for report year {year} (years available: {known})")
+        raise HTTPException(404, f"year: no placements for report year {year} ({visible.known_years()})")
     counts = {t.value: 0 for t in TIER_ORDER}
     for p in rows:
         counts[p.tier] += 1
@@ -71,11 +67,11 @@ def _year_data(session: Session, year: int) -> YearPlacements:
     )
 
 
-def _country_data(session: Session, iso3: str, user: User | None) -> CountryPlacements:
+def _country_data(session: Session, iso3: str, visible: Visibility) -> CountryPlacements:
     country = country_or_404(iso3)
     rows = country_history(session, country.iso3)
     overrides = {o.year: o for o in list_overrides(session, iso3=country.iso3)}
-    shown = visible_years(session, user, [p.year for p in rows] + list(overrides))
+    shown = visible.years([p.year for p in rows] + list(overrides))
     rows = [p for p in rows if p.year in shown]
     overrides = {y: o for y, o in overrides.items() if y in shown}
     placed = {p.year for p in rows}
@@ -89,29 +85,29 @@ def _country_data(session: Session, iso3: str, user: User | None) -> CountryPlac
 
 
 @api.get("/years", response_model=list[YearSummary], summary="Report years with the count of countries per tier")
-def api_years(session: SessionDep, user: OptionalUser) -> list[YearSummary]:
+def api_years(session: SessionDep, visible: Visible) -> list[YearSummary]:
     counts = tier_counts(session)  # one query, not one per year
     return [YearSummary(year=y, counts={t.value: counts[y].get(t.value, 0) for t in TIER_ORDER})
-            for y in sorted(visible_years(session, user, list(counts)))]
+            for y in visible.years(counts)]
 
 
 @api.get("/years/{year}/placements", response_model=YearPlacements, summary="Every placement of one report year",
          responses={404: {"description": "No placements for that year"}}, response_model_exclude_none=True)
-def api_year(year: int, session: SessionDep) -> YearPlacements:
-    return _year_data(session, year)
+def api_year(year: VisibleYear, session: SessionDep, visible: Visible) -> YearPlacements:
+    return _year_data(session, visible, year)
 
 
 @api.get("/countries/{iso3}/placements", response_model=CountryPlacements,
          summary="A country's placement by report year", responses={404: {"description": "Unknown country"}},
          response_model_exclude_none=True)
-def api_country(iso3: str, session: SessionDep, user: OptionalUser) -> CountryPlacements:
-    return _country_data(session, iso3, user)
+def api_country(iso3: str, session: SessionDep, visible: Visible) -> CountryPlacements:
+    return _country_data(session, iso3, visible)
 
 
-def _year_page(request: Request, session: Session, user: User | None, year: int, home: bool) -> HTMLResponse:
-    data = _year_data(session, year)
+def _year_page(request: Request, session: Session, visible: Visibility, year: int, home: bool) -> HTMLResponse:
+    data = _year_data(session, visible, year)
     by_tier = {t.value: [p for p in data.placements if p.tier == t] for t in TIER_ORDER}
-    years = sorted(visible_years(session, user, report_years(session)))
+    years = visible.years(report_years(session))
     return templates.TemplateResponse(
         request, "year.html",
         {"data": data, "by_tier": by_tier, "years": years, "home": home,
@@ -121,28 +117,28 @@ def _year_page(request: Request, session: Session, user: User | None, year: int,
 
 
 @pages.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    years = visible_years(session, user, report_years(session))
+def home(request: Request, session: SessionDep, visible: Visible) -> Response:
+    years = visible.years(report_years(session))
     if not years:
         raise HTTPException(404, "no published placements in the database yet: run `tiptiers init`")
-    return _year_page(request, session, user, max(years), home=True)
+    return _year_page(request, session, visible, max(years), home=True)
 
 
 @pages.get("/years/{year}", response_class=HTMLResponse)
-def year_page(year: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    return _year_page(request, session, user, year, home=False)
+def year_page(year: VisibleYear, request: Request, session: SessionDep, visible: Visible) -> Response:
+    return _year_page(request, session, visible, year, home=False)
 
 
 @pages.get("/countries/{iso3}", response_class=HTMLResponse)
-def country_page(iso3: str, request: Request, session: SessionDep, user: OptionalUser) -> Response:
+def country_page(iso3: str, request: Request, session: SessionDep, visible: Visible) -> Response:
     if iso3 != iso3.upper() or country_table().get(iso3) is None:
         found = country_table().find(iso3)  # /countries/japan -> /countries/JPN
         if found:
             return RedirectResponse(f"/countries/{found.iso3}", status_code=301)
-    data = _country_data(session, iso3, user)
+    data = _country_data(session, iso3, visible)
     chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year")
     return templates.TemplateResponse(
         request, "country.html",
         {"data": data, "chart": chart, "json_url": f"/api/v1/countries/{data.iso3}/placements",
-         "timeline": country_timeline(session, data.iso3, user)},
+         "timeline": country_timeline(session, data.iso3, visible)},
     )

@@ -29,7 +29,16 @@ from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import report_years, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web.deps import SessionDep, country_or_404, templates
+from tiptiers.web.deps import (
+    PublishedYear,
+    ReportYear,
+    ReportYearQuery,
+    SessionDep,
+    Visibility,
+    Visible,
+    country_or_404,
+    templates,
+)
 from tiptiers.web.pagecache import SharedResponse, etag_matches
 
 log = logging.getLogger(__name__)
@@ -53,12 +62,6 @@ except ImportError:  # pragma: no cover - depends on which features have landed
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-def publish_now(request: Request) -> datetime:
-    """The clock the embargo is checked against: now, or the publication time a static export renders at."""
-    override = getattr(request.app.state, "publish_now", None)
-    return override if isinstance(override, datetime) else pubstore.utcnow()
-
-
 def cached(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None,
            keep_for: float | None = None) -> Response:
     """A published representation with a strong ETag; 304 when the client already has it. It is the same for every
@@ -76,11 +79,10 @@ def page(request: Request, name: str, context: dict[str, Any]) -> Response:
     return cached(request, bytes(rendered.body), "text/html; charset=utf-8")
 
 
-def public_year_or_404(session: Session, year: int, request: Request) -> int:
-    if year not in report_years(session) or not pubstore.is_public(session, year, publish_now(request)):
-        visible = pubstore.public_years(session, report_years(session), publish_now(request))
-        known = f"{visible[0]}-{visible[-1]}" if visible else "none"
-        raise HTTPException(404, f"year: no published report for {year} (published years: {known})")
+def placed_or_404(session: Session, visible: Visibility, year: int) -> int:
+    """A published year (the route's `PublishedYear`) with placements: the published pages have none without."""
+    if year not in report_years(session):
+        raise HTTPException(404, f"year: no published report for {year} ({visible.known_years(True)})")
     return year
 
 
@@ -90,8 +92,8 @@ def downloads_for(request: Request, year: int) -> bool:
     return years is None or year in years
 
 
-def visible_years(session: Session, request: Request) -> list[int]:
-    return pubstore.public_years(session, report_years(session), publish_now(request))
+def published_years(session: Session, visible: Visibility) -> list[int]:
+    return visible.published_years(report_years(session))
 
 
 # --- the map ------------------------------------------------------------------------------------------------
@@ -134,40 +136,40 @@ def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any]]:
 @api.get("/map/{year}.json", response_model=MapOut,
          summary="The world map of a report year: each country's tier and link",
          responses={404: {"description": "No published report for that year"}})
-def api_map(year: int, request: Request, session: SessionDep) -> Response:
-    public_year_or_404(session, year, request)
+def api_map(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
+    placed_or_404(session, visible, year)
     return cached(request, _map_data(session, year)[0].model_dump_json().encode(), "application/json")
 
 
 @pages.get("/map/{year}.svg")
-def map_svg(year: int, request: Request, session: SessionDep) -> Response:
-    public_year_or_404(session, year, request)
+def map_svg(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
+    placed_or_404(session, visible, year)
     svg = world_map_svg(year, _map_data(session, year)[1], standalone=True)
     return cached(request, svg.encode(), "image/svg+xml",
                   {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.svg"'})
 
 
 @pages.get("/map/{year}.png")
-def map_png(year: int, request: Request, session: SessionDep) -> Response:
-    public_year_or_404(session, year, request)
+def map_png(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
+    placed_or_404(session, visible, year)
     png = svg_to_png(world_map_svg(year, _map_data(session, year)[1], standalone=True))
     return cached(request, png, "image/png", {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.png"'})
 
 
 @pages.get("/map", response_class=HTMLResponse)
-def map_latest(request: Request, session: SessionDep) -> Response:
-    years = visible_years(session, request)
+def map_latest(session: SessionDep, visible: Visible) -> Response:
+    years = published_years(session, visible)
     if not years:
         raise HTTPException(404, "no published report yet")
     return RedirectResponse(f"/map/{years[-1]}", status_code=302)
 
 
 @pages.get("/map/{year}", response_class=HTMLResponse)
-def map_page(year: int, request: Request, session: SessionDep) -> Response:
-    public_year_or_404(session, year, request)
+def map_page(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
+    placed_or_404(session, visible, year)
     data, countries = _map_data(session, year)
     return page(request, "publish/map.html", {
-        "data": data, "svg": world_map_svg(year, countries), "years": visible_years(session, request),
+        "data": data, "svg": world_map_svg(year, countries), "years": published_years(session, visible),
         "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}.json",
         "downloads": downloads_for(request, year)})
 
@@ -257,10 +259,10 @@ def narrative_out(cy: CountryYear) -> NarrativeOut:
         pdf=f"/narratives/{d.iso3}/{d.year}.pdf")
 
 
-def _public_country_year(session: Session, iso3: str, year: int, request: Request) -> CountryYear:
+def _public_country_year(session: Session, iso3: str, year: int, visible: Visibility) -> CountryYear:
     country = country_or_404(iso3)
-    public_year_or_404(session, year, request)
-    cy = country_year(session, country.iso3, year, now=publish_now(request))
+    placed_or_404(session, visible, year)
+    cy = country_year(session, country.iso3, year, now=visible.now)
     if cy is None or (cy.tier is None and not cy.data.assessed):
         raise HTTPException(404, f"iso3: {country.name} has no placement in the {year} report")
     return cy
@@ -269,15 +271,17 @@ def _public_country_year(session: Session, iso3: str, year: int, request: Reques
 @api.get("/narratives/{iso3}/{year}.json", response_model=NarrativeOut,
          summary="A country's narrative of a report year: tier, reasons, ratings, evidence and the government's "
                  "comments, corrections", responses={404: {"description": "Unknown country, or not published"}})
-def api_narrative(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    cy = _public_country_year(session, iso3, year, request)
+def api_narrative(iso3: str, year: PublishedYear, request: Request, session: SessionDep,
+                  visible: Visible) -> Response:
+    cy = _public_country_year(session, iso3, year, visible)
     return cached(request, narrative_out(cy).model_dump_json().encode(), "application/json")
 
 
 @pages.get("/narratives/{iso3}/{year}.pdf")
-def narrative_pdf(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    cy = _public_country_year(session, iso3, year, request)
-    body = pdf.country_pdf(cy, publish_now(request))
+def narrative_pdf(iso3: str, year: PublishedYear, request: Request, session: SessionDep,
+                  visible: Visible) -> Response:
+    cy = _public_country_year(session, iso3, year, visible)
+    body = pdf.country_pdf(cy, visible.now)
     return cached(request, body, "application/pdf",
                   {"Content-Disposition": f'attachment; filename="tiptiers-{cy.data.iso3}-{year}.pdf"'})
 
@@ -304,10 +308,10 @@ async def build_reports_when_published(app: Any, every: float = 30.0) -> None:
 
 
 @pages.get("/reports/{year}.pdf")
-def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
+def report_pdf(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     """The whole report, as stored by reportpdf (never made while the visitor waits): 503 with Retry-After until the
     first one exists; the last one while a newer one is made."""
-    public_year_or_404(session, year, request)
+    placed_or_404(session, visible, year)
     url = request.app.state.database_url
     directory = reportpdf.reports_dir(url)
     headers = {"Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'}
@@ -333,8 +337,9 @@ def report_pdf(year: int, request: Request, session: SessionDep) -> Response:
 
 
 @pages.get("/narratives/{iso3}/{year}", response_class=HTMLResponse)
-def narrative_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
-    cy = _public_country_year(session, iso3, year, request)
+def narrative_page(iso3: str, year: PublishedYear, request: Request, session: SessionDep,
+                   visible: Visible) -> Response:
+    cy = _public_country_year(session, iso3, year, visible)
     chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
     return page(request, "publish/narrative.html", {
         "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
@@ -380,12 +385,13 @@ def _user_name(request: Request) -> str:
 @api.post("/narratives/{iso3}/{year}", response_model=VersionOut, dependencies=EDITORS,
           summary="Save a new version of the narrative (a correction, with a note, once published)",
           responses={422: {"description": "Invalid narrative; the message names the field"}})
-def api_save_narrative(iso3: str, year: int, body: NarrativeIn, request: Request, session: SessionDep) -> VersionOut:
+def api_save_narrative(iso3: str, year: ReportYear, body: NarrativeIn, request: Request,
+                       session: SessionDep) -> VersionOut:
     return _save(request, iso3, year, body, _user_name(request), pubstore.utcnow())
 
 
 @pages.get("/narratives/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
-def edit_page(iso3: str, year: int, request: Request, session: SessionDep) -> Response:
+def edit_page(iso3: str, year: ReportYear, request: Request, session: SessionDep) -> Response:
     country = country_or_404(iso3)
     cy = country_year(session, country.iso3, year, draft=True)
     assert cy is not None
@@ -394,7 +400,7 @@ def edit_page(iso3: str, year: int, request: Request, session: SessionDep) -> Re
 
 
 @pages.post("/narratives/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
-def edit_submit(iso3: str, year: int, request: Request, session: SessionDep,
+def edit_submit(iso3: str, year: ReportYear, request: Request, session: SessionDep,
                 markdown: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     try:
         _save(request, iso3, year, NarrativeIn(markdown=markdown or " ", note=note), _user_name(request),
@@ -427,27 +433,27 @@ class MovementsOut(BaseModel):
     movements: list[MovementOut]
 
 
-def _movements(session: Session, year: int, request: Request) -> MovementsOut:
-    public_year_or_404(session, year, request)
-    visible = set(visible_years(session, request))
+def _movements(session: Session, year: int, visible: Visibility) -> MovementsOut:
+    placed_or_404(session, visible, year)
+    shown = set(published_years(session, visible))
     history, names = opendata.placement_history(session, up_to=year)
-    history = {k: {y: t for y, t in h.items() if y in visible} for k, h in history.items()}
+    history = {k: {y: t for y, t in h.items() if y in shown} for k, h in history.items()}
     rows = movements(history, names, year)
     return MovementsOut(year=year, summary=summary(rows), movements=[MovementOut(**r.as_dict()) for r in rows])
 
 
 @api.get("/movements/{year}.json", response_model=MovementsOut,
          summary="Year-over-year movements: up, down, new, automatic downgrades, waivers")
-def api_movements(year: int, request: Request, session: SessionDep) -> Response:
-    return cached(request, _movements(session, year, request).model_dump_json().encode(), "application/json")
+def api_movements(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
+    return cached(request, _movements(session, year, visible).model_dump_json().encode(), "application/json")
 
 
 @pages.get("/movements/{year}", response_class=HTMLResponse)
-def movements_page(year: int, request: Request, session: SessionDep) -> Response:
-    data = _movements(session, year, request)
+def movements_page(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
+    data = _movements(session, year, visible)
     changed = [m for m in data.movements if m.movement != "same" or m.rule]
     return page(request, "publish/movements.html", {
-        "data": data, "changed": changed, "years": visible_years(session, request)[1:],
+        "data": data, "changed": changed, "years": published_years(session, visible)[1:],
         "json_url": f"/api/v1/movements/{year}.json"})
 
 
@@ -462,12 +468,12 @@ class CompareOut(BaseModel):
     countries: list[CompareCountry]
 
 
-def _compare(session: Session, codes: list[str], request: Request) -> CompareOut:
+def _compare(session: Session, codes: list[str], visible: Visibility) -> CompareOut:
     codes = list(dict.fromkeys(c.strip().upper() for code in codes for c in code.split(",") if c.strip()))
     if not 2 <= len(codes) <= 5:
         raise HTTPException(422, f"c: give 2 to 5 countries to compare (got {len(codes)}), e.g. ?c=JPN&c=KOR")
     history, _names = opendata.placement_history(session)
-    years = visible_years(session, request)
+    years = published_years(session, visible)
     out = []
     for code in codes:
         found = country_table().get(code) or country_table().find(code)
@@ -480,13 +486,15 @@ def _compare(session: Session, codes: list[str], request: Request) -> CompareOut
 
 
 @api.get("/compare", response_model=CompareOut, summary="2 to 5 countries side by side, tier by year")
-def api_compare(request: Request, session: SessionDep, c: Annotated[list[str], Query()] = []) -> CompareOut:  # noqa: B006
-    return _compare(session, c, request)
+def api_compare(session: SessionDep, visible: Visible,
+                c: Annotated[list[str], Query()] = []) -> CompareOut:  # noqa: B006
+    return _compare(session, c, visible)
 
 
 @pages.get("/compare", response_class=HTMLResponse)
-def compare_page(request: Request, session: SessionDep, c: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
-    data = _compare(session, c, request) if c else None
+def compare_page(request: Request, session: SessionDep, visible: Visible,
+                 c: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
+    data = _compare(session, c, visible) if c else None
     charts = {x.iso3: tier_history_svg(sorted(x.placements.items()), f"{x.name}: tier by year")
               for x in (data.countries if data else [])}
     query = "&".join(f"c={x.iso3}" for x in data.countries) if data else ""
@@ -523,8 +531,8 @@ def api_dictionary() -> dict[str, Any]:
 
 @api.get("/data/tiptiers.zip", summary="The whole dataset: every table as CSV and Parquet, with the dictionary",
          response_class=Response, responses={200: {"content": {"application/zip": {}}}})
-def api_zip(request: Request, session: SessionDep) -> Response:
-    return cached(request, opendata.dataset_zip(session, now=publish_now(request)), "application/zip",
+def api_zip(request: Request, session: SessionDep, visible: Visible) -> Response:
+    return cached(request, opendata.dataset_zip(session, now=visible.now), "application/zip",
                   {"Content-Disposition": 'attachment; filename="tiptiers.zip"'})
 
 
@@ -534,12 +542,12 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "parquet"
 @api.get("/data/{table}.{fmt}", summary="One table as CSV, JSON or Parquet (optionally one year: ?year=2008)",
          response_class=Response, responses={200: {"content": {m.split(";")[0]: {} for m in MEDIA.values()}},
                                              404: {"description": "Unknown table or format"}})
-def api_table(table: str, fmt: str, request: Request, session: SessionDep,
-              year: Annotated[int | None, Query(ge=2001, le=2100)] = None) -> Response:
+def api_table(table: str, fmt: str, request: Request, session: SessionDep, visible: Visible,
+              year: ReportYearQuery) -> Response:
     if fmt not in MEDIA:
         raise HTTPException(404, f"format: {fmt!r} is not one of {', '.join(MEDIA)}")
     try:
-        dataset, rows = opendata.export_rows(session, table, year, publish_now(request))
+        dataset, rows = opendata.export_rows(session, table, year, visible.now)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
     suffix = f"-{year}" if year else ""
@@ -574,15 +582,15 @@ class PublicationIn(BaseModel):
 
 
 @api.get("/publications.json", response_model=list[PublicationOut], summary="Published report years and their times")
-def api_publications(request: Request, session: SessionDep) -> list[PublicationOut]:
-    rows = opendata.DATASETS["publications"].rows(session, None, publish_now(request))
+def api_publications(session: SessionDep, visible: Visible) -> list[PublicationOut]:
+    rows = opendata.DATASETS["publications"].rows(session, None, visible.now)
     return [PublicationOut(year=r["year"], published_at=r["published_at"], public=True, scheduled=r["scheduled"])
             for r in rows]
 
 
 @api.put("/publications/{year}", response_model=PublicationOut, dependencies=PUBLISHERS,
          summary="Schedule (or move) a report year's publication; consults the review gate")
-def api_schedule(year: int, body: PublicationIn, request: Request) -> PublicationOut:
+def api_schedule(year: ReportYear, body: PublicationIn, request: Request) -> PublicationOut:
     try:
         with transaction(request.app.state.sessions) as session:
             row, _report = pubstore.schedule_publication(session, year, body.publish_at, _user_name(request),

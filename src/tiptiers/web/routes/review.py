@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -36,12 +36,17 @@ from tiptiers.review import (
 )
 from tiptiers.store import evidence as store
 from tiptiers.store import submissions
-from tiptiers.store.users import STAFF_ROLES, User
-from tiptiers.web.auth import CurrentUser, OptionalUser, can_see_country_draft
-from tiptiers.web.deps import SessionDep, country_or_404, templates
-
-# A report year in a query: a number past 64 bits reached the database driver and was a 500.
-YearQ = Annotated[int | None, Query(ge=2001, le=9999, description="Report year")]
+from tiptiers.store.users import User
+from tiptiers.web.auth import CurrentUser, can_see_country_draft
+from tiptiers.web.deps import (
+    ReportYear,
+    ReportYearQuery,
+    SessionDep,
+    Visibility,
+    Visible,
+    country_or_404,
+    templates,
+)
 
 api = APIRouter(prefix="/api/v1", tags=["evidence and review"])
 pages = APIRouter(include_in_schema=False)
@@ -457,7 +462,7 @@ def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
 
 
 @api.get("/evidence", response_model=list[EvidenceOut], summary="Evidence records (staff)")
-def api_evidence_list(session: SessionDep, user: CurrentUser, iso3: str | None = None, year: YearQ = None,
+def api_evidence_list(session: SessionDep, user: CurrentUser, iso3: str | None = None, year: ReportYearQuery = None,
                       state: VerificationState | None = None) -> list[EvidenceOut]:
     _role(user, STAFF, "evidence")
     return [_evidence_out(e) for e in store.list_evidence(session, iso3, year, state.value if state else None)]
@@ -473,20 +478,21 @@ def api_evidence_get(evidence_id: int, session: SessionDep, user: CurrentUser) -
         for t in e.transitions])
 
 
-def _may_download(request: Request, session: Session, user: User | None, sha256: str) -> bool:
-    if user is not None and user.active and user.role in STAFF_ROLES:
+def _may_download(visible: Visibility, sha256: str) -> bool:
+    user = visible.user
+    if visible.staff:
         return True
-    if user is not None and user.active and store.uploaded_by(session, sha256, user.id):
+    if user is not None and user.active and store.uploaded_by(visible.session, sha256, user.id):
         return True
-    return store.attachment_is_public(session, sha256, getattr(request.app.state, "publish_now", None))
+    return store.attachment_is_public(visible.session, sha256, visible.now)
 
 
 @api.get("/attachments/{sha256}", summary="Download an attachment by its SHA-256",
          description="Staff download any file; another account a file it uploaded; anyone a file a government "
                      "marked publishable on its reply to a claim of a published report. Otherwise 404.",
          responses={200: {"content": {"application/octet-stream": {}}}})
-def api_attachment(sha256: str, request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    if len(sha256) > 64 or not _may_download(request, session, user, sha256):
+def api_attachment(sha256: str, session: SessionDep, visible: Visible) -> Response:
+    if len(sha256) > 64 or not _may_download(visible, sha256):
         raise HTTPException(404, f"no attachment {sha256[:64]}")
     with _errors():
         row = store.attachment_content(session, sha256)
@@ -496,31 +502,31 @@ def api_attachment(sha256: str, request: Request, session: SessionDep, user: Opt
 
 
 @api.get("/workspace/{iso3}/{year}", response_model=WorkspaceOut, summary="An analyst's workspace for a country-year")
-def api_workspace(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> WorkspaceOut:
+def api_workspace(iso3: str, year: ReportYear, session: SessionDep, user: CurrentUser) -> WorkspaceOut:
     return _workspace(session, user, iso3, year)
 
 
 @api.get("/reviews", response_model=list[StatusOut], summary="Every country-year under review, with request counts")
-def api_reviews(session: SessionDep, user: CurrentUser, year: YearQ = None) -> list[StatusOut]:
+def api_reviews(session: SessionDep, user: CurrentUser, year: ReportYearQuery = None) -> list[StatusOut]:
     _role(user, STAFF, "the review status")
     return [_status_out(s) for s in store.review_statuses(session, year)]
 
 
 @api.get("/reviews/{iso3}/{year}", response_model=DraftOut,
          summary="The draft a government reviews: claims with its answers, ratings, narrative, tier")
-def api_draft(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> DraftOut:
+def api_draft(iso3: str, year: ReportYear, session: SessionDep, user: CurrentUser) -> DraftOut:
     return _draft(session, user, iso3, year)
 
 
 @api.get("/reviews/{iso3}/{year}/gate", response_model=StatusOut, summary="What blocks publication (staff)")
-def api_gate(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> StatusOut:
+def api_gate(iso3: str, year: ReportYear, session: SessionDep, user: CurrentUser) -> StatusOut:
     _role(user, STAFF, "the publish gate")
     return _status_out(store.review_status(session, _country_year(user, iso3, year)[0], year))
 
 
 @api.get("/questionnaires/{iso3}/{year}", response_model=QuestionnaireOut,
          summary="The yearly questionnaire, pre-filled with the government's last answers")
-def api_questionnaire(iso3: str, year: int, session: SessionDep, user: CurrentUser) -> QuestionnaireOut:
+def api_questionnaire(iso3: str, year: ReportYear, session: SessionDep, user: CurrentUser) -> QuestionnaireOut:
     iso3, _ = _country_year(user, iso3, year)
     with _errors():
         items, previous = store.questionnaire(session, iso3, year)
@@ -569,7 +575,7 @@ async def api_attachment_add(request: Request, user: CurrentUser, file: UploadFi
 @api.put("/assessments/{iso3}/{year}", response_model=WorkspaceOut,
          summary="Save a country-year's ratings, each citing evidence (admin, analyst)",
          responses={409: {"description": "Someone saved a newer version since the one this edit started from"}})
-def api_assessment(iso3: str, year: int, body: AssessmentIn, request: Request, session: SessionDep,
+def api_assessment(iso3: str, year: ReportYear, body: AssessmentIn, request: Request, session: SessionDep,
                    user: CurrentUser) -> WorkspaceOut:
     _role(user, WRITERS, "rating")
     ratings = [store.RatingIn(r.criterion, r.level, r.evidence, r.note) for r in body.ratings]
@@ -580,7 +586,7 @@ def api_assessment(iso3: str, year: int, body: AssessmentIn, request: Request, s
 
 @api.post("/reviews/{iso3}/{year}/requests", response_model=RequestOut, status_code=201,
           summary="Send the draft or the questionnaire to the government (admin, analyst)")
-def api_send(iso3: str, year: int, body: SendIn, request: Request, user: CurrentUser) -> RequestOut:
+def api_send(iso3: str, year: ReportYear, body: SendIn, request: Request, user: CurrentUser) -> RequestOut:
     _role(user, WRITERS, "sending a review request")
     country = country_or_404(iso3)
     return _write(request, lambda s: _request_out(
@@ -597,7 +603,7 @@ def _liaison(user: User, iso3: str, year: int) -> str:
 
 @api.post("/reviews/{iso3}/{year}/claims/{evidence_id}/responses", response_model=ResponseOut, status_code=201,
           summary="The liaison confirms, disputes (with counter-evidence) or comments on a claim")
-def api_respond(iso3: str, year: int, evidence_id: int, body: ResponseIn, request: Request,
+def api_respond(iso3: str, year: ReportYear, evidence_id: int, body: ResponseIn, request: Request,
                 user: CurrentUser) -> ResponseOut:
     iso3 = _liaison(user, iso3, year)
 
@@ -613,14 +619,14 @@ def api_respond(iso3: str, year: int, evidence_id: int, body: ResponseIn, reques
 
 @api.post("/reviews/{iso3}/{year}/complete", response_model=RequestOut,
           summary="The liaison says the review is done: the deadline no longer holds publication back")
-def api_complete(iso3: str, year: int, request: Request, user: CurrentUser) -> RequestOut:
+def api_complete(iso3: str, year: ReportYear, request: Request, user: CurrentUser) -> RequestOut:
     iso3 = _liaison(user, iso3, year)
     return _write(request, lambda s: _request_out(store.complete_review(s, iso3, year, user.name)))
 
 
 @api.put("/questionnaires/{iso3}/{year}", response_model=QuestionnaireOut,
          summary="The liaison saves questionnaire answers (blank answers keep what was there)")
-def api_answers(iso3: str, year: int, body: AnswersIn, request: Request, session: SessionDep,
+def api_answers(iso3: str, year: ReportYear, body: AnswersIn, request: Request, session: SessionDep,
                 user: CurrentUser) -> QuestionnaireOut:
     iso3 = _liaison(user, iso3, year)
     _write(request, lambda s: store.save_answers(s, iso3, year, body.answers, user.name))
@@ -642,7 +648,7 @@ def api_resolve(dispute_id: int, body: ResolutionIn, request: Request, session: 
 
 @api.post("/reviews/{iso3}/{year}/gate-override", response_model=StatusOut,
           summary="Administrators: allow publication despite what blocks it, with a written reason")
-def api_override(iso3: str, year: int, body: OverrideIn, request: Request, session: SessionDep,
+def api_override(iso3: str, year: ReportYear, body: OverrideIn, request: Request, session: SessionDep,
                  user: CurrentUser) -> StatusOut:
     _role(user, ("admin",), "overriding the publish gate")
     country = country_or_404(iso3)
@@ -658,7 +664,7 @@ def _page(request: Request, template: str, json_url: str, **context: Any) -> HTM
 
 
 @pages.get("/workspace/{iso3}/{year}", response_class=HTMLResponse)
-def workspace_page(iso3: str, year: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def workspace_page(iso3: str, year: ReportYear, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     data = _workspace(session, user, iso3, year)
     return _page(request, "review_workspace.html", f"/api/v1/workspace/{data.iso3}/{year}", data=data, user=user,
                  can_write=user.role in WRITERS, is_admin=user.role == "admin",
@@ -667,14 +673,15 @@ def workspace_page(iso3: str, year: int, request: Request, session: SessionDep, 
 
 
 @pages.get("/review/{iso3}/{year}", response_class=HTMLResponse)
-def review_page(iso3: str, year: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def review_page(iso3: str, year: ReportYear, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     data = _draft(session, user, iso3, year)
     return _page(request, "review_draft.html", f"/api/v1/reviews/{data.iso3}/{year}", data=data, user=user,
                  can_respond=user.role == "liaison" and data.open)
 
 
 @pages.get("/review/{iso3}/{year}/questionnaire", response_class=HTMLResponse)
-def questionnaire_page(iso3: str, year: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def questionnaire_page(iso3: str, year: ReportYear, request: Request, session: SessionDep,
+                       user: CurrentUser) -> Response:
     data = api_questionnaire(iso3, year, session, user)
     return _page(request, "review_questionnaire.html", f"/api/v1/questionnaires/{data.iso3}/{year}", data=data,
                  can_answer=user.role == "liaison")
@@ -682,7 +689,7 @@ def questionnaire_page(iso3: str, year: int, request: Request, session: SessionD
 
 @pages.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, session: SessionDep, user: CurrentUser,
-                 year: YearQ = None) -> Response:
+                 year: ReportYearQuery = None) -> Response:
     rows = api_reviews(session, user, year)
     return _page(request, "review_status.html", "/api/v1/reviews" + (f"?year={year}" if year else ""), rows=rows,
                  year=year)

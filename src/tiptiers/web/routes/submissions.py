@@ -29,7 +29,7 @@ from tiptiers.store import evidence as evidence_store
 from tiptiers.store import submissions as store
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.web.auth import CurrentUser
-from tiptiers.web.deps import SessionDep, templates
+from tiptiers.web.deps import ReportYearQuery, SessionDep, templates
 from tiptiers.web.routes.review import AttachmentOut, _errors
 
 api = APIRouter(prefix="/api/v1", tags=["shadow reports"])
@@ -143,7 +143,7 @@ def _submit(request: Request, user: User, job: Callable[[Session], store.Submiss
 @api.get("/submissions", response_model=list[SubmissionOut],
          summary="Shadow reports: an ngo account's own, or every one (staff)")
 def api_submissions(session: SessionDep, user: CurrentUser, iso3: str | None = Query(None, max_length=3),
-                    year: int | None = Query(None, ge=1, le=9999)) -> list[SubmissionOut]:
+                    year: ReportYearQuery = None) -> list[SubmissionOut]:
     return _list(session, user, iso3, year)
 
 
