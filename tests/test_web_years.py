@@ -22,6 +22,7 @@ NO_REPORT_DATA = {
     "/api/v1/methodology": "the law in force, public for every year",
     "/api/v1/data/dictionary.json": "the data dictionary", "/data": "the data dictionary page",
     "/api/v1/cables/{reference_id}": "a cable, public record", "/cables/{reference_id}": "a cable, public record",
+    "/calendar": "a redirect to the calendar of the report being prepared",
 }
 YEAR_CALLS = set(deps.YEAR_DEPENDENCIES)
 

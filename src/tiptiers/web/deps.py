@@ -3,8 +3,9 @@
 Report years and the embargo, once for every route (a test enumerates the app's routes and fails for one that takes a
 year or serves report data another way):
 - a year in a path or a query is declared as `ReportYear` (drafts, behind a role check), `VisibleYear` (what this
-  visitor may see: every year for staff, published ones for anyone else) or `PublishedYear` (published pages, the
-  same for everyone), or in a query as `ReportYearQuery`; each accepts only the canonical spelling (`2008`, never
+  visitor may see: every year for staff, published ones for anyone else), `PublishedYear` (published pages, the
+  same for everyone) or `PlannedYear` (the law's calendar, up to ten years ahead), or in a query as
+  `ReportYearQuery`; each accepts only the canonical spelling (`2008`, never
   `02008`, `+2008`, `2008 ` or `2008.0`) and answers a year it may not show exactly as one that does not exist;
 - a route that lists years or shows several takes `Visible` (a `Visibility`) and passes them through
   `visible.years(...)` or `visible.published_years(...)`.
@@ -23,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import Country, country_table
-from tiptiers.report_years import check_report_year, parse_year
+from tiptiers.report_years import check_planned_year, check_report_year, parse_year
 from tiptiers.store import publication as pubstore
 from tiptiers.store.placements import report_years
 from tiptiers.store.users import STAFF_ROLES, User
@@ -147,6 +148,15 @@ def report_year(year: YearText) -> int:
         raise HTTPException(404, f"year: {exc}") from None
 
 
+def planned_year(year: YearText) -> int:
+    """A year in the path of the law's calendar: canonical, from 2001 up to ten years ahead (no records needed)."""
+    value = _spelled(year)
+    try:
+        return check_planned_year(value)
+    except ValueError as exc:
+        raise HTTPException(404, f"year: {exc}") from None
+
+
 def visible_year(year: YearText, visible: Visible) -> int:
     return visible.year(_spelled(year))
 
@@ -168,7 +178,8 @@ def report_year_query(year: Annotated[str | None, Query(description=_YEAR_DOC + 
 
 
 ReportYear = Annotated[int, Depends(report_year)]
+PlannedYear = Annotated[int, Depends(planned_year)]
 VisibleYear = Annotated[int, Depends(visible_year)]
 PublishedYear = Annotated[int, Depends(published_year)]
 ReportYearQuery = Annotated[int | None, Depends(report_year_query)]
-YEAR_DEPENDENCIES = (report_year, visible_year, published_year, report_year_query)
+YEAR_DEPENDENCIES = (report_year, planned_year, visible_year, published_year, report_year_query)

@@ -16,12 +16,12 @@ from icalendar import Event
 from sqlalchemy.orm import Session
 
 from tiptiers.engine.calendar import Calendar
-from tiptiers.report_years import check_planned_year, last_planned_year
+from tiptiers.report_years import last_planned_year
 from tiptiers.review.windows import parse_windows, windows_from_environment
 from tiptiers.store.cycle import burden, year_calendar
 from tiptiers.store.users import STAFF_ROLES, User
-from tiptiers.web.auth import OptionalUser, require_roles
-from tiptiers.web.deps import SessionDep, templates
+from tiptiers.web.auth import require_roles
+from tiptiers.web.deps import PlannedYear, ReportYearQuery, SessionDep, Visibility, Visible, templates
 
 api = APIRouter(prefix="/api/v1", tags=["cycle"])
 pages = APIRouter(include_in_schema=False)
@@ -33,20 +33,20 @@ def current_report_year(today: date | None = None) -> int:
     return today.year if today <= date(today.year, 6, 30) else today.year + 1
 
 
-def _calendar(session: Session, year: int, user: User | None, windows: str | None = None) -> Calendar:
+def _calendar(session: Session, year: int, visible: Visibility, windows: str | None = None) -> Calendar:
     try:
-        check_planned_year(year)
         chosen = parse_windows(windows) if windows else windows_from_environment()
     except ValueError as exc:
-        raise HTTPException(404 if "outside" in str(exc) else 422, str(exc)) from None
-    return year_calendar(session, year, chosen, staff=user is not None and user.role in STAFF_ROLES)
+        raise HTTPException(422, str(exc)) from None
+    return year_calendar(session, year, chosen, staff=visible.staff)
 
 
 @api.get("/calendar/{year}", summary="The dated steps of a report year's cycle, with what is done and how late")
-def api_calendar(year: int, session: SessionDep, user: OptionalUser, windows: str | None = None) -> dict[str, Any]:
+def api_calendar(year: PlannedYear, session: SessionDep, visible: Visible,
+                 windows: str | None = None) -> dict[str, Any]:
     """`windows`: a preset (`tip`, `greta`) or custom windows (`draft=6w,final=3w`) to plan with instead of the
     project's setting."""
-    return _calendar(session, year, user, windows).as_dict()
+    return _calendar(session, year, visible, windows).as_dict()
 
 
 def ics(cal: Calendar) -> bytes:
@@ -72,9 +72,9 @@ StaffUser = Annotated[User, Depends(require_roles(*STAFF_ROLES))]
 
 
 @api.get("/burden", summary="The reporting burden per government and year (staff; published years: open data)")
-def api_burden(session: SessionDep, user: StaffUser, year: int | None = None) -> list[dict[str, Any]]:
+def api_burden(session: SessionDep, user: StaffUser, year: ReportYearQuery = None) -> list[dict[str, Any]]:
     """Requests, questions (questionnaire questions and each draft's claims to answer) and deadlines sent."""
-    return burden(session, year if year is None or 0 < year < 10_000 else -1)
+    return burden(session, year)
 
 
 @pages.get("/calendar")
@@ -83,14 +83,14 @@ def calendar_now() -> RedirectResponse:
 
 
 @pages.get("/calendar/{year}.ics")
-def calendar_ics(year: int, session: SessionDep, user: OptionalUser) -> Response:
-    return Response(ics(_calendar(session, year, user)), media_type="text/calendar; charset=utf-8",
+def calendar_ics(year: PlannedYear, session: SessionDep, visible: Visible) -> Response:
+    return Response(ics(_calendar(session, year, visible)), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="tiptiers-{year}.ics"'})
 
 
 @pages.get("/calendar/{year}", response_class=HTMLResponse)
-def calendar_page(year: int, request: Request, session: SessionDep, user: OptionalUser,
+def calendar_page(year: PlannedYear, request: Request, session: SessionDep, visible: Visible,
                   windows: str | None = None) -> Response:
-    cal = _calendar(session, year, user, windows)
+    cal = _calendar(session, year, visible, windows)
     return templates.TemplateResponse(request, "calendar.html", {
         "cal": cal, "last_year": last_planned_year(), "json_url": f"/api/v1/calendar/{year}"})
