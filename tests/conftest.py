@@ -145,3 +145,40 @@ def browser() -> Iterator[Browser]:
         launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+class Inbox:
+    """An SMTP server's handler (aiosmtpd): keeps every message; refuses the next `refuse` ones with a temporary
+    error (451), as a busy server does."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.refuse = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd calls it so
+        from email import message_from_bytes, policy
+
+        with self.lock:
+            if self.refuse:
+                self.refuse -= 1
+                return "451 4.3.0 try again later"
+            self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A real SMTP server on a free loopback port, and TIPTIERS_SMTP_URL pointing at it."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("TIPTIERS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("TIPTIERS_BASE_URL", "https://tiptiers.example")
+    yield inbox
+    controller.stop()

@@ -4,13 +4,10 @@ never sent, nothing is sent twice, and without SMTP settings the notice waits in
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import date, datetime, timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tiptiers.store import jobs, notices
@@ -19,37 +16,6 @@ from tiptiers.store.evidence import add_evidence, send_request
 from tiptiers.store.users import create_user, require_user
 
 PASSWORD = "correct horse battery staple"
-
-
-class Inbox:
-    """An SMTP server's handler: keeps every message; refuses the next `refuse` ones with a temporary error."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.refuse = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            if self.refuse:
-                self.refuse -= 1
-                return "451 4.3.0 try again later"
-            self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("TIPTIERS_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    monkeypatch.setenv("TIPTIERS_BASE_URL", "https://tiptiers.example")
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

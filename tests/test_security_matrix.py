@@ -122,6 +122,9 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("GET", r"^/(api/v1/)?analysis/", EVERYONE),
     ("GET", r"^/(api/v1/)?calendar", EVERYONE),  # who was sent what only for staff (test_cycle_web)
     ("GET", r"^/api/v1/burden$", STAFF_ONLY),
+    ("GET", r"^/call$", EVERYONE),  # the public call: no account (test_call)
+    ("POST", r"^/call$", ANY),
+    ("GET", r"^/call/confirm/\{token\}$", ANY),
     ("GET", r"^/(api/v1/)?notices$", SIGNED_IN),  # each sees only their own (test_notices_web)
     ("POST", r"^/notices$", SIGNED_IN),
     ("PUT", r"^/api/v1/notices/preferences$", SIGNED_IN),
@@ -183,7 +186,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     params = {"iso3": "JPN", "year": str(DRAFT_YEAR), "reference_id": "08TOKYO1528",
               "evidence_id": str(shadow["polaris"].claims[0].evidence_id),  # in Japan's draft and in a submission
               "sha256": attachment.sha256, "dispute_id": str(getattr(dispute, "id", 1)), "table": "placements",
-              "fmt": "csv", "name": "temp", "submission_id": str(shadow["polaris"].id)}
+              "fmt": "csv", "name": "temp", "submission_id": str(shadow["polaris"].id), "token": "no-such-link"}
     yield Site(create_app(db.url), tokens, params, files)
     db.drop()
 

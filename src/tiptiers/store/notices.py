@@ -199,3 +199,21 @@ def sweep(sessions: sessionmaker[Session]) -> int:
     """What the worker does before each round: queue the reminders due (one transaction)."""
     with sessions.begin() as session:
         return sweep_reminders(session)
+
+
+MAIL_TASK = "mail.send"
+
+
+def queue_mail(session: Session, to: str, kind: str, context: dict[str, Any], path: str, *,
+               key: str | None = None) -> jobs.Job | None:
+    """An e-mail to an address without an account (a sender of the public call), rendered now, sent by the worker."""
+    link = mail.base_url() + path
+    subject, text, html = mail.render(kind, {**context, "link": link})
+    return jobs.enqueue(session, MAIL_TASK, {"to": to, "subject": subject, "text": text, "html": html}, key=key)
+
+
+@jobs.handler(MAIL_TASK, ready=mail.smtp_configured)
+def _send_mail(sessions: sessionmaker[Session], payload: dict[str, Any]) -> None:
+    settings = mail.smtp_settings()
+    assert settings is not None
+    mail.send(settings, payload["to"], payload["subject"], payload["text"], payload["html"])
