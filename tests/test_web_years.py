@@ -23,6 +23,8 @@ NO_REPORT_DATA = {
     "/api/v1/data/dictionary.json": "the data dictionary", "/data": "the data dictionary page",
     "/api/v1/cables/{reference_id}": "a cable, public record", "/cables/{reference_id}": "a cable, public record",
     "/calendar": "a redirect to the calendar of the report being prepared",
+    "/call": "the public call's form (countries and the criteria in force) and its submission, which shows nothing",
+    "/call/confirm/{token}": "a sender's confirmation: answers only with the new claim's number",
 }
 YEAR_CALLS = set(deps.YEAR_DEPENDENCIES)
 
