@@ -1,21 +1,30 @@
-"""Diplomatic cables as publicly released in 2010-2011: a tolerant parser. Pure: text in, `Cable` out.
+"""Diplomatic cables of the 2010-2011 public release: a tolerant parser. Pure: text in, `Cable` out.
 
-The release mangled the originals in known ways, and the parser accepts all of them:
-- the transmission header (``VZCZC... DE RUEHKO #1528 ... FM AMEMBASSY TOKYO TO ... INFO ...``) may be absent,
-  on one line or wrapped over many;
-- the classification may be spelled out (``CONFIDENTIAL``) or spaced (``C O N F I D E N T I A L``);
-- paragraph numbers may be mangled (``11.`` for 1, ``- 12.`` for 2, ``¶4.``) or absent, and paragraphs may be
-  wrapped, with blank lines in the middle of a sentence;
-- the text may stop in mid-sentence (``truncated``).
+The release came in three forms, told apart by their content (`parse_file`, `parse_release_row`):
+- the WikiLeaks cable pages (HTML): a table of the release's metadata (reference id, created, classification,
+  origin), the routing header and the text in `<pre>` blocks, `¶` before paragraph numbers, links on TAGS;
+- plain text: the routing header, if any, then the text (`08TOKYO1528.txt`);
+- `cables.csv`: one row per cable, the metadata in columns, then the header and the text.
 
-Bad input raises `CableParseError` naming what is missing (empty, binary, no classification line, a header cut
-short, no reference year).
+What the release says beside the text (`Release`) is kept beside what the text says; where they disagree the cable
+carries a warning, and where the text is silent (no date line, NOFORN only in the metadata) the release's value is
+used and said so. The text itself is read as the release mangled it:
+- the routing header may be absent, on one line, wrapped, or a partial extract's telegram header (`PAGE 01 ...`);
+- the classification line may be spaced, mixed-case or misspelt (`C o n f i d e n t i a l section 01 of 04 ankara
+  000348`, `SS E C R E T`), or missing;
+- E.O., TAGS and SUBJECT may run together on one line, and the fields may come before the classification line;
+- paragraph numbers may be mangled (``11.`` for 1, ``- 12.``, ``¶4.``) or absent; page and section breaks of the
+  telegram (`PAGE 02 HARARE 06677 ...`, `BRASILIA 00000351 002 OF 003`) are taken out of the text.
+
+A cable with a reference id and a text is always a cable: what cannot be read is a warning, never a refusal.
+`CableParseError` is raised only for what is not a cable at all (empty, binary, no text, no reference id).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
@@ -27,18 +36,21 @@ PRECEDENCES = {"ZZ": "FLASH", "OO": "IMMEDIATE", "PP": "PRIORITY", "RR": "ROUTIN
 ADDRESSEE_PRECEDENCES = ("NIACT IMMEDIATE", "IMMEDIATE", "PRIORITY", "ROUTINE", "FLASH")
 TRANSMISSION_CLASSIFICATIONS = {"U": "UNCLASSIFIED", "C": "CONFIDENTIAL", "S": "SECRET", "T": "TOP SECRET",
                                 "E": "UNCLASSIFIED E.F.T.O."}
-CLASSIFICATIONS = ("TOP SECRET", "SECRET", "CONFIDENTIAL", "LIMITED OFFICIAL USE", "UNCLASSIFIED", "UNCLAS")
+CLASSIFICATIONS = ("TOP SECRET", "SECRET", "CONFIDENTIAL", "LIMITED OFFICIAL USE", "UNCLASSIFIED")
 CAVEATS = ("SIPDIS", "NOFORN", "SENSITIVE", "NOCONTRACT", "ORCON", "PROPIN", "EXDIS", "LIMDIS", "NODIS", "STADIS",
-           "REL TO", "FOR OFFICIAL USE ONLY", "SENSITIVE BUT UNCLASSIFIED")
+           "FOR OFFICIAL USE ONLY", "SENSITIVE BUT UNCLASSIFIED", "EFTO", "CHEROKEE", "ROGER", "DECAPTIONED")
 PARAGRAPH_MARKINGS = {"U": "UNCLASSIFIED", "SBU": "SENSITIVE BUT UNCLASSIFIED", "C": "CONFIDENTIAL", "S": "SECRET",
-                      "S/NF": "SECRET//NOFORN", "C/NF": "CONFIDENTIAL//NOFORN", "U//FOUO": "FOR OFFICIAL USE ONLY",
-                      "LOU": "LIMITED OFFICIAL USE", "TS": "TOP SECRET"}
+                      "NF": "NOFORN", "NOFORN": "NOFORN", "FOUO": "FOR OFFICIAL USE ONLY",
+                      "LOU": "LIMITED OFFICIAL USE", "TS": "TOP SECRET", "REL": "RELEASABLE"}
 MONTHS = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
+_FULL_MONTHS = {m.upper(): i for i, m in enumerate(
+    ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+     "December"), start=1)}
 
 
 class CableParseError(ValueError):
-    """The text is not a cable the parser can file; the message says what was missing."""
+    """The input is not a cable the parser can file; the message says what was missing."""
 
     def __init__(self, message: str, source: str | None = None):
         self.source = source
@@ -75,22 +87,46 @@ class TransmissionHeader:
 class Paragraph:
     number: int | None  # the paragraph's real number; None where the cable is unnumbered
     raw_number: str | None  # as released: "11.", "- 12.", "¶4."
-    marking: str | None  # "C", "U", "SBU"
+    marking: str | None  # "C", "U", "SBU", "S/NF"
     marking_label: str | None
     text: str
     heading: str | None = None  # the section heading printed above it, if any
 
 
 @dataclass(frozen=True)
+class Release:
+    """What the release says of a cable beside its text: the HTML page's table or the CSV's columns."""
+
+    reference_id: str
+    created: datetime | None = None
+    classification: str | None = None  # as released, caveats after //: SECRET//NOFORN
+    origin: str | None = None  # Embassy Harare, Secretary of State
+    released: datetime | None = None
+    references: tuple[str, ...] = ()  # the CSV's column of reference ids the cable refers to
+    destination: str | None = None
+
+    @property
+    def level(self) -> str | None:
+        """The classification without caveats: SECRET."""
+        return self.classification.split("//")[0].strip() or None if self.classification else None
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.classification.split("//")[1:] if c.strip()) \
+            if self.classification else ()
+
+
+@dataclass(frozen=True)
 class Cable:
     reference_id: str  # 08TOKYO1528
-    station_name: str  # TOKYO
+    station_name: str  # TOKYO, as the classification line or reference id gives it
     serial: int
-    classification: str  # CONFIDENTIAL
+    origin: str | None  # the posting station as the release names it: Embassy Tokyo, Secretary of State
+    classification: str | None  # CONFIDENTIAL; None only where neither the text nor the release says
     section: str | None  # "01 OF 02"
     header: TransmissionHeader | None
     caveats: tuple[str, ...]
-    distribution: tuple[str, ...]  # office symbols: EAP/J, G/TIP
+    distribution: tuple[str, ...]  # office symbols and routing lines: EAP/J, G/TIP, STATE FOR EUR/WE
     executive_order: str | None  # E.O. 12958
     declassify_on: date | None
     declassification: str | None  # the text after DECL:, as written
@@ -105,12 +141,16 @@ class Cable:
     summary: str | None
     signature: str | None
     truncated: bool
-    sent_at: datetime | None
+    sent_at: datetime | None  # as the text says: the date-time group or the date line
+    created: datetime | None  # the cable's date: the text's, else the release's, else inferred (see created_source)
+    created_source: str | None
+    partial_extract: bool  # "This record is a partial extract of the original cable"
     iso3: str | None
     country_source: str | None
     report_year: int | None
     report_year_source: str | None
     text_sha256: str
+    release: Release | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -121,10 +161,30 @@ class Cable:
     def body(self) -> str:
         return "\n\n".join(p.text for p in self.paragraphs)
 
+    @property
+    def marking(self) -> str | None:
+        """Classification and caveats as the release writes them: SECRET//NOFORN, UNCLASSIFIED//FOR OFFICIAL USE
+        ONLY (an unclassified cable marked SENSITIVE). The release's own where it gives one (a disagreement with
+        the text is among the warnings), else as the text reads."""
+        if self.release is not None and self.release.classification:
+            return self.release.classification
+        return marking_of(self.classification, self.caveats)
+
     def to_dict(self) -> dict[str, Any]:
         """Every parsed field, JSON-ready (dates as ISO 8601)."""
         result: dict[str, Any] = _jsonable(self)
         return result
+
+
+def marking_of(classification: str | None, caveats: tuple[str, ...] | list[str]) -> str | None:
+    if classification is None:
+        return None
+    if "NOFORN" in caveats:
+        return f"{classification}//NOFORN"
+    if classification == "UNCLASSIFIED" and ("SENSITIVE" in caveats or "FOR OFFICIAL USE ONLY" in caveats
+                                             or "SENSITIVE BUT UNCLASSIFIED" in caveats):
+        return "UNCLASSIFIED//FOR OFFICIAL USE ONLY"
+    return classification
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -156,21 +216,41 @@ def _jsonable(value: Any) -> Any:
 
 # --- tables -------------------------------------------------------------------------------------------------
 
-def _read_table(name: str, key: str) -> dict[str, str]:
+def _read_rows(name: str) -> list[dict[str, str]]:
     with resources.files("tiptiers.data").joinpath(name).open(encoding="utf-8") as f:
-        return {row[key]: row["iso3"] for row in csv.DictReader(f)}
+        return list(csv.DictReader(f))
 
 
 @cache
 def country_tags() -> dict[str, str]:
     """State Department TAGS country codes (FIPS 10-4) -> ISO alpha-3."""
-    return _read_table("state_country_tags.csv", "tag")
+    return {row["tag"]: row["iso3"] for row in _read_rows("state_country_tags.csv")}
+
+
+@dataclass(frozen=True)
+class Post:
+    key: str  # as reference ids write it: OSAKAKOBE
+    iso3: str  # "" for missions
+    kind: str  # embassy, consulate, office, mission
+    origin: str  # as the release names it: Consulate Osaka Kobe
+
+
+@cache
+def post_table() -> dict[str, Post]:
+    return {row["post"]: Post(row["post"], row["iso3"], row["kind"], row["origin"])
+            for row in _read_rows("cable_posts.csv")}
 
 
 @cache
 def posts() -> dict[str, str]:
     """Posts as written in reference ids (TOKYO, OSAKAKOBE) -> ISO alpha-3; '' for missions (STATE, USUNNEWYORK)."""
-    return _read_table("cable_posts.csv", "post")
+    return {key: post.iso3 for key, post in post_table().items()}
+
+
+@cache
+def _origin_posts() -> dict[str, Post]:
+    """The release's names of posts (upper case, letters only) -> post."""
+    return {re.sub(r"[^A-Z]", "", post.origin.upper()): post for post in post_table().values()}
 
 
 # --- header -------------------------------------------------------------------------------------------------
@@ -181,19 +261,18 @@ _PRECEDENCE = re.compile(r"(?:VZCZC[A-Z0-9]*\s+)?(ZZ|OO|PP|RR|YY)\b\s*(?P<relays
 _FM = re.compile(r"\bFM\s+(?P<origin>.+?)(?=\s+TO\s+|\s+INFO\s+|\s+BT\b|$)")
 _TO = re.compile(r"\bTO\s+(?P<to>.+?)(?=\s+INFO\s+|\s+BT\b|$)")
 _INFO = re.compile(r"\bINFO\s+(?P<info>.+?)(?=\s+BT\b|$)")
-_HAS_HEADER = re.compile(r"\bVZCZC|\bDE\s+R[A-Z]{3,6}\s+#\d")
-_CLASSIFIED_BY = re.compile(r"classified\s+by", re.I)
-_CLOSING = "\"'”)"  # may follow the full stop that ends a sentence
-_DTG = re.compile(r"\b(?P<day>\d{2})(?P<hh>\d{2})(?P<mm>\d{2})Z\s+(?P<mon>[A-Z]{3})\s+(?P<yy>\d{2,4})\b")
+_HAS_HEADER = re.compile(r"\bVZCZC|\bDE\s+R[A-Z]{3,6}\s+#\d|^\s*FM\s+[A-Z]", re.M)
+_DTG = re.compile(r"\b(?P<day>\d{2})(?P<hh>\d{2})(?P<mm>\d{2})Z\s+(?P<mon>[A-Za-z]{3})\s+(?P<yy>\d{2,4})\b")
 _DE = re.compile(r"\bDE\s+(?P<station>R[A-Z]{3,6})\s+#(?P<serial>\d{1,5})(?:/\d+)?(?:\s+(?P<julian>\d{7}))?")
 _ZN = re.compile(r"\bZN[YR]\s+(?P<cls>([UCSTE])\2{4})")
 _ROUTED = re.compile(r"\b(R[A-Z]{3,7})/")
+_INFO_JUNK = re.compile(r"\bPAGE\s+\d{2}\s+[A-Z ]+?\s+\d{3,6}\s+\d{6}Z\s*")  # a page break inside the INFO list
 
 
 def _parse_dtg(match: re.Match[str]) -> datetime | None:
-    month = MONTHS.get(match["mon"])
+    month = MONTHS.get(match["mon"].upper())
     year = int(match["yy"])
-    year = year + 2000 if year < 100 else year
+    year = year + 2000 if year < 50 else year + 1900 if year < 100 else year
     try:
         return datetime(year, month or 0, int(match["day"]), int(match["hh"]), int(match["mm"]), tzinfo=UTC)
     except ValueError:
@@ -226,15 +305,17 @@ def _parse_addressees(text: str) -> tuple[Addressee, ...]:
 def _parse_header(text: str) -> tuple[TransmissionHeader, list[str]]:
     """The transmission header, joined into one line. Returns it and the list of parts it lacks."""
     flat = " ".join(text.split())
+    if "PAGE " in flat:
+        flat = _INFO_JUNK.sub("", flat)
     missing = []
-    transmission = _TRANSMISSION.match(flat)
+    transmission = _TRANSMISSION.search(flat)
     m_prec = _PRECEDENCE.match(flat)
     de = _DE.search(flat)
     zn = _ZN.search(flat)
     dtg = _DTG.search(flat)
     fm = _FM.search(flat)
     to = _TO.search(flat)
-    info = _INFO.search(flat)
+    info = _INFO.search(flat[fm.end():]) if fm else None
     for name, found in (("station line (DE R... #serial)", de), ("date-time group (e.g. 042255Z JUN 08)", dtg),
                         ("origin (FM ...)", fm), ("action addressees (TO ...)", to)):
         if not found:
@@ -260,134 +341,489 @@ def _parse_header(text: str) -> tuple[TransmissionHeader, list[str]]:
     return header, missing
 
 
-# --- body ---------------------------------------------------------------------------------------------------
+# --- the lines before the text: classification line, caveats, distribution, E.O., TAGS, SUBJECT, REF ---------
 
 MAX_CLASS_LINE = 300  # "S E C R E T SECTION 01 OF 02 HO CHI MINH CITY 001234 NOFORN" is far shorter
-_SPACED = re.compile(r"^((?:[A-Z] )+[A-Z])(?=\s|$)")
+
+
+def _spaced(word: str) -> str:
+    """A classification word as the release may write it: `SECRET`, `S E C R E T`, `SE C R E T`, `SS E C R E T`."""
+    return r"\s?".join(re.escape(c) for c in word)
+
+
+_LEVELS = [("TOP SECRET", r"T\s?O\s?P\s*" + _spaced("SECRET")), ("SECRET", r"S?" + _spaced("SECRET")),
+           ("CONFIDENTIAL", r"C?" + _spaced("CONFIDENTIAL")),
+           ("LIMITED OFFICIAL USE", _spaced("LIMITED") + r"\s*" + _spaced("OFFICIAL") + r"\s*" + _spaced("USE")),
+           ("UNCLASSIFIED", _spaced("UNCLAS") + r"(?:\s?" + _spaced("SIFIED") + ")?")]
+_LEVEL = "|".join(f"(?P<l{i}>{pattern})" for i, (_, pattern) in enumerate(_LEVELS))
 _CLASS_LINE = re.compile(
-    r"^(?P<cls>TOP SECRET|SECRET|CONFIDENTIAL|LIMITED OFFICIAL USE|UNCLASSIFIED|UNCLAS)"
-    r"(?P<pre>(?:\s+(?:NOFORN|SENSITIVE|EFTO|E F T O|SIPDIS))*)"
+    rf"^\W{{0,3}}(?:{_LEVEL})"
+    r"(?P<pre>(?:\s*/{0,2}\s*(?:NOFORN|SENSITIVE|EFTO|E\s?F\s?T\s?O|SIPDIS|SBU|FOUO|EXDIS|NODIS|LIMDIS))*)"
     r"(?:\s+SECTION\s+(?P<section>\d+\s+OF\s+\d+))?"
-    r"\s+(?P<station>[A-Z][A-Z .'-]*?)\s+(?P<serial>\d{3,7})\b(?P<trail>.*)$"
-)
-_PARA = re.compile(
-    r"^\s*(?P<raw>(?:[-–•*]\s*)?(?:¶\s*)?(?P<num>\d{1,3})\s*[.)])\s*(?:\((?P<mark>[A-Z/]{1,8})\)\s*)?(?P<rest>.*)$"
-)
-_MARK_ONLY = re.compile(r"^\s*\((?P<mark>U|SBU|C|S|S/NF|C/NF|U//FOUO|LOU|TS)\)\s+(?P<rest>.*)$")
-_SIGNATURE = re.compile(r"^[A-Z][A-Z .,'-]{1,40}$")
-_END_MARKERS = re.compile(r"^(?:BT|NNNN|#\d+|END OF (?:CABLE|MESSAGE))$")
-
-
-def _collapse_spaced(line: str) -> str:
-    m = _SPACED.match(line)
-    return line[: m.start()] + m.group(1).replace(" ", "") + line[m.end():] if m else line
-
-
-def _find_class_line(lines: list[str]) -> int | None:
-    for i, line in enumerate(lines):
-        # one space between words, and no line longer than a heading can be: no quadratic backtracking
-        if len(line) <= MAX_CLASS_LINE and _CLASS_LINE.match(_collapse_spaced(" ".join(line.split()))):
-            return i
-    return None
-
-
-def _fold(lines: list[str], start: int, stop_at: re.Pattern[str]) -> tuple[str, int]:
-    """A field that may wrap: lines from `start` until a blank line or a line matching `stop_at`."""
-    parts = [lines[start].strip()]
-    i = start + 1
-    while i < len(lines) and lines[i].strip() and not stop_at.match(lines[i].strip()):
-        parts.append(lines[i].strip())
-        i += 1
-    return " ".join(parts), i
-
-
-_FIELD_START = re.compile(
-    r"^(?:E\.\s?O\.|DECL|TAGS|SUBJ(?:ECT)?|REF|Classified\s+By|CLASSIFIED\s+BY|\d{1,3}\s*\.|[-¶]|\(\w+\))", re.I)
+    r"\s+(?P<station>[A-Z][A-Z .'/-]*?|X{3,})\s+(?P<serial>\d{1,7})\b(?P<trail>.*)$", re.I)
+_CLASS_FIRST = re.compile(r"^\W{0,3}(?:T\s?O\s?P|S|C|L\s?I|U\s?N)", re.I)  # a cheap first look
+_DATE_LINE = re.compile(
+    r"^\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]+)\s+"
+    r"(?P<year>\d{4}),\s+(?P<hh>\d{1,2}):(?P<mm>\d{2})\s*$")
+_LABEL = re.compile(
+    r"^\W{0,2}(?:\(\s?[A-Z/]{1,6}\s?\)\s*)?(?:"
+    r"(?P<eo>E\.?\s?O\.?\s?\d{4,5}\b|EO\s+\d{5}\b|E\.O\.\s|DECL(?:ASSIFY)?\s*:)"
+    r"|(?P<tags>TAGS?\b)"
+    r"|(?P<subject>SUBJ(?:ECT)?\b)"
+    r"|(?P<ref>REF(?:S|TEL|TELS|ERENCES?)?\b(?!\s+(?:TO|THE)\b))"
+    r"|(?P<by>CLASS?I?FIED\s+BY\b|DERIVED\s+FROM\b))", re.I)
+# labels that may follow on the same line, in this order (`E.o. 12958: decl: 01/07/2014 Tags: prel Subject: ...`)
+_INLINE_LABEL = re.compile(r"\s(?:(?P<tags>TAGS?)\s*:?|(?P<subject>SUBJ(?:ECT)?)\s*:|(?P<ref>REFS?)\s*:|"
+                           r"(?P<by>CLASSIFIED\s+BY)\b\s*:?)\s*|"
+                           r"(?-i:(?<=[A-Z])(?P<glued>REF:))\s*", re.I)  # `... AS UK PRIMEREF: A. LONDON 1939`
+_LABEL_ORDER = {"eo": 0, "tags": 1, "subject": 2, "ref": 3, "by": 4}
+_CAVEAT_LINE = re.compile(
+    r"^(?:(?:SIPDIS|NOFORN|SENSITIVE|NOCONTRACT|ORCON|PROPIN|EXDIS|LIMDIS|NODIS|STADIS|EFTO|CHEROKEE|ROGER|"
+    r"FOR OFFICIAL USE ONLY|SENSITIVE BUT UNCLASSIFIED|DECAPTIONED|(?:E\s)?F\s?T\s?O|REL TO [A-Z, ]+|"
+    r"NOT FOR INTERNET DISTRIBUTION|PLEASE PROTECT ACCORDINGLY|PROTECT ACCORDINGLY)[\s,;.]*)+$", re.I)
+_CAVEAT_WORDS = re.compile(r"SENSITIVE BUT UNCLASSIFIED|FOR OFFICIAL USE ONLY|REL TO [A-Z, ]+|[A-Z]+", re.I)
+# `THIS CABLE IS SENSITIVE BUT UNCLASSIFIED AND NOT FOR INTERNET DISTRIBUTION.`, `SECRET//FGI//NOFORN`
+_HANDLING_NOTE = re.compile(
+    r"^(?:\(\w{1,6}\)\s*)?(?:(?:THIS\s+(?:CABLE|MESSAGE|TELEGRAM)\s+IS\s+)?SENSITIVE,?\s+BUT\s+UNCLASSIFIED\b.{0,90}$|"
+    r"(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED)(?://[A-Z ]{2,30})+\s*$)", re.I)
+_NOTE_LINE = re.compile(r"^(?:C\s?O\s?R\s?R\s?E\s?C\s?T\s?E\s?D|CORRECTED\s+COPY|DECAPTIONED|E\s?X\s?D\s?I\s?S|"
+                        r"N\s?O\s?D\s?I\s?S|CHANGED\s+CLASSIFICATION|THIS\s+IS\s+A\s+CORRECTED)", re.I)
+# a line of the telegram's own header or of a page break (not text): routing, PAGE lines, action and info offices
+_HEADER_LINE = re.compile(
+    r"^(?:VZCZC|(?:[OPRZ]\s){1,2}\d{6}Z|[OPRZ]{2}\s+R[A-Z]{3}|DE\s+R[A-Z]{3,6}\s|ZN[YR]\s|FM\s|TO\s|INFO\s|BT$|"
+    r"R[A-Z]{3,7}/|PAGE\s+\d{2}|ACTION\s+[A-Z]+-\d|-{5,}[A-Z0-9]*\s+\d{6}Z|This record is a partial extract|"
+    r"\d{6}Z\s+[A-Za-z]{3}\s+\d{2}$|>$|\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}$|\d{2}[A-Z]+\d+$|"
+    r"(?:[A-Z]{1,6}-\d\d\s+){3})")
+_BARE_CLASSIFICATION = re.compile(
+    r"^\W*(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|TOP SECRET|C O N F I D E N T I A L|"
+    r"S E C R E T|U N C L A S S I F I E D)(?:\s+(?:PTQ|PTP|PTO|PTR)\d+|\s+NOFORN|\s+SENSITIVE)?\W*$", re.I)
+_ORIGIN_LINE = re.compile(r"^(?:Embassy|Consulate|Mission|Secretary of State|USEU|UNVIE|US Interests|Iran RPO|"
+                          r"USUN|AIT|REO)\b")
+# `1. (C)`, `¶4.`, `- 12.`, `1.(C)`, and `10 (C)` where the release lost the full stop
+_PARA = re.compile(r"^(?P<raw>(?:[-–•*]\s?)?(?:¶\s?)?(?P<num>\d{1,3})(?:\s?[.),](?=[\s(]|$)|(?=\s+\([A-Z/]{1,10}\)\s)))"
+                   r"\s*"
+                   r"(?:\((?P<mark>[A-Z/]{1,10})\)\s*)?(?P<rest>.*)$")
+_MARK_ONLY = re.compile(r"^\((?P<mark>U|SBU|C|S|S/NF|C/NF|S//NF|C//NF|U//FOUO|SBU/NF|LOU|TS|S/REL|C/REL|"
+                        r"U/FOUO|C/NOFORN|S/NOFORN|S//NOFORN|C//NOFORN|S/REL TO [A-Z, ]+)\)\s+(?P<rest>.*)$", re.I)
+_SUMMARY_START = re.compile(r"^(?:\(\w{1,6}\)\s*)?(?:Summary(?:\s+and\s+Comment)?|Begin\s+Summary)\b\s*[.:-]?",
+                            re.I)
+# an addressing line under the classification line (`STATE FOR EUR/WE`, `DEPT PASS TO USTR`, `EAP/J, G/TIP`): searched
+_DISTRIBUTION = re.compile(r"^(?:AND|ALSO|FROM|DEPT|DEPARTMENT|STATE|NSC|USDOC|TREASURY)\b|\b(?:FOR|PASS|PLEASE)\b|/",
+                           re.I)
+_OFFICE_LIST = re.compile(r"[A-Z][A-Z/&-]*/[A-Z/&-]*(?:,\s*[A-Z][A-Z/&-]*)+,?")
+# a line the telegram's page and section breaks left inside the text
+_BREAK_LINE = re.compile(r"^(?:PAGE\s+\d{2}\s|ACTION\s+[A-Z]+-\d\d|INFO\s+LOG-\d\d|(?:[A-Z]{1,6}-\d\d\s+){3}|"
+                         r"-{5,}[A-Z0-9]+\s+\d{6}Z|VZCZC|(?:[OPRZ]\s){1,2}\d{6}Z\s+[A-Z]{3}\s+\d{2}\s+FM\s)")
 
 
 @dataclass
 class _Fields:
     caveats: list[str] = field(default_factory=list)
     distribution: list[str] = field(default_factory=list)
-    executive_order: str | None = None
-    declassification: str | None = None
-    declassify_on: date | None = None
+    eo: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    subject: str | None = None
-    references: list[str] = field(default_factory=list)
-    classified_by: str | None = None
-    reasons: str | None = None
+    subject: list[str] = field(default_factory=list)
+    ref: list[str] = field(default_factory=list)
+    by: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    glued: tuple[int, str] | None = None  # `... reasons 1.4 b and d 1.(C)`: the first paragraph's number and mark
 
 
-def _parse_fields(lines: list[str]) -> tuple[_Fields, int]:
-    """The block between the classification line and the first paragraph. Returns the fields and where text starts."""
+def _level_of(match: re.Match[str]) -> str:
+    return next(_LEVELS[i][0] for i in range(len(_LEVELS)) if match[f"l{i}"])
+
+
+def _class_line(line: str) -> re.Match[str] | None:
+    stripped = line.strip()
+    if not stripped or len(stripped) > MAX_CLASS_LINE or not _CLASS_FIRST.match(stripped):
+        return None
+    return _CLASS_LINE.match(" ".join(stripped.split()))
+
+
+def _add_caveats(found: list[str], text: str) -> None:
+    for word in _CAVEAT_WORDS.findall(text.upper()):
+        word = re.sub(r"\s+", " ", word)
+        caveat = "EFTO" if word in ("E F T O", "F T O") else word
+        if (caveat in CAVEATS or caveat.startswith("REL TO")) and caveat not in found:
+            found.append(caveat)
+
+
+def _split_labels(line: str, first: str) -> list[tuple[str, str]]:
+    """A line that starts with the `first` label, split where later labels follow on the same line."""
+    parts = []
+    current, start = first, 0
+    for m in _INLINE_LABEL.finditer(line):
+        label = next(k for k, v in m.groupdict().items() if v)
+        label = "ref" if label == "glued" else label
+        if _LABEL_ORDER[label] <= _LABEL_ORDER[current] or (label == "tags" and current != "eo"):
+            continue
+        parts.append((current, line[start:m.start()]))
+        current, start = label, m.end()
+    parts.append((current, line[start:]))
+    return parts
+
+
+def _label_value(label: str, text: str) -> str:
+    """The text after a label: `SUBJECT: FOO` -> `FOO`, `TAGS PGOV` -> `PGOV`, `(U) Classified By: X` -> `X`."""
+    if label == "eo":
+        return text.strip()
+    m = re.match(r"^\W{0,2}(?:\(\s?[A-Z/]{1,6}\s?\)\s*)?(?:TAGS?|SUBJ(?:ECT)?|REF(?:S|TEL|TELS|ERENCES?)?|"
+                 r"CLASS?I?FIED\s+BY|DERIVED\s+FROM)\b\s*[:.]?\s*", text, re.I)
+    return text[m.end():].strip() if m else text.strip()
+
+
+# `¶B. SANTO DOMINGO 21`
+_LETTERED_REF = re.compile(r"^¶?\s?\(?[A-Za-z][.)]\s+(?:\d{2,4}\s+)?[A-Z][A-Za-z ]*?\s+\d{1,7}\b")
+_GLUED_NUMBER = re.compile(r"\s(?P<num>1)\s?\.\s?\((?P<mark>[A-Z/]{1,10})\)\s*$")
+_PORTION_MARK = re.compile(r"^\((?:U|SBU|C|S|TS|[CSU]/+(?:NF|NOFORN|REL[A-Z ,]*|FOUO)|SBU/+NF)\)\s*", re.I)
+_REDACTED = re.compile(r"x{4,}", re.I)  # the release's redactions, XXXXXXXXXXXX or xxxxx
+_REASONS_GO_ON = re.compile(r"^(?:and\b|&|\(|for\s+reasons?\b|reasons?\b|\d\.\d|[a-hA-H]\)|[B-D](?:\b|,)|\)|"
+                            r"rs\b|[a-z]{1,3}\s)", re.I)
+
+
+def _paragraph_line(line: str) -> bool:
+    """A line that starts a numbered paragraph (`1. (C) ...`; `4, 2006.` does not, `1, (C)` does)."""
+    m = _PARA.match(line)
+    return m is not None and (bool(m["mark"]) or not m["raw"].endswith(","))
+
+
+def _ends_the_heading(line: str) -> bool:
+    """A line that can follow the subject: another field, a caveat or note, a heading rule, the first paragraph."""
+    return bool(_LABEL.match(line) or _paragraph_line(line) or _MARK_ONLY.match(line) or _CAVEAT_LINE.match(line)
+                or _DASHES.match(line) or _NOTE_LINE.match(line) or _SUMMARY_START.match(line))
+
+
+def _subject_goes_on(lines: list[str], at: int, so_far: list[str], after_blank: bool) -> bool:
+    """Whether the line at `at` (with no label) carries on the subject: an upper-case subject goes on in upper
+    case; any subject goes on in a line or two that the next field or the first paragraph follows."""
+    line = lines[at].strip()
+    if len(line) > 160 or _SUMMARY_START.match(line) or _paragraph_line(line) or _MARK_ONLY.match(line) \
+            or _DASHES.match(line):
+        return False
+    heading_follows = False
+    for ahead in lines[at + 1:at + 5]:  # the field or the text after this line and at most two more short ones
+        ahead = ahead.strip()
+        if not ahead:
+            continue
+        if _ends_the_heading(ahead):
+            heading_follows = True
+            break
+        if len(ahead) > 100 or _ends_sentence(ahead):
+            break
+    else:
+        heading_follows = True
+    letters = [c for c in _REDACTED.sub("", " ".join(so_far)) if c.isalpha()]
+    upper = bool(letters) and all(c.isupper() for c in letters)
+    line_upper = not any(c.islower() for c in _REDACTED.sub("", line))
+    if upper and not line_upper:
+        return False
+    if heading_follows:
+        return len(line) <= 130
+    return upper and not after_blank and len(line) <= 80 and not _ends_sentence(line)
+
+
+def _continues(label: str, values: list[str], line: str) -> bool:
+    """Whether a line that starts with no label carries on the field above it (REF and Classified By wrap)."""
+    if label == "ref":
+        return bool(re.match(r"(?i)^(?:¶\s?)?(?:[A-Z][.)]|\(?[A-Z]\)|\d{2,6}\b|[A-Z]+\s+\d+|AND\b|[A-Z0-9 ./;,()-]+$)",
+                             line)) and len(line) < 120
+    if label == "by":
+        so_far = " ".join(values).rstrip()
+        if re.search(r"\b1\.$", so_far) and line[:1].isdigit():
+            return True  # `for reasons 1.` / `4 (b/d).`
+        if len(line) < 50 and _REASONS_GO_ON.match(line) and not re.search(r"\breasons?\b.*\breasons?\b",
+                                                                         so_far + " " + line, re.I):
+            return True  # `... 1.4 (b)` / `and (d).`, `Reasons 1.4 (b and d).`
+        return not so_far.endswith((".", ")")) and len(line) < 80
+    if label == "tags":
+        return bool(re.fullmatch(r"(?:[A-Z]{2,8}[,;]?\s*)+", line))
+    return False
+
+
+def _read_head(lines: list[str], start: int) -> tuple[int, int | None, re.Match[str] | None, _Fields, list[str],
+                                                     re.Match[str] | None]:
+    """The lines from `start` up to the text: where the text starts, the classification line (index and match),
+    the fields, the telegram header lines found among them, and the date line."""
     f = _Fields()
-    i = 0
-    while i < len(lines):
-        line = lines[i].strip()
+    header_lines: list[str] = []
+    class_idx: int | None = None
+    class_match: re.Match[str] | None = None
+    date_line: re.Match[str] | None = None
+    current: str | None = None  # the field the last line belonged to
+    last: str | None = None  # the field before the last blank line
+    since_class = f.seen  # the fields seen since the classification line (all of them until it is found)
+    i = start
+    n = len(lines)
+    while i < n:
+        raw = lines[i]
+        line = raw.strip()
         if not line:
+            if current not in (None, "header"):
+                last = current
+            current = None if current != "header" else current
             i += 1
             continue
-        upper = line.upper()
-        if upper.startswith(("E.O.", "E. O.", "EO ", "DECL")):
-            text, i = _fold(lines, i, _FIELD_START)
-            eo = re.match(r"(E\.\s?O\.\s*\d+)", text, re.I)
-            f.executive_order = eo.group(1) if eo else None
-            decl = re.search(r"DECL(?:ASSIFY)?\s*:?\s*(?P<decl>.+)$", text, re.I)
-            if decl:
-                f.declassification = decl["decl"].strip()
-                d = re.search(r"(\d{1,2})/(\d{1,2})/(\d{4})", f.declassification)
-                if d:
-                    try:
-                        f.declassify_on = date(int(d.group(3)), int(d.group(1)), int(d.group(2)))
-                    except ValueError:
-                        f.declassify_on = None
-            elif ":" in text:
-                f.declassification = text.split(":", 1)[1].strip()
-            continue
-        if upper.startswith("TAGS"):
-            text, i = _fold(lines, i, _FIELD_START)
-            f.tags = [t for t in re.split(r"[\s,;]+", text.split(":", 1)[-1].strip()) if t]
-            continue
-        if upper.startswith(("SUBJECT", "SUBJ:")):
-            text, i = _fold(lines, i, _FIELD_START)
-            f.subject = text.split(":", 1)[1].strip() if ":" in text else text
-            continue
-        if upper.startswith(("REF:", "REFS:", "REF ", "REFTEL")):
-            text, i = _fold(lines, i, _FIELD_START)
-            body = text.split(":", 1)[1] if ":" in text else text[3:]
-            refs = re.split(r"(?:^|\s|;)\s*[A-Z]\.\s+|;", body.strip())
-            f.references = [r.strip(" ,") for r in refs if r.strip(" ,")]
-            continue
-        if _CLASSIFIED_BY.match(line):
-            text, i = _fold(lines, i, _FIELD_START)
-            text = " ".join(text.split())  # whitespace runs made the lazy match below quadratic
-            m = re.match(r"classified\s+by\s*:?\s*(?P<who>.+?)(?:,?\s+(?:for\s+)?reasons?:?\s+(?P<why>.+?))?\.?$",
-                         text, re.I)
-            if m:
-                f.classified_by = m["who"].strip(" ,.")
-                f.reasons = m["why"].strip() if m["why"] else None
-            continue
-        if _PARA.match(line) or _MARK_ONLY.match(line):
-            return f, i
-        if upper in CAVEATS or upper.startswith("REL TO") or upper in ("NOFORN SIPDIS", "SIPDIS NOFORN"):
-            f.caveats += [c for c in (upper.split() if upper in ("NOFORN SIPDIS", "SIPDIS NOFORN") else [upper])]
+        if current in ("ref", "subject") and _LETTERED_REF.match(line):
+            current = "ref"
+            f.seen.add("ref")
+        if current is None and last == "ref" and re.match(r"^¶?\(?[B-Zb-z][.)]\s", line):
+            current = "ref"  # `REF: A. BAKU 1761`, a blank line, `¶B. BAKU 1819`
+        if current is None and last == "by" and not re.search(r"\d\.\d", " ".join(f.by)) \
+                and _continues("by", f.by, line):
+            current = "by"  # `Classified By: ... for reasons`, a blank line, `1.4 (b) and (d)`
+        if current is None and last in ("subject", "ref") and _LETTERED_REF.match(line):
+            current = "ref"  # lettered references whose `REF:` the release lost
+            f.seen.add("ref")
+        if current is None and last == "subject" and "ref" not in f.seen and "by" not in f.seen \
+                and _subject_goes_on(lines, i, f.subject, after_blank=True):
+            current = "subject"  # a subject wrapped over a blank line
+        label = _LABEL.match(line)
+        if label is None and not (current in ("ref", "subject") and _LETTERED_REF.match(line)):
+            if _paragraph_line(line):
+                break
+            if (_MARK_ONLY.match(line) and not _HANDLING_NOTE.match(line)) or (
+                    f.seen & {"subject", "tags", "by"} and _SUMMARY_START.match(line)):
+                break
+        if class_idx is None and label is None and (m := _class_line(line)) is not None:
+            class_idx, class_match, current = i, m, None
+            since_class = set()  # fields before the classification line do not end the addressing after it
             i += 1
             continue
-        if f.subject is None and re.fullmatch(r"[A-Z][A-Z/&, -]*(?:/[A-Z]+)[A-Z/&, -]*", line) and len(line) < 200:
-            f.distribution += [d.strip() for d in re.split(r",\s*|\s+AND\s+", re.sub(r"^(?:DEPT\s+)?FOR\s+", "", line))
-                               if d.strip()]
+        if label is None and date_line is None and (d := _DATE_LINE.match(line)):
+            date_line, current = d, None
             i += 1
             continue
-        if f.subject is None and (upper.startswith(("DEPT FOR", "DEPARTMENT FOR", "PASS TO", "STATE FOR"))):
-            f.distribution.append(line)
+        if label is None and class_idx is None and not f.seen and (_HEADER_LINE.match(line) or (
+                current == "header" and not _CAVEAT_LINE.match(line) and line.upper() == line and len(line) < 100)):
+            header_lines.append(line)
+            current = "header"
             i += 1
             continue
-        # The first line that is none of the above is where the text starts (a cable without numbered paragraphs).
-        if f.subject is not None or f.tags:
-            return f, i
-        i += 1
-    return f, i
+        if label is not None:
+            name = next(k for k, v in label.groupdict().items() if v)
+            if name == "eo" and label["eo"].upper().startswith("DECL") and "eo" in f.seen and current == "eo":
+                f.eo.append(line)
+                i += 1
+                continue
+            if (glued := _GLUED_NUMBER.search(line)) is not None:
+                f.glued = (int(glued["num"]), glued["mark"])
+                line = line[:glued.start()]
+            for part_label, part in _split_labels(line, name):
+                if part_label in f.seen and part_label != "eo":  # a later section repeats its fields
+                    current = "repeat"
+                    continue
+                f.seen.add(part_label)
+                since_class.add(part_label)
+                getattr(f, part_label).append(part if part_label == "eo" else _label_value(part_label, part))
+                current = part_label
+            i += 1
+            continue
+        if _CAVEAT_LINE.match(line) or _HANDLING_NOTE.match(line):
+            _add_caveats(f.caveats, line.replace(",", ""))
+            current = None
+            i += 1
+            continue
+        if _BARE_CLASSIFICATION.match(line) or _BREAK_LINE.match(line):  # a page break: the field goes on after it
+            i += 1
+            continue
+        if _NOTE_LINE.match(line) or _ORIGIN_LINE.match(line):
+            current = None
+            i += 1
+            continue
+        if current == "subject" and _subject_goes_on(lines, i, f.subject, after_blank=False):
+            f.subject.append(line)
+            i += 1
+            continue
+        if current in ("ref", "by", "tags") and _continues(current, getattr(f, current), line):
+            getattr(f, current).append(line)
+            i += 1
+            continue
+        if current == "repeat":
+            i += 1
+            continue
+        if not since_class & {"subject", "tags", "by", "ref"} and len(line) <= 120 and not _ends_sentence(line) \
+                and (_DISTRIBUTION.search(line) or line.upper() == line):
+            if _OFFICE_LIST.fullmatch(line.strip()):  # `EAP/J, EAP/RSP, L/LEI, G/TIP`: the offices one by one
+                f.distribution += [d.strip() for d in line.split(",") if d.strip()]
+            else:
+                f.distribution.append(" ".join(line.split()))
+            current = "distribution"
+            i += 1
+            continue
+        if not f.seen & {"eo", "tags", "subject"} and _fields_follow(lines, i):
+            current = None  # a note above the fields (`Copy from the National Archives`, `RG 59: ...`)
+            i += 1
+            continue
+        break  # the text starts here (a cable without numbered paragraphs)
+    return i, class_idx, class_match, f, header_lines, date_line
+
+
+def _fields_follow(lines: list[str], at: int) -> bool:
+    """Whether E.O., TAGS or SUBJECT come within the next lines, before any numbered paragraph."""
+    for line in lines[at + 1:at + 20]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        label = _LABEL.match(stripped)
+        if label and (label["eo"] or label["tags"] or label["subject"]):
+            return True
+        if _paragraph_line(stripped) or _MARK_ONLY.match(stripped):
+            return False
+    return False
+
+
+def _parse_date_line(m: re.Match[str]) -> datetime | None:
+    month = _FULL_MONTHS.get(m["month"].upper())
+    try:
+        return datetime(int(m["year"]), month or 0, int(m["day"]), int(m["hh"]), int(m["mm"]), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _declassify_on(text: str) -> date | None:
+    """`06/03/2018`, `2019/12/24`, `11/29/10`, `1/7/2014` -> a date."""
+    m = re.search(r"\b(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})\b", text)
+    if m:
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = re.search(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}(?:\d{2})?)\b", text)
+        if not m:
+            return None
+        month, day, year = int(m[1]), int(m[2]), int(m[3])
+        year = year + 2000 if year < 50 else year + 1900 if year < 100 else year
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+_SUBJECT_TAG = re.compile(r"[ACEKMOPST][A-Z]{3}")  # the four-letter subject tags: PREL, EIND, KTIP, SNAR...
+
+
+def _tags(values: list[str]) -> list[str]:
+    text = re.sub(r"\([^)]*\)?", " ", " ".join(values))  # OVIP (CLINTON, HILLARY): the name is not a tag
+    tags: list[str] = []
+    for token in re.split(r"[\s,;]+", text):
+        if not re.fullmatch(r"[A-Za-z0-9-]+", token):
+            continue
+        token = token.upper()
+        # two subject tags the release ran together (EINDETRD), unless a name follows OVIP (PETRAEUS)
+        if len(token) == 8 and _SUBJECT_TAG.fullmatch(token[:4]) and _SUBJECT_TAG.fullmatch(token[4:]) \
+                and "OVIP" not in tags:
+            tags += [token[:4], token[4:]]
+        elif len(token) == 6 and _SUBJECT_TAG.fullmatch(token[:4]) and token[4:] in country_tags():
+            tags += [token[:4], token[4:]]  # KDEMAF: a subject tag and a country's
+        else:
+            tags.append(token)
+    return list(dict.fromkeys(tags))
+
+
+def _references(values: list[str]) -> list[str]:
+    """`A. STATE 162318 B. STATE 109649`, `A) BAKU 139 B) BAKU 132`, `BRASILIA 347; BRASILIA 278` -> the refs."""
+    text = " ".join(values).replace("¶", " ")
+    text = " ".join(re.split(r"\s{2,}(?=PLEASE\s+PASS\b)", text)[0].split())  # `STATE 6461  PLEASE PASS TO RSO`
+    if not text or text.upper() in ("NONE", "N/A"):
+        return []
+    items: list[str] = []
+    letter = "A"
+    rest = text
+    first = re.match(r"^\(?([A-Za-z])[.)]\s+", rest)  # A., or the first letter the release left (B.)
+    if first:
+        letter = first[1].upper()
+        rest = rest[first.end():]
+        while True:
+            letter = chr(ord(letter) + 1)
+            m = re.search(rf"(?:^|[\s;,])\(?[{letter}{letter.lower()}][.)]\s+", rest)
+            if not m:
+                items.append(rest)
+                break
+            items.append(rest[:m.start()])
+            rest = rest[m.end():]
+    else:
+        items = [rest]
+    result: list[str] = []
+    for item in items:
+        item = re.sub(r"^(?:\(?[A-Za-z][.):]\s+)+", "", item.strip())  # `A. A) 2009 BAKU 972`: the letter twice
+        if re.fullmatch(r"(?:19|20)\d\d[.,]?", item) and result:  # `FEBRUARY 17`, `¶B. 2006`: the release cut it
+            result[-1] += " " + item.strip(".,")
+            continue
+        for part in re.split(r";|:\s+(?=(?:\d{2,4}\s+)?[A-Z]+\s+\d)", item):  # `TEHRAN 1091: TEHRAN 263`
+            result += [p.strip(" ,.;:") for p in _posts_pattern().split(part) if p.strip(" ,.;:")]
+    return result
+
+
+@cache
+def _posts_pattern() -> re.Pattern[str]:
+    """Where a reference without a separator begins: `STATE 297614 AND PREVIOUS 03 RANGOON 1427`."""
+    names = {" ".join(post.origin.upper().split()[1:]) for post in post_table().values() if post.kind != "mission"}
+    names |= {"STATE", "SECSTATE", "USUN NEW YORK", "USNATO", "USEU BRUSSELS", "UNVIE VIENNA", "USOSCE", "GENEVA"}
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+    post = rf"(?:{alternatives})\s+\d{{1,7}}\b"
+    # before a year and a post (`... 25 07 ISLAMABAD 5138`), or before a post no year stands before (`03 RANGOON`)
+    return re.compile(rf"(?<=[0-9A-Z])\s+(?=\d{{2}}(?:\d{{2}})?\s+{post})|"
+                      rf"(?<=[0-9A-Z])(?<!\b\d\d)(?<!\b\d{{4}})\s+(?={post})")
+
+
+_CLASSIFIED_BY = re.compile(r"^(?P<who>.+?)(?:[,;]?\s+(?:for\s+|,\s*)?reasons?\s*:?\s*(?P<why>.+?))?\.?$", re.I)
+
+
+def _classified_by(values: list[str]) -> tuple[str | None, str | None]:
+    text = " ".join(" ".join(values).split())
+    if not text:
+        return None, None
+    m = _CLASSIFIED_BY.match(text)
+    if not m:
+        return text, None
+    return m["who"].strip(" ,.;:"), (m["why"].strip() if m["why"] else None)
+
+
+# --- the text: page breaks out, then paragraphs ---------------------------------------------------------------
+
+_SIGNATURE = re.compile(r"^[A-Z][A-Z .,'-]{1,40}$")
+_END_MARKERS = re.compile(r"^(?:BT|NNNN|#\d+|END OF (?:CABLE|MESSAGE)|>|\W)$")
+_DASHES = re.compile(r"^[-=_*](?:\s?[-=_*]){2,}\s*$")
+_DASHED_HEADING = re.compile(r"^(?:-\s){2,}(?P<text>[^-].*?)(?:\s-){2,}$")  # `- - - - Summary - - - -`
+_TRAILING_CLASSIFICATION = re.compile(r"\s{2,}(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\s*$")
+_LEVEL_ENDS = ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "USE", " ")
+
+
+# The telegram's page and section breaks as the release left them in the text: `PAGE 02 HARARE 06677 01 OF 03
+# 291400Z` (partial extracts, at the start of a line) and `BRASILIA 00000351 002 OF 003` (anywhere). Only this
+# cable's own post and serial make one, which tells them from text.
+_PAGE_LINE = re.compile(r"^[ \t]*PAGE\s+\d{2,3}\s+(?P<station>[A-Z][A-Z .'-]*?)\s+(?P<serial>\d{3,7})\s+"
+                        r"(?:\d{2}\s+OF\s+\d{2}\s+)?\d{6}Z[ \t]*(?:\n|$)?", re.M)
+_SECTION_MARK = re.compile(r"[ \t]+(?P<serial>0{2,}\d{1,7})[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}\b[ \t]*", re.I)
+_POST_BEFORE = re.compile(r"(?:\b[A-Z][A-Z.'-]*[ \t]){0,3}[A-Z][A-Z.'-]*$")
+
+
+def _without_page_breaks(text: str, hint: re.Match[str] | None) -> str:
+    """The text with this cable's page breaks taken out (its post and serial tell them from text)."""
+    has_pages, has_marks = "PAGE " in text, " OF 0" in text or " of 0" in text
+    if not has_pages and not has_marks:
+        return text
+    station, serial = (hint["station"], int(hint["serial"])) if hint else (None, None)
+    for line in text.split("\n", 120)[:120]:
+        if (m := _class_line(line)) is not None:
+            if station is None:
+                station, serial = post_key_of(m["station"]), int(m["serial"])
+            break
+    if station is None or serial is None:
+        return text
+    if has_pages:
+        text = _PAGE_LINE.sub(lambda m: "" if post_key_of(m["station"]) == station and int(m["serial"]) == serial
+                              else m.group(0), text)
+    if has_marks:
+        parts, at = [], 0
+        for m in _SECTION_MARK.finditer(text):
+            if int(m["serial"]) != serial or len(m["serial"]) != 8:
+                continue
+            # the post before it, as the telegram wrote it (DUBAI for RPODUBAI, VLADIVOSTO, XXXXXXXXXXXX)
+            name = _POST_BEFORE.search(text, max(at, m.start() - 40), m.start())
+            start = name.start() if name else m.start()
+            parts += [text[at:start], " "]
+            at = m.end()
+        text = "".join(parts) + text[at:] if parts else text
+    return text
 
 
 def _real_number(raw: int, expected: int) -> int:
@@ -399,90 +835,255 @@ def _real_number(raw: int, expected: int) -> int:
     return raw
 
 
-def _looks_like_heading(line: str, next_line: str | None, after_blank: bool, numbered: bool) -> bool:
-    """A section heading: `## ...`, or a short line without a full stop above a new paragraph."""
-    if line.startswith("#"):
-        return True
-    if len(line) > 100 or line[-1] in ".,;:" or not line[0].isupper() or next_line is None:
-        return False
-    if numbered or _MARK_ONLY.match(next_line):
-        return bool(_PARA.match(next_line) or _MARK_ONLY.match(next_line))
-    return after_blank and len(line) <= 80 and next_line[0].isupper()
+def _paragraph_numbers(candidates: list[re.Match[str]]) -> list[int | None]:
+    """Which numbered lines start a paragraph, and with which number (None: not a paragraph's start).
+
+    A number after the pilcrow of the release's pages (`¶4.`) is a paragraph's, as written. Elsewhere a number is
+    the next paragraph's (`11.` and `12.` are the mangled 1 and 2), or a later one where paragraphs were left out
+    (a redacted one, `(C)` after the number), unless the expected number still comes a little further on: an
+    enumeration inside a paragraph (`2) THERE IS ...`, `1) Governance Issues`) is not a paragraph."""
+    result: list[int | None] = []
+    expected = 1
+    for k, m in enumerate(candidates):
+        raw = int(m["num"])
+        marked = bool(m["mark"])
+        number: int | None = None
+        if "¶" in m["raw"]:
+            number = raw
+        elif m["raw"].rstrip().endswith(")") or (m["raw"].rstrip().endswith(",") and not marked):
+            number = None  # `1) ...`: an enumeration; paragraphs are numbered `1.` (`1, (C)` is a slip)
+        elif _real_number(raw, expected) == expected:
+            number = expected
+        elif marked and raw < expected:
+            number = raw  # a number the cable repeats (`2.(C)` twice) or goes back to: as written
+        elif marked and expected < raw <= expected + 20 and not any(
+                int(later["num"]) == expected or _real_number(int(later["num"]), expected) == expected
+                for later in candidates[k + 1:k + 6]):
+            number = raw
+        elif marked and not any(n is not None for n in result) and raw <= 30:
+            number = raw  # a partial extract that starts in the middle
+        result.append(number)
+        if number is not None:
+            expected = number + 1
+    return result
 
 
-def _parse_paragraphs(lines: list[str]) -> tuple[list[Paragraph], str | None]:
-    """Numbered (even mangled) paragraphs, or blocks separated by blank lines; the signature if there is one."""
+def _ends_sentence(text: str) -> bool:
+    """Ends in . ! or ?, perhaps followed by closing quotes and brackets (looks at the end only)."""
+    return text.rstrip().rstrip("\"'”’)").endswith((".", "!", "?"))
+
+
+def _mark_label(mark: str | None) -> str | None:
+    if not mark:
+        return None
+    parts = [p for p in re.split(r"/+", mark.upper()) if p]
+    labels = [PARAGRAPH_MARKINGS.get(p) for p in parts]
+    return "//".join(label for label in labels if label) or None
+
+
+def _heading_text(line: str) -> str:
+    return line.lstrip("#").strip(" -=_*:")
+
+
+def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | None
+                ) -> tuple[list[Paragraph], str | None]:
+    """Numbered (even mangled) paragraphs, or blocks separated by blank lines; the signature if there is one.
+
+    A multi-section telegram repeats its heading (classification line, caveats, addressing, E.O. and TAGS, the end
+    of the subject) at each section: those lines are left out."""
     content = [ln.rstrip() for ln in lines]
-    while content and (not content[-1].strip() or _END_MARKERS.match(content[-1].strip())):
-        content.pop()
+    repeated = {" ".join(d.split()).upper() for d in head.distribution}
+    cleaned: list[str] = []
+    skipping = False  # inside a later section's repeated header, which the release left in the text
+    for line in content:
+        stripped = line.strip()
+        if not stripped:
+            cleaned.append("")
+            continue
+        if _BARE_CLASSIFICATION.match(stripped) or _BREAK_LINE.match(stripped):
+            skipping = skipping or stripped.startswith(("INFO", "ACTION", "VZCZC"))
+            continue
+        if stripped.startswith(("SIPDIS", "Sipdis")):  # the release's SIPDIS marks, left all over the text
+            stripped = stripped[6:].strip()
+            if not stripped:
+                continue
+            line = stripped
+        if (m := _class_line(stripped)) is not None and (not station or post_key_of(m["station"]) == post_key_of(
+                station)):
+            skipping = True
+            continue
+        if skipping:
+            if _LABEL.match(stripped) or _CAVEAT_LINE.match(stripped) or " ".join(stripped.split()).upper() in \
+                    repeated or (subject and len(stripped) > 3 and subject.upper().endswith(stripped.upper())):
+                continue
+            skipping = False
+        cleaned.append(_TRAILING_CLASSIFICATION.sub("", line) if line.endswith(_LEVEL_ENDS) else line)
+    while cleaned and (not cleaned[-1].strip() or _END_MARKERS.match(cleaned[-1].strip())
+                       or _BARE_CLASSIFICATION.match(cleaned[-1].strip())):
+        cleaned.pop()
     signature = None
-    if content and _SIGNATURE.match(content[-1].strip()) and len(content[-1].split()) <= 3:
-        signature = content.pop().strip()
-    numbered = sum(1 for ln in content if _PARA.match(ln))
+    if cleaned and _SIGNATURE.match(cleaned[-1].strip()) and len(cleaned[-1].split()) <= 3 \
+            and not _ends_sentence(cleaned[-1]) and len(cleaned) > 1:
+        signature = cleaned.pop().strip()
+    nonblank = [(ln.strip(), i > 0 and not cleaned[i - 1].strip()) for i, ln in enumerate(cleaned) if ln.strip()]
+    wrapped = sum(len(ln) for ln, _ in nonblank) / max(len(nonblank), 1) < 100  # lines cut at ~70 characters
     paragraphs: list[dict[str, Any]] = []
     heading: str | None = None
-    expected = 1
-    nonblank = [(ln.strip(), i > 0 and not content[i - 1].strip()) for i, ln in enumerate(content) if ln.strip()]
+    matches = {idx: m for idx, (line, _) in enumerate(nonblank) if line[0] in "0123456789¶-–•*"
+               and (m := _PARA.match(line))}
+    starts = dict(zip(matches, _paragraph_numbers(list(matches.values())), strict=True))
+    numbered = any(n is not None for n in starts.values())
+    boxed: set[int] = set()  # lines of a heading set between two rules, taken already
     for idx, (line, after_blank) in enumerate(nonblank):
         nxt = nonblank[idx + 1][0] if idx + 1 < len(nonblank) else None
-        m = _PARA.match(line) if numbered else None
-        mark = _MARK_ONLY.match(line) if not m else None
-        if m:
-            number = _real_number(int(m["num"]), expected)
-            expected = number + 1
+        if _DASHES.match(line) or idx in boxed:
+            continue
+        after_rule = idx > 0 and bool(_DASHES.match(nonblank[idx - 1][0]))
+        if after_rule and starts.get(idx) is None:
+            block = _between_rules(nonblank, idx)
+            if block:  # `-----` / `STEMMING PALESTINIAN TERROR FINANCE: GOI PLEASED WITH PA'S` / `PROGRESS` / `-----`
+                heading = " ".join(nonblank[k][0] for k in block)
+                boxed.update(block)
+                continue
+        number = starts.get(idx)
+        if number is not None:
+            m = matches[idx]
+            # a paragraph that ends in a colon opens a list: what follows, headed or not, is part of it
             paragraphs.append({"number": number, "raw_number": m["raw"].strip(), "marking": m["mark"],
-                               "lines": [m["rest"]], "heading": heading})
+                               "lines": [m["rest"]], "heading": heading, "list": m["rest"].rstrip().endswith(":")})
             heading = None
-        elif mark and (not paragraphs or not numbered):
+            continue
+        mark = _MARK_ONLY.match(line) if line[0] == "(" else None
+        if mark and nxt is not None and len(mark["rest"]) <= 80 and not _ends_sentence(mark["rest"]) and (
+                starts.get(idx + 1) is not None or _MARK_ONLY.match(nxt) or _DASHES.match(nxt)):
+            heading = _heading_text(mark["rest"])  # `(S//NF) Summary` above a paragraph
+            continue
+        if mark and (not paragraphs or not numbered):
             paragraphs.append({"number": None, "raw_number": None, "marking": mark["mark"],
                                "lines": [mark["rest"]], "heading": heading})
             heading = None
-        elif _looks_like_heading(line, nxt, after_blank, bool(numbered)):
-            heading = line.lstrip("# ").strip()
-        elif paragraphs and (numbered or line[0].islower() or not _ends_sentence(paragraphs[-1]["lines"][-1])):
+            continue
+        if nxt is not None and (_DASHES.match(nxt) or line.startswith("#")) and len(line) <= 100 and (
+                after_blank or not paragraphs or _ends_sentence(paragraphs[-1]["lines"][-1])):
+            heading = _heading_text(line)
+            continue
+        if line[0] == "-" and (dashed := _DASHED_HEADING.match(line)):
+            heading = dashed["text"].strip()
+            continue
+        if _is_heading(line, nxt, after_blank, numbered, paragraphs,
+                       stands_alone=idx + 1 < len(nonblank) and nonblank[idx + 1][1]):
+            heading = _heading_text(line)
+            continue
+        starts_block = after_blank or not wrapped
+        if paragraphs and numbered and heading is not None and paragraphs[-1].get("list"):
+            # the heads of a list the paragraph above opened (`Participants:`, `BEGIN TALKING POINTS:`)
+            paragraphs[-1]["lines"] += [heading, line]
+            paragraphs[-1]["list"] = True
+            heading = None
+        elif paragraphs and heading is None and not (
+                after_rule and not paragraphs[-1].get("list") and _ends_sentence(paragraphs[-1]["lines"][-1])) and (
+                numbered or not starts_block or line[0].islower() or not _ends_sentence(paragraphs[-1]["lines"][-1])):
             paragraphs[-1]["lines"].append(line)
         else:  # unnumbered, unmarked block
             paragraphs.append({"number": None, "raw_number": None, "marking": None, "lines": [line],
                                "heading": heading})
             heading = None
+    if head.glued and paragraphs and paragraphs[0]["number"] is None:
+        paragraphs[0].update(number=head.glued[0], raw_number=f"{head.glued[0]}.", marking=head.glued[1])
     result = [
         Paragraph(number=p["number"], raw_number=p["raw_number"], marking=p["marking"],
-                  marking_label=PARAGRAPH_MARKINGS.get(p["marking"] or ""), text=" ".join(p["lines"]).strip(),
+                  marking_label=_mark_label(p["marking"]), text=" ".join(" ".join(p["lines"]).split()),
                   heading=p["heading"])
-        for p in paragraphs
+        for p in paragraphs if " ".join(p["lines"]).strip()
     ]
     return result, signature
 
 
-def _ends_sentence(text: str) -> bool:
-    """Ends in . ! or ?, perhaps followed by closing quotes and brackets (looks at the end only)."""
-    return text.strip().rstrip(_CLOSING).endswith((".", "!", "?"))
+def _between_rules(nonblank: list[tuple[str, bool]], at: int) -> list[int]:
+    """The lines from `at` up to a closing rule line, when they are a heading of at most three short lines."""
+    for end in range(at, min(at + 3, len(nonblank))):
+        if len(nonblank[end][0]) > 100:
+            return []
+        if end + 1 < len(nonblank) and _DASHES.match(nonblank[end + 1][0]):
+            return list(range(at, end + 1)) if end + 2 < len(nonblank) else []
+    return []
 
 
-# --- country and report year --------------------------------------------------------------------------------
+def _is_heading(line: str, nxt: str | None, after_blank: bool, numbered: bool,
+                paragraphs: list[dict[str, Any]], stands_alone: bool = False) -> bool:
+    """A short line without a full stop that stands above a new paragraph."""
+    if nxt is None or len(line) > 80 or line[-1] in ".,;:" or not line[0].isupper():
+        return False
+    if paragraphs and not _ends_sentence(paragraphs[-1]["lines"][-1]) and not after_blank:
+        return False
+    if numbered:
+        return bool(_PARA.match(nxt)) and (after_blank or _ends_sentence(paragraphs[-1]["lines"][-1])
+                                           if paragraphs else True)
+    if not after_blank or _ends_sentence(line) or ": " in line or not (_MARK_ONLY.match(nxt) or nxt[0].isupper()):
+        return False
+    if stands_alone:  # a line between blank lines
+        return True
+    if line.upper() == line:  # an upper-case heading in upper-case text: shorter than the lines of text
+        return len(line) <= 50 or any(c.islower() for c in nxt)
+    return _title_like(line)
+
+
+_MINOR_WORDS = frozenset(("a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "with", "by", "at", "from",
+                          "as", "vs", "is", "are", "but", "after", "over", "into", "its", "their", "his", "her",
+                          "via"))
+
+
+def _title_like(line: str) -> bool:
+    """Written as a title (`Pundits Take Note of Turkey-US Relations`), not as a sentence cut at the margin."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if w.lower() not in _MINOR_WORDS]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+
+
+# --- country, origin and report year --------------------------------------------------------------------------
 
 def post_key_of(station_name: str) -> str:
     """The post as reference ids write it: `OSAKA KOBE` -> `OSAKAKOBE`, `PORT-AU-PRINCE` -> `PORTAUPRINCE`."""
     return re.sub(r"[^A-Z0-9]", "", station_name.upper())
 
 
-def _country(station_name: str, origin: str | None, tags: list[str]) -> tuple[str | None, str | None, list[str]]:
+_FM_KINDS = (("AMEMBASSY", "Embassy"), ("AMCONSUL", "Consulate"), ("AMCONGEN", "Consulate"), ("USMISSION", "Mission"),
+             ("USINT", "US Interests Section"), ("USOFFICE", "US Office"), ("AMEMB", "Embassy"))
+
+
+def origin_of_fm(fm: str) -> str | None:
+    """`AMEMBASSY HARARE` -> `Embassy Harare`, as the release names posts (`SECSTATE WASHDC` -> `Secretary of
+    State`): from the table where the post is known, else from the FM line's words."""
+    words = " ".join(re.sub(r"\b\d+\b", " ", fm).split()).upper()
+    if not words:
+        return None
+    known = _origin_posts()
+    for prefix, kind in _FM_KINDS:
+        if words.startswith(prefix + " "):
+            place = words[len(prefix) + 1:]
+            post = post_table().get(post_key_of(place))
+            if post is not None:
+                return post.origin
+            return f"{kind} {place.title()}"
+    if words.startswith("SECSTATE"):
+        return "Secretary of State"
+    key = re.sub(r"[^A-Z]", "", words)
+    if key in known:
+        return known[key].origin
+    post = post_table().get(key) or post_table().get(post_key_of(words.split()[0]))
+    return post.origin if post else words.title()
+
+
+def _country(post: Post | None, post_key: str, tags: list[str]) -> tuple[str | None, str | None, list[str]]:
+    """The country a cable is filed under: its post's, or for a mission (State, USUN...) its one country tag."""
     table = country_tags()
     tagged = [t for t in tags if t in table]
-    post_key = post_key_of(station_name)
-    post_iso3 = posts().get(post_key)
-    if post_iso3 is None and origin:
-        origin_post = re.sub(r"^(?:AMEMBASSY|AMCONSUL|AMCONGEN|USMISSION|USDEL|AIT)\s+", "", origin).replace(" ", "")
-        post_iso3 = posts().get(origin_post)
-    tag_iso3 = [table[t] for t in tagged]
-    if post_iso3 and post_iso3 in tag_iso3:
-        return post_iso3, f"post {post_key} and tag {tagged[tag_iso3.index(post_iso3)]}", tagged
-    if len(set(tag_iso3)) == 1:
+    tag_iso3 = list(dict.fromkeys(table[t] for t in tagged))
+    if post is not None and post.iso3:
+        return post.iso3, f"post {post_key}", tagged
+    if len(tag_iso3) == 1:
         return tag_iso3[0], f"tag {tagged[0]}", tagged
-    if post_iso3:
-        return post_iso3, f"post {post_key}", tagged
     if tag_iso3:
-        return tag_iso3[0], f"first country tag {tagged[0]} of {len(tagged)}", tagged
+        return tag_iso3[0], f"first country tag {tagged[0]} of {len(tag_iso3)}", tagged
     return None, None, tagged
 
 
@@ -492,7 +1093,7 @@ _REPORT_MENTION = re.compile(r"\b((?:19|20)\d{2})\s+(?:TIP|Trafficking\s+in\s+Pe
 _REPORT_MENTION_ANYWHERE = re.compile(_REPORT_MENTION.pattern.removeprefix(r"\b"), re.I)
 
 
-def _report_year(text: str, sent_at: datetime | None, cable_year: int) -> tuple[int | None, str | None]:
+def _report_year(text: str, created: datetime | None) -> tuple[int | None, str | None]:
     """The report the cable reacts to: named in the text ("2008 TIP Report"), else the latest report out by then.
 
     TIP Reports come out in June, so a cable of June to December reacts to that year's report and one of January
@@ -502,19 +1103,18 @@ def _report_year(text: str, sent_at: datetime | None, cable_year: int) -> tuple[
     if years:
         year = max(set(years), key=years.count)
         return year, f"text mentions the {year} TIP Report"
-    if sent_at is not None:
-        year = sent_at.year if sent_at.month >= 6 else sent_at.year - 1
-        return year, f"latest report published by {sent_at.date().isoformat()}"
+    if created is not None:
+        year = created.year if created.month >= 6 else created.year - 1
+        return year, f"latest report published by {created.date().isoformat()}"
     return None, None
 
 
-_TRAIL_CAVEATS = [(c, re.compile(rf"\b{c}\b")) for c in ("NOFORN", "SIPDIS", "SENSITIVE")]
-_SUMMARY = re.compile(r"\bSummary\s*:\s*", re.I)
+_SUMMARY = re.compile(r"\bSummary\s*[:.]\s*", re.I)
 
 
-# --- entry point --------------------------------------------------------------------------------------------
+# --- entry points ---------------------------------------------------------------------------------------------
 
-_REF_HINT = re.compile(r"^(?P<yy>\d{2})(?P<station>[A-Z]+)(?P<serial>\d+)$")
+_REF_ID = re.compile(r"^(?P<yy>\d{2})(?P<station>[A-Z]+)(?P<serial>\d+)$")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # below space, other than \t \n \f \r
 
 
@@ -533,115 +1133,332 @@ def decode(data: bytes, source: str | None = None) -> str:
     return text
 
 
-def parse_cable(text: str, source: str | None = None, reference_hint: str | None = None) -> Cable:
-    """Parse one released cable. `reference_hint`: a reference id such as the file name `08TOKYO1528`, used for
-    the year when the text has no transmission header."""
+def parse_cable(text: str, source: str | None = None, reference_hint: str | None = None, *,
+                header: str | None = None, release: Release | None = None) -> Cable:
+    """Parse one released cable.
+
+    `text`: the cable as a plain text file holds it (the routing header, if any, then the text), or, with `header`,
+    the text alone. `release`: the release's metadata. `reference_hint`: a reference id such as the file name
+    `08TOKYO1528`, used where the release gives none."""
     if not text.strip():
         raise CableParseError("empty file: no cable text", source)
     if "\x00" in text:
         raise CableParseError("binary data (NUL characters): not a cable text", source)
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    stored = f"{header.strip()}\n\n{text}" if header and header.strip() else text
+    ref_hint = release.reference_id if release else reference_hint
+    hint = _REF_ID.match(ref_hint.upper()) if ref_hint else None
+    text = _without_page_breaks(text, hint)
     lines = text.split("\n")
-    class_idx = _find_class_line(lines)
-    head_text = "\n".join(lines[:class_idx] if class_idx is not None else lines)
-    has_header = bool(_HAS_HEADER.search(head_text))
-    if class_idx is None:
-        if has_header:
-            _, missing = _parse_header(head_text)
-            lacking = ", ".join([*missing, "the classification line and body"])
-            raise CableParseError(f"transmission header cut short: no {lacking}", source)
-        raise CableParseError(
-            "no recognisable cable: no classification line such as 'CONFIDENTIAL TOKYO 001528' "
-            "(classification, post, serial)", source)
+    start, _, cm, fields_, header_lines, date_line = _read_head(lines, 0)
     warnings: list[str] = []
-    header: TransmissionHeader | None = None
-    if has_header:
-        header, missing = _parse_header(head_text)
-        if missing:
-            warnings.append("transmission header lacks " + ", ".join(missing))
-    cm = _CLASS_LINE.match(_collapse_spaced(" ".join(lines[class_idx].split())))
-    assert cm is not None
-    classification = "UNCLASSIFIED" if cm["cls"] == "UNCLAS" else cm["cls"]
-    station_name = cm["station"].strip()
-    serial = int(cm["serial"])
-    fields, start = _parse_fields(lines[class_idx + 1:])
-    trailing = cm["pre"] + cm["trail"]
-    trail_caveats = [c for c, word in _TRAIL_CAVEATS if trailing and word.search(trailing)]
-    caveats = list(dict.fromkeys([*trail_caveats, *fields.caveats]))
-    paragraphs, signature = _parse_paragraphs(lines[class_idx + 1 + start:])
-    if not paragraphs:
-        raise CableParseError(f"no text after the heading of {station_name} {serial}: the cable has no paragraphs",
-                              source)
+    body_lines = lines[start:]
+    has_body = any(ln.strip() for ln in body_lines)
+    head_text = "\n".join(filter(None, [header or "", "\n".join(header_lines)]))
+    if not has_body and release is None:
+        if cm is None and _HAS_HEADER.search(head_text or text):
+            _, missing = _parse_header(head_text or text)
+            lacking = ", ".join([*missing, "classification line and text"])
+            raise CableParseError(f"transmission header cut short: no {lacking}", source)
+        if cm is not None:
+            raise CableParseError(f"no text after the heading of {cm['station'].upper()} {int(cm['serial'])}: the "
+                                  "cable has no paragraphs", source)
+        raise CableParseError(
+            "no recognisable cable: no classification line such as 'CONFIDENTIAL TOKYO 001528' (classification, "
+            "post, serial) and no text", source)
+    if cm is None and hint is None:
+        raise CableParseError(
+            "no recognisable cable: no classification line such as 'CONFIDENTIAL TOKYO 001528' (classification, "
+            "post, serial) and no reference id such as 08TOKYO1528 to file it under", source)
 
-    sent_at = header.sent_at if header else None
-    hint = _REF_HINT.match(reference_hint or "")
-    if sent_at is not None:
-        yy = sent_at.year % 100
-    elif hint and hint["station"] == post_key_of(station_name) and int(hint["serial"]) == serial:
+    transmission: TransmissionHeader | None = None
+    if head_text.strip() and _HAS_HEADER.search(head_text):
+        transmission, missing = _parse_header(head_text)
+        if missing and transmission.date_time_group is None and transmission.origin is None:
+            warnings.append("transmission header lacks " + ", ".join(missing))
+    partial = "partial extract of the original cable" in head_text or "partial extract of the original cable" in \
+        text[:400]
+
+    # reference id, station, serial
+    text_station = " ".join(cm["station"].upper().split()) if cm else None
+    text_serial = int(cm["serial"]) if cm else None
+    redacted = bool(text_station and text_station.startswith("XXX"))
+    if hint is not None:
+        station_key, serial = hint["station"], int(hint["serial"])
+        if cm is not None and not redacted and (post_key_of(text_station or "") != station_key
+                                                or text_serial != serial):
+            warnings.append(f"the classification line reads {text_station} {text_serial}; the cable is filed as "
+                            f"{ref_hint} ({'the release' if release else 'the file name'})")
+        station_name: str = text_station if text_station and not redacted and post_key_of(text_station) == \
+            station_key else station_key
+    else:
+        assert cm is not None and text_station is not None and text_serial is not None
+        station_name, station_key, serial = text_station, post_key_of(text_station), text_serial
+
+    # dates
+    sent_at = transmission.sent_at if transmission else None
+    if sent_at is None and date_line is not None:
+        sent_at = _parse_date_line(date_line)
+    if sent_at is None and partial:
+        dtg = _DTG.search(head_text or text[:600])
+        sent_at = _parse_dtg(dtg) if dtg else None
+    eo_text = " ".join(fields_.eo)
+    decl = re.search(r"DECL(?:ASSIFY)?\s*(?:ON)?\s*:?\s*(?P<decl>.+)$", eo_text, re.I)
+    declassification = decl["decl"].strip() if decl else (eo_text.split(":", 1)[1].strip() if ":" in eo_text
+                                                          else None)
+    declassify_on = _declassify_on(declassification) if declassification else None
+    eo = re.match(r"E\.?\s?O\.?\s*(\d{4,5})", eo_text, re.I)
+    created, created_source = sent_at, ("text" if sent_at else None)
+    if release is not None and release.created is not None:
+        if sent_at is None:
+            created, created_source = release.created, "release"
+        elif sent_at.date() != release.created.date():
+            warnings.append(f"the text is dated {sent_at.date()}; the release says created {release.created.date()}")
+    if hint is not None:
         yy = int(hint["yy"])
-    elif fields.declassify_on is not None:
-        yy = (fields.declassify_on.year - 10) % 100
-        warnings.append(f"reference year inferred from the declassification date {fields.declassify_on} "
+    elif sent_at is not None:
+        yy = sent_at.year % 100
+    elif declassify_on is not None:
+        yy = (declassify_on.year - 10) % 100
+        warnings.append(f"reference year inferred from the declassification date {declassify_on} "
                         "(ten years after the cable)")
     else:
         raise CableParseError(
             f"cannot tell the year of cable {station_name} {serial}: no transmission header date, no DECL date, "
             "and no reference id such as 08TOKYO1528 given", source)
-    reference_id = f"{yy:02d}{post_key_of(station_name)}{serial}"
+    if created is None and declassify_on is not None and declassify_on.year % 100 == (yy + 10) % 100:
+        created = datetime(declassify_on.year - 10, declassify_on.month, min(declassify_on.day, 28), tzinfo=UTC)
+        created_source = "declassification date"
+        warnings.append(f"no date in the text: the cable's date is taken from the declassification date "
+                        f"{declassify_on} (ten years on), which may be a few days off")
+    elif created is None:
+        warnings.append("no date in the text or the release")
+    reference_id = f"{yy:02d}{station_key}{serial}"
 
+    # classification and caveats
+    classification = _level_of(cm) if cm else None
+    caveats: list[str] = []
+    if cm:
+        _add_caveats(caveats, cm["pre"] + " " + cm["trail"])
+    for c in fields_.caveats:
+        if c not in caveats:
+            caveats.append(c)
+    if classification is None:
+        if release is not None and release.level:
+            classification = release.level
+            warnings.append(f"no classification line: {classification} from the release's metadata")
+        elif transmission is not None and transmission.transmission_classification_label:
+            classification = transmission.transmission_classification_label.split()[0]
+            warnings.append(f"no classification line: {classification} from the transmission header")
+        else:
+            warnings.append("no classification line, and the release gives none")
+    if release is not None and release.classification:
+        for c in release.caveats:
+            caveat = "FOR OFFICIAL USE ONLY" if c.upper() == "FOR OFFICIAL USE ONLY" else c.upper()
+            if caveat not in caveats and not (caveat == "FOR OFFICIAL USE ONLY" and "SENSITIVE" in caveats):
+                caveats.append(caveat)
+                warnings.append(f"{caveat} is given by the release's metadata only, not in the text")
+        if release.level and classification and release.level != classification:
+            warnings.append(f"the text is classified {classification}; the release says {release.level}")
+
+    # the text
+    subject = _PORTION_MARK.sub("", " ".join(" ".join(fields_.subject).split())) or None
+    paragraphs, signature = _paragraphs(body_lines, station_name if not redacted else "", fields_, subject)
+    if not paragraphs and release is None:
+        raise CableParseError(f"no text after the heading of {station_name} {serial}: the cable has no paragraphs",
+                              source)
+    if not paragraphs:
+        warnings.append("the release gives the cable's heading only, no text")
+    if not any(p.number is not None for p in paragraphs):
+        warnings.append("no numbered paragraphs: the text is split at blank lines")
+
+    # origin and country
+    post = post_table().get(station_key)
+    origin = post.origin if post else None
+    if transmission is not None and transmission.origin:
+        # the FM line names the sender: USEU BRUSSELS files its cables under BRUSSELS as the embassy does
+        fm_origin = origin_of_fm(transmission.origin)
+        origin = fm_origin or origin
+        post = _origin_posts().get(re.sub(r"[^A-Z]", "", (fm_origin or "").upper())) or post
+    if release is not None and release.origin:
+        if origin is None:
+            origin = release.origin
+        elif origin.upper() != release.origin.upper():
+            warnings.append(f"the text's post is {origin}; the release says {release.origin}")
+    tags = _tags(fields_.tags)
     table = country_tags()
-    subject_tags = [t for t in fields.tags if t not in table]
+    iso3, country_source, tagged = _country(post, station_key, tags)
+    references = _references(fields_.ref)
+    classified_by, reasons = _classified_by(fields_.by)
     body = "\n\n".join(p.text for p in paragraphs)
-    iso3, country_source, tagged = _country(station_name, header.origin if header else None, fields.tags)
-    cable_year = 2000 + yy if yy < 50 else 1900 + yy
-    report_year, report_year_source = _report_year(f"{fields.subject or ''}\n{body}", sent_at, cable_year)
+    report_year, report_year_source = _report_year(f"{subject or ''}\n{body}", created)
     summary = None
-    # two linear searches: one lazy regex up to "End Summary" backtracks quadratically over long whitespace runs
-    # (an ASCII text without the word has none: a quick no, where a case-insensitive search is slow)
-    sm = _SUMMARY.search(body) if not body.isascii() or "summary" in body.lower() else None
-    if sm and sm.end() < len(body):
-        rest = body[sm.end():]
-        end = re.search(r"End\s+Summary", rest[1:], re.I)
-        summary = (rest[:end.start() + 1] if end else rest).strip()
-    truncated = signature is None and not _ends_sentence(paragraphs[-1].text)
+    if "ummary" in body or "UMMARY" in body:
+        sm = _SUMMARY.search(body)
+        if sm and sm.end() < len(body):
+            rest = body[sm.end():]
+            end = re.search(r"End\s+Summary", rest[1:], re.I)
+            summary = (rest[:end.start() + 1] if end else rest).strip() or None
+    truncated = signature is None and (not paragraphs or not _ends_sentence(paragraphs[-1].text))
     if truncated:
         warnings.append("text ends in mid-sentence: the cable is truncated")
+    if subject is None:
+        warnings.append("no subject line")
     return Cable(
         reference_id=reference_id,
         station_name=station_name,
         serial=serial,
+        origin=origin,
         classification=classification,
-        section=" ".join(cm["section"].split()) if cm["section"] else None,
-        header=header,
+        section=" ".join(cm["section"].upper().split()) if cm and cm["section"] else None,
+        header=transmission,
         caveats=tuple(caveats),
-        distribution=tuple(fields.distribution),
-        executive_order=fields.executive_order,
-        declassify_on=fields.declassify_on,
-        declassification=fields.declassification,
-        tags=tuple(fields.tags),
-        subject_tags=tuple(subject_tags),
+        distribution=tuple(fields_.distribution),
+        executive_order=f"E.O. {eo.group(1)}" if eo else None,
+        declassify_on=declassify_on,
+        declassification=declassification,
+        tags=tuple(tags),
+        subject_tags=tuple(t for t in tags if t not in table),
         country_tags=tuple(tagged),
-        subject=fields.subject,
-        references=tuple(fields.references),
-        classified_by=fields.classified_by,
-        classification_reasons=fields.reasons,
+        subject=subject,
+        references=tuple(references),
+        classified_by=classified_by,
+        classification_reasons=reasons,
         paragraphs=tuple(paragraphs),
         summary=summary,
         signature=signature,
         truncated=truncated,
         sent_at=sent_at,
+        created=created,
+        created_source=created_source,
+        partial_extract=partial,
         iso3=iso3,
         country_source=country_source,
         report_year=report_year,
         report_year_source=report_year_source,
-        text_sha256=hashlib.sha256(text.strip().encode("utf-8")).hexdigest(),
+        text_sha256=hashlib.sha256(stored.strip().encode("utf-8")).hexdigest(),
+        release=release,
         warnings=tuple(warnings),
     )
 
 
-# --- files --------------------------------------------------------------------------------------------------
+# --- the release's forms --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CableSource:
+    """One cable as a form of the release gives it: the routing header, the text, the release's metadata."""
+
+    text: str
+    header: str | None = None
+    release: Release | None = None
+    form: str = "text"  # html, text, csv
+
+    @property
+    def stored_text(self) -> str:
+        """What is kept of it, the same for every form: the header, a blank line, the text."""
+        return f"{self.header.strip()}\n\n{self.text}" if self.header and self.header.strip() else self.text
+
+
+_HTML_START = re.compile(r"^\s*<(?:\?xml|!DOCTYPE\s+html|html|head|body|pre|table|div)\b", re.I)
+_PRE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.S | re.I)
+_TAG = re.compile(r"<[^>]+>")
+_CELL = re.compile(r"<t([hd])[^>]*>(.*?)</t[hd]>", re.S | re.I)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_START.match(text[:512]))
+
+
+def _html_text(fragment: str) -> str:
+    if "<" in fragment:
+        fragment = _TAG.sub("", fragment)
+    if "&" in fragment:
+        fragment = fragment.replace("&#x000A;", "\n")  # the pages' newlines: most of their character references
+        if "&" in fragment:
+            fragment = html.unescape(fragment)
+    return fragment
+
+
+def _created(value: str) -> datetime | None:
+    """`2000-11-29 13:01` (the HTML table) or `11/29/2000 13:01` (the CSV) -> a datetime (UTC)."""
+    value = value.strip()
+    for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def read_html_page(page: str, source: str | None = None) -> CableSource:
+    """A WikiLeaks cable page: the metadata table and the `<pre>` blocks (the routing header, then the text)."""
+    table_at = page.find("<table class='cable'>")
+    if table_at < 0:
+        table_at = page.find('<table class="cable">')
+    release = None
+    if table_at >= 0:
+        table_end = page.find("</table>", table_at)
+        cells = _CELL.findall(page[table_at:table_end])
+        heads = [_html_text(c).strip().lower() for kind, c in cells if kind.lower() == "h"]
+        values = [" ".join(_html_text(c).split()) for kind, c in cells if kind.lower() == "d"]
+        meta = dict(zip(heads, values, strict=False))
+        if meta.get("reference id"):
+            release = Release(reference_id=meta["reference id"].upper(),
+                              created=_created(meta.get("created", "")),
+                              classification=meta.get("classification") or None,
+                              origin=meta.get("origin") or None,
+                              released=_created(meta.get("released", "")))
+    blocks = [_html_text(b) for b in _PRE.findall(page, table_at if table_at >= 0 else 0)]
+    blocks = [b for b in blocks if b.strip()]
+    if not blocks:
+        raise CableParseError("an HTML page without a cable: no <pre> block holds a cable text", source)
+    if len(blocks) == 1:
+        return CableSource(blocks[0], None, release, "html")
+    return CableSource(blocks[-1], "\n".join(blocks[:-1]), release, "html")
+
+
+_REFERENCE_LIST = re.compile(r"^(?:\s*\d{2}[A-Z]+\d+\s*[|,;]?)+$")
+
+
+def read_release_row(row: tuple[str, ...] | list[str], source: str | None = None) -> CableSource:
+    """A row of the release's cables.csv: id, created (MM/DD/YYYY HH:MM), reference id, origin, classification,
+    references (or destination), header, text. Origin and classification are told apart by content (copies of
+    the file differ in their order)."""
+    if len(row) != 8:
+        raise CableParseError(f"{len(row)} columns; a row of the release's cables.csv has 8", source)
+    _, created, reference_id, third, fourth, fifth, header, content = (c.strip("\ufeff") for c in row)
+    reference_id = reference_id.strip().upper()
+    if not _REF_ID.match(reference_id):
+        raise CableParseError(f"reference id column: {reference_id!r} is not a reference id such as 08TOKYO1528",
+                              source)
+    level = re.compile(r"^\s*(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|LIMITED OFFICIAL USE)\b", re.I)
+    classification, origin = (third, fourth) if level.match(third) and not level.match(fourth) else (fourth, third)
+    references: tuple[str, ...] = ()
+    destination = None
+    if fifth.strip():
+        if _REFERENCE_LIST.match(fifth):
+            references = tuple(r for r in re.split(r"[\s|,;]+", fifth.strip().upper()) if r)
+        else:
+            destination = fifth.strip()
+    release = Release(reference_id=reference_id, created=_created(created),
+                      classification=" ".join(classification.split()).upper() or None,
+                      origin=" ".join(origin.split()) or None, references=references, destination=destination)
+    return CableSource(content, header or None, release, "csv")
+
+
+def read_cable_file(data: bytes, name: str | None = None) -> CableSource:
+    """A file's bytes -> the cable it holds: a WikiLeaks HTML page or a plain text (told apart by content)."""
+    text = decode(data, source=name)
+    if looks_like_html(text):
+        return read_html_page(text, name)
+    return CableSource(text, None, None, "text")
+
+
+def parse_source(found: CableSource, source: str | None = None, reference_hint: str | None = None) -> Cable:
+    return parse_cable(found.text, source, reference_hint, header=found.header, release=found.release)
+
 
 def reference_hint(name: str) -> str | None:
-    """`08TOKYO1528.txt` or `archive.zip:cables/08TOKYO1528.txt` -> `08TOKYO1528`; None if not a reference id."""
+    """`08TOKYO1528.txt` or `archive.zip:cables/08TOKYO1528.html` -> `08TOKYO1528`; None if not a reference id."""
     stem = re.split(r"[/\\:]", name)[-1].rsplit(".", 1)[0].upper()
-    return stem if _REF_HINT.match(stem) else None
+    return stem if _REF_ID.match(stem) else None

@@ -32,7 +32,14 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
 from tiptiers.sources.cable_files import CableInput
-from tiptiers.sources.cables import Cable, CableParseError, decode, parse_cable, reference_hint
+from tiptiers.sources.cables import (
+    Cable,
+    CableParseError,
+    parse_source,
+    read_cable_file,
+    read_release_row,
+    reference_hint,
+)
 from tiptiers.sources.reactions import ReactionCoding, code_reactions
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
@@ -255,22 +262,17 @@ class IngestReport:
 
 
 def prepare(item: CableInput) -> ParsedCable | tuple[str, str]:
-    """Decode, parse, code and make the rows of one input; a bad one gives (name, message) instead. Runs in
-    worker processes."""
+    """Read (an HTML page, a plain text, a CSV row: told apart by content), parse, code and make the rows of one
+    input; a bad one gives (name, message) instead. Runs in worker processes."""
     name = item.name
     if item.error is not None:
         return name, item.error
     try:
-        if item.row is not None:
-            text = item.row[6].strip() + "\n\n" + item.row[7]
-            hint: str | None = item.row[2].strip().upper()
-        else:
-            text = decode(item.data, source=name)
-            hint = reference_hint(name)
-        cable = parse_cable(text, source=name, reference_hint=hint)
+        found = read_release_row(item.row, name) if item.row is not None else read_cable_file(item.data, name)
+        cable = parse_source(found, name, reference_hint(name))
     except CableParseError as exc:
         return name, str(exc).removeprefix(f"{name}: ")
-    return ParsedCable.of(cable, text, name)
+    return ParsedCable.of(cable, found.stored_text, name)
 
 
 def _prepare_many(chunk: list[CableInput]) -> list[ParsedCable | tuple[str, str]]:
