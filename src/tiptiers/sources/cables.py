@@ -121,7 +121,6 @@ class Cable:
     reference_id: str  # 08TOKYO1528
     station_name: str  # TOKYO, as the classification line or reference id gives it
     serial: int
-    origin: str | None  # the posting station as the release names it: Embassy Tokyo, Secretary of State
     classification: str | None  # CONFIDENTIAL; None only where neither the text nor the release says
     section: str | None  # "01 OF 02"
     header: TransmissionHeader | None
@@ -142,16 +141,18 @@ class Cable:
     signature: str | None
     truncated: bool
     sent_at: datetime | None  # as the text says: the date-time group or the date line
-    created: datetime | None  # the cable's date: the text's, else the release's, else inferred (see created_source)
-    created_source: str | None
-    partial_extract: bool  # "This record is a partial extract of the original cable"
     iso3: str | None
     country_source: str | None
     report_year: int | None
     report_year_source: str | None
     text_sha256: str
-    release: Release | None = None
     warnings: tuple[str, ...] = field(default=())
+    # (with defaults: cables stored before these were read still load)
+    origin: str | None = None  # the posting station as the release names it: Embassy Tokyo, Secretary of State
+    created: datetime | None = None  # the cable's date: the text's, else the release's, else inferred
+    created_source: str | None = None  # text, release, declassification date
+    partial_extract: bool = False  # "This record is a partial extract of the original cable"
+    release: Release | None = None  # what the release says beside the text
 
     @property
     def year(self) -> int:

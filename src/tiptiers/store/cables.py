@@ -117,8 +117,8 @@ class ParsedCable:
         coding = coding if coding is not None else code_reactions(cable)
         row = {
             "reference_id": cable.reference_id, "text_sha256": cable.text_sha256, "station": cable.station_name,
-            "serial": cable.serial, "classification": cable.classification, "caveats": " ".join(cable.caveats),
-            "iso3": cable.iso3, "report_year": cable.report_year, "sent_at": cable.sent_at, "subject": cable.subject,
+            "serial": cable.serial, "classification": cable.classification or "", "caveats": " ".join(cable.caveats),
+            "iso3": cable.iso3, "report_year": cable.report_year, "sent_at": cable.created, "subject": cable.subject,
             "tags": " ".join(cable.tags), "reactions": " ".join(coding.codes), "parsed": json.dumps(cable.to_dict()),
             "text": text, "source": source[:500],
         }
