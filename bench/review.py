@@ -15,8 +15,9 @@ from pathlib import Path
 from tiptiers.countries import country_table
 from tiptiers.store import migrate
 from tiptiers.store.db import make_engine, session_factory, transaction
-from tiptiers.store.evidence import add_evidence, published_claims, respond, review_statuses, send_request
+from tiptiers.store.evidence import add_evidence
 from tiptiers.store.placements import sync_countries
+from tiptiers.store.reviews import published_claims, respond, review_statuses, send_request
 
 YEAR, CLAIMS = 2026, 20
 

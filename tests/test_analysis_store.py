@@ -13,7 +13,6 @@ from tiptiers.analysis.robustness import Parameters
 from tiptiers.engine import methodology_for_year
 from tiptiers.store.analysis import (
     AnalysisError,
-    assessing_country_gap,
     consistency,
     consistency_summary,
     get_run,
@@ -23,8 +22,9 @@ from tiptiers.store.analysis import (
     run_view,
     three_p_rows,
 )
+from tiptiers.store.assessments import RatingIn, assessing_country_gap, save_assessment
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import RatingIn, add_evidence, save_assessment
+from tiptiers.store.evidence import add_evidence
 from tiptiers.store.models import Placement, ThreePScore
 from tiptiers.tiers import Tier
 

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tiptiers.cli import app as cli_app
+from tiptiers.store.assessments import RatingIn, save_assessment
 from tiptiers.store.db import transaction
 from tiptiers.store.engine_start import ASSESSMENT, ILLUSTRATIVE, starting_point
-from tiptiers.store.evidence import RatingIn, add_evidence, save_assessment, set_state
+from tiptiers.store.evidence import add_evidence, set_state
 from tiptiers.store.users import create_api_token, create_user
 from tiptiers.web.app import create_app
 

@@ -8,35 +8,25 @@ import pytest
 from sqlalchemy import func, select
 
 from tiptiers.review import add_months
+from tiptiers.store.assessments import RatingIn, rating_views, save_assessment
+from tiptiers.store.attachments import Attachment, store_attachment
+from tiptiers.store.checks import EvidenceError, NotFound
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import (
-    Attachment,
-    Evidence,
-    EvidenceError,
-    EvidenceTransition,
-    NotFound,
-    RatingIn,
-    add_evidence,
+from tiptiers.store.evidence import Evidence, EvidenceTransition, add_evidence, get_evidence, list_evidence, set_state
+from tiptiers.store.placements import sync_countries
+from tiptiers.store.questionnaires import questionnaire, save_answers
+from tiptiers.store.reviews import (
     claims,
     complete_review,
-    get_evidence,
-    list_evidence,
     publish_gate,
     published_claims,
-    questionnaire,
-    rating_views,
     record_gate_override,
     request_counts,
     resolve_dispute,
     respond,
     review_status,
-    save_answers,
-    save_assessment,
     send_request,
-    set_state,
-    store_attachment,
 )
-from tiptiers.store.placements import sync_countries
 
 NGO_CLAIM = "Japanese law does not criminalise the recruitment of labourers through fraud."
 LAW = "Article 226-2 of the Penal Code (as amended in 2005) punishes the buying and selling of persons, " \
@@ -132,7 +122,7 @@ def test_ratings_cite_evidence_of_the_country_year_and_are_flagged_when_unverifi
         assert [f.flag.code if f.flag else None for f in rating_views(saved)] == ["unverified_only", "unverified_only"]
         set_state(s, ilo.id, "corroborated", "ana", corroborated_by=jpn.id)
     with db.sessions() as s:
-        from tiptiers.store.evidence import get_assessment
+        from tiptiers.store.assessments import get_assessment
         views = rating_views(get_assessment(s, "JPN", 2026))
         assert [v.flag.code if v.flag else None for v in views] == ["unverified_only", None]
 
@@ -242,7 +232,7 @@ def test_questionnaire_is_prefilled_with_last_years_answers(db):
 
 def test_saved_ratings_go_through_the_engine(db):
     from tiptiers.methodology import methodology_for_year
-    from tiptiers.store.evidence import assessment_determination
+    from tiptiers.store.assessments import assessment_determination
 
     with transaction(db.sessions) as s:
         claim = _ngo_claim(s)

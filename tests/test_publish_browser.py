@@ -12,7 +12,7 @@ import pytest
 
 from conftest import serve_app
 from tiptiers.methodology import methodology_for_year
-from tiptiers.store import evidence
+from tiptiers.store import assessments, evidence, reviews
 from tiptiers.store.db import transaction
 from tiptiers.web.app import create_app
 
@@ -32,13 +32,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             source_name="Embassy Tokyo", statement="Japan convicted few traffickers and did not criminalise labour "
                                                   "trafficking.", entered_by="analyst")
         levels = {"criterion_1": "partial", "criterion_2": "partial"}
-        ratings = [evidence.RatingIn(i, levels.get(i, "substantial"), [claim.id] if i == "criterion_1" else [])
+        ratings = [assessments.RatingIn(i, levels.get(i, "substantial"), [claim.id] if i == "criterion_1" else [])
                    for i in methodology_for_year(2008).ids]
-        evidence.save_assessment(s, "JPN", 2008, ratings, actor="analyst",
+        assessments.save_assessment(s, "JPN", 2008, ratings, actor="analyst",
                                  narrative="Japan is a destination country for women trafficked for sexual "
                                            "exploitation.")
-        evidence.send_request(s, "JPN", 2008, actor="analyst", sent_at=claim.created_at + timedelta(seconds=1))
-        evidence.respond(s, "JPN", 2008, claim.id, "comment", COMMENT, author="liaison.jpn")
+        reviews.send_request(s, "JPN", 2008, actor="analyst", sent_at=claim.created_at + timedelta(seconds=1))
+        reviews.respond(s, "JPN", 2008, claim.id, "comment", COMMENT, author="liaison.jpn")
     with serve_app(create_app(db.url)) as url:
         yield url
     db.drop()

@@ -16,15 +16,10 @@ from typer.testing import CliRunner
 from test_review_web import as_user, ok
 from test_submissions_web import PASSWORD, open_site
 from tiptiers.cli import app as cli
+from tiptiers.store.attachments import MAX_ATTACHMENT_BYTES, Attachment
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import (
-    MAX_ATTACHMENT_BYTES,
-    Attachment,
-    ClaimResponse,
-    add_evidence,
-    send_request,
-    set_state,
-)
+from tiptiers.store.evidence import add_evidence, set_state
+from tiptiers.store.reviews import ClaimResponse, send_request
 from tiptiers.store.users import create_user
 
 DRAFT = date.today().year + 1  # in preparation
@@ -185,15 +180,10 @@ def test_the_store_keeps_the_file_with_the_reply_and_says_when_the_public_may_ha
     """The same rules on SQLite and PostgreSQL, in the store."""
     from datetime import datetime
 
-    from tiptiers.store.evidence import (
-        attachment_is_public,
-        claims,
-        note_upload,
-        respond,
-        store_attachment,
-        uploaded_by,
-    )
+    from tiptiers.store.attachments import note_upload, store_attachment, uploaded_by
     from tiptiers.store.placements import sync_countries
+    from tiptiers.store.publication import attachment_is_public
+    from tiptiers.store.reviews import claims, respond
 
     with transaction(fresh_db.sessions) as s:
         sync_countries(s)

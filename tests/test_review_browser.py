@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, Page
 from conftest import serve_app
 from test_review_web import CORRECTED, LAW, NGO_CLAIM, PASSWORD, site  # noqa: F401  (the `site` fixture)
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import add_evidence, send_request
+from tiptiers.store.evidence import add_evidence
+from tiptiers.store.reviews import send_request
 
 pytestmark = pytest.mark.browser
 

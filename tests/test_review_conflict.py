@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tiptiers.store.assessments import EditConflict, RatingIn, get_assessment, save_assessment
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import EditConflict, RatingIn, get_assessment, save_assessment
 from tiptiers.store.users import create_api_token, create_user
 from tiptiers.web.app import create_app
 

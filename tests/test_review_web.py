@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 
 import conftest
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import ClaimResponse, Evidence, ReviewRequestRow, published_claims
+from tiptiers.store.evidence import Evidence
 from tiptiers.store.placements import load_bundled
+from tiptiers.store.reviews import ClaimResponse, ReviewRequestRow, published_claims
 from tiptiers.store.users import create_api_token, create_user
 from tiptiers.web.app import create_app
 from tiptiers.web.deps import templates
@@ -243,7 +244,8 @@ def test_bad_requests_are_4xx_naming_the_field_never_500(site, method, path, bod
 def test_1b_the_published_narrative_prints_the_corrected_claim_beside_japans_comment(site):
     """The same story on the year it happened (2008, a published report year): the public page shows the claim as
     corrected and the government's words beside it, with no account at all."""
-    from tiptiers.store.evidence import add_evidence, resolve_dispute, respond, send_request
+    from tiptiers.store.evidence import add_evidence
+    from tiptiers.store.reviews import resolve_dispute, respond, send_request
 
     with transaction(site["db"].sessions) as s:
         claim = add_evidence(s, iso3="JPN", year=2008, criteria=["criterion_1"], statement=NGO_CLAIM,

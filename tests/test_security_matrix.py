@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from conftest import TestDatabase
 from test_fuzz_cables import FIXTURE
 from tiptiers.sources.cable_files import iter_cable_inputs
-from tiptiers.store import evidence, publication, submissions, users
+from tiptiers.store import attachments, evidence, publication, reviews, submissions, users
 from tiptiers.store.cables import ingest
 from tiptiers.store.db import transaction
 from tiptiers.web.app import create_app
@@ -157,7 +157,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     ingest(db.sessions, iter_cable_inputs([FIXTURE]))
     ids = {}
     with transaction(db.sessions) as session:
-        attachment = evidence.store_attachment(session, "ngo-report.txt", b"JPNDRAFTCLAIMQX7731 in an attachment",
+        attachment = attachments.store_attachment(session, "ngo-report.txt", b"JPNDRAFTCLAIMQX7731 in an attachment",
                                                "text/plain")
         for iso3, secret in (("JPN", "JPNDRAFTCLAIMQX7731"), ("CHN", "CHNDRAFTCLAIMQX4410")):
             row = evidence.add_evidence(
@@ -174,12 +174,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                                     file=submissions.UploadedFile(f"{who}.txt", f"{upload} interviews".encode()))])
             shadow[who] = report
         for iso3 in ("JPN", "CHN"):
-            evidence.send_request(session, iso3, DRAFT_YEAR, "al")
+            reviews.send_request(session, iso3, DRAFT_YEAR, "al")
         for iso3, secret in (("JPN", "JPNDRAFTNARRATIVEQX8812"), ("CHN", "CHNDRAFTNARRATIVEQX5521")):
             publication.save_narrative(session, iso3, DRAFT_YEAR, f"# {iso3}\n\n{secret}: a xylograph draft.", "al")
-        answer = evidence.store_attachment(session, "law.txt", b"JPNGOVFILEQX2202: Penal Code art. 226-2", "text/plain")
-        evidence.note_upload(session, answer.sha256, users.require_user(session, "tanaka").id)
-        dispute = evidence.respond(session, "JPN", DRAFT_YEAR, ids["JPN"], "dispute", "JPNGOVANSWERQX9901: not so.",
+        answer = attachments.store_attachment(session, "law.txt", b"JPNGOVFILEQX2202: Penal Code art. 226-2",
+                                              "text/plain")
+        attachments.note_upload(session, answer.sha256, users.require_user(session, "tanaka").id)
+        dispute = reviews.respond(session, "JPN", DRAFT_YEAR, ids["JPN"], "dispute", "JPNGOVANSWERQX9901: not so.",
                                    "tanaka", counter_evidence="Penal Code article 226-2",
                                    attachment_sha256=answer.sha256, attachment_public=True)
         files = [answer.sha256] + [r.claims[0].evidence.attachment_sha256 for r in shadow.values()]

@@ -22,8 +22,8 @@ from conftest import TestDatabase
 from test_security_matrix import check_headers, routes
 from tiptiers.publish.narrative import render_markdown
 from tiptiers.store import users
+from tiptiers.store.attachments import MAX_ATTACHMENT_BYTES, Attachment
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import MAX_ATTACHMENT_BYTES, Attachment
 from tiptiers.web.app import create_app
 from tiptiers.web.auth import CSRF_EXEMPT, CSRF_HEADER
 

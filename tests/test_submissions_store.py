@@ -13,18 +13,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tiptiers.store import activity, migrate
+from tiptiers.store.attachments import Attachment, note_upload, store_attachment
+from tiptiers.store.checks import EvidenceError
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import (
-    Attachment,
-    Evidence,
-    EvidenceError,
-    note_upload,
-    respond,
-    send_request,
-    set_state,
-    store_attachment,
-)
+from tiptiers.store.evidence import Evidence, set_state
 from tiptiers.store.placements import sync_countries
+from tiptiers.store.reviews import respond, send_request
 from tiptiers.store.submissions import (
     ClaimIn,
     Submission,

@@ -16,9 +16,11 @@ from sqlalchemy import func, select
 import conftest
 from test_review_web import as_user, ok
 from tiptiers.store import activity
+from tiptiers.store.attachments import Attachment
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import Attachment, Evidence, respond, send_request
+from tiptiers.store.evidence import Evidence
 from tiptiers.store.placements import load_bundled
+from tiptiers.store.reviews import respond, send_request
 from tiptiers.store.submissions import Submission
 from tiptiers.store.users import create_api_token, create_user
 from tiptiers.web.app import create_app

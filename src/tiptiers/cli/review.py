@@ -15,21 +15,11 @@ from sqlalchemy.orm import Session
 
 from tiptiers.cli.common import fail, open_store, print_json, resolve_country
 from tiptiers.review import Claim, ResponseKind, SourceType, VerificationState
+from tiptiers.store.attachments import store_attachment
+from tiptiers.store.checks import EvidenceError, NotFound
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import (
-    EvidenceError,
-    NotFound,
-    add_evidence,
-    claims,
-    list_evidence,
-    record_gate_override,
-    resolve_dispute,
-    respond,
-    review_statuses,
-    send_request,
-    set_state,
-    store_attachment,
-)
+from tiptiers.store.evidence import add_evidence, list_evidence, set_state
+from tiptiers.store.reviews import claims, record_gate_override, resolve_dispute, respond, review_statuses, send_request
 
 evidence_app = typer.Typer(help="Evidence: claims about a government's efforts, with source and verification state.",
                            no_args_is_help=True)

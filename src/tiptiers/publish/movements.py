@@ -1,8 +1,7 @@
 """Year-over-year movements: up, down, new, same, and the automatic-downgrade rule's verdict where it engaged
 (a downgrade to Tier 3, or a waiver keeping a country on the Watch List). Pure: placements in, rows out.
 
-The downgrade verdict is the engine's `audit_history` (the logic of `tiptiers audit-history`) when the engine is
-installed; without it the two columns are left empty (None), never guessed.
+The downgrade verdict is the engine's `audit_history` (the logic of `tiptiers audit-history`).
 """
 
 from __future__ import annotations
@@ -11,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tiptiers.engine.audit import AuditEvent, audit_history
+from tiptiers.engine.model import HistoryEntry
 from tiptiers.tiers import Tier
 
 MOVEMENTS = ("up", "down", "same", "new")
@@ -24,21 +25,16 @@ class Movement:
     previous_tier: str | None
     tier: str
     movement: str  # up | down | same | new (no placement the year before); special cases count as "same" rank
-    automatic_downgrade: bool | None  # Tier 3 because the Watch List years ran out (None: rule not available)
-    waiver: bool | None  # kept on the Watch List by a waiver of the automatic downgrade
+    automatic_downgrade: bool  # Tier 3 because the Watch List years ran out
+    waiver: bool  # kept on the Watch List by a waiver of the automatic downgrade
     rule: str = ""  # the engine's audit of the downgrade rule that year, in words ("" when it did not engage)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _audit(history: Mapping[str, Mapping[int, str]], year: int) -> dict[str, Any] | None:
-    """The engine's `audit_history` events of `year` by country (None when the engine is not installed)."""
-    try:
-        from tiptiers.engine.audit import audit_history
-        from tiptiers.engine.model import HistoryEntry
-    except ImportError:
-        return None
+def _audit(history: Mapping[str, Mapping[int, str]], year: int) -> dict[str, AuditEvent]:
+    """The engine's `audit_history` events of `year` by country."""
     histories = {iso3: [HistoryEntry(year=y, tier=Tier(t)) for y, t in by_year.items() if y <= year]
                  for iso3, by_year in history.items() if year in by_year}
     return {e.iso3: e for e in audit_history(histories) if e.year == year}
@@ -60,11 +56,11 @@ def movements(history: Mapping[str, Mapping[int, str]], names: Mapping[str, str]
         if year not in by_year:
             continue
         now, before = Tier(by_year[year]), (Tier(by_year[year - 1]) if year - 1 in by_year else None)
-        event = events.get(iso3) if events is not None else None
+        event = events.get(iso3)
         kind = event.kind if event else ""
         rows.append(Movement(
             iso3, names.get(iso3, iso3), year, before.value if before else None, now.value, _direction(before, now),
-            None if events is None else kind == "automatic_downgrade", None if events is None else kind == "waiver",
+            kind == "automatic_downgrade", kind == "waiver",
             event.text if event else ""))
     return sorted(rows, key=lambda m: m.country)
 

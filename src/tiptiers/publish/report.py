@@ -1,6 +1,6 @@
 """Gathers what a country-year narrative shows from the store: the placement and its history, the assessment and
 the engine's Determination, the methodology of the year, the published claims with the government's comments, and
-the stored narrative versions. The colleagues' modules (engine, methodology, evidence) are used when present.
+the stored narrative versions.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
+from tiptiers.engine import Determination
+from tiptiers.methodology import Methodology, MethodologyError, methodology_for_year
 from tiptiers.publish.movements import movements
 from tiptiers.publish.narrative import (
     NarrativeData,
@@ -24,8 +26,10 @@ from tiptiers.publish.narrative import (
     render_markdown,
 )
 from tiptiers.store import publication as pubstore
+from tiptiers.store.assessments import Assessment, assessment_determination, get_assessment
 from tiptiers.store.placements import country_history
 from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative, public_years
+from tiptiers.store.reviews import published_claims
 from tiptiers.tiers import Tier
 
 log = logging.getLogger(__name__)
@@ -70,38 +74,25 @@ class CountryYear:
         return self.data.tier
 
 
-def methodology(year: int) -> Any:
+def methodology(year: int) -> Methodology | None:
     try:
-        from tiptiers.methodology import methodology_for_year
-
         return methodology_for_year(year)
-    except Exception as exc:  # the methodology feature is absent or has no tree for that year
+    except MethodologyError as exc:  # no methodology tree covers that year
         log.info("no methodology for %s: %s", year, exc)
         return None
 
 
-def _rules(m: Any) -> list[RuleLine]:
+def _rules(m: Methodology | None) -> list[RuleLine]:
     if m is None:
         return []
     return [RuleLine(p.name, p.description, str(p.value), p.reference) for p in m.parameters]
 
 
-def _evidence_module() -> Any:
-    try:
-        from tiptiers.store import evidence
-    except ImportError:
-        return None
-    return evidence
-
-
-def _determination(evidence: Any, session: Session, assessment: Any) -> Any:
+def _determination(session: Session, assessment: Assessment) -> Determination | None:
     """The engine's Determination of the saved ratings (with waivers and overrides), as the review store makes it;
     None when the ratings are not enough for one (the narrative says so instead of failing)."""
-    make = getattr(evidence, "assessment_determination", None)
-    if make is None:
-        return None
     try:
-        return make(session, assessment)
+        return assessment_determination(session, assessment)
     except ValueError as exc:
         log.info("no determination for %s %s: %s", assessment.iso3, assessment.year, exc)
         return None
@@ -118,8 +109,7 @@ def narrative_data(session: Session, iso3: str, year: int, public_at: datetime |
         history = [(y, t) for y, t in history if y in shown]
     tier = dict(history).get(year)
     m = methodology(year)
-    evidence = _evidence_module()
-    assessment = evidence.get_assessment(session, iso3, year) if evidence else None
+    assessment = get_assessment(session, iso3, year)
     common: dict[str, Any] = {"iso3": iso3, "country": name, "year": year, "history": history,
                               "rules": _rules(m), "methodology": m.name if m else "",
                               "law_date": str(m.law_date) if m else ""}
@@ -128,7 +118,7 @@ def narrative_data(session: Session, iso3: str, year: int, public_at: datetime |
     titles = {i.id: i.title for i in m.items} if m is not None else {}
     ratings = [RatingLine(r.criterion, titles.get(r.criterion, r.criterion), r.level, r.note)
                for r in assessment.ratings]
-    determination = _determination(evidence, session, assessment)
+    determination = _determination(session, assessment)
     if determination is not None:
         reasons = [ReasonLine(r.text, r.reference) for r in determination.reasons]
         tier = tier or determination.tier.value
@@ -164,7 +154,7 @@ def movement_text(iso3: str, name: str, year: int, history: list[tuple[int, str]
 
 def _published_file(comment: Any, state: str) -> dict[str, str]:
     """The government's file beside its comment, only where it allowed publication (the download route checks the
-    same rule: store.evidence.attachment_is_public)."""
+    same rule: store.publication.attachment_is_public)."""
     f = comment.attachment
     if f is None or not comment.attachment_public or state == "withdrawn":
         return {"file_name": "", "file_url": ""}
@@ -172,11 +162,8 @@ def _published_file(comment: Any, state: str) -> dict[str, str]:
 
 
 def claim_views(session: Session, iso3: str, year: int) -> list[ClaimView]:
-    evidence = _evidence_module()
-    if evidence is None or not hasattr(evidence, "published_claims"):
-        return []
     views = []
-    for c in evidence.published_claims(session, iso3, year):
+    for c in published_claims(session, iso3, year):
         resolutions = [f"{d.resolution.outcome.value}: {d.resolution.reason}".strip(": ")
                        for d in c.disputes if d.resolution is not None]
         views.append(ClaimView(

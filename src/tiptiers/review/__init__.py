@@ -4,7 +4,8 @@ Evidence carries a verification state; per country and report year the draft goe
 `ReviewRequest` with a deadline; for each `Claim` the liaison confirms, disputes (with counter-evidence) or comments;
 every `Dispute` gets a `Resolution` from an analyst; `gate_reasons` says what still blocks publication.
 
-No database, no web: the store (tiptiers.store.evidence) keeps the records and calls these rules.
+No database, no web: the stores (tiptiers.store.evidence, .assessments, .reviews, .questionnaires) keep the records
+and call these rules.
 """
 
 from tiptiers.review.model import (

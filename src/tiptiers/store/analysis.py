@@ -1,13 +1,12 @@
 """Fairness and robustness analyses over the store: inputs for tiptiers.analysis, and stored robustness runs.
 
 The assessing country (default USA, or $TIPTIERS_ASSESSING_COUNTRY) is held to the same standard: it is in every
-audit it has data for, the audits say when it is missing, and `assessing_country_gap` tells the publish gate when
-it has no determination for the year under the methodology applied to the others.
+audit it has data for, and the audits say when it is missing; `store.assessments.assessing_country_gap` tells the
+publish gate when it has no determination for the year under the methodology applied to the others.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,7 @@ import numpy as np
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
-from tiptiers.analysis import DEFAULT_ASSESSING_COUNTRY, INDICATORS
+from tiptiers.analysis import INDICATORS
 from tiptiers.analysis.dominance import DominanceAudit, DominanceSummary, Scored, dominance_audit, summarise
 from tiptiers.analysis.ordinal import OrdinalFit, fit_ordinal
 from tiptiers.analysis.robustness import Parameters, Progress, RobustnessResult, TierOdds, simulate, with_evidence
@@ -25,6 +24,12 @@ from tiptiers.analysis.vectorised import TIERS, encode
 from tiptiers.analysis.views import ConsistencyView, RobustnessView, consistency_view, odds_view
 from tiptiers.engine.model import AssessmentInput, Rating, RatingLevel
 from tiptiers.methodology import LEVEL_RANK, Methodology, methodology_for_year
+from tiptiers.store.assessments import (
+    Assessment,
+    AssessmentRating,
+    assessing_country,
+    assessment_determination,
+)
 from tiptiers.store.engine import all_histories, list_waivers
 from tiptiers.store.models import Base, Country, Placement, ThreePScore
 from tiptiers.tiers import Tier
@@ -35,10 +40,6 @@ UNVERIFIED, DISPUTED = "unverified", "disputed_by_government"
 
 class AnalysisError(ValueError):
     """Bad input to an analysis; the message names the field."""
-
-
-def assessing_country() -> str:
-    return (os.environ.get("TIPTIERS_ASSESSING_COUNTRY") or DEFAULT_ASSESSING_COUNTRY).strip().upper()
 
 
 def _utcnow() -> datetime:
@@ -112,24 +113,13 @@ def three_p_rows(session: Session, year: int) -> list[Scored]:
     return out
 
 
-def _evidence_module() -> Any:
-    try:
-        from tiptiers.store import evidence
-    except ImportError:  # pragma: no cover - the evidence feature is part of this tree
-        return None
-    return evidence
-
-
-def _assessments(session: Session, year: int) -> list[Any]:
-    ev = _evidence_module()
-    if ev is None:
-        return []
+def _assessments(session: Session, year: int) -> list[Assessment]:
     return list(session.scalars(
-        select(ev.Assessment).where(ev.Assessment.year == year)
-        .options(selectinload(ev.Assessment.ratings).selectinload(ev.AssessmentRating.evidence))))
+        select(Assessment).where(Assessment.year == year)
+        .options(selectinload(Assessment.ratings).selectinload(AssessmentRating.evidence))))
 
 
-def _assessment_input(row: Any) -> AssessmentInput:
+def _assessment_input(row: Assessment) -> AssessmentInput:
     return AssessmentInput(iso3=row.iso3, year=row.year, **(row.signals or {}), ratings=[
         Rating(criterion=r.criterion, level=RatingLevel(r.level), evidence=[str(e.id) for e in r.evidence])
         for r in row.ratings])
@@ -139,13 +129,12 @@ def ratings_rows(session: Session, year: int) -> tuple[tuple[str, ...], list[Sco
     """Stored assessments of `year` as rating ranks (standards, then criteria) with their determined tier.
 
     Returns the labels, the rows and the assessments that could not be determined (with the reason)."""
-    ev = _evidence_module()
     m = methodology_for_year(year)
     names = country_names(session)
     rows, problems = [], []
     for a in _assessments(session, year):
         try:
-            tier = ev.assessment_determination(session, a).tier
+            tier = assessment_determination(session, a).tier
         except ValueError as exc:
             problems.append(f"{a.iso3}: {exc}")
             continue
@@ -202,8 +191,7 @@ def consistency_years(session: Session, indicator: str = "3p") -> list[int]:
     if _check_indicator(indicator) == "3p":
         years = placed & set(session.scalars(select(ThreePScore.year).distinct()))
     else:
-        ev = _evidence_module()
-        years = set(session.scalars(select(ev.Assessment.year).distinct())) if ev else set()
+        years = set(session.scalars(select(Assessment.year).distinct()))
     return sorted(years)
 
 
@@ -216,26 +204,6 @@ def consistency_summary(session: Session, indicator: str = "3p", top: int = 15,
 def ordinal(session: Session, year: int, indicator: str = "3p") -> OrdinalFit:
     labels, rows, _ = _scored(session, year, indicator)
     return fit_ordinal(year, indicator, labels, rows)
-
-
-# --- the assessing country ---------------------------------------------------------------------------------------
-
-
-def assessing_country_gap(session: Session, year: int, iso3: str | None = None) -> str | None:
-    """Why the report year may not be published as "one standard for everyone": the assessing country has no
-    determination for `year` under the methodology applied to the other countries; None when it has one."""
-    iso3 = (iso3 or assessing_country()).upper()
-    m = methodology_for_year(year)
-    ev = _evidence_module()
-    row = ev.get_assessment(session, iso3, year) if ev is not None else None
-    if row is None:
-        return (f"{iso3} (the assessing country) has no assessment for {year}: assess it under {m.name} like every "
-                "other country before publishing")
-    try:
-        ev.assessment_determination(session, row)
-    except ValueError as exc:
-        return f"{iso3} (the assessing country) has no determination for {year} under {m.name}: {exc}"
-    return None
 
 
 # --- robustness --------------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from tiptiers.engine import AssessmentInput, HistoryEntry, Override, Rating, RatingLevel, Waiver
 from tiptiers.engine.profiles import illustrative_assessment
 from tiptiers.methodology import methodology_for_year
+from tiptiers.store.assessments import get_assessment, rating_views
 from tiptiers.store.engine import get_override, list_waivers
-from tiptiers.store.evidence import get_assessment, rating_views
 from tiptiers.store.placements import country_history
 from tiptiers.tiers import Tier
 

@@ -11,8 +11,7 @@ Every function works in the caller's session; wrap calls in `tiptiers.store.db.t
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tiptiers.countries import country_table
 from tiptiers.report_years import check_report_year
+from tiptiers.review import VerificationState
+from tiptiers.store.assessments import Assessment, assessing_country_gap
+from tiptiers.store.evidence import Evidence
 from tiptiers.store.models import Base, Placement
+from tiptiers.store.reviews import ClaimResponse, ResponseAttachment, publish_gate
 
 MAX_NARRATIVE = 200_000
 
@@ -143,44 +146,36 @@ class GateReport:
         return {"blocked": self.blocked, "warnings": self.warnings}
 
 
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A colleague's function, when that feature has landed in this tree."""
-    try:
-        found: Callable[..., Any] | None = getattr(importlib.import_module(module), name, None)
-        return found
-    except ImportError:
-        return None
-
-
 def assessed_countries(session: Session, year: int) -> list[str]:
     """Countries with an assessment or evidence for the year: the ones the review gate applies to."""
     found: set[str] = set()
-    for module, model in (("tiptiers.store.evidence", "Assessment"), ("tiptiers.store.evidence", "Evidence")):
-        table = _optional(module, model)
-        if table is not None:
-            found.update(session.scalars(select(table.iso3).where(table.year == year)))  # type: ignore[attr-defined]
+    for table in (Assessment, Evidence):
+        found.update(session.scalars(select(table.iso3).where(table.year == year)))
     return sorted(found)
 
 
 def consult_gates(session: Session, year: int) -> GateReport:
-    """The review colleague's `publish_gate` for each assessed country, and the analysis colleague's
-    `assessing_country_gap` (a warning, printed), where those features exist."""
+    """The review gate (`reviews.publish_gate`) of each assessed country, and the analysis warning
+    (`assessments.assessing_country_gap`, printed, not blocking)."""
     blocked: dict[str, list[str]] = {}
-    gate = _optional("tiptiers.store.evidence", "publish_gate")
-    if gate is not None:
-        for iso3 in assessed_countries(session, year):
-            reasons = list(gate(session, iso3, year))
-            if reasons:
-                blocked[iso3] = reasons
-    warnings: list[str] = []
-    for module in ("tiptiers.store.analysis", "tiptiers.analysis", "tiptiers.analysis.gap"):
-        gap = _optional(module, "assessing_country_gap")
-        if gap is not None:
-            result = gap(session, year)
-            if result:
-                warnings.extend(str(r) for r in (result if isinstance(result, list | tuple) else [result]))
-            break
-    return GateReport(blocked, warnings)
+    for iso3 in assessed_countries(session, year):
+        reasons = publish_gate(session, iso3, year)
+        if reasons:
+            blocked[iso3] = reasons
+    gap = assessing_country_gap(session, year)
+    return GateReport(blocked, [gap] if gap else [])
+
+
+def attachment_is_public(session: Session, sha256: str, now: datetime | None = None) -> bool:
+    """True when a government marked this file publishable on a reply to a claim of a published report (a claim
+    not withdrawn: the report prints no reply to a withdrawn claim)."""
+    years = session.scalars(
+        select(Evidence.year).distinct()
+        .join(ClaimResponse, ClaimResponse.evidence_id == Evidence.id)
+        .join(ResponseAttachment, ResponseAttachment.response_id == ClaimResponse.id)
+        .where(ResponseAttachment.sha256 == sha256.lower(), ResponseAttachment.public.is_(True),
+               Evidence.state != VerificationState.WITHDRAWN.value))
+    return any(is_public(session, year, now) for year in years)
 
 
 def schedule_publication(session: Session, year: int, publish_at: datetime, actor: str, note: str = "",

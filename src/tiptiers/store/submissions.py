@@ -21,22 +21,13 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from tiptiers.review import SourceType, VerificationState
+from tiptiers.store import activity
+from tiptiers.store.attachments import check_upload, note_upload, store_attachment
+from tiptiers.store.checks import EvidenceError, NotFound, check_country_year, check_text, get_row, utcnow
 from tiptiers.store.db import fits_id
-from tiptiers.store.evidence import (
-    Evidence,
-    EvidenceError,
-    NotFound,
-    _by_id,
-    _record,
-    _text,
-    add_evidence,
-    check_country_year,
-    check_upload,
-    note_upload,
-    store_attachment,
-    utcnow,
-)
+from tiptiers.store.evidence import Evidence, add_evidence
 from tiptiers.store.models import Base
+from tiptiers.store.publication import is_public, public_years
 from tiptiers.store.users import User
 
 MAX_CLAIMS = 200
@@ -95,8 +86,6 @@ class ClaimIn:
 
 
 def _published(session: Session, year: int) -> bool:
-    from tiptiers.store.publication import is_public  # publication reads the evidence module: import when needed
-
     return is_public(session, year)
 
 
@@ -115,7 +104,7 @@ def submit(session: Session, user: User, iso3: str, year: int, claims: Sequence[
     if len(claims) > MAX_CLAIMS:
         raise EvidenceError(f"claims: {len(claims)} claims, at most {MAX_CLAIMS} in one submission")
     row = Submission(user_id=user.id, organisation=user.organisation, iso3=iso3, year=year,
-                     title=_text("title", title, 300, required=False), created_at=utcnow())
+                     title=check_text("title", title, 300, required=False), created_at=utcnow())
     session.add(row)
     session.flush()
     for i, claim in enumerate(claims):
@@ -134,7 +123,7 @@ def submit(session: Session, user: User, iso3: str, year: int, claims: Sequence[
             raise EvidenceError(f"claims[{i}].{exc}") from None
         session.add(SubmissionClaim(evidence_id=evidence.id, submission_id=row.id, position=i))
     session.flush()
-    _record(session, user.name, "submission.add", f"submission:{row.id}", None, {
+    activity.record(session, user.name, "submission.add", f"submission:{row.id}", None, {
         "organisation": row.organisation, "iso3": iso3, "year": year, "title": row.title,
         "evidence": [c.evidence_id for c in row.claims]})
     return row
@@ -169,14 +158,14 @@ def get_submission(session: Session, submission_id: int) -> Submission:
 
 def set_note(session: Session, submission_id: int, evidence_id: int, note: str, actor: str) -> SubmissionClaim:
     """The analysts' note to the submitting NGO about one of its claims (empty: no note)."""
-    claim = _by_id(session, SubmissionClaim, evidence_id)
+    claim = get_row(session, SubmissionClaim, evidence_id)
     if claim is None or claim.submission_id != submission_id:
         raise NotFound(f"no claim #{evidence_id} in submission #{submission_id}")
     before = {"note": claim.analyst_note}
-    claim.analyst_note = _text("note", note, 5000, required=False)
+    claim.analyst_note = check_text("note", note, 5000, required=False)
     claim.note_by, claim.note_at = actor, utcnow()
     session.flush()
-    _record(session, actor, "submission.note", f"submission:{submission_id}/evidence:{evidence_id}", before,
+    activity.record(session, actor, "submission.note", f"submission:{submission_id}/evidence:{evidence_id}", before,
             {"note": claim.analyst_note})
     return claim
 
@@ -198,6 +187,4 @@ def submitter_state(evidence: Evidence, published: bool) -> str:
 
 
 def published_years(session: Session, years: Sequence[int]) -> set[int]:
-    from tiptiers.store.publication import public_years
-
     return set(public_years(session, years))

@@ -1,4 +1,6 @@
-"""Request-scoped dependencies and the template environment shared by every route module.
+"""What the route modules share, so that they import this module and never each other: the request's database
+session, the template environment, report years and the embargo, the store's errors as HTTP answers, and the models
+and helpers more than one router answers with (an attachment, a country's timeline).
 
 Report years and the embargo, once for every route (a test enumerates the app's routes and fails for one that takes a
 year or serves report data another way):
@@ -13,26 +15,36 @@ year or serves report data another way):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from tiptiers.countries import Country, country_table
 from tiptiers.report_years import check_planned_year, check_report_year, parse_year
+from tiptiers.sources.reactions import reaction_labels
 from tiptiers.store import publication as pubstore
-from tiptiers.store.placements import report_years
+from tiptiers.store.assessments import EditConflict
+from tiptiers.store.cables import country_cables
+from tiptiers.store.checks import EvidenceError, NotFound
+from tiptiers.store.placements import country_history, report_years
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import TIER_LABELS, Tier
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 templates.env.globals["tier_label"] = lambda value: Tier(value).label
 templates.env.globals["TIER_LABELS"] = {t.value: label for t, label in TIER_LABELS.items()}
+templates.env.globals["reaction_label"] = lambda code: reaction_labels().get(code.lower(), code)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -183,3 +195,88 @@ VisibleYear = Annotated[int, Depends(visible_year)]
 PublishedYear = Annotated[int, Depends(published_year)]
 ReportYearQuery = Annotated[int | None, Depends(report_year_query)]
 YEAR_DEPENDENCIES = (report_year, planned_year, visible_year, published_year, report_year_query)
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+
+def _field_message(errors: Any) -> str:
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        where = ".".join(loc)
+        parts.append(msg if not where or msg.startswith(where) else f"{where}: {msg}")
+    return "; ".join(parts) or "invalid request"
+
+
+class FieldErrors(APIRoute):
+    """A router's `route_class`: request validation errors become the app's JSON error, a 422 naming the field."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def named(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                raise HTTPException(422, _field_message(exc.errors())) from None
+
+        return named
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """The review season's store errors as HTTP answers: a missing record 404, bad input 422 naming the field,
+    a save over someone else's newer version 409."""
+    try:
+        yield
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except EvidenceError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except EditConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+# --- models and helpers of more than one router ------------------------------------------------------------------
+
+
+class AttachmentOut(BaseModel):
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+
+
+class TimelineEvent(BaseModel):
+    kind: str  # placement | cable
+    year: int | None  # the report year it belongs to
+    date: date | None
+    title: str
+    tier: Tier | None = None
+    reactions: list[str] = []
+    url: str
+
+
+class TimelineOut(BaseModel):
+    iso3: str
+    name: str
+    events: list[TimelineEvent]
+
+
+def country_timeline(session: Session, iso3: str, visible: Visibility) -> TimelineOut:
+    """Placements (those of published years only, unless staff) and cables of a country, by report year: the
+    timeline of the cables API and of the country page."""
+    country = country_or_404(iso3)
+    history = country_history(session, country.iso3)
+    shown = visible.years([p.year for p in history])
+    events = [TimelineEvent(kind="placement", year=p.year, date=None, title=f"TIP Report {p.year}: "
+                            f"{Tier(p.tier).label}", tier=Tier(p.tier), url=f"/years/{p.year}")
+              for p in history if p.year in shown]
+    events += [TimelineEvent(kind="cable", year=c.report_year, date=c.sent_at.date() if c.sent_at else None,
+                             title=f"{c.reference_id}: {c.subject or ''}".strip(), reactions=c.reactions.split(),
+                             url=f"/cables/{c.reference_id}")
+               for c in country_cables(session, country.iso3)]
+    events.sort(key=lambda e: (e.year or 0, e.kind != "placement", e.date or date.min))
+    return TimelineOut(iso3=country.iso3, name=country.name, events=events)

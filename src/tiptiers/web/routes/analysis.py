@@ -43,8 +43,7 @@ from tiptiers.store.analysis import (
 from tiptiers.store.db import fits_id
 from tiptiers.store.placements import report_years
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web.deps import SessionDep, Visibility, Visible, VisibleYear, templates
-from tiptiers.web.routes.engine import _FieldErrors as FieldErrors  # 422 naming the field, as {"error": ...}
+from tiptiers.web.deps import FieldErrors, SessionDep, Visibility, Visible, VisibleYear, templates
 
 api = APIRouter(prefix="/api/v1", tags=["analysis"], route_class=FieldErrors)
 pages = APIRouter(include_in_schema=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,11 +14,17 @@ from sqlalchemy.orm import Session
 from tiptiers.countries import country_table
 from tiptiers.sources.cables import Cable
 from tiptiers.sources.reactions import reaction_labels, split_sentences
-from tiptiers.store.cables import CableRecord, country_cables, get_cable
-from tiptiers.store.placements import country_history
+from tiptiers.store.cables import CableRecord, get_cable
 from tiptiers.store.search import SNIPPET_END, SNIPPET_START, SearchFilters, SearchQueryError, search
-from tiptiers.tiers import Tier
-from tiptiers.web.deps import ReportYearQuery, SessionDep, Visibility, Visible, country_or_404, templates
+from tiptiers.web.deps import (
+    ReportYearQuery,
+    SessionDep,
+    TimelineOut,
+    Visibility,
+    Visible,
+    country_timeline,
+    templates,
+)
 
 # Bounds on paging and versions: a number past 64 bits reached the database driver and was a 500.
 MAX_OFFSET = 1_000_000
@@ -38,7 +44,6 @@ def marked(snippet: str) -> Markup:
 
 templates.env.filters["marked"] = marked
 templates.env.globals["split_sentences"] = split_sentences
-templates.env.globals["reaction_label"] = lambda code: reaction_labels().get(code.lower(), code)
 
 
 class CitationOut(BaseModel):
@@ -91,22 +96,6 @@ class SearchOut(BaseModel):
     total_exact: bool = True  # False: at least `total` match
     ranked_among: int | None = None  # the best were chosen among this many most recently indexed matches
     hits: list[SearchHitOut]
-
-
-class TimelineEvent(BaseModel):
-    kind: str  # placement | cable
-    year: int | None  # the report year it belongs to
-    date: date | None
-    title: str
-    tier: Tier | None = None
-    reactions: list[str] = []
-    url: str
-
-
-class TimelineOut(BaseModel):
-    iso3: str
-    name: str
-    events: list[TimelineEvent]
 
 
 def _cable_out(record: CableRecord) -> CableOut:
@@ -230,24 +219,6 @@ def search_page(request: Request, session: SessionDep, year: ReportYearQuery, q:
          "classifications": CLASSIFICATIONS, "query_string": query_string,
          "json_url": f"/api/v1/search?{query_string}" if searched else "/api/v1/search"},
     )
-
-
-# --- the country timeline -----------------------------------------------------------------------------------
-
-def country_timeline(session: Session, iso3: str, visible: Visibility) -> TimelineOut:
-    """Placements (those of published years only, unless staff) and cables of a country, by report year."""
-    country = country_or_404(iso3)
-    history = country_history(session, country.iso3)
-    shown = visible.years([p.year for p in history])
-    events = [TimelineEvent(kind="placement", year=p.year, date=None, title=f"TIP Report {p.year}: "
-                            f"{Tier(p.tier).label}", tier=Tier(p.tier), url=f"/years/{p.year}")
-              for p in history if p.year in shown]
-    events += [TimelineEvent(kind="cable", year=c.report_year, date=c.sent_at.date() if c.sent_at else None,
-                             title=f"{c.reference_id}: {c.subject or ''}".strip(), reactions=c.reactions.split(),
-                             url=f"/cables/{c.reference_id}")
-               for c in country_cables(session, country.iso3)]
-    events.sort(key=lambda e: (e.year or 0, e.kind != "placement", e.date or date.min))
-    return TimelineOut(iso3=country.iso3, name=country.name, events=events)
 
 
 @api.get("/countries/{iso3}/timeline", response_model=TimelineOut,

@@ -8,13 +8,8 @@ Validation errors of this router come back as `{"error": {"status": 422, "detail
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -25,35 +20,18 @@ from tiptiers.store.engine import engine_inputs
 from tiptiers.store.engine_start import starting_point
 from tiptiers.tiers import Tier
 from tiptiers.web.auth import can_see_country_draft
-from tiptiers.web.deps import ReportYearQuery, SessionDep, Visibility, Visible, VisibleYear, country_or_404, templates
+from tiptiers.web.deps import (
+    FieldErrors,
+    ReportYearQuery,
+    SessionDep,
+    Visibility,
+    Visible,
+    VisibleYear,
+    country_or_404,
+    templates,
+)
 
-
-def _field_message(errors: Any) -> str:
-    parts = []
-    for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        where = ".".join(loc)
-        parts.append(msg if not where or msg.startswith(where) else f"{where}: {msg}")
-    return "; ".join(parts) or "invalid request"
-
-
-class _FieldErrors(APIRoute):
-    """Turn request validation errors into the app's JSON error, naming the field."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def named(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                raise HTTPException(422, _field_message(exc.errors())) from None
-
-        return named
-
-
-api = APIRouter(prefix="/api/v1", tags=["engine"], route_class=_FieldErrors)
+api = APIRouter(prefix="/api/v1", tags=["engine"], route_class=FieldErrors)
 pages = APIRouter(include_in_schema=False)
 
 

@@ -14,8 +14,15 @@ from tiptiers.store import cycle
 from tiptiers.store.engine import list_overrides
 from tiptiers.store.placements import country_history, report_years, tier_counts, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web.deps import SessionDep, Visibility, Visible, VisibleYear, country_or_404, templates
-from tiptiers.web.routes.cables import country_timeline
+from tiptiers.web.deps import (
+    SessionDep,
+    Visibility,
+    Visible,
+    VisibleYear,
+    country_or_404,
+    country_timeline,
+    templates,
+)
 
 api = APIRouter(prefix="/api/v1", tags=["placements"])
 pages = APIRouter(include_in_schema=False)

@@ -29,6 +29,7 @@ from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import report_years, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web.auth import optional_user, require_roles
 from tiptiers.web.deps import (
     PublishedYear,
     ReportYear,
@@ -45,18 +46,8 @@ log = logging.getLogger(__name__)
 api = APIRouter(prefix="/api/v1", tags=["publication"])
 pages = APIRouter(include_in_schema=False)
 
-try:  # the authentication feature; without it nobody edits or publishes from the web (the CLI still can)
-    from tiptiers.web.auth import require_roles
-
-    EDITORS: list[Any] = [Depends(require_roles("admin", "analyst"))]
-    PUBLISHERS: list[Any] = [Depends(require_roles("admin"))]
-except ImportError:  # pragma: no cover - depends on which features have landed
-
-    def _no_sign_in() -> None:
-        raise HTTPException(403, "editing and publishing need sign-in, which is not installed here; use the CLI "
-                                 "(`tiptiers narrative edit`, `tiptiers publish`)")
-
-    EDITORS = PUBLISHERS = [Depends(_no_sign_in)]
+EDITORS: list[Any] = [Depends(require_roles("admin", "analyst"))]
+PUBLISHERS: list[Any] = [Depends(require_roles("admin"))]
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -374,10 +365,6 @@ def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str
 
 
 def _user_name(request: Request) -> str:
-    try:
-        from tiptiers.web.auth import optional_user
-    except ImportError:  # pragma: no cover - without sign-in the editing routes refuse before this
-        return "analyst"
     user = optional_user(request)
     return user.name if user else "analyst"
 

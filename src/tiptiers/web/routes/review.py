@@ -13,8 +13,7 @@ Permissions, the same for a page and its JSON twin:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -34,17 +33,18 @@ from tiptiers.review import (
     SourceType,
     VerificationState,
 )
-from tiptiers.store import evidence as store
-from tiptiers.store import submissions
+from tiptiers.store import assessments, attachments, checks, evidence, publication, questionnaires, reviews, submissions
 from tiptiers.store.users import User
 from tiptiers.web.auth import CurrentUser, can_see_country_draft
 from tiptiers.web.deps import (
+    AttachmentOut,
     ReportYear,
     ReportYearQuery,
     SessionDep,
     Visibility,
     Visible,
     country_or_404,
+    store_errors,
     templates,
 )
 
@@ -105,13 +105,6 @@ class StateIn(BaseModel):
     state: VerificationState = Field(description="corroborated (with corroborated_by) or withdrawn (with a reason)")
     reason: str = ""
     corroborated_by: int | None = None
-
-
-class AttachmentOut(BaseModel):
-    sha256: str
-    filename: str
-    media_type: str
-    size: int
 
 
 class RatingBody(BaseModel):
@@ -329,41 +322,29 @@ def _country_year(user: User, iso3: str, year: int) -> tuple[str, str]:
     country = country_or_404(iso3)
     if not can_see_country_draft(user, country.iso3):
         raise HTTPException(404, f"no review of {iso3.upper()} {year}")
-    with _errors():
-        store.check_country_year(country.iso3, year)
+    with store_errors():
+        checks.check_country_year(country.iso3, year)
     return country.iso3, country.name
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except store.NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except store.EvidenceError as exc:
-        raise HTTPException(422, str(exc)) from None
-    except store.EditConflict as exc:
-        raise HTTPException(409, str(exc)) from None
 
 
 def _write(request: Request, job: Callable[[Session], T]) -> T:
     """One change, one transaction, with its activity-log entry; errors become 404/422 naming the field."""
-    with _errors(), request.app.state.sessions.begin() as session:
+    with store_errors(), request.app.state.sessions.begin() as session:
         return job(session)
 
 
 # --- conversions -----------------------------------------------------------------------------------------------
 
 
-def _evidence_out(e: store.Evidence) -> EvidenceOut:
+def _evidence_out(e: evidence.Evidence) -> EvidenceOut:
     return EvidenceOut.model_validate(e.as_dict())
 
 
-def _ratings_out(assessment: store.Assessment | None) -> list[RatingOut]:
+def _ratings_out(assessment: assessments.Assessment | None) -> list[RatingOut]:
     return [RatingOut(criterion=v.criterion, level=v.level, note=v.note,
                       evidence=[CitedOut(**c) for c in v.evidence],
                       flag=FlagOut(code=v.flag.code, text=v.flag.text) if v.flag else None)
-            for v in store.rating_views(assessment)]
+            for v in assessments.rating_views(assessment)]
 
 
 def _dispute_out(d: Dispute) -> DisputeOut:
@@ -393,21 +374,21 @@ def claim_out(c: Claim) -> ClaimOut:
         disputes=[_dispute_out(d) for d in c.disputes])
 
 
-def _request_out(r: store.ReviewRequestRow) -> RequestOut:
+def _request_out(r: reviews.ReviewRequestRow) -> RequestOut:
     return RequestOut(id=r.id, iso3=r.iso3, year=r.year, kind=RequestKind(r.kind), sent_at=r.sent_at,
                       deadline=r.deadline, sent_by=r.sent_by, completed_at=r.completed_at)
 
 
-def _status_out(s: store.ReviewStatus) -> StatusOut:
+def _status_out(s: reviews.ReviewStatus) -> StatusOut:
     return StatusOut.model_validate(s.as_dict())
 
 
-def _determination(session: Session, assessment: store.Assessment | None) -> DeterminationOut | None:
+def _determination(session: Session, assessment: assessments.Assessment | None) -> DeterminationOut | None:
     """The engine's tier for the saved ratings, or why there is none yet (e.g. a minimum standard not rated)."""
     if assessment is None or not assessment.ratings:
         return None
     try:
-        result = store.assessment_determination(session, assessment)
+        result = assessments.assessment_determination(session, assessment)
     except ValueError as exc:
         return DeterminationOut(error=str(exc))
     return DeterminationOut(tier=result.tier.value, computed_tier=result.computed_tier.value,
@@ -425,20 +406,20 @@ def _questionnaire_out(iso3: str, year: int, items: list[QuestionnaireItem], pre
 def _workspace(session: Session, user: User, iso3: str, year: int) -> WorkspaceOut:
     _role(user, STAFF, "the analysts' workspace")
     country = country_or_404(iso3)
-    with _errors():
-        store.check_country_year(country.iso3, year)
-    assessment = store.get_assessment(session, country.iso3, year)
-    all_claims = store.claims(session, country.iso3, year)
+    with store_errors():
+        checks.check_country_year(country.iso3, year)
+    assessment = assessments.get_assessment(session, country.iso3, year)
+    all_claims = reviews.claims(session, country.iso3, year)
     submitted = submissions.notes_for(session, [c.evidence_id for c in all_claims])
     return WorkspaceOut(
         iso3=country.iso3, country=country.name, year=year,
-        evidence=[_evidence_out(e) for e in store.list_evidence(session, country.iso3, year)],
+        evidence=[_evidence_out(e) for e in evidence.list_evidence(session, country.iso3, year)],
         ratings=_ratings_out(assessment), narrative=assessment.narrative if assessment else "",
         version=assessment.version if assessment else 0,
         determination=_determination(session, assessment),
         open_disputes=[_dispute_out(d) for c in all_claims for d in c.open_disputes],
         claims=[claim_out(c) for c in all_claims],
-        status=_status_out(store.review_status(session, country.iso3, year)),
+        status=_status_out(reviews.review_status(session, country.iso3, year)),
         submitted=[SubmittedOut(evidence_id=e, submission_id=r.submission_id, organisation=r.submission.organisation,
                                 submitted_by=r.submission.user.name, analyst_note=r.analyst_note)
                    for e, r in sorted(submitted.items())])
@@ -446,16 +427,16 @@ def _workspace(session: Session, user: User, iso3: str, year: int) -> WorkspaceO
 
 def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
     iso3, name = _country_year(user, iso3, year)
-    request = store.latest_draft_request(session, iso3, year)
+    request = reviews.latest_draft_request(session, iso3, year)
     if request is None and user.role == "liaison":
         raise HTTPException(404, f"no review of {iso3} {year}")
-    assessment = store.get_assessment(session, iso3, year)
+    assessment = assessments.get_assessment(session, iso3, year)
     as_of = request.sent_at if request is not None and user.role == "liaison" else None
     return DraftOut(
         iso3=iso3, country=name, year=year, request=_request_out(request) if request else None,
-        open=request is not None and request.domain().is_open(store.utcnow().date()),
-        requests_this_year=store.request_counts(session, iso3).get((iso3, year), 0),
-        claims=[claim_out(c) for c in store.claims(session, iso3, year, as_of=as_of)
+        open=request is not None and request.domain().is_open(checks.utcnow().date()),
+        requests_this_year=reviews.request_counts(session, iso3).get((iso3, year), 0),
+        claims=[claim_out(c) for c in reviews.claims(session, iso3, year, as_of=as_of)
                 if c.state is not VerificationState.WITHDRAWN or user.role != "liaison"],
         ratings=_ratings_out(assessment), narrative=assessment.narrative if assessment else "",
         determination=_determination(session, assessment))
@@ -465,14 +446,14 @@ def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
 def api_evidence_list(session: SessionDep, user: CurrentUser, iso3: str | None = None, year: ReportYearQuery = None,
                       state: VerificationState | None = None) -> list[EvidenceOut]:
     _role(user, STAFF, "evidence")
-    return [_evidence_out(e) for e in store.list_evidence(session, iso3, year, state.value if state else None)]
+    return [_evidence_out(e) for e in evidence.list_evidence(session, iso3, year, state.value if state else None)]
 
 
 @api.get("/evidence/{evidence_id}", response_model=EvidenceDetail, summary="One evidence record and its history")
 def api_evidence_get(evidence_id: int, session: SessionDep, user: CurrentUser) -> EvidenceDetail:
     _role(user, STAFF, "evidence")
-    with _errors():
-        e = store.get_evidence(session, evidence_id)
+    with store_errors():
+        e = evidence.get_evidence(session, evidence_id)
     return EvidenceDetail(**_evidence_out(e).model_dump(), transitions=[
         TransitionOut(from_state=t.from_state, to_state=t.to_state, actor=t.actor, reason=t.reason, at=t.at)
         for t in e.transitions])
@@ -482,9 +463,9 @@ def _may_download(visible: Visibility, sha256: str) -> bool:
     user = visible.user
     if visible.staff:
         return True
-    if user is not None and user.active and store.uploaded_by(visible.session, sha256, user.id):
+    if user is not None and user.active and attachments.uploaded_by(visible.session, sha256, user.id):
         return True
-    return store.attachment_is_public(visible.session, sha256, visible.now)
+    return publication.attachment_is_public(visible.session, sha256, visible.now)
 
 
 @api.get("/attachments/{sha256}", summary="Download an attachment by its SHA-256",
@@ -494,8 +475,8 @@ def _may_download(visible: Visibility, sha256: str) -> bool:
 def api_attachment(sha256: str, session: SessionDep, visible: Visible) -> Response:
     if len(sha256) > 64 or not _may_download(visible, sha256):
         raise HTTPException(404, f"no attachment {sha256[:64]}")
-    with _errors():
-        row = store.attachment_content(session, sha256)
+    with store_errors():
+        row = attachments.attachment_content(session, sha256)
     safe = "".join(ch for ch in row.filename if ch.isalnum() or ch in "._- ") or "attachment"
     return Response(row.content, media_type=row.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{safe}"'})
@@ -509,7 +490,7 @@ def api_workspace(iso3: str, year: ReportYear, session: SessionDep, user: Curren
 @api.get("/reviews", response_model=list[StatusOut], summary="Every country-year under review, with request counts")
 def api_reviews(session: SessionDep, user: CurrentUser, year: ReportYearQuery = None) -> list[StatusOut]:
     _role(user, STAFF, "the review status")
-    return [_status_out(s) for s in store.review_statuses(session, year)]
+    return [_status_out(s) for s in reviews.review_statuses(session, year)]
 
 
 @api.get("/reviews/{iso3}/{year}", response_model=DraftOut,
@@ -521,15 +502,15 @@ def api_draft(iso3: str, year: ReportYear, session: SessionDep, user: CurrentUse
 @api.get("/reviews/{iso3}/{year}/gate", response_model=StatusOut, summary="What blocks publication (staff)")
 def api_gate(iso3: str, year: ReportYear, session: SessionDep, user: CurrentUser) -> StatusOut:
     _role(user, STAFF, "the publish gate")
-    return _status_out(store.review_status(session, _country_year(user, iso3, year)[0], year))
+    return _status_out(reviews.review_status(session, _country_year(user, iso3, year)[0], year))
 
 
 @api.get("/questionnaires/{iso3}/{year}", response_model=QuestionnaireOut,
          summary="The yearly questionnaire, pre-filled with the government's last answers")
 def api_questionnaire(iso3: str, year: ReportYear, session: SessionDep, user: CurrentUser) -> QuestionnaireOut:
     iso3, _ = _country_year(user, iso3, year)
-    with _errors():
-        items, previous = store.questionnaire(session, iso3, year)
+    with store_errors():
+        items, previous = questionnaires.questionnaire(session, iso3, year)
     return _questionnaire_out(iso3, year, items, previous)
 
 
@@ -539,7 +520,7 @@ def api_questionnaire(iso3: str, year: ReportYear, session: SessionDep, user: Cu
 @api.post("/evidence", response_model=EvidenceOut, status_code=201, summary="Record evidence (admin, analyst)")
 def api_evidence_add(body: EvidenceIn, request: Request, user: CurrentUser) -> EvidenceOut:
     _role(user, WRITERS, "recording evidence")
-    return _write(request, lambda s: _evidence_out(store.add_evidence(
+    return _write(request, lambda s: _evidence_out(evidence.add_evidence(
         s, iso3=body.iso3, year=body.year, criteria=body.criteria, statement=body.statement,
         source_type=body.source_type.value, source_name=body.source_name, entered_by=user.name,
         source_date=body.source_date, source_url=body.source_url, attachment_sha256=body.attachment_sha256)))
@@ -549,7 +530,7 @@ def api_evidence_add(body: EvidenceIn, request: Request, user: CurrentUser) -> E
           summary="Corroborate or withdraw evidence (admin, analyst)")
 def api_evidence_state(evidence_id: int, body: StateIn, request: Request, user: CurrentUser) -> EvidenceOut:
     _role(user, WRITERS, "changing a verification state")
-    return _write(request, lambda s: _evidence_out(store.set_state(
+    return _write(request, lambda s: _evidence_out(evidence.set_state(
         s, evidence_id, body.state.value, user.name, body.reason, body.corroborated_by)))
 
 
@@ -560,12 +541,12 @@ UPLOADERS = (*WRITERS, "liaison", "ngo")
           summary="Upload a file; the same file twice is stored once (admin, analyst, liaison, ngo)")
 async def api_attachment_add(request: Request, user: CurrentUser, file: UploadFile = File(...)) -> AttachmentOut:
     _role(user, UPLOADERS, "attaching files")
-    content = await file.read(store.MAX_ATTACHMENT_BYTES + 1)
+    content = await file.read(attachments.MAX_ATTACHMENT_BYTES + 1)
 
-    def job(s: Session) -> store.Attachment:
-        row = store.store_attachment(s, file.filename or "attachment", content,
+    def job(s: Session) -> attachments.Attachment:
+        row = attachments.store_attachment(s, file.filename or "attachment", content,
                                      file.content_type or "application/octet-stream", user.name)
-        store.note_upload(s, row.sha256, user.id)
+        attachments.note_upload(s, row.sha256, user.id)
         return row
 
     row = _write(request, job)
@@ -578,8 +559,8 @@ async def api_attachment_add(request: Request, user: CurrentUser, file: UploadFi
 def api_assessment(iso3: str, year: ReportYear, body: AssessmentIn, request: Request, session: SessionDep,
                    user: CurrentUser) -> WorkspaceOut:
     _role(user, WRITERS, "rating")
-    ratings = [store.RatingIn(r.criterion, r.level, r.evidence, r.note) for r in body.ratings]
-    _write(request, lambda s: store.save_assessment(s, country_or_404(iso3).iso3, year, ratings, user.name,
+    ratings = [assessments.RatingIn(r.criterion, r.level, r.evidence, r.note) for r in body.ratings]
+    _write(request, lambda s: assessments.save_assessment(s, country_or_404(iso3).iso3, year, ratings, user.name,
                                                     body.narrative, body.signals, body.version))
     return _workspace(session, user, iso3, year)
 
@@ -590,7 +571,7 @@ def api_send(iso3: str, year: ReportYear, body: SendIn, request: Request, user: 
     _role(user, WRITERS, "sending a review request")
     country = country_or_404(iso3)
     return _write(request, lambda s: _request_out(
-        store.send_request(s, country.iso3, year, user.name, body.kind.value, body.deadline)))
+        reviews.send_request(s, country.iso3, year, user.name, body.kind.value, body.deadline)))
 
 
 def _liaison(user: User, iso3: str, year: int) -> str:
@@ -608,11 +589,11 @@ def api_respond(iso3: str, year: ReportYear, evidence_id: int, body: ResponseIn,
     iso3 = _liaison(user, iso3, year)
 
     def job(s: Session) -> ClaimComment:
-        sha = store.check_upload(s, "attachment_sha256", body.attachment_sha256, user.id)
-        row = store.respond(s, iso3, year, evidence_id, body.kind.value, body.text, user.name,
+        sha = attachments.check_upload(s, "attachment_sha256", body.attachment_sha256, user.id)
+        row = reviews.respond(s, iso3, year, evidence_id, body.kind.value, body.text, user.name,
                             body.counter_evidence, body.counter_source_url, attachment_sha256=sha,
                             attachment_public=body.attachment_public)
-        return store.comment_of(row)
+        return reviews.comment_of(row)
 
     return _response_out(_write(request, job))
 
@@ -621,7 +602,7 @@ def api_respond(iso3: str, year: ReportYear, evidence_id: int, body: ResponseIn,
           summary="The liaison says the review is done: the deadline no longer holds publication back")
 def api_complete(iso3: str, year: ReportYear, request: Request, user: CurrentUser) -> RequestOut:
     iso3 = _liaison(user, iso3, year)
-    return _write(request, lambda s: _request_out(store.complete_review(s, iso3, year, user.name)))
+    return _write(request, lambda s: _request_out(reviews.complete_review(s, iso3, year, user.name)))
 
 
 @api.put("/questionnaires/{iso3}/{year}", response_model=QuestionnaireOut,
@@ -629,7 +610,7 @@ def api_complete(iso3: str, year: ReportYear, request: Request, user: CurrentUse
 def api_answers(iso3: str, year: ReportYear, body: AnswersIn, request: Request, session: SessionDep,
                 user: CurrentUser) -> QuestionnaireOut:
     iso3 = _liaison(user, iso3, year)
-    _write(request, lambda s: store.save_answers(s, iso3, year, body.answers, user.name))
+    _write(request, lambda s: questionnaires.save_answers(s, iso3, year, body.answers, user.name))
     return api_questionnaire(iso3, year, session, user)
 
 
@@ -638,10 +619,10 @@ def api_answers(iso3: str, year: ReportYear, body: AnswersIn, request: Request, 
 def api_resolve(dispute_id: int, body: ResolutionIn, request: Request, session: SessionDep,
                 user: CurrentUser) -> DisputeOut:
     _role(user, WRITERS, "resolving disputes")
-    _write(request, lambda s: store.resolve_dispute(s, dispute_id, body.outcome.value, user.name, body.reason,
+    _write(request, lambda s: reviews.resolve_dispute(s, dispute_id, body.outcome.value, user.name, body.reason,
                                                     body.corrected_statement, body.withdraw))
-    row = store.get_dispute(session, dispute_id)
-    [claim] = [c for c in store.claims(session, row.evidence.iso3, row.evidence.year)
+    row = reviews.get_dispute(session, dispute_id)
+    [claim] = [c for c in reviews.claims(session, row.evidence.iso3, row.evidence.year)
                if c.evidence_id == row.evidence_id]
     return _dispute_out(next(d for d in claim.disputes if d.id == dispute_id))
 
@@ -652,8 +633,8 @@ def api_override(iso3: str, year: ReportYear, body: OverrideIn, request: Request
                  user: CurrentUser) -> StatusOut:
     _role(user, ("admin",), "overriding the publish gate")
     country = country_or_404(iso3)
-    _write(request, lambda s: store.record_gate_override(s, country.iso3, year, body.reason, user.name))
-    return _status_out(store.review_status(session, country.iso3, year))
+    _write(request, lambda s: reviews.record_gate_override(s, country.iso3, year, body.reason, user.name))
+    return _status_out(reviews.review_status(session, country.iso3, year))
 
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -669,7 +650,7 @@ def workspace_page(iso3: str, year: ReportYear, request: Request, session: Sessi
     return _page(request, "review_workspace.html", f"/api/v1/workspace/{data.iso3}/{year}", data=data, user=user,
                  can_write=user.role in WRITERS, is_admin=user.role == "admin",
                  submitted={x.evidence_id: x for x in data.submitted},
-                 source_types=list(SourceType), levels=store.RATING_LEVELS)
+                 source_types=list(SourceType), levels=assessments.RATING_LEVELS)
 
 
 @pages.get("/review/{iso3}/{year}", response_class=HTMLResponse)

@@ -25,12 +25,11 @@ from tiptiers.countries import UnknownCountry, country_table
 from tiptiers.methodology import methodology_for_year
 from tiptiers.report_years import check_report_year, last_allowed_year
 from tiptiers.review import VerificationState
-from tiptiers.store import evidence as evidence_store
 from tiptiers.store import submissions as store
+from tiptiers.store.attachments import MAX_ATTACHMENT_BYTES
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.web.auth import CurrentUser
-from tiptiers.web.deps import ReportYearQuery, SessionDep, templates
-from tiptiers.web.routes.review import AttachmentOut, _errors
+from tiptiers.web.deps import AttachmentOut, ReportYearQuery, SessionDep, store_errors, templates
 
 api = APIRouter(prefix="/api/v1", tags=["shadow reports"])
 pages = APIRouter(include_in_schema=False)
@@ -131,7 +130,7 @@ def _list(session: Session, user: User, iso3: str | None = None, year: int | Non
 
 def _submit(request: Request, user: User, job: Callable[[Session], store.Submission]) -> SubmissionOut:
     """The whole submission in one transaction: a bad claim stores nothing, and the error names it."""
-    with _errors(), request.app.state.sessions.begin() as session:
+    with store_errors(), request.app.state.sessions.begin() as session:
         row = job(session)
         session.flush()
         return _out(store.get_submission(session, row.id), user, set())
@@ -151,7 +150,7 @@ def api_submissions(session: SessionDep, user: CurrentUser, iso3: str | None = Q
          summary="One shadow report (the ngo account that sent it, staff)")
 def api_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> SubmissionOut:
     _reader(user)
-    with _errors():
+    with store_errors():
         row = store.get_submission(session, submission_id)
     if not _is_staff(user) and row.user_id != user.id:
         raise HTTPException(404, f"no submission #{submission_id}")
@@ -174,7 +173,7 @@ def api_note(submission_id: int, evidence_id: int, body: NoteIn, request: Reques
              user: CurrentUser) -> SubmittedClaimOut:
     if user.role not in WRITERS:
         raise HTTPException(403, f"notes to submitters are written by {', '.join(WRITERS)}; you are {user.role}")
-    with _errors(), request.app.state.sessions.begin() as s:
+    with store_errors(), request.app.state.sessions.begin() as s:
         store.set_note(s, submission_id, evidence_id, body.note, user.name)
     [claim] = [c for c in api_submission(submission_id, session, user).claims if c.evidence_id == evidence_id]
     return claim
@@ -246,7 +245,7 @@ async def _claim(block: _Block) -> store.ClaimIn:
                         "2026-03-31") from None
     file = None
     if block.upload is not None:  # read one byte past the limit, so a bigger file is refused by name, not read whole
-        content = await block.upload.read(evidence_store.MAX_ATTACHMENT_BYTES + 1)
+        content = await block.upload.read(MAX_ATTACHMENT_BYTES + 1)
         file = store.UploadedFile(block.upload.filename or "attachment", content,
                                   block.upload.content_type or "application/octet-stream")
     return store.ClaimIn(block.statement, block.criteria, when, block.source_url, file=file)
