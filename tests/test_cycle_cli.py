@@ -9,9 +9,10 @@ from tiptiers.cli import app
 from tiptiers.review.windows import PRESETS
 from tiptiers.store.cycle import year_calendar
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import add_evidence, send_request
+from tiptiers.store.evidence import add_evidence
 from tiptiers.store.models import Placement
 from tiptiers.store.publication import schedule_publication
+from tiptiers.store.reviews import send_request
 
 runner = CliRunner()
 

@@ -147,7 +147,7 @@ def test_burden_per_government_and_year(db):
     from datetime import datetime
 
     from tiptiers.review.questionnaire import QUESTIONS
-    from tiptiers.store.evidence import send_request
+    from tiptiers.store.reviews import send_request
 
     def setup(s):
         for statement in ("One.", "Two."):

@@ -12,7 +12,8 @@ from icalendar import Calendar as ICalendar
 
 import conftest
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import add_evidence, send_request
+from tiptiers.store.evidence import add_evidence
+from tiptiers.store.reviews import send_request
 from tiptiers.store.users import create_api_token, create_user
 from tiptiers.web.app import create_app
 from tiptiers.web.routes.cycle import current_report_year

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from tiptiers.store import jobs, notices
 from tiptiers.store.db import transaction
-from tiptiers.store.evidence import add_evidence, send_request
+from tiptiers.store.evidence import add_evidence
+from tiptiers.store.reviews import send_request
 from tiptiers.store.users import create_user, require_user
 
 PASSWORD = "correct horse battery staple"

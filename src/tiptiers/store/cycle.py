@@ -30,9 +30,10 @@ from tiptiers.report_years import check_report_year
 from tiptiers.review.model import RequestKind
 from tiptiers.review.windows import ReplyWindows
 from tiptiers.store import activity
-from tiptiers.store.evidence import Evidence, ReviewRequestRow
+from tiptiers.store.evidence import Evidence
 from tiptiers.store.models import Base, Placement
 from tiptiers.store.publication import Publication, is_public, utcnow
+from tiptiers.store.reviews import ReviewRequestRow
 
 PARAGRAPHS = {  # 22 U.S.C. 7107(d)
     "d1": "(d)(1) withhold non-humanitarian, non-trade-related assistance (and vote against multilateral loans)",

@@ -175,7 +175,7 @@ STAGES = {"draft": "draft", "questionnaire": "questionnaire", "final": "final re
 def sweep_reminders(session: Session, today: date | None = None) -> int:
     """Queue the reminders due today: 14 and 3 days before each open request's deadline, to the country's
     liaisons; each once (a request sent with fewer days left gets only the reminders still ahead of it)."""
-    from tiptiers.store.evidence import ReviewRequestRow  # the review store, read only
+    from tiptiers.store.reviews import ReviewRequestRow  # the review store, read only
 
     today = today or utcnow().date()
     made = 0
