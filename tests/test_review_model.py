@@ -183,3 +183,24 @@ def test_gate_properties(sent, claims, today, override_at):
     if override_at is not None:
         assert not any(f"dispute #{d.id} " in r for r in reasons for c in built for d in c.open_disputes
                        if d.at <= override_at)
+
+
+def test_the_gate_knows_both_stages():
+    from tiptiers.review import Stage, check_final
+
+    draft = ReviewRequest(7, "JPN", 2026, RequestKind.DRAFT, T0, date(2026, 5, 1), "ana")
+    final = ReviewRequest(9, "JPN", 2026, RequestKind.DRAFT, T0 + timedelta(days=40), date(2026, 6, 1), "ana",
+                          stage=Stage.FINAL)
+    assert final.label == "final report" and draft.label == "draft"
+    assert gate_reasons([draft], [], date(2026, 5, 2)) == []
+    assert gate_reasons([draft], [], date(2026, 5, 2), final_required=True) == [
+        "the final report has not been sent to the government for its final comments (the second stage of the "
+        "right of reply)"]
+    (reason,) = gate_reasons([draft, final], [], date(2026, 5, 20))
+    assert reason.startswith("the government's final comments are open until 2026-06-01 (final report #9")
+    assert gate_reasons([draft, final], [], date(2026, 6, 2), final_required=True) == []
+    with pytest.raises(ValueError, match="final: the government's comments on the draft are open until 2026-05-01"):
+        check_final([draft], [], date(2026, 4, 20))
+    with pytest.raises(ValueError, match="final: the draft has not been sent yet"):
+        check_final([], [], date(2026, 4, 20))
+    check_final([draft], [], date(2026, 5, 2))

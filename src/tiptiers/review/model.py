@@ -56,6 +56,14 @@ class RequestKind(StrEnum):
     QUESTIONNAIRE = "questionnaire"  # the yearly questionnaire
 
 
+class Stage(StrEnum):
+    """The two stages of the right of reply (GRETA): the draft for comments, then the final report for final
+    comments, which are published with the report. A questionnaire is of the draft stage."""
+
+    DRAFT = "draft"
+    FINAL = "final"
+
+
 class InvalidTransition(ValueError):
     """A verification-state change the rules do not allow; the message says why."""
 
@@ -122,6 +130,11 @@ class ReviewRequest:
     deadline: date
     sent_by: str
     completed_at: datetime | None = None  # the liaison said the review is done
+    stage: Stage = Stage.DRAFT
+
+    @property
+    def label(self) -> str:
+        return "final report" if self.stage is Stage.FINAL else str(self.kind.value)
 
     def is_open(self, today: date) -> bool:
         return self.completed_at is None and today <= self.deadline
@@ -224,10 +237,13 @@ class GateOverride:
     at: datetime
 
 
-def _blocking(requests: Sequence[ReviewRequest], claims: Sequence[Claim], today: date) -> list[tuple[str, datetime]]:
+def _blocking(requests: Sequence[ReviewRequest], claims: Sequence[Claim], today: date,
+              final_required: bool = False) -> list[tuple[str, datetime]]:
     """Each reason with the moment it arose, so that an override covers only what its author could see."""
     reasons: list[tuple[str, datetime]] = []
-    drafts = sorted((r for r in requests if r.kind is RequestKind.DRAFT), key=lambda r: (r.sent_at, r.id))
+    ordered = sorted((r for r in requests if r.kind is RequestKind.DRAFT), key=lambda r: (r.sent_at, r.id))
+    drafts = [r for r in ordered if r.stage is Stage.DRAFT]
+    finals = [r for r in ordered if r.stage is Stage.FINAL]
     live = [c for c in claims if c.state is not VerificationState.WITHDRAWN]
     if not drafts:
         arose = min((c.created_at for c in live), default=datetime.min)
@@ -245,6 +261,19 @@ def _blocking(requests: Sequence[ReviewRequest], claims: Sequence[Claim], today:
         for d in c.open_disputes:
             reasons.append((f"dispute #{d.id} on claim #{c.evidence_id} is open: the government says "
                             f"{_excerpt(d.text)!r}", d.at))
+    if finals:
+        final = finals[-1]
+        if final.is_open(today):
+            reasons.append((f"the government's final comments are open until {final.deadline.isoformat()} "
+                            f"(final report #{final.id}, sent {final.sent_at.date().isoformat()})", final.sent_at))
+        for c in live:
+            if c.created_at > final.sent_at and c.state is VerificationState.UNVERIFIED:
+                reasons.append((f"claim #{c.evidence_id} was added after the final report was sent (request "
+                                f"#{final.id}): send the final report again", c.created_at))
+    elif final_required:
+        draft_closes = max(d.deadline for d in drafts)
+        reasons.append(("the final report has not been sent to the government for its final comments (the "
+                        "second stage of the right of reply)", datetime.combine(draft_closes, datetime.min.time())))
     return reasons
 
 
@@ -253,14 +282,33 @@ def gate_reasons(
     claims: Sequence[Claim],
     today: date,
     override: GateOverride | None = None,
+    final_required: bool = False,
 ) -> list[str]:
     """Why the country-year cannot be published yet; empty when it can.
 
     Blocks: the draft never sent; the review still open (before the deadline, unless the liaison completed it);
-    unverified claims the government has not been shown; open disputes. An administrator's override lifts what
-    blocked when it was recorded; anything arising later blocks again.
+    unverified claims the government has not been shown; open disputes; once a final report was sent, its window
+    for final comments still open, or claims added since; with `final_required`, a final report never sent. An
+    administrator's override lifts what blocked when it was recorded; anything arising later blocks again.
     """
-    return [text for text, arose in _blocking(requests, claims, today) if override is None or arose > override.at]
+    return [text for text, arose in _blocking(requests, claims, today, final_required)
+            if override is None or arose > override.at]
+
+
+def check_final(requests: Sequence[ReviewRequest], claims: Sequence[Claim], today: date) -> None:
+    """The final report goes out once the draft stage is over: the draft sent and its window closed (deadline past
+    or review completed), and every dispute resolved (the final report carries the resolutions)."""
+    drafts = [r for r in requests if r.kind is RequestKind.DRAFT and r.stage is Stage.DRAFT]
+    if not drafts:
+        raise ValueError("final: the draft has not been sent yet; the final report follows the draft stage")
+    latest = max(drafts, key=lambda r: (r.sent_at, r.id))
+    if latest.is_open(today):
+        raise ValueError(f"final: the government's comments on the draft are open until {latest.deadline} "
+                         f"(request #{latest.id}); send the final report when that stage is over")
+    open_disputes = [f"#{d.id} on claim #{c.evidence_id}" for c in claims for d in c.open_disputes]
+    if open_disputes:
+        raise ValueError(f"final: resolve every dispute first ({', '.join(open_disputes)}): the final report "
+                         "carries the resolutions")
 
 
 def _excerpt(text: str, limit: int = 80) -> str:
