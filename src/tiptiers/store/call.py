@@ -26,7 +26,9 @@ from tiptiers.notify.mail import smtp_configured
 from tiptiers.review.model import SourceType
 from tiptiers.review.windows import PRESETS
 from tiptiers.store import activity, notices
-from tiptiers.store.evidence import EvidenceError, add_evidence, store_attachment
+from tiptiers.store.attachments import store_attachment
+from tiptiers.store.checks import EvidenceError
+from tiptiers.store.evidence import add_evidence
 from tiptiers.store.models import Base
 from tiptiers.store.users import check_email, utcnow
 
