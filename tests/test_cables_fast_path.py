@@ -20,7 +20,14 @@ from sqlalchemy import select
 import test_cables_corpus as corpus
 from tiptiers.sources.cable_files import iter_cable_inputs
 from tiptiers.sources.cables import Cable, parse_cable
-from tiptiers.sources.reactions import about_the_report, bundled_lexicon, code_reactions, sentences, split_sentences
+from tiptiers.sources.reactions import (
+    about_the_report,
+    bundled_lexicon,
+    code_reactions,
+    sentences,
+    speaks_of_the_report,
+    split_sentences,
+)
 from tiptiers.store.cables import CableRecord, ingest
 from tiptiers.store.search import DocumentIn, SearchDocument
 
@@ -29,7 +36,7 @@ from tiptiers.store.search import DocumentIn, SearchDocument
 CATEGORY_SENTENCES = [
     "The minister said the TIP criteria keep changing, accusing Washington of moving the goalposts.",
     "The minister said the Tier 3 ranking was an embarrassment for the government.",
-    "The minister said the government worried it would lose Millennium Challenge funding over TIP.",
+    "The minister said the government worried it would lose Millennium Challenge funding over its TIP ranking.",
     "The minister said the press had criticized the TIP ranking on the front page.",
     "The minister said the government was angry at the Tier 2 ranking.",
     "The minister said the TIP Report was arrogant interference in internal affairs.",
@@ -37,7 +44,7 @@ CATEGORY_SENTENCES = [
     "The Minister thanked the Ambassador for the report and said the government welcomes its recommendations.",
     "The government will continue to work closely with the United States on victim identification, he said.",
     "The Deputy Minister asked how Japan could improve its ranking next year.",
-    "The minister said the government was not pleased and not grateful for TIP.",
+    "The minister said the government was not pleased and not grateful for the TIP Report.",
     "The DCM replied that the report is fair and asked what more Japan could do.",
     "The government disputed the report's claim that shelters turn victims away.",
     "Contrary to the report, prosecutions rose in 2007, the Director insisted.",
@@ -69,17 +76,21 @@ def reaction_cables(draw: st.DrawFn) -> Cable:
 
 def plainly_coded(cable: Cable) -> tuple[dict[str, list[tuple[int | None, str, str]]], list[tuple[int | None, str,
                                                                                                      str]]]:
-    """Every rule tried on every sentence the government speaks (and on the subject), one by one: the citations
+    """Every rule tried on every sentence its code is about (the government's, or its media's, in a paragraph
+    about the report) and on a subject line that names the report, one by one: the citations
     of each code (each sentence once, as the coder cites it) and the disputed claims (one per sentence)."""
     lex = bundled_lexicon()
     if not about_the_report(cable):
         return {}, []
-    spoken = [s for s in sentences(cable) if s.government_voice]
+    heard = sentences(cable)
+    spoken = [s for s in heard if s.government_voice]
     subject = cable.subject or ""
     codes = {}
     for code in lex.codes:
-        cites = [(s.paragraph, s.text, r.id) for r in code.rules for s in spoken if r.fires(s.text)]
-        cites += [(None, subject, r.id) for r in code.rules if subject and r.fires(subject)]
+        cites = [(s.paragraph, s.text, r.id) for r in code.rules for s in heard
+                 if s.about_the_report and s.voice in code.voices and r.fires(s.text)]
+        cites += [(None, subject, r.id) for r in code.rules
+                  if subject and speaks_of_the_report(subject) and r.fires(subject)]
         once = []  # the first citation of each sentence
         for cite in cites:
             if all(cite[:2] != seen[:2] for seen in once):
@@ -146,7 +157,8 @@ def test_every_stored_column_is_what_the_parser_and_coder_give(fresh_db, tmp_pat
             assert record.sent_at is not None  # SQLite gives it back without its time zone (UTC)
             assert record.sent_at.replace(tzinfo=record.sent_at.tzinfo or UTC) == cable.sent_at
             assert [(r.code, r.citations) for r in record.reaction_rows] == [
-                (r.code, [{"paragraph": c.paragraph, "sentence": c.sentence, "rule": c.rule} for c in r.citations])
+                (r.code, [{"paragraph": c.paragraph, "sentence": c.sentence, "rule": c.rule, "speaker": c.speaker}
+                          for c in r.citations])
                 for r in coding.reactions]
             assert [(c.claim, c.sentence, c.paragraph, c.speaker, c.rule) for c in record.disputed_claims] == [
                 (d.claim, d.sentence, d.paragraph, d.speaker, d.rule) for d in coding.disputed_claims]

@@ -100,7 +100,8 @@ def test_the_same_words_from_the_government_are_coded_when_the_dcm_speaks_them_t
     ("The minister said the TIP criteria keep changing, accusing Washington of moving the goalposts.",
      "moving_goalposts"),
     ("The minister said the Tier 3 ranking was an embarrassment for the government.", "embarrassment"),
-    ("The minister said the government worried it would lose Millennium Challenge funding over TIP.", "funding"),
+    ("The minister said the government worried it would lose Millennium Challenge funding over its TIP ranking.",
+     "funding"),
     ("The minister said the press had criticized the TIP ranking on the front page.", "media_backlash"),
     ("The minister said the government was angry at the Tier 2 ranking.", "anger_frustration"),
     ("The minister said the TIP Report was arrogant interference in internal affairs.", "us_arrogance"),
@@ -112,8 +113,8 @@ def test_each_remaining_category_fires_on_its_words(sentence, code):
 
 
 def test_negated_appreciation_is_not_appreciation():
-    text = corpus.neutral().replace("Prices rose slightly because of higher freight costs.",
-                                    "The minister said the government was not pleased and not grateful for TIP.")
+    text = corpus.neutral().replace("Prices rose slightly because of higher freight costs.", "The minister said the "
+                                    "government was not pleased and not grateful for the TIP Report.")
     assert "appreciation" not in code_reactions(parse_cable(text)).codes
 
 

@@ -109,7 +109,8 @@ def cable_show(
         typer.echo(f"  {r['label']}")
         for c in r["citations"][:3]:
             where = f"¶{c['paragraph']}" if c["paragraph"] else "subject"
-            typer.echo(f"    {where}: {c['sentence']}")
+            who = f" ({c['speaker']})" if c.get("speaker") else ""
+            typer.echo(f"    {where}{who}: {c['sentence']}")
     for c in data["disputed_claims"]:
         typer.echo(f"\nDisputed claim (¶{c['paragraph']}, {c['speaker'] or 'the government'}): {c['claim']}")
 

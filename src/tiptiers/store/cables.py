@@ -123,7 +123,8 @@ class ParsedCable:
             "text": text, "source": source[:500],
         }
         reactions = [{"code": r.code, "citations": json.dumps(
-            [{"paragraph": cite.paragraph, "sentence": cite.sentence, "rule": cite.rule} for cite in r.citations])}
+            [{"paragraph": cite.paragraph, "sentence": cite.sentence, "rule": cite.rule, "speaker": cite.speaker}
+             for cite in r.citations])}
             for r in coding.reactions]
         claims = [{"claim": d.claim, "sentence": d.sentence, "paragraph": d.paragraph, "speaker": d.speaker,
                    "rule": d.rule} for d in coding.disputed_claims]

@@ -50,6 +50,7 @@ class CitationOut(BaseModel):
     paragraph: int | None
     sentence: str
     rule: str
+    speaker: str | None = None  # who says it, as the cable names them
 
 
 class ReactionOut(BaseModel):
