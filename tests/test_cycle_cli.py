@@ -67,7 +67,7 @@ def test_store_facts_public_and_staff(fresh_db):
         before = year_calendar(session, 2027, PRESETS["tip"], staff=False, now=datetime(2027, 7, 1))
     assert staff.step("draft_sent").done_on == date(2027, 4, 20)
     assert staff.step("draft_sent").note == "sent to 1 government"
-    assert staff.step("draft_comments_due").due == date(2027, 6, 20)  # the request's own deadline (two months)
+    assert staff.step("draft_comments_due").due == date(2027, 5, 18)  # the request's own deadline (four weeks)
     assert public.step("draft_sent").done_on is None and public.step("draft_sent").note == ""
     assert public.step("report_due").summary == "done 2027-07-02, 2 days late"
     assert before.step("report_due").done_on is None  # not out yet: nothing said about it

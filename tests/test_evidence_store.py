@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tiptiers.review import add_months
 from tiptiers.store.assessments import RatingIn, rating_views, save_assessment
 from tiptiers.store.attachments import Attachment, store_attachment
 from tiptiers.store.checks import EvidenceError, NotFound
@@ -133,7 +132,7 @@ def test_the_seed_cable_story_through_the_store(db):
         claim = _ngo_claim(s)
         assert publish_gate(s, "JPN", 2026) == ["the draft has not been sent to the government for review"]
         request = send_request(s, "JPN", 2026, "ana")
-        assert request.deadline == add_months(request.sent_at.date(), 2)
+        assert request.deadline == request.sent_at.date() + timedelta(days=28)  # the default window: four weeks
     with db.sessions() as s:
         [reason] = publish_gate(s, "JPN", 2026)
         assert "review is open until" in reason

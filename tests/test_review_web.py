@@ -146,6 +146,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/reviews/{iso3}/{year}/requests"): {},
     ("POST", "/api/v1/reviews/{iso3}/{year}/claims/{evidence_id}/responses"): {"kind": "comment", "text": "x"},
     ("POST", "/api/v1/reviews/{iso3}/{year}/complete"): None,
+    ("POST", "/api/v1/reviews/{iso3}/{year}/final-comments"): {"text": "x"},
     ("PUT", "/api/v1/questionnaires/{iso3}/{year}"): {"answers": {"laws": "x"}},
     ("POST", "/api/v1/disputes/{dispute_id}/resolution"): {"outcome": "accepted", "withdraw": True},
     ("POST", "/api/v1/reviews/{iso3}/{year}/gate-override"): {"reason": "x"},

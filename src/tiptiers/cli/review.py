@@ -19,7 +19,15 @@ from tiptiers.store.attachments import store_attachment
 from tiptiers.store.checks import EvidenceError, NotFound
 from tiptiers.store.db import transaction
 from tiptiers.store.evidence import add_evidence, list_evidence, set_state
-from tiptiers.store.reviews import claims, record_gate_override, resolve_dispute, respond, review_statuses, send_request
+from tiptiers.store.reviews import (
+    add_final_comment,
+    claims,
+    record_gate_override,
+    resolve_dispute,
+    respond,
+    review_statuses,
+    send_request,
+)
 
 evidence_app = typer.Typer(help="Evidence: claims about a government's efforts, with source and verification state.",
                            no_args_is_help=True)
@@ -147,16 +155,39 @@ def evidence_withdraw(
 def review_send(
     country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
     year: int = typer.Argument(..., help="Report year of the draft."),
-    deadline: str | None = typer.Option(None, "--deadline", help="Last day to answer, YYYY-MM-DD (default: two "
-                                                                 "months from today)."),
+    deadline: str | None = typer.Option(None, "--deadline", help="Last day to answer, YYYY-MM-DD (default: the "
+                                        "reply window of TIPTIERS_REPLY_WINDOWS, four weeks for a draft, two for "
+                                        "the final report)."),
     questionnaire: bool = typer.Option(False, "--questionnaire", help="Send the yearly questionnaire instead."),
+    final: bool = typer.Option(False, "--final", help="Send the final report (the resolved claims, the tier, the "
+                               "narrative) for final comments, once the draft's window is over and every dispute "
+                               "resolved; the final comments are published beside the report."),
     actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
 ) -> None:
-    """Send the draft (ratings, tier, narrative, cited evidence) to the government's liaison for review."""
+    """Send the draft (ratings, tier, narrative, cited evidence) to the government's liaison for review, or with
+    --final the final report. The liaison is told by e-mail (see `tiptiers notify`)."""
     iso3 = resolve_country(country).iso3
+    if final and questionnaire:
+        fail("--final: the final report is the draft's second stage; drop --questionnaire", 2)
     kind = "questionnaire" if questionnaire else "draft"
-    row = _write(lambda s: send_request(s, iso3, year, _actor(actor), kind, _date(deadline, "deadline")))
-    typer.echo(f"{kind} of {iso3} {year} sent (request #{row.id}); answers due by {row.deadline.isoformat()}")
+    row = _write(lambda s: send_request(s, iso3, year, _actor(actor), kind, _date(deadline, "deadline"),
+                                        stage="final" if final else "draft"))
+    what = "final report" if final else kind
+    typer.echo(f"{what} of {iso3} {year} sent (request #{row.id}); answers due by {row.deadline.isoformat()}")
+
+
+@review_app.command("final-comments")
+def review_final_comments(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
+    year: int = typer.Argument(..., help="Report year."),
+    text: str = typer.Option(..., "--text", help="The government's final comments, as received."),
+    author: str = typer.Option(..., "--author", help="Who sent them (e.g. the liaison's name)."),
+) -> None:
+    """Record the government's final comments on the final report received otherwise than through the site (a
+    letter); published beside the report."""
+    iso3 = resolve_country(country).iso3
+    row = _write(lambda s: add_final_comment(s, iso3, year, text, author))
+    typer.echo(f"final comments #{row.id} of {iso3} {year} recorded")
 
 
 @review_app.command("status")

@@ -29,7 +29,7 @@ from tiptiers.store import publication as pubstore
 from tiptiers.store.assessments import Assessment, assessment_determination, get_assessment
 from tiptiers.store.placements import country_history
 from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative, public_years
-from tiptiers.store.reviews import published_claims
+from tiptiers.store.reviews import final_comments, published_claims
 from tiptiers.tiers import Tier
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class CountryYear:
     claims: list[ClaimView] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
     tier3_determination: dict[str, Any] | None = None  # the consequences of Tier 3 (22 U.S.C. 7107(d)), once recorded
+    final_comments: list[dict[str, Any]] = field(default_factory=list)  # the government's, on the final report
 
     @property
     def tier(self) -> str | None:
@@ -203,7 +204,8 @@ def country_year(session: Session, iso3: str, year: int, *, now: datetime | None
     markdown = current.markdown if current else generated
     return CountryYear(data, markdown, render_markdown(markdown), current.version if current else 0,
                        current.created_at if current else None, claim_views(session, iso3, year), corrections,
-                       tier3_determination(session, iso3, year))
+                       tier3_determination(session, iso3, year),
+                       [c.as_dict() for c in final_comments(session, iso3, year)])
 
 
 def tier3_determination(session: Session, iso3: str, year: int) -> dict[str, Any] | None:

@@ -90,3 +90,10 @@ def parse_windows(text: str | None) -> ReplyWindows:
 def windows_from_environment() -> ReplyWindows:
     """The project's setting, TIPTIERS_REPLY_WINDOWS (default: the `tip` preset)."""
     return parse_windows(os.environ.get("TIPTIERS_REPLY_WINDOWS"))
+
+
+def final_stage_required() -> bool:
+    """TIPTIERS_REPLY_FINAL=required: publication waits for the final report to have been sent (the second stage);
+    by default the stage is the analysts' choice per country, and once a final report is sent the gate waits for
+    its window either way."""
+    return os.environ.get("TIPTIERS_REPLY_FINAL", "").strip().lower() == "required"

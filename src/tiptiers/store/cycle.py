@@ -321,15 +321,18 @@ def calendar_facts(session: Session, year: int, *, staff: bool, now: datetime | 
     released = released_on(session, year, now)
     if released is not None:
         done["report_due"] = released
-    drafts = session.execute(
+    stages = {stage: session.execute(
         select(func.min(ReviewRequestRow.sent_at), func.max(ReviewRequestRow.deadline),
                func.count(func.distinct(ReviewRequestRow.iso3)))
-        .where(ReviewRequestRow.year == year, ReviewRequestRow.kind == RequestKind.DRAFT.value)).one()
+        .where(ReviewRequestRow.year == year, ReviewRequestRow.kind == RequestKind.DRAFT.value,
+               ReviewRequestRow.stage == stage)).one() for stage in ("draft", "final")}
     _record_facts(session, year, staff, done, notes)
-    if staff and drafts[0] is not None:
-        done["draft_sent"] = drafts[0].date()
-        done["draft_deadline"] = drafts[1]
-        notes["draft_sent"] = f"sent to {drafts[2]} government{'s' * (drafts[2] != 1)}"
+    for stage, (first, last_deadline, governments) in stages.items():
+        if staff and first is not None:
+            done[f"{stage}_sent"] = first.date()
+            done[f"{stage}_deadline"] = last_deadline
+            notes[f"{stage}_sent"] = f"sent to {governments} government{'s' * (governments != 1)}"
+    drafts = stages["draft"]
     return Facts(done=done, notes=notes, reply_here=drafts[0] is not None)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from tiptiers.countries import country_name
 from tiptiers.methodology import methodology_for_year
 from tiptiers.methodology.loader import MethodologyError
 from tiptiers.review import InvalidTransition, SourceType, VerificationState, check_independent, check_transition
@@ -195,6 +196,25 @@ def move_state(session: Session, row: Evidence, target: VerificationState, actor
     if target is VerificationState.WITHDRAWN:
         index_evidence(session, row)
     activity.record(session, actor, f"evidence.{target.value}", f"evidence:{row.id}", before, row.as_dict())
+    _tell_the_ngo(session, row, target)
+
+
+# What an NGO may learn before publication: its claim corroborated or withdrawn by the analysts (the government's
+# confirmation or dispute shows on its submissions only once the report is published).
+NGO_TOLD = (VerificationState.CORROBORATED, VerificationState.WITHDRAWN)
+
+
+def _tell_the_ngo(session: Session, row: Evidence, target: VerificationState) -> None:
+    from tiptiers.store import notices
+    from tiptiers.store.users import User
+
+    if target not in NGO_TOLD:
+        return
+    account = session.scalar(select(User).where(User.name == row.entered_by, User.role == "ngo"))
+    if account is not None:
+        notices.notify(session, account, "claim_state", {"country": country_name(row.iso3), "year": row.year,
+                                                          "claim": row.id, "state": target.value.replace("_", " ")},
+                       "/submissions", key=f"claim-state:{row.id}:{target.value}")
 
 
 def set_state(session: Session, evidence_id: int, state: str, actor: str, reason: str = "",

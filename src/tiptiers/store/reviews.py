@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
+from tiptiers.countries import country_name
 from tiptiers.review import (
     AttachedFile,
     Claim,
@@ -28,12 +29,14 @@ from tiptiers.review import (
     ResponseKind,
     ReviewRequest,
     SourceType,
+    Stage,
     VerificationState,
+    check_final,
     check_resolution,
-    default_deadline,
     gate_reasons,
 )
-from tiptiers.store import activity
+from tiptiers.review.windows import final_stage_required, windows_from_environment
+from tiptiers.store import activity, notices
 from tiptiers.store.attachments import Attachment
 from tiptiers.store.checks import (
     EvidenceError,
@@ -48,6 +51,7 @@ from tiptiers.store.checks import (
 )
 from tiptiers.store.evidence import Evidence, index_evidence, list_evidence, move_state
 from tiptiers.store.models import Base
+from tiptiers.store.users import User
 
 
 class ReviewRequestRow(Base):
@@ -65,10 +69,29 @@ class ReviewRequestRow(Base):
     sent_by: Mapped[str] = mapped_column(String(100))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(10), default=Stage.DRAFT.value)  # draft | final (the final report)
 
     def domain(self) -> ReviewRequest:
         return ReviewRequest(self.id, self.iso3, self.year, RequestKind(self.kind), self.sent_at, self.deadline,
-                             self.sent_by, self.completed_at)
+                             self.sent_by, self.completed_at, Stage(self.stage))
+
+
+class FinalComment(Base):
+    """The government's final comments on the final report, published beside the report (as GRETA does)."""
+
+    __tablename__ = "final_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("review_requests.id"), index=True)
+    iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "request": self.request_id, "text": self.text, "author": self.author,
+                "at": self.at.isoformat(timespec="seconds")}
 
 
 class ClaimResponse(Base):
@@ -137,22 +160,40 @@ class GateOverrideRow(Base):
 
 
 def send_request(session: Session, iso3: str, year: int, actor: str, kind: str = "draft",
-                 deadline: date | None = None, sent_at: datetime | None = None) -> ReviewRequestRow:
-    """Send the draft (or the questionnaire) to the government; the deadline defaults to two months."""
+                 deadline: date | None = None, sent_at: datetime | None = None,
+                 stage: str = "draft") -> ReviewRequestRow:
+    """Send the draft (or the questionnaire, or with `stage="final"` the final report) to the government; the
+    deadline defaults to the reply window of the setting (tiptiers.review.windows). The government's liaisons are
+    told by e-mail."""
     iso3, year = check_country_year(iso3, year)
     request_kind = check_enum("kind", RequestKind, kind)
+    request_stage = check_enum("stage", Stage, stage)
     sent_at = sent_at or utcnow()
-    deadline = deadline or default_deadline(sent_at.date())
+    windows = windows_from_environment()
+    if request_stage is Stage.FINAL:
+        if request_kind is not RequestKind.DRAFT:
+            raise EvidenceError("stage: the final report is the draft's second stage, not a questionnaire's")
+        try:
+            check_final([r.domain() for r in requests_for(session, iso3, year)], claims(session, iso3, year),
+                        sent_at.date())
+        except ValueError as exc:
+            raise EvidenceError(str(exc)) from None
+    deadline = deadline or (windows.final if request_stage is Stage.FINAL else windows.draft).after(sent_at.date())
     if deadline <= sent_at.date():
         raise EvidenceError(f"deadline: {deadline.isoformat()} is not after the day sent ({sent_at.date()})")
     if request_kind is RequestKind.DRAFT and not list_evidence(session, iso3, year):
         raise EvidenceError(f"iso3: no evidence recorded for {iso3} {year}: there is no draft to send")
     row = ReviewRequestRow(iso3=iso3, year=year, kind=request_kind.value, sent_at=sent_at, deadline=deadline,
-                           sent_by=actor)
+                           sent_by=actor, stage=request_stage.value)
     session.add(row)
     session.flush()
-    activity.record(session, actor, f"review.send_{request_kind.value}", f"review:{iso3}/{year}", None,
-            {"request": row.id, "kind": row.kind, "deadline": deadline.isoformat()})
+    what = "final" if request_stage is Stage.FINAL else request_kind.value
+    activity.record(session, actor, f"review.send_{what}", f"review:{iso3}/{year}", None,
+                    {"request": row.id, "kind": row.kind, "stage": row.stage, "deadline": deadline.isoformat()})
+    if request_kind is RequestKind.DRAFT:
+        notices.notify_all(session, notices.liaisons(session, iso3), f"{row.stage}_sent",
+                           {"country": country_name(iso3), "year": year, "deadline": deadline.isoformat()},
+                           f"/review/{iso3}/{year}", key=f"request:{row.id}")
     return row
 
 
@@ -162,15 +203,20 @@ def requests_for(session: Session, iso3: str, year: int) -> list[ReviewRequestRo
                                                                                         ReviewRequestRow.id)))
 
 
-def latest_draft_request(session: Session, iso3: str, year: int) -> ReviewRequestRow | None:
-    drafts = [r for r in requests_for(session, iso3, year) if r.kind == RequestKind.DRAFT.value]
+def latest_draft_request(session: Session, iso3: str, year: int,
+                         stage: Stage = Stage.DRAFT) -> ReviewRequestRow | None:
+    """The latest draft sent (or with `stage=Stage.FINAL` the latest final report)."""
+    drafts = [r for r in requests_for(session, iso3, year)
+              if r.kind == RequestKind.DRAFT.value and r.stage == stage.value]
     return drafts[-1] if drafts else None
 
 
-def _open_request(session: Session, iso3: str, year: int, today: date | None) -> ReviewRequestRow:
-    request = latest_draft_request(session, iso3, year)
+def _open_request(session: Session, iso3: str, year: int, today: date | None,
+                  stage: Stage = Stage.DRAFT) -> ReviewRequestRow:
+    request = latest_draft_request(session, iso3, year, stage)
     if request is None:
-        raise NotFound(f"no draft of {iso3} {year} has been sent for review")
+        what = "final report" if stage is Stage.FINAL else "draft"
+        raise NotFound(f"no {what} of {iso3} {year} has been sent for review")
     today = today or utcnow().date()
     if not request.domain().is_open(today):
         when = (f"was completed on {request.completed_at.date()}" if request.completed_at
@@ -222,16 +268,42 @@ def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str,
     activity.record(session, author, f"review.{response_kind.value}", f"evidence:{evidence.id}", None,
             {"response": row.id, "kind": row.kind, "text": row.text, "counter_evidence": row.counter_evidence,
              "attachment": attached})
+    if response_kind is ResponseKind.DISPUTE:
+        notices.notify_all(session, notices.analysts(session), "dispute_received",
+                           {"country": country_name(request.iso3), "year": year, "claim": evidence.id,
+                            "text": row.text}, f"/workspace/{request.iso3}/{year}", key=f"dispute:{row.id}")
     return row
 
 
 def complete_review(session: Session, iso3: str, year: int, actor: str, today: date | None = None) -> ReviewRequestRow:
-    """The liaison has answered everything they mean to: the deadline no longer holds publication back."""
-    request = _open_request(session, iso3, year, today)
+    """The liaison has answered everything they mean to (on the final report once it is sent, else on the draft):
+    the deadline no longer holds publication back. The analysts are told."""
+    final = latest_draft_request(session, iso3, year, Stage.FINAL)
+    request = _open_request(session, iso3, year, today, Stage.FINAL if final is not None else Stage.DRAFT)
     request.completed_at, request.completed_by = utcnow(), actor
     session.flush()
     activity.record(session, actor, "review.complete", f"review:{request.iso3}/{year}", None, {"request": request.id})
+    notices.notify_all(session, notices.analysts(session), "review_completed",
+                       {"country": country_name(request.iso3), "year": year, "stage": request.domain().label},
+                       f"/workspace/{request.iso3}/{year}", key=f"complete:{request.id}")
     return request
+
+
+def add_final_comment(session: Session, iso3: str, year: int, text: str, author: str,
+                      today: date | None = None) -> FinalComment:
+    """The government's final comments on the final report, while its window is open; published with the report."""
+    request = _open_request(session, iso3, year, today, Stage.FINAL)
+    row = FinalComment(request_id=request.id, iso3=request.iso3, year=request.year,
+                       text=check_text("text", text, 20_000), author=author, at=utcnow())
+    session.add(row)
+    session.flush()
+    activity.record(session, author, "review.final_comment", f"review:{request.iso3}/{year}", None, row.as_dict())
+    return row
+
+
+def final_comments(session: Session, iso3: str, year: int) -> list[FinalComment]:
+    return list(session.scalars(select(FinalComment).where(FinalComment.iso3 == iso3.upper(),
+                                                           FinalComment.year == year).order_by(FinalComment.id)))
 
 
 def get_dispute(session: Session, dispute_id: int) -> ClaimResponse:
@@ -276,6 +348,14 @@ def resolve_dispute(session: Session, dispute_id: int, outcome: str, actor: str,
     activity.record(session, actor, f"dispute.{result.value}", f"dispute:{dispute.id}", None,
             {"outcome": result.value, "reason": resolution.reason, "corrected_statement": corrected,
              "withdrawn": withdraw})
+    disputer = session.scalar(select(User).where(User.name == dispute.author))
+    if disputer is not None:
+        outcome = ("accepted: the claim is withdrawn" if withdraw else "accepted: the claim is corrected"
+                   if result is Outcome.ACCEPTED else "maintained")
+        notices.notify(session, disputer, "dispute_resolved",
+                       {"country": country_name(evidence.iso3), "year": evidence.year, "claim": evidence.id,
+                        "outcome": outcome, "reason": resolution.reason},
+                       f"/review/{evidence.iso3}/{evidence.year}", key=f"resolution:{dispute.id}")
     return resolution
 
 
@@ -360,7 +440,8 @@ def _override(session: Session, iso3: str, year: int) -> GateOverride | None:
 
 def _reasons(session: Session, iso3: str, year: int, today: date | None, override: GateOverride | None) -> list[str]:
     requests = [r.domain() for r in requests_for(session, iso3, year)]
-    return gate_reasons(requests, claims(session, iso3, year), today or utcnow().date(), override)
+    return gate_reasons(requests, claims(session, iso3, year), today or utcnow().date(), override,
+                        final_stage_required())
 
 
 def publish_gate(session: Session, iso3: str, year: int, today: date | None = None) -> list[str]:
@@ -420,7 +501,7 @@ def _statuses(session: Session, iso3: str | None, year: int | None, today: date 
             key[0], key[1], len(sent), latest.id if latest else None, latest.sent_at if latest else None,
             latest.deadline if latest else None, latest.completed_at if latest else None, len(found),
             sum(len(c.open_disputes) for c in found),
-            gate_reasons([r.domain() for r in sent], found, day, override), override))
+            gate_reasons([r.domain() for r in sent], found, day, override, final_stage_required()), override))
     return result
 
 

@@ -229,6 +229,8 @@ class NarrativeOut(BaseModel):
     tier3_determination: dict[str, Any] | None = Field(
         None, description="For a Tier 3 government: the President's determination under 22 U.S.C. 7107(d) (paragraph, "
                           "whole or programmes, date, signed by, timing against the 45-90 day window)")
+    final_comments: list[dict[str, Any]] = Field(
+        default_factory=list, description="The government's final comments on the final report (text, author, at)")
     pdf: str
 
 
@@ -247,6 +249,7 @@ def narrative_out(cy: CountryYear) -> NarrativeOut:
         corrections=[CorrectionOut(version=c.version, at=c.at, author=c.author, note=c.note, changes=c.changes)
                      for c in cy.corrections],
         tier3_determination=cy.tier3_determination,
+        final_comments=[{k: c[k] for k in ("text", "author", "at")} for c in cy.final_comments],
         pdf=f"/narratives/{d.iso3}/{d.year}.pdf")
 
 

@@ -31,6 +31,7 @@ from tiptiers.review import (
     RequestKind,
     ResponseKind,
     SourceType,
+    Stage,
     VerificationState,
 )
 from tiptiers.store import assessments, attachments, checks, evidence, publication, questionnaires, reviews, submissions
@@ -157,11 +158,27 @@ class RequestOut(BaseModel):
     deadline: date
     sent_by: str
     completed_at: datetime | None
+    stage: Stage = Field(Stage.DRAFT, description="draft, or final: the final report for final comments")
 
 
 class SendIn(BaseModel):
     kind: RequestKind = RequestKind.DRAFT
-    deadline: date | None = Field(default=None, description="last day to answer; default two months from today")
+    stage: Stage = Field(Stage.DRAFT, description="final: the final report (the resolved claims, the tier, the "
+                                                  "narrative) for the government's final comments, after the draft")
+    deadline: date | None = Field(default=None, description="last day to answer; default: the reply window of "
+                                                            "the setting (TIPTIERS_REPLY_WINDOWS)")
+
+
+class FinalCommentIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class FinalCommentOut(BaseModel):
+    id: int
+    request: int
+    text: str
+    author: str
+    at: str
 
 
 class ResponseIn(BaseModel):
@@ -259,6 +276,11 @@ class DraftOut(BaseModel):
     ratings: list[RatingOut]
     narrative: str
     determination: DeterminationOut | None
+    final_request: RequestOut | None = Field(None, description="the final report, once sent (the second stage)")
+    final_open: bool = Field(False, description="whether the liaison may still send final comments")
+    final_comments: list[FinalCommentOut] = Field(default_factory=list,
+                                                  description="the government's final comments, published with "
+                                                              "the report")
 
 
 class SubmittedOut(BaseModel):
@@ -376,7 +398,7 @@ def claim_out(c: Claim) -> ClaimOut:
 
 def _request_out(r: reviews.ReviewRequestRow) -> RequestOut:
     return RequestOut(id=r.id, iso3=r.iso3, year=r.year, kind=RequestKind(r.kind), sent_at=r.sent_at,
-                      deadline=r.deadline, sent_by=r.sent_by, completed_at=r.completed_at)
+                      deadline=r.deadline, sent_by=r.sent_by, completed_at=r.completed_at, stage=Stage(r.stage))
 
 
 def _status_out(s: reviews.ReviewStatus) -> StatusOut:
@@ -432,7 +454,12 @@ def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
         raise HTTPException(404, f"no review of {iso3} {year}")
     assessment = assessments.get_assessment(session, iso3, year)
     as_of = request.sent_at if request is not None and user.role == "liaison" else None
+    final = reviews.latest_draft_request(session, iso3, year, Stage.FINAL)
+    today = checks.utcnow().date()
     return DraftOut(
+        final_request=_request_out(final) if final else None,
+        final_open=final is not None and final.domain().is_open(today),
+        final_comments=[FinalCommentOut(**c.as_dict()) for c in reviews.final_comments(session, iso3, year)],
         iso3=iso3, country=name, year=year, request=_request_out(request) if request else None,
         open=request is not None and request.domain().is_open(checks.utcnow().date()),
         requests_this_year=reviews.request_counts(session, iso3).get((iso3, year), 0),
@@ -571,7 +598,8 @@ def api_send(iso3: str, year: ReportYear, body: SendIn, request: Request, user: 
     _role(user, WRITERS, "sending a review request")
     country = country_or_404(iso3)
     return _write(request, lambda s: _request_out(
-        reviews.send_request(s, country.iso3, year, user.name, body.kind.value, body.deadline)))
+        reviews.send_request(s, country.iso3, year, user.name, body.kind.value, body.deadline,
+                             stage=body.stage.value)))
 
 
 def _liaison(user: User, iso3: str, year: int) -> str:
@@ -596,6 +624,15 @@ def api_respond(iso3: str, year: ReportYear, evidence_id: int, body: ResponseIn,
         return reviews.comment_of(row)
 
     return _response_out(_write(request, job))
+
+
+@api.post("/reviews/{iso3}/{year}/final-comments", response_model=FinalCommentOut, status_code=201,
+          summary="The liaison's final comments on the final report, published beside the report")
+def api_final_comment(iso3: str, year: ReportYear, body: FinalCommentIn, request: Request,
+                      user: CurrentUser) -> FinalCommentOut:
+    iso3 = _liaison(user, iso3, year)
+    return _write(request, lambda s: FinalCommentOut(**reviews.add_final_comment(s, iso3, year, body.text,
+                                                                                 user.name).as_dict()))
 
 
 @api.post("/reviews/{iso3}/{year}/complete", response_model=RequestOut,
@@ -657,7 +694,8 @@ def workspace_page(iso3: str, year: ReportYear, request: Request, session: Sessi
 def review_page(iso3: str, year: ReportYear, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     data = _draft(session, user, iso3, year)
     return _page(request, "review_draft.html", f"/api/v1/reviews/{data.iso3}/{year}", data=data, user=user,
-                 can_respond=user.role == "liaison" and data.open)
+                 can_respond=user.role == "liaison" and data.open and not data.final_request,
+                 can_comment_final=user.role == "liaison" and data.final_open)
 
 
 @pages.get("/review/{iso3}/{year}/questionnaire", response_class=HTMLResponse)
