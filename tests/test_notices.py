@@ -104,8 +104,9 @@ def test_a_reminder_is_sent_once(db, smtp):
     for _ in range(3):  # the worker sweeps every round
         notices.sweep(db.sessions)
         jobs.run_due(db.sessions)
-    assert len(smtp.messages) == 1
-    assert smtp.messages[0][1]["Subject"] == "14 days left to comment on the draft on Japan (2027)"
+    assert [m["Subject"] for _, m in smtp.messages] == [  # the draft's own notice, then one reminder
+        "The draft report on Japan for 2027 is ready for your comments",
+        "14 days left to comment on the draft on Japan (2027)"]
     assert notices.sweep(db.sessions) == 0
     # eleven days later the 3-day reminder goes, once too
     for _ in range(2):
@@ -113,7 +114,7 @@ def test_a_reminder_is_sent_once(db, smtp):
             notices.sweep_reminders(session, today=today + timedelta(days=11))
         jobs.run_due(db.sessions)
     assert [m["Subject"] for _, m in smtp.messages][-1] == "3 days left to comment on the draft on Japan (2027)"
-    assert len(smtp.messages) == 2
+    assert len(smtp.messages) == 3
 
 
 def test_two_workers_at_once_send_it_once(db, smtp):
