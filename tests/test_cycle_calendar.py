@@ -128,3 +128,9 @@ def test_planned_years_and_window_settings():
     with pytest.raises(ValueError, match="'draft=6x'"):
         parse_windows("draft=6x")
     assert Span(months=1).before(date(2027, 3, 31)) == date(2027, 2, 28)
+
+
+def test_a_comment_window_ends_rather_than_falls_overdue():
+    _, s = steps(2027, {"draft_sent": date(2027, 4, 2)}, today=date(2027, 6, 1))
+    assert s["draft_comments_due"].status == "ended" and s["draft_comments_due"].days_late == 0
+    assert s["final_sent"].status == "overdue"  # the office's step: the final report should have gone by May 13

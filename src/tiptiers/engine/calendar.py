@@ -216,7 +216,8 @@ def _reply_steps(year: int, deadline: date, windows: ReplyWindows, facts: Facts,
         ("final_comments_due", "Final comments due", f"The government has {windows.final} for final comments, "
          "which are published with the report.", final_sent, final_due),
     ]
-    steps = [_make(key, title, description, "window" if start else "deadline", start, due, REPLY_REFERENCE,
+    # sending is the office's deadline; a comment window is the government's time (it ends, it is not overdue)
+    steps = [_make(key, title, description, "period" if start else "deadline", start, due, REPLY_REFERENCE,
                    "setting", "", facts, today) for key, title, description, start, due in plan]
     return steps, warnings
 
