@@ -253,10 +253,7 @@ def _blocking(requests: Sequence[ReviewRequest], claims: Sequence[Claim], today:
     if latest.is_open(today):
         reasons.append((f"the government's review is open until {latest.deadline.isoformat()} "
                         f"(request #{latest.id}, sent {latest.sent_at.date().isoformat()})", latest.sent_at))
-    for c in live:
-        if c.created_at > latest.sent_at and c.state is VerificationState.UNVERIFIED:
-            reasons.append((f"claim #{c.evidence_id} was added after the draft was sent (request #{latest.id}) "
-                            "and the government has not seen it: send the draft again", c.created_at))
+    reasons.extend(_unseen(live, latest, "the draft"))
     for c in claims:
         for d in c.open_disputes:
             reasons.append((f"dispute #{d.id} on claim #{c.evidence_id} is open: the government says "
@@ -266,15 +263,19 @@ def _blocking(requests: Sequence[ReviewRequest], claims: Sequence[Claim], today:
         if final.is_open(today):
             reasons.append((f"the government's final comments are open until {final.deadline.isoformat()} "
                             f"(final report #{final.id}, sent {final.sent_at.date().isoformat()})", final.sent_at))
-        for c in live:
-            if c.created_at > final.sent_at and c.state is VerificationState.UNVERIFIED:
-                reasons.append((f"claim #{c.evidence_id} was added after the final report was sent (request "
-                                f"#{final.id}): send the final report again", c.created_at))
+        reasons.extend(_unseen(live, final, "the final report"))
     elif final_required:
         draft_closes = max(d.deadline for d in drafts)
         reasons.append(("the final report has not been sent to the government for its final comments (the "
                         "second stage of the right of reply)", datetime.combine(draft_closes, datetime.min.time())))
     return reasons
+
+
+def _unseen(live: Sequence[Claim], request: ReviewRequest, what: str) -> list[tuple[str, datetime]]:
+    """Unverified claims added after `request` went out: the government has not seen them."""
+    return [(f"claim #{c.evidence_id} was added after {what} was sent (request #{request.id}) and the government "
+             f"has not seen it: send {what} again", c.created_at)
+            for c in live if c.created_at > request.sent_at and c.state is VerificationState.UNVERIFIED]
 
 
 def gate_reasons(
