@@ -13,6 +13,7 @@ from tiptiers.cli import app as cli_app
 from tiptiers.engine import Override
 from tiptiers.store.db import transaction
 from tiptiers.store.engine import add_override
+from tiptiers.store.users import create_api_token, create_user
 from tiptiers.tiers import Tier
 from tiptiers.web.app import create_app
 
@@ -31,7 +32,16 @@ def _record(db) -> None:
 def client(fresh_db):
     fresh_db.load_bundled()
     _record(fresh_db)
-    return TestClient(create_app(fresh_db.url))
+    with transaction(fresh_db.sessions) as session:
+        create_user(session, "analyst-a", "analyst", "correct horse battery staple")
+        token, _ = create_api_token(session, "analyst-a")
+    app = create_app(fresh_db.url)
+    app.state.test_token = token
+    return TestClient(app)
+
+
+def _staff(client: TestClient) -> dict[str, str]:
+    return {"Authorization": f"Bearer {client.app.state.test_token}"}
 
 
 def test_the_json_twins_carry_the_override_next_to_the_unchanged_published_tier(client):
@@ -47,7 +57,9 @@ def test_the_json_twins_carry_the_override_next_to_the_unchanged_published_tier(
     by_year = {p["year"]: p for p in country["placements"]}
     assert by_year[2008]["tier"] == "2" and by_year[2008]["override"]["tier"] == "2WL"
     assert "override" not in by_year[2007]
-    assert [(o["year"], o["tier"]) for o in country["unplaced_overrides"]] == [(2016, "3")]
+    assert country["unplaced_overrides"] == []  # 2016 is not published: its draft override is for staff only
+    staff = client.get("/api/v1/countries/JPN/placements", headers=_staff(client)).json()
+    assert [(o["year"], o["tier"]) for o in staff["unplaced_overrides"]] == [(2016, "3")]
     schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["PlacementOut"]
     assert "override" in schema["properties"] and "override" not in schema.get("required", [])
 
@@ -71,7 +83,9 @@ def test_the_year_and_country_pages_show_marker_and_justification(client):
     row_2007 = country[country.index('<tr data-year="2007"'):country.index('<tr data-year="2008"')]
     assert 'class="override-marker"' not in row_2007
     table = country[country.index('id="overrides"'):]
-    assert JUSTIFICATION in table and 'id="override-JPN-2016"' in table and "draft only" in table
+    assert JUSTIFICATION in table and 'id="override-JPN-2016"' not in table and "draft only" not in country
+    staff = client.get("/countries/JPN", headers={**html, **_staff(client)}).text
+    assert 'id="override-JPN-2016"' in staff and "draft only" in staff
     assert "override" not in client.get("/years/2007", headers=html).text.lower()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -21,12 +21,38 @@ def _seed(db, rows: str = "iso3,year,tier\nJPN,2026,2\nKOR,2026,1\nJPN,2025,2WL\
         import_placements(s, parse_placements(rows, source="t.csv"), source="t.csv")
 
 
-def test_years_never_scheduled_count_as_published_in_june(fresh_db):
+def test_imported_history_is_published_on_its_june_1_and_only_that(fresh_db):
     _seed(fresh_db)
     with fresh_db.sessions() as s:
         assert pub.is_public(s, 2026, datetime(2026, 6, 1))
         assert not pub.is_public(s, 2026, datetime(2026, 5, 31, 23, 59))
-        assert pub.public_years(s, [2025, 2026, 2027], datetime(2026, 7, 1)) == [2025, 2026]
+        assert pub.public_years(s, [2024, 2025, 2026, 2027], datetime(2026, 7, 1)) == [2025, 2026]
+        assert s.get(pub.Publication, 2026).scheduled_by == pub.HISTORY
+    upcoming = date.today().year + 1  # its June 1 is ahead: no history yet; publishing it makes it public
+    _seed(fresh_db, f"iso3,year,tier\nJPN,{upcoming},2\n")
+    with fresh_db.sessions() as s:
+        assert pub.publication_time(s, upcoming) is None
+        assert not pub.is_public(s, upcoming, datetime(upcoming + 1, 1, 1))
+
+
+def test_a_year_with_drafts_is_never_public_until_someone_publishes_it(fresh_db):
+    """December 2026: a draft for 2026, whose June 1 has passed, was public the moment it was saved (a year never
+    scheduled counted as published on June 1), and `publish 2026 --at <future>` was refused as frozen."""
+    from tiptiers.store import evidence
+
+    with transaction(fresh_db.sessions) as s:
+        sync_countries(s)
+        evidence.add_evidence(s, iso3="JPN", year=2026, criteria=["criterion_1"], statement="A draft claim.",
+                              source_type="ngo", source_name="An NGO", entered_by="analyst")
+        pub.save_narrative(s, "JPN", 2026, "# Japan\n\nA draft.", "analyst", now=NOW)
+    _seed(fresh_db, "iso3,year,tier\nJPN,2026,2\n")  # placements imported for the year in preparation
+    later = NOW + timedelta(days=30)
+    with transaction(fresh_db.sessions) as s:
+        assert not pub.is_public(s, 2026, NOW) and pub.public_years(s, [2026], later) == []
+        assert pub.public_narrative(s, "JPN", 2026, NOW) is None
+        pub.schedule_publication(s, 2026, later, "admin", now=NOW, ignore_gate=True)  # not frozen: never public
+    with fresh_db.sessions() as s:
+        assert not pub.is_public(s, 2026, later - timedelta(seconds=1)) and pub.is_public(s, 2026, later)
 
 
 def test_a_scheduled_year_is_embargoed_until_its_time_then_frozen(fresh_db):
@@ -47,7 +73,7 @@ def test_publishing_a_year_without_placements_is_refused(fresh_db):
     with pytest.raises(pub.PublicationError, match=r"^year: no placements"), transaction(fresh_db.sessions) as s:
         pub.schedule_publication(s, 2024, NOW, "admin", now=NOW)
     with fresh_db.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(pub.Publication)) == 0
+        assert s.scalar(select(func.count()).select_from(pub.Publication).where(pub.Publication.year == 2024)) == 0
 
 
 def test_the_review_gate_blocks_publication_of_an_assessed_country(fresh_db):
@@ -108,3 +134,29 @@ def test_the_cache_fingerprint_changes_with_a_new_version_or_a_new_publication_t
         pub.schedule_publication(s, 2027, datetime(2027, 6, 1), "admin", now=NOW)
     with fresh_db.sessions() as s:
         assert pub.fingerprint(s, "JPN", 2027) != empty[0]
+
+
+def test_the_upgrade_turns_the_june_1_rule_into_rows_for_history_only(fresh_db):
+    """A database of the old rule: 2008 (history) and 2026 (placements and a draft claim, public since June 1 under
+    the old rule). After the upgrade 2008 is published on June 1 as history; 2026 waits for someone to publish it."""
+    from alembic import command
+
+    from tiptiers.store import evidence, migrate
+    from tiptiers.store.models import Placement
+
+    config = migrate.alembic_config()
+    with fresh_db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013_final_stage")
+    with transaction(fresh_db.sessions) as s:
+        sync_countries(s)
+        s.add_all([Placement(iso3="JPN", year=2008, tier="2", source="old"),
+                   Placement(iso3="JPN", year=2026, tier="2", source="old")])
+        s.flush()
+        evidence.add_evidence(s, iso3="JPN", year=2026, criteria=["criterion_1"], statement="A draft claim.",
+                              source_type="ngo", source_name="An NGO", entered_by="analyst")
+    migrate.upgrade(fresh_db.engine)
+    with fresh_db.sessions() as s:
+        assert pub.publication_time(s, 2008) == datetime(2008, 6, 4)  # the day the 2008 report came out
+        assert s.get(pub.Publication, 2008).scheduled_by == pub.HISTORY
+        assert pub.publication_time(s, 2026) is None and not pub.is_public(s, 2026)

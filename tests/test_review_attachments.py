@@ -23,7 +23,7 @@ from tiptiers.store.reviews import ClaimResponse, send_request
 from tiptiers.store.users import create_user
 
 DRAFT = date.today().year + 1  # in preparation
-PUBLISHED = 2026  # published on June 1 (the default), yet its review may still take answers
+PUBLISHED = 2015  # a published report year (history), yet its review may still take answers
 LAW = b"Penal Code art. 226-2 (buying and selling of persons), as amended in 2005."
 ACCOUNTS = {"ana": ("analyst", None, None), "rev": ("reviewer", None, None), "tanaka": ("liaison", "JPN", None),
             "sato": ("liaison", "JPN", None), "wang": ("liaison", "CHN", None),
@@ -180,9 +180,10 @@ def test_the_store_keeps_the_file_with_the_reply_and_says_when_the_public_may_ha
     """The same rules on SQLite and PostgreSQL, in the store."""
     from datetime import datetime
 
+    from tiptiers.sources.placements import parse_placements
     from tiptiers.store.attachments import note_upload, store_attachment, uploaded_by
-    from tiptiers.store.placements import sync_countries
-    from tiptiers.store.publication import attachment_is_public
+    from tiptiers.store.placements import import_placements, sync_countries
+    from tiptiers.store.publication import attachment_is_public, schedule_publication
     from tiptiers.store.reviews import claims, respond
 
     with transaction(fresh_db.sessions) as s:
@@ -204,5 +205,10 @@ def test_the_store_keeps_the_file_with_the_reply_and_says_when_the_public_may_ha
         assert [(r.attachment.filename if r.attachment else None, r.attachment_public) for r in replies] == [
             ("law.txt", True), ("law.txt", False)]
         assert not attachment_is_public(s, sha)  # the report is not published yet
+        assert not attachment_is_public(s, sha, now=datetime(DRAFT, 6, 2))  # nor on June 1: nobody published it
+    with transaction(fresh_db.sessions) as s:
+        import_placements(s, parse_placements(f"iso3,year,tier\nJPN,{DRAFT},2\n"), "t.csv")
+        schedule_publication(s, DRAFT, datetime(DRAFT, 6, 1), "admin", ignore_gate=True)
+    with fresh_db.sessions() as s:
         assert attachment_is_public(s, sha, now=datetime(DRAFT, 6, 2))  # published, and the government allowed it
         assert not attachment_is_public(s, "0" * 64, now=datetime(DRAFT, 6, 2))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import date
+from functools import lru_cache
+from importlib import resources
 
 FIRST_REPORT_YEAR = 2001  # the first TIP Report, under the TVPA of 2000
 
@@ -29,6 +32,13 @@ def parse_year(text: str) -> int:
     if not isinstance(text, str) or not _FOUR_DIGITS.fullmatch(text):
         raise ValueError(f"{str(text)[:20]!r} is not a year written as four digits, such as 2008")
     return int(text)
+
+
+@lru_cache(maxsize=1)
+def history_releases() -> dict[int, date]:
+    """The day each bundled report came out (data/report_releases.csv)."""
+    text = resources.files("tiptiers.data").joinpath("report_releases.csv").read_text(encoding="utf-8")
+    return {int(row["year"]): date.fromisoformat(row["released"]) for row in csv.DictReader(text.splitlines())}
 
 
 def reporting_period(year: int) -> tuple[date, date]:

@@ -125,7 +125,8 @@ def publish(
             if when is not None or not public:
                 _row, report = pubstore.schedule_publication(session, year, when or pubstore.utcnow(), actor, note)
                 result["warnings"] = report.warnings
-            result["published_at"] = pubstore.publication_time(session, year).isoformat()
+            published_at = pubstore.publication_time(session, year)  # scheduled above if it was not
+            result["published_at"] = published_at.isoformat() if published_at else None
             result["public"] = pubstore.is_public(session, year)
     except pubstore.PublicationError as exc:
         fail(str(exc))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tiptiers.publish.movements import movements
 from tiptiers.store.models import Country, Placement, ThreePScore
-from tiptiers.store.publication import Publication, public_years, publication_time
+from tiptiers.store.publication import HISTORY, Publication, public_years
 from tiptiers.tiers import Tier
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -139,9 +139,9 @@ def _movements(session: Session, year: int | None, now: datetime | None) -> list
 
 
 def _publications(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
-    scheduled = {p.year: p for p in session.scalars(select(Publication))}
-    return [{"year": y, "published_at": publication_time(session, y),
-             "scheduled": y in scheduled} for y in _years(session, year, now)]
+    rows = {p.year: p for p in session.scalars(select(Publication))}
+    return [{"year": y, "published_at": rows[y].publish_at, "scheduled": rows[y].scheduled_by != HISTORY}
+            for y in _years(session, year, now)]
 
 
 def _determinations(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
@@ -217,8 +217,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     ), _three_p),
     Dataset("publications", "When each report year was (or counts as) published.", (
         Column("year", "integer", "Report year"),
-        Column("published_at", "datetime", "Publication time, UTC (bundled years: June 1 of the year)"),
-        Column("scheduled", "boolean", "True when the time was set with `tiptiers publish`, false for the default"),
+        Column("published_at", "datetime", "Publication time, UTC (imported history: June 1 of the year)"),
+        Column("scheduled", "boolean",
+               "True when the time was set with `tiptiers publish`, false for imported history (June 1)"),
     ), _publications),
     Dataset("tier3_determinations", "The President's determination for each Tier 3 government (22 U.S.C. 7107(d)).", (
         Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),

@@ -196,8 +196,9 @@ def build(sessions: sessionmaker[Session], directory: Path, year: int, now: date
             return None
         with sessions() as session:
             if not pubstore.is_public(session, year, now):
-                raise ReportError(f"year: the report of {year} is not published (embargoed until "
-                                  f"{pubstore.publication_time(session, year)} UTC)")
+                at = pubstore.publication_time(session, year)
+                raise ReportError(f"year: the report of {year} is not published ("
+                                  + (f"embargoed until {at} UTC)" if at else "not scheduled: tiptiers publish YEAR)"))
             if not year_placements(session, year):
                 raise ReportError(f"year: no placements for report year {year}")
             source = report_source(session, year, now)

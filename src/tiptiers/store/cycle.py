@@ -13,12 +13,9 @@ went (when the drafts went out and to how many governments).
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
@@ -26,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tiptiers.countries import UnknownCountry, country_name, country_table
 from tiptiers.engine.calendar import Calendar, Facts, compute_calendar
-from tiptiers.report_years import check_report_year
+from tiptiers.report_years import check_report_year, history_releases
 from tiptiers.review.model import RequestKind
 from tiptiers.review.windows import ReplyWindows
 from tiptiers.store import activity
@@ -295,13 +292,6 @@ def interim_assessments(session: Session, year: int, public_only: bool = False) 
     if public_only:
         return [r for r in rows if r.sent_on is not None] if is_public(session, year) else []
     return rows
-
-
-@lru_cache(maxsize=1)
-def history_releases() -> dict[int, date]:
-    """The day each bundled report came out (data/report_releases.csv)."""
-    text = resources.files("tiptiers.data").joinpath("report_releases.csv").read_text(encoding="utf-8")
-    return {int(row["year"]): date.fromisoformat(row["released"]) for row in csv.DictReader(text.splitlines())}
 
 
 def released_on(session: Session, year: int, now: datetime | None = None) -> date | None:

@@ -12,6 +12,7 @@ from tiptiers.countries import country_table
 from tiptiers.sources.placements import PlacementRow, parse_placements
 from tiptiers.sources.three_p import parse_three_p
 from tiptiers.store.models import Country, Placement, ThreePScore
+from tiptiers.store.publication import record_history
 
 BUNDLED_PLACEMENTS = "tip_placements_2001_2015.csv"
 BUNDLED_THREE_P = "cho_3p_index_2000_2014.csv"
@@ -39,7 +40,8 @@ def sync_countries(session: Session) -> None:
 
 
 def import_placements(session: Session, rows: list[PlacementRow], source: str) -> ImportResult:
-    """Upsert rows in the caller's transaction: same tier is left alone, a different tier is a correction."""
+    """Upsert rows in the caller's transaction: same tier is left alone, a different tier is a correction. A past
+    year imported here is history: published on its June 1 (publication.record_history) unless prepared here."""
     existing = {(p.iso3, p.year): p for p in session.scalars(select(Placement))}
     added = updated = unchanged = 0
     for row in rows:
@@ -53,6 +55,7 @@ def import_placements(session: Session, rows: list[PlacementRow], source: str) -
         else:
             unchanged += 1
     session.flush()
+    record_history(session, {row.year for row in rows})
     return ImportResult(added, updated, unchanged)
 
 

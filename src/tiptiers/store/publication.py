@@ -1,7 +1,10 @@
 """Publication: when each report year goes public (the embargo), and the country narratives with dated versions.
 
-- A report year with a `Publication` row is public from its `publish_at` (naive UTC); a year without one (the
-  bundled history) counts as published on June 1 of that year, as the TIP Report comes out each June.
+- A report year is public from the `publish_at` (naive UTC) of its `Publication` row, and never without one. Someone
+  publishes a year prepared here (`tiptiers publish`); imported history (the bundled 2001-2015, an `import
+  placements` of a past report) is recorded as published on June 1 of its year, as the TIP Report comes out each
+  June, when it is imported, unless the year has drafts, reviews or assessments here. So a draft of a year whose
+  June 1 has passed (entered in December, say) is never public until someone publishes the year.
 - Narratives are stored as versions, never overwritten. The version that stands at the publication time is the
   frozen, published text; a later version is a correction: it needs a note and shows what changed.
 
@@ -20,12 +23,12 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tiptiers.countries import country_table
-from tiptiers.report_years import check_report_year
+from tiptiers.report_years import check_report_year, history_releases
 from tiptiers.review import VerificationState
 from tiptiers.store.assessments import Assessment, assessing_country_gap
 from tiptiers.store.evidence import Evidence
 from tiptiers.store.models import Base, Placement
-from tiptiers.store.reviews import ClaimResponse, ResponseAttachment, publish_gate
+from tiptiers.store.reviews import ClaimResponse, ResponseAttachment, ReviewRequestRow, publish_gate
 
 MAX_NARRATIVE = 200_000
 
@@ -67,9 +70,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def default_publication_time(year: int) -> datetime:
-    """Years never scheduled here (the bundled history) count as published on June 1 of the report year."""
-    return datetime(year, 6, 1)
+HISTORY = "history"  # `scheduled_by` of a year published by importing its placements (the June 1 rule)
+
+
+def history_publication_time(year: int) -> datetime:
+    """When the TIP Report of a year came out, for imported history: the day recorded in data/report_releases.csv,
+    else June 1 of the report year (the report comes out each June)."""
+    released = history_releases().get(year)
+    return datetime(released.year, released.month, released.day) if released else datetime(year, 6, 1)
 
 
 @dataclass(frozen=True)
@@ -78,11 +86,12 @@ class Schedule:
 
     scheduled: dict[int, datetime]
 
-    def published_at(self, year: int) -> datetime:
-        return self.scheduled.get(year, default_publication_time(year))
+    def published_at(self, year: int) -> datetime | None:
+        return self.scheduled.get(year)
 
     def is_public(self, year: int, now: datetime) -> bool:
-        return now >= self.published_at(year)
+        at = self.scheduled.get(year)
+        return at is not None and now >= at
 
     def public_years(self, years: Iterable[int], now: datetime) -> list[int]:
         return sorted(y for y in set(years) if self.is_public(y, now))
@@ -92,13 +101,15 @@ def schedule(session: Session) -> Schedule:
     return Schedule({p.year: p.publish_at for p in session.scalars(select(Publication))})
 
 
-def publication_time(session: Session, year: int) -> datetime:
+def publication_time(session: Session, year: int) -> datetime | None:
+    """None: the year is not scheduled, so not public."""
     row = session.get(Publication, year)
-    return row.publish_at if row else default_publication_time(year)
+    return row.publish_at if row else None
 
 
 def is_public(session: Session, year: int, now: datetime | None = None) -> bool:
-    return (now or utcnow()) >= publication_time(session, year)
+    at = publication_time(session, year)
+    return at is not None and (now or utcnow()) >= at
 
 
 def public_years(session: Session, years: Iterable[int], now: datetime | None = None) -> list[int]:
@@ -106,11 +117,33 @@ def public_years(session: Session, years: Iterable[int], now: datetime | None = 
     return schedule(session).public_years(years, now or utcnow())
 
 
+def in_preparation(session: Session, year: int) -> bool:
+    """The year has drafts (evidence), reviews or assessments here: only publishing it makes it public."""
+    return any(session.scalar(select(column).where(column == year).limit(1)) is not None
+               for column in (Evidence.year, Assessment.year, ReviewRequestRow.year))
+
+
+def record_history(session: Session, years: Iterable[int], now: datetime | None = None) -> list[int]:
+    """The June 1 rule, for imported history only: each year whose report has come out (its recorded release day,
+    else June 1), with no publication yet and not in preparation here, is recorded as published then (by `HISTORY`).
+    The years recorded."""
+    now = now or utcnow()
+    known = schedule(session).scheduled
+    recorded = []
+    for year in sorted(set(years)):
+        at = history_publication_time(year)
+        if year in known or at > now or in_preparation(session, year):
+            continue
+        session.add(Publication(year=year, publish_at=at, scheduled_by=HISTORY, scheduled_at=now,
+                                note="imported history: the day the TIP Report came out"))
+        recorded.append(year)
+    session.flush()
+    return recorded
+
+
 def publication_times(session: Session) -> dict[int, datetime]:
-    """The publication time of every year with placements or a schedule (June 1 unless scheduled)."""
-    known = schedule(session)
-    years = set(session.scalars(select(Placement.year).distinct())) | set(known.scheduled)
-    return {y: known.published_at(y) for y in years}
+    """The publication time of every scheduled year."""
+    return schedule(session).scheduled
 
 
 def next_publication(session: Session, after: datetime) -> datetime | None:
@@ -263,9 +296,9 @@ class PublicNarrative:
 
 def public_narrative(session: Session, iso3: str, year: int, now: datetime | None = None) -> PublicNarrative | None:
     """None while the year is under embargo."""
-    if not is_public(session, year, now):
-        return None
     published = publication_time(session, year)
+    if published is None or (now or utcnow()) < published:
+        return None
     versions = narrative_versions(session, iso3, year)
     frozen = [v for v in versions if v.created_at <= published]
     return PublicNarrative(frozen[-1] if frozen else None, [v for v in versions if v.created_at > published])
