@@ -97,3 +97,21 @@ def test_the_final_stage_can_be_required(db, monkeypatch):
     assert publish_gate_on(db, date(2027, 5, 1)) == [
         "the final report has not been sent to the government for its final comments (the second stage of the "
         "right of reply)"]
+
+
+def test_the_final_reports_reminder_names_the_final_report(db, smtp):
+    from datetime import timedelta
+
+    from tiptiers.store import notices
+
+    today = date.today()
+    with transaction(db.sessions) as s:
+        add_evidence(s, iso3="JPN", year=2027, criteria=["criterion_1"], statement="A claim.",
+                     source_type="ngo", source_name="Polaris Project", entered_by="ana")
+        sent = datetime.now() - timedelta(days=40)
+        send_request(s, "JPN", 2027, "ana", sent_at=sent, deadline=sent.date() + timedelta(days=10))
+        send_request(s, "JPN", 2027, "ana", stage="final", sent_at=datetime.now() - timedelta(days=10),
+                     deadline=today + timedelta(days=3))
+    notices.sweep(db.sessions)
+    jobs.run_due(db.sessions)
+    assert "3 days left to comment on the final report on Japan (2027)" in [m["Subject"] for _, m in smtp.messages]

@@ -169,9 +169,6 @@ def reminder_context(iso3: str, year: int, stage: str, deadline: date, days: int
             "days": days}
 
 
-STAGES = {"draft": "draft", "questionnaire": "questionnaire", "final": "final report"}
-
-
 def sweep_reminders(session: Session, today: date | None = None) -> int:
     """Queue the reminders due today: 14 and 3 days before each open request's deadline, to the country's
     liaisons; each once (a request sent with fewer days left gets only the reminders still ahead of it)."""
@@ -188,7 +185,7 @@ def sweep_reminders(session: Session, today: date | None = None) -> int:
         if not due:
             continue
         days = min(due)  # the nearest one only: a late sweep does not send the 14-day one at 3 days
-        context = reminder_context(request.iso3, request.year, STAGES.get(request.kind, request.kind),
+        context = reminder_context(request.iso3, request.year, request.domain().label,
                                    request.deadline, left)
         made += len(notify_all(session, liaisons(session, request.iso3), "reminder", context,
                                f"/review/{request.iso3}/{request.year}", key=f"reminder:{request.id}:{days}"))
