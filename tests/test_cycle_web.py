@@ -87,3 +87,10 @@ def test_calendar_goes_to_the_report_being_prepared(site):
     response = client(site).get("/calendar", follow_redirects=False)
     assert response.status_code == 302 and response.headers["location"] == f"/calendar/{current_report_year()}"
     assert current_report_year(date(2026, 6, 30)) == 2026 and current_report_year(date(2026, 7, 1)) == 2027
+
+
+def test_the_first_calendar_links_to_no_year_before_it(site):
+    """/calendar/2001 linked to /calendar/2000, a 404 (found by the static export in the user-install smoke run)."""
+    page = client(site).get("/calendar/2001", headers={"accept": "text/html"}).text
+    assert 'href="/calendar/2000"' not in page and 'href="/calendar/2002"' in page
+    assert client(site).get("/calendar/2000", headers={"accept": "text/html"}).status_code == 404

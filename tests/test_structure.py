@@ -113,3 +113,21 @@ def test_publishing_consults_the_review_gate_and_the_assessing_country_gap(fresh
     with transaction(fresh_db.sessions) as s:
         _, report = publication.schedule_publication(s, year, datetime(year, 6, 1), "admin")
     assert report.blocked == {} and report.warnings[0].startswith("USA (the assessing country)")
+
+
+def test_the_app_and_its_commands_load_no_test_only_package():
+    """`make run` installs without the test extras: the CLI, the web app and the static export must not need one
+    (the static export once drove the app through starlette.testclient, which needs httpx)."""
+    import importlib.metadata
+    import re
+    import tomllib
+
+    extras = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    test_only = {re.split(r"[ <>=!~;\[]", r, maxsplit=1)[0].lower().replace("_", "-") for r in extras}
+    by_module = importlib.metadata.packages_distributions()
+    code = ("import sys, json; import tiptiers.cli, tiptiers.web.app, tiptiers.publish.static; "
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                       check=True).stdout)
+    found = {m: d for m in loaded for d in by_module.get(m, []) if d.lower().replace("_", "-") in test_only}
+    assert not found, f"test-only packages loaded at run time: {found}"

@@ -1,7 +1,10 @@
 """The whole public site as static files, for any web server on release day.
 
 The same code path as the live app: the app is asked for each page, as an anonymous visitor would at the year's
-publication time, and every same-site link it finds (href, src) is followed. A path without an extension is
+publication time, and every same-site link it finds (href, src) is followed. Rendering through the web app (rather
+than from templates here) is what makes the mirror the live site: the same pages, the same embargo, the same links,
+with nothing to keep in step. The app is called in this process as a server calls it (`InProcessApp`); not through
+Starlette's TestClient, which needs httpx, a package only the tests install. A path without an extension is
 written as PATH/index.html; anything else under its own name. Links with a query string, and the editing pages,
 are not followed (a static server cannot answer them). PDFs of narratives are made for the published year only
 (the pages of other years say where to get theirs). Pages are rendered by a pool of processes (one per core by
@@ -11,6 +14,8 @@ files) stays in the calling process.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import multiprocessing
 import os
 import re
@@ -20,11 +25,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import urldefrag, urljoin
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin
 
-from fastapi.testclient import TestClient
+from starlette.types import ASGIApp, Message
 
 from tiptiers.web.app import create_app
+
+log = logging.getLogger(__name__)
 
 LINK = re.compile(r'(?:href|src|xlink:href)="([^"]+)"')
 SKIP = re.compile(r"/edit$|^/login|^/logout|^/static/.*\.map$")
@@ -85,6 +93,77 @@ class Fetched:
     body: bytes
 
 
+class InProcessApp:
+    """An ASGI app called in this process, as a server would call it but without a socket: its lifespan started
+    once, then one GET at a time, each answered in full. An exception inside the app is a 500, not fatal."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.state: dict[str, Any] = {}
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._lifespan = self.loop.create_task(self._run_lifespan())
+        self._lifespan_step("startup")
+
+    async def _run_lifespan(self) -> None:
+        await self.app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": self.state},
+                       self._to_app.get, self._from_app.put)
+
+    def _lifespan_step(self, step: str) -> None:
+        async def run() -> None:
+            await self._to_app.put({"type": f"lifespan.{step}"})
+            reply = await self._from_app.get()
+            if reply["type"] != f"lifespan.{step}.complete":
+                raise RuntimeError(f"the web app's {step} failed: {reply.get('message', reply['type'])}")
+        self.loop.run_until_complete(run())
+
+    def get(self, path: str, accept: str) -> tuple[int, dict[str, str], bytes]:
+        return self.loop.run_until_complete(self._get(path, accept))
+
+    async def _get(self, path: str, accept: str) -> tuple[int, dict[str, str], bytes]:
+        raw_path, _, query = path.partition("?")
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": unquote(raw_path), "raw_path": raw_path.encode(),
+                 "query_string": query.encode(), "root_path": "", "client": ("127.0.0.1", 0),
+                 "server": ("localhost", 80), "state": dict(self.state),
+                 "headers": [(b"host", b"localhost"), (b"accept", accept.encode())]}
+        answered = asyncio.Event()
+        request_sent = False
+        status, headers, body = 0, dict[str, str](), bytearray()
+
+        async def receive() -> Message:
+            nonlocal request_sent
+            if not request_sent:
+                request_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await answered.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers.update((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in message["headers"])
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    answered.set()
+
+        try:
+            await self.app(scope, receive, send)
+        except Exception:  # the page is reported as failed, with its status; the export goes on
+            log.warning("GET %s raised", path, exc_info=True)
+            if not answered.is_set():
+                status, headers, body = 500, {}, bytearray()
+        return status, headers, bytes(body)
+
+    def close(self) -> None:
+        self._lifespan_step("shutdown")
+        self.loop.run_until_complete(self._lifespan)
+        self.loop.close()
+
+
 class Fetcher:
     """The app as an anonymous visitor sees it at time `at`, in this process."""
 
@@ -92,16 +171,14 @@ class Fetcher:
         app = create_app(database_url)
         app.state.publish_now = at
         app.state.pdf_years = {year}
-        self.client = TestClient(app, raise_server_exceptions=False)  # a failing page is reported, not fatal
-        self.client.__enter__()
+        self.app = InProcessApp(app)
 
     def __call__(self, path: str) -> Fetched:
-        r = self.client.get(path, headers={"accept": "text/html,*/*"}, follow_redirects=False)
-        return Fetched(path, r.status_code, r.headers.get("content-type", ""), r.headers.get("location", ""),
-                       r.content)
+        status, headers, body = self.app.get(path, accept="text/html,*/*")
+        return Fetched(path, status, headers.get("content-type", ""), headers.get("location", ""), body)
 
     def close(self) -> None:
-        self.client.__exit__(None, None, None)
+        self.app.close()
 
 
 _fetcher: Fetcher | None = None  # one per worker process

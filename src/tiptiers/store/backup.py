@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from tiptiers import __version__
@@ -207,7 +207,7 @@ def restore(engine: Engine, path: Path, replace: bool = False) -> BackupSummary:
                 continue
             types = {c.name: _python_type(c) for c in _writable_columns(table)}
             decoded = [{k: _decode(v, types.get(k)) for k, v in r.items()} for r in rows]
-            connection.execute(insert(table), decoded)
+            _insert(connection, table, decoded)
         for table in tables:
             count = connection.scalar(select(func.count()).select_from(table))
             expected = manifest["tables"].get(table.name, {"rows": 0})["rows"]
@@ -216,6 +216,21 @@ def restore(engine: Engine, path: Path, replace: bool = False) -> BackupSummary:
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection, tables)
     return BackupSummary(path, {n: t["rows"] for n, t in manifest["tables"].items()})
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows; a column referring to its own table (evidence corroborated by a later record) is filled
+    in afterwards, once every row it may point to is there: constraints are checked row by row."""
+    own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+    if not own:
+        connection.execute(insert(table), rows)
+        return
+    connection.execute(insert(table), [{**r, **dict.fromkeys(own)} for r in rows])
+    keys = [c.name for c in table.primary_key.columns]
+    for r in rows:
+        values = {c: r[c] for c in own if r.get(c) is not None}
+        if values:
+            connection.execute(update(table).where(*(table.c[k] == r[k] for k in keys)).values(values))
 
 
 def _reset_sequences(connection: Connection, tables: list[Table]) -> None:

@@ -16,7 +16,7 @@ from icalendar import Event
 from sqlalchemy.orm import Session
 
 from tiptiers.engine.calendar import Calendar
-from tiptiers.report_years import last_planned_year
+from tiptiers.report_years import FIRST_REPORT_YEAR, last_planned_year
 from tiptiers.review.windows import parse_windows, windows_from_environment
 from tiptiers.store.cycle import burden, year_calendar
 from tiptiers.store.users import STAFF_ROLES, User
@@ -93,4 +93,5 @@ def calendar_page(year: PlannedYear, request: Request, session: SessionDep, visi
                   windows: str | None = None) -> Response:
     cal = _calendar(session, year, visible, windows)
     return templates.TemplateResponse(request, "calendar.html", {
-        "cal": cal, "last_year": last_planned_year(), "json_url": f"/api/v1/calendar/{year}"})
+        "cal": cal, "first_year": FIRST_REPORT_YEAR, "last_year": last_planned_year(),
+        "json_url": f"/api/v1/calendar/{year}"})
