@@ -21,9 +21,9 @@ from tiptiers.web import auth
 from tiptiers.web.deps import templates
 from tiptiers.web.head import HeadAsGet
 from tiptiers.web.pagecache import PageCache
+from tiptiers.web.routes import about, cables, call, cycle, placements, publish, review, submissions
 from tiptiers.web.routes import analysis as analysis_routes
 from tiptiers.web.routes import auth as auth_routes
-from tiptiers.web.routes import cables, call, cycle, placements, publish, review, submissions
 from tiptiers.web.routes import engine as engine_routes
 from tiptiers.web.routes import notices as notice_routes
 
@@ -90,7 +90,7 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False, 
     app.add_middleware(PageCache, engine=engine, state=app.state)  # published pages from memory
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions,
-                   cycle, notice_routes, call):
+                   cycle, notice_routes, call, about):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app
