@@ -2,39 +2,79 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SMOKE_VENV := var/smoke/venv
+# The lock: uv.lock (one resolution for every platform) and, exported from it, the hashed requirements that pip
+# installs from. `make lock` refreshes all three after a change to the dependencies in pyproject.toml.
+LOCK_RUN := requirements/run.txt
+LOCK_TEST := requirements/test.txt
+EXPORT = $(BIN)/uv export --frozen --no-emit-project --no-header --format requirements-txt --quiet
+SAY = @printf '\n== %s\n' 
 
-.PHONY: run test install install-test lint typecheck pytest bench clean
+.PHONY: run test install install-test lock lock-check lint typecheck docs pytest smoke bench clean
 
 run: install
+	$(SAY) "tiptiers init: create or upgrade the database, load the bundled history"
 	$(BIN)/tiptiers init
+	$(SAY) "tiptiers serve: the app on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/tiptiers serve --host $(HOST) --port $(PORT)
 
-test: install-test
+test: install-test lock-check
 	scripts/ensure-system-deps.sh
-	$(MAKE) lint typecheck
+	$(MAKE) lint typecheck docs
 	TIPTIERS_TEST_POSTGRES_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory smoke
+
+# Every command and page in an install made as `make run` makes it (its own venv, no test extras): the suite runs
+# with the test extras and cannot see a runtime dependency that is missing.
+smoke:
+	$(MAKE) --no-print-directory install VENV=$(SMOKE_VENV)
+	$(SMOKE_VENV)/bin/python scripts/smoke_install.py
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 $(BIN)/python:
+	$(SAY) "making the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e . 2>&1 | grep -v "^WARNING: Location" || true
+$(VENV)/.installed: pyproject.toml $(LOCK_RUN) | $(BIN)/python
+	$(SAY) "installing the locked runtime dependencies ($(LOCK_RUN)) into $(VENV); a minute or two the first time"
+	$(PIP) install --require-hashes --progress-bar off -r $(LOCK_RUN)
+	$(SAY) "installing tiptiers itself (editable: src/ is what runs)"
+	$(PIP) install --quiet --no-deps -e .
 	$(BIN)/python -c "import tiptiers.cli"
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+$(VENV)/.installed-test: pyproject.toml $(LOCK_TEST) | $(BIN)/python
+	$(SAY) "installing the locked runtime and test dependencies ($(LOCK_TEST)) into $(VENV)"
+	$(PIP) install --require-hashes --progress-bar off -r $(LOCK_TEST)
+	$(SAY) "installing tiptiers itself (editable)"
+	$(PIP) install --quiet --no-deps -e .
 	$(BIN)/python -c "import tiptiers.cli, pytest, playwright"
 	touch $(VENV)/.installed $@
 
+# After adding or changing a dependency in pyproject.toml: `make lock`, then commit uv.lock and requirements/.
+lock: | $(BIN)/python
+	test -x $(BIN)/uv || $(PIP) install --quiet uv
+	$(BIN)/uv lock
+	$(EXPORT) -o $(LOCK_RUN)
+	$(EXPORT) --extra test -o $(LOCK_TEST)
+
+lock-check: install-test
+	@$(BIN)/uv lock --locked --quiet 2>/dev/null || { echo "pyproject.toml and uv.lock disagree (a dependency was \
+	added or changed): run \`make lock\` and commit uv.lock and requirements/"; exit 1; }
+	@$(EXPORT) | cmp -s - $(LOCK_RUN) && $(EXPORT) --extra test | cmp -s - $(LOCK_TEST) || { echo "requirements/ \
+	is not what uv.lock gives: run \`make lock\` and commit uv.lock and requirements/"; exit 1; }
+
 lint: install-test
 	$(BIN)/ruff check src tests bench
+
+# The documentation site (docs/, mkdocs.yml) into build/docs; --strict: a broken link fails.
+docs: install-test
+	$(BIN)/mkdocs build --strict --quiet
 
 typecheck: install-test
 	$(BIN)/mypy
