@@ -25,6 +25,7 @@ NO_REPORT_DATA = {
     "/calendar": "a redirect to the calendar of the report being prepared",
     "/call": "the public call's form (countries and the criteria in force) and its submission, which shows nothing",
     "/call/confirm/{token}": "a sender's confirmation: answers only with the new claim's number",
+    "/about/{name}": "the methodology and data guide, prose shipped with the package",
 }
 YEAR_CALLS = set(deps.YEAR_DEPENDENCIES)
 
