@@ -77,7 +77,7 @@ def test_robustness_runs_and_stores(db_url):
 
 def test_robustness_bad_input(db_url):
     assert run(db_url, "robustness", "--year", "2008", "--draws", "0").exit_code == 2
-    missing = run(db_url, "robustness", "--year", "2020", "--draws", "10")
+    missing = run(db_url, "robustness", "--year", "2027", "--draws", "10")
     assert missing.exit_code == 1 and "no placements" in missing.output
 
 

@@ -29,7 +29,7 @@ def test_year_placements_json(client):
 
 def test_years_summary(client):
     years = client.get("/api/v1/years").json()
-    assert [y["year"] for y in years] == list(range(2001, 2016))
+    assert [y["year"] for y in years] == list(range(2001, 2026))
 
 
 @pytest.mark.parametrize(
@@ -66,8 +66,8 @@ def test_openapi_describes_the_json_api(client):
 def test_home_shows_the_latest_year_by_tier(client):
     page = client.get("/")
     assert page.status_code == 200
-    assert "TIP Report 2015" in page.text
-    assert 'href="/api/v1/years/2015/placements"' in page.text
+    assert "TIP Report 2025" in page.text
+    assert 'href="/api/v1/years/2025/placements"' in page.text
 
 
 def test_year_page_lists_countries_under_their_tier(client):

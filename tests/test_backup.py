@@ -11,13 +11,14 @@ from tiptiers.cli import app
 from tiptiers.store.backup import BackupError, backup, restore, snapshot
 
 runner = CliRunner()
+BUNDLED_ROWS = 2251 + 954  # data/tip_history.yaml: the 2001-2015 file and the 2009-2025 one
 
 
 @pytest.fixture
 def populated(fresh_db, tmp_path):
     fresh_db.load_bundled()
     csv_file = tmp_path / "p.csv"
-    csv_file.write_text("iso3,year,tier\nJPN,2016,2\nXKX,2016,2WL\n")
+    csv_file.write_text("iso3,year,tier\nJPN,2016,2\nXKX,2026,2WL\n")
     result = runner.invoke(app, ["import", "placements", str(csv_file)], env={"TIPTIERS_DATABASE_URL": fresh_db.url})
     assert result.exit_code == 0, result.output
     return fresh_db
@@ -27,7 +28,7 @@ def populated(fresh_db, tmp_path):
 def test_round_trip_restores_every_row_of_every_table(populated, target_backend, tmp_path, make_db):
     archive = tmp_path / "backup.zip"
     summary = backup(populated.engine, archive)
-    assert summary.tables["placements"] == 2253
+    assert summary.tables["placements"] == BUNDLED_ROWS + 2
 
     target = make_db(target_backend)
     restore(target.engine, archive)
@@ -50,7 +51,7 @@ def test_restore_refuses_a_database_with_data_unless_replace(populated, tmp_path
     with pytest.raises(BackupError, match="not empty"):
         restore(populated.engine, archive)
     restore(populated.engine, archive, replace=True)
-    assert len(snapshot(populated.engine)[1]["placements"]) == 2253
+    assert len(snapshot(populated.engine)[1]["placements"]) == BUNDLED_ROWS + 2
 
 
 def test_a_corrupt_backup_is_refused_and_nothing_is_stored(populated, tmp_path, make_db):

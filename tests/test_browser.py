@@ -25,7 +25,7 @@ def test_country_page_draws_the_chart_and_the_watch_list_year(browser, base_url)
     chart.wait_for()
     box = chart.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 100  # drawn, not just present
-    assert page.locator("svg.tier-chart circle.point").count() == 15
+    assert page.locator("svg.tier-chart circle.point").count() == 23  # 2001-2015 and 2018-2025
     watch_list_point = page.locator('svg.tier-chart circle[data-year="2004"]')
     assert watch_list_point.get_attribute("data-tier") == "2WL"
     row = page.locator('table.placements tr[data-year="2004"]')

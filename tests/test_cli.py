@@ -28,9 +28,9 @@ def test_a_command_before_init_says_to_run_init(sqlite_url):
 def test_init_is_idempotent_and_loads_the_history(sqlite_url):
     first = run(sqlite_url, "init")
     assert first.exit_code == 0, first.output
-    assert "2251 added" in first.output
+    assert "bundled history 2026.12.1: 3205 added" in first.output and "64 waivers added" in first.output
     second = run(sqlite_url, "init")
-    assert second.exit_code == 0 and "0 added, 0 updated, 2251 unchanged" in second.output
+    assert second.exit_code == 0 and "0 added, 0 updated, 3205 unchanged" in second.output
 
 
 @pytest.mark.parametrize("query", ["JPN", "Japan", "japan", "jpn"])
@@ -44,8 +44,11 @@ def test_history_prints_japan_by_year(loaded_sqlite, query):
 def test_history_json(loaded_sqlite):
     result = run(loaded_sqlite.url, "history", "japan", "--json")
     data = json.loads(result.output)
-    assert {"iso3": "JPN", "year": 2004, "tier": "2WL"} in data
-    assert [d["year"] for d in data] == sorted(d["year"] for d in data)
+    by_year = {d["year"]: d for d in data}
+    assert by_year[2004]["tier"] == "2WL" and by_year[2004]["method"] == "listed"
+    assert "Kelley & Heiss" in by_year[2004]["source"]
+    assert (by_year[2016]["tier"], by_year[2016]["presence"]) == (None, "not_in_sources")  # 2016 is partial
+    assert [d["year"] for d in data] == list(range(2001, 2026))
 
 
 def test_unknown_country_exits_2_with_suggestions(loaded_sqlite):
@@ -64,11 +67,15 @@ def test_placements_grouped_by_tier(loaded_sqlite):
 
 def test_placements_json_and_csv(loaded_sqlite):
     data = json.loads(run(loaded_sqlite.url, "placements", "--year", "2008", "--json").output)
-    assert {"iso3": "JPN", "country": "Japan", "year": 2008, "tier": "2"} in data
-    lines = run(loaded_sqlite.url, "placements", "--year", "2008", "--csv").output.splitlines()
-    assert lines[0] == "iso3,country,year,tier"
-    assert "JPN,Japan,2008,2" in lines
-    assert len(lines) == len(data) + 1
+    assert set(data) == {"year", "coverage", "placements"} and data["coverage"]["complete"] is False
+    japan = next(p for p in data["placements"] if p["iso3"] == "JPN")
+    assert (japan["country"], japan["year"], japan["tier"], japan["method"]) == ("Japan", 2008, "2", "listed")
+    result = runner.invoke(app, ["placements", "--year", "2008", "--csv"], env={"TIPTIERS_DATABASE_URL":
+                                                                                 loaded_sqlite.url})
+    lines = result.stdout.splitlines()
+    assert lines[0] == "iso3,country,year,tier,country_name,method,source"
+    assert any(line.startswith("JPN,Japan,2008,2,Japan,listed,") for line in lines)
+    assert len(lines) == len(data["placements"]) + 1
 
 
 def test_placements_for_a_missing_year_fails_clearly(loaded_sqlite):
@@ -85,7 +92,8 @@ def test_import_is_idempotent(sqlite_url, tmp_path):
     assert first.exit_code == 0 and "2 added" in first.output
     second = run(sqlite_url, "import", "placements", str(csv_file))
     assert "0 added, 0 updated, 2 unchanged" in second.output
-    assert {"iso3": "JPN", "year": 2016, "tier": "2"} in json.loads(run(sqlite_url, "history", "JPN", "--json").output)
+    japan = {d["year"]: d for d in json.loads(run(sqlite_url, "history", "JPN", "--json").output)}
+    assert (japan[2016]["tier"], japan[2016]["source"]) == ("2", "import:p2016.csv")
 
 
 @pytest.mark.parametrize(
@@ -105,7 +113,7 @@ def test_bad_import_stores_nothing_and_names_line_and_field(sqlite_url, tmp_path
     assert result.exit_code == 1
     assert expected in result.output
     history = json.loads(run(sqlite_url, "history", "JPN", "--json").output)
-    assert all(row["year"] != 2016 for row in history)
+    assert all(row["tier"] is None for row in history if row["year"] == 2016)
 
 
 def test_help_explains_the_commands():

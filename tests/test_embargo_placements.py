@@ -42,9 +42,9 @@ def test_the_public_and_liaisons_do_not_see_the_draft_year(app_with_draft, who):
     client, tokens = app_with_draft
     headers = {} if who == "anonymous" else {"Authorization": f"Bearer {tokens[who]}"}
     seen = _years_seen(client, headers)
-    assert DRAFT_YEAR not in seen["country"] and 2015 in seen["country"]
+    assert DRAFT_YEAR not in seen["country"] and 2025 in seen["country"]
     assert DRAFT_YEAR not in seen["years"] and DRAFT_YEAR not in seen["timeline"]
-    assert "TIP Report 2015" in seen["home"] and str(DRAFT_YEAR) not in seen["home"]
+    assert "TIP Report 2025" in seen["home"] and str(DRAFT_YEAR) not in seen["home"]
     assert str(DRAFT_YEAR) not in seen["page"]
 
 

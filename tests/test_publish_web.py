@@ -182,9 +182,9 @@ def test_other_features_year_pages_are_under_the_embargo_too(client):
         response = client.get(url)
         assert response.status_code == 404, url
         # the same answer as for a year with nothing in it, naming only published years
-        assert response.json()["error"]["detail"] == "year: no published report for 2027 (published years: 2001-2015)"
+        assert response.json()["error"]["detail"] == "year: no published report for 2027 (published years: 2001-2025)"
         assert client.get(url.replace("2027", "2031")).json() == {"error": {"status": 404, "detail": (
-            "year: no published report for 2031 (published years: 2001-2015)")}}
+            "year: no published report for 2031 (published years: 2001-2025)")}}
     assert client.get("/years/2008").status_code == 200
 
 

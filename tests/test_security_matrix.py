@@ -425,4 +425,4 @@ def test_the_embargoed_year_and_a_year_that_does_not_exist_get_the_same_answer(s
         draft, absent = c.get(path.format(DRAFT_YEAR)), c.get(path.format(1999))
         assert draft.status_code == absent.status_code == 404, path
         assert draft.json()["error"]["detail"] == absent.json()["error"]["detail"].replace("1999", str(DRAFT_YEAR))
-        assert "published years: 2001-2015" in draft.json()["error"]["detail"], draft.text
+        assert "published years: 2001-2025" in draft.json()["error"]["detail"], draft.text

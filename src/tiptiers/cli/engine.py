@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from tiptiers.cli.common import fail, open_store, print_json, resolve_country
 from tiptiers.engine import Determination, HistoryEntry, Override, Waiver, determine, methodology_for_year
-from tiptiers.engine.audit import audit_history
+from tiptiers.engine.audit import FORBIDDEN, INCONSISTENCY, KINDS, audit_history
 from tiptiers.engine.files import EXAMPLE, AssessmentFileError, format_validation_error, parse_assessment
 from tiptiers.methodology import MethodologyError, available
 from tiptiers.methodology.describe import describe
@@ -26,6 +26,8 @@ from tiptiers.store.engine import (
     list_overrides,
     list_waivers,
     placement_history,
+    placement_sources,
+    waiver_records,
 )
 from tiptiers.store.engine_start import starting_point
 from tiptiers.tiers import Tier, parse_tier
@@ -257,25 +259,34 @@ def audit_history_command(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     year: int | None = typer.Option(None, "--year", help="Only this report year."),
 ) -> None:
-    """Replay the automatic-downgrade rules over the stored placements, year by year.
+    """Replay the automatic-downgrade rules over the stored placements, year by year (from 2009, when Watch List
+    years start to count).
 
-    Lists third and fourth consecutive Watch List years (a waiver was needed), automatic downgrades to
-    Tier 3, and Watch List years the rule in force forbids.
+    Lists every waiver year (on record, or implied by a placement where the year's waivers are not in the sources),
+    automatic downgrades to Tier 3, Watch List years the rule in force forbids, inconsistencies between the
+    placements and the waivers on record (for a person to check, with both sources), and every sequence the
+    record cannot decide ("cannot tell: 2017 not in the sources") rather than a guess.
     """
     with open_store()() as session:
         histories: dict[str, list[HistoryEntry]] = all_histories(session)
-    events = [e for e in audit_history(histories) if year is None or e.year == year]
+        waivers, sources = waiver_records(session), placement_sources(session)
+    events = [e for e in audit_history(histories, waivers=waivers, sources=sources) if year is None or e.year == year]
     if as_json:
         print_json([e.as_dict() for e in events])
         return
-    current = None
-    for e in events:
-        if e.year != current:
-            current = e.year
-            typer.echo(f"\n{e.year}")
-        typer.echo(f"  {e.iso3}  {e.tier.label:<18} {e.kind:<20} {e.text}")
+    for y in sorted({e.year for e in events}):
+        typer.echo(f"\n{y}")
+        for e in events:
+            if e.year == y:
+                tier = e.tier.label if e.tier else "not in the sources"
+                typer.echo(f"  {e.iso3}  {tier:<18} {e.kind:<20} {e.text}")
+                for source in e.sources if e.kind in (INCONSISTENCY, FORBIDDEN) else ():  # for the person to check
+                    typer.echo(f"        source: {source}")
     if not events:
         typer.echo("no country engaged the downgrade rules")
+        return
+    counts = {k: sum(1 for e in events if e.kind == k) for k in KINDS}
+    typer.echo("\n" + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n))
 
 
 def register(app: typer.Typer) -> None:

@@ -18,12 +18,16 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 
 
 def init() -> None:
-    """Create or upgrade the database and load the bundled history (2001-2015). Safe to run again."""
+    """Create or upgrade the database and load the bundled history (placements 2001-2025 with their sources, waivers,
+    each year's coverage). Safe to run again: it adds what is missing and never undoes a change someone made (a
+    newer bundled value that differs from an imported or corrected placement is reported, not applied)."""
     engine = make_engine()
     migrate.upgrade(engine)
     with transaction(session_factory(engine)) as session:
         result = load_bundled(session)
-    typer.echo(f"Database ready at {database_url()}; bundled placements: {result}")
+    typer.echo(f"Database ready at {database_url()}; bundled history {result.version}: {result}")
+    for line in result.not_applied:
+        typer.echo(f"  not applied: {line}")
 
 
 @db_app.command("upgrade")

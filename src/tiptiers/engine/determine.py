@@ -229,13 +229,25 @@ def _downgrade_reason(p: _Plan, m: Methodology, check: DowngradeCheck, rule: str
     return p.memo(key, rule, m.reference("automatic_downgrade"), f"{_unless_waived(m, check)}; no waiver: Tier 3.")
 
 
+def _undecided_reason(p: _Plan, m: Methodology, check: DowngradeCheck) -> Reason:
+    key = ("automatic_downgrade.undecided", check)
+    found = p.reasons.get(key)
+    if found is not None:
+        return found
+    counted = ", ".join(str(y) for y in check.streak_years) or "no earlier year"
+    return p.memo(key, "automatic_downgrade.undecided", m.reference("automatic_downgrade"),
+                  f"Watch List years counted: {counted}; {check.cannot_tell}, and the Watch List streak may be "
+                  f"longer: this would be Watch List year {check.watch_list_year} at least. The rule is applied to "
+                  "the years on record; check the missing year before relying on it.")
+
+
 def _unless_waived(m: Methodology, check: DowngradeCheck) -> str:
     counted_years = ", ".join(str(y) for y in check.streak_years)
     return (f"Watch List in {counted_years}: automatic downgrade to Tier 3 unless waived "
             f"(waiver year {check.waiver_number} of {m.rules.max_waiver_years} allowed)")
 
 
-def _tiers(history: Iterable[HistoryEntry]) -> dict[int, Tier]:
+def _tiers(history: Iterable[HistoryEntry]) -> dict[int, Tier | None]:
     """The history as {year: tier}: built only by the rules that read it (a call reaches at most one of them)."""
     return {h.year: h.tier for h in history}
 
@@ -296,6 +308,8 @@ def determine(
             decisive = []
 
     computed = tier
+    if check is not None and not check.decided:
+        reasons.append(_undecided_reason(p, m, check))
     if check is not None and check.engaged:
         if check.post_downgrade_limit:
             computed = tier = _T3

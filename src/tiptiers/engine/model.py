@@ -131,18 +131,24 @@ class AssessmentInput(_CountryYear):
 
 
 class HistoryEntry(BaseModel):
-    """A published (or determined) placement of an earlier report year."""
+    """A published (or determined) placement of an earlier report year, or a year not in the sources.
+
+    A history lists the years a country was placed; a year it omits was not a Watch List year. A year whose record
+    is partial, so that the country may have been on the Watch List, is listed with `tier` null: a rule that counts
+    it then says it cannot tell rather than guess.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     year: int
-    tier: Tier
+    tier: Tier | None = Field(description="The tier; null: not in the sources (on the Watch List or not: unknown)")
 
 
 class Waiver(_CountryYear):
     """A presidential waiver of the automatic downgrade (22 U.S.C. 7107(b)(2)(D)(ii)) for one country-year."""
 
     justification: str = Field(min_length=1)
+    source: str | None = Field(None, description="The record the waiver comes from (e.g. the memorandum)")
 
     @field_validator("justification")
     @classmethod

@@ -19,8 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptiers.countries import country_table
+from tiptiers.coverage import unknown_year
 from tiptiers.publish.movements import movements
-from tiptiers.store.models import Country, Placement, ThreePScore
+from tiptiers.store.engine import list_waivers
+from tiptiers.store.models import Country, Placement, PlacementCorrection, ThreePScore
+from tiptiers.store.placements import all_coverage, correction_dict, placed_counts, placement_corrections
 from tiptiers.store.publication import HISTORY, Publication, public_years
 from tiptiers.tiers import Tier
 
@@ -106,8 +110,38 @@ def _placements(session: Session, year: int | None, now: datetime | None) -> lis
     years = _years(session, year, now)
     query = (select(Placement, Country.name).join(Country).where(Placement.year.in_(years))
              .order_by(Placement.year, Placement.iso3))
+    corrected = {(iso3, y) for iso3, y in session.execute(select(PlacementCorrection.iso3, PlacementCorrection.year)
+                                                          .where(PlacementCorrection.year.in_(years)))}
+    table = country_table()
     return [{"iso3": p.iso3, "country": name, "year": p.year, "tier": p.tier, "tier_label": Tier(p.tier).label,
-             "source": p.source} for p, name in session.execute(query)]
+             "source": p.source, "method": p.method, "evidence": p.evidence, "country_name": p.country_name,
+             "name_at_the_time": table.name_in(p.iso3, p.year), "corrected": (p.iso3, p.year) in corrected}
+            for p, name in session.execute(query)]
+
+
+def _coverage(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    coverage, placed = all_coverage(session), placed_counts(session)
+    rows = []
+    for y in _years(session, year, now):
+        c = coverage.get(y) or unknown_year(y)
+        d = c.as_dict(placed.get(y, 0))
+        rows.append({"year": y, "complete": d["complete"], "full_tiers": " ".join(d["full_tiers"]),
+                     "partial_tiers": " ".join(d["partial_tiers"]), "placed": d["placed"],
+                     "official_count": c.official_count, "official_source": c.official_source or None,
+                     "gaps": "; ".join(f"{k}: {v}" for k, v in d["gaps"].items()) or None,
+                     "waivers": c.waivers.value, "note": c.note, "source": c.source})
+    return rows
+
+
+def _corrections(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    years = set(_years(session, year, now))
+    return [correction_dict(c) | {"at": c.at} for c in placement_corrections(session) if c.year in years]
+
+
+def _waivers(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    years = set(_years(session, year, now))
+    return [{"iso3": w.iso3, "year": w.year, "justification": w.justification, "source": w.source}
+            for w in list_waivers(session) if w.year in years]
 
 
 def _three_p(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
@@ -182,7 +216,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("countries", "Countries and territories the TIP Report ranks, by ISO 3166-1 alpha-3 code.", (
         Column("iso3", "string",
                "ISO 3166-1 alpha-3 code (historic or user-assigned codes such as XKX where ISO has none)"),
-        Column("name", "string", "Name as the TIP Report uses it"),
+        Column("name", "string", "Today's name as tiptiers shows it (ISO 3166-1, or the TIP Report's usage where it "
+                                 "differs, e.g. Burma); the name a report used in its year is "
+                                 "placements.name_at_the_time"),
         Column("iso_status", "string", "yes: in ISO 3166-1; historic: withdrawn (ISO 3166-3); no: not coded by ISO"),
         Column("iso_numeric", "string", "ISO 3166-1 numeric code, empty where none"),
     ), _countries, by_year=False),
@@ -192,8 +228,51 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("year", "integer", "Report year (the report of June of that year)"),
         Column("tier", "string", "1, 2, 2WL (Tier 2 Watch List), 3 or special"),
         Column("tier_label", "string", "The tier in words"),
-        Column("source", "string", "Where the placement comes from (bundled:FILE or the imported file)"),
+        Column("source", "string", "Where the row was read from: the page or file and its version (bundled "
+                                   "history), or import:FILE / the --source of an import"),
+        Column("method", "string", "listed: the source states the tier of that country in that year; derived: the "
+                                   "report's words in another year state it (\"remained on Tier 1\"); empty: not "
+                                   "said"),
+        Column("evidence", "string", "The few words of the source that state the tier, where recorded"),
+        Column("country_name", "string", "The name as the source spells it (e.g. Korea, South; Congo (ROC))"),
+        Column("name_at_the_time", "string", "The name the TIP Report of that year used (Macedonia in 2008), else "
+                                             "today's name"),
+        Column("corrected", "boolean", "True when the placement was changed after publication: see the "
+                                       "corrections table"),
     ), _placements),
+    Dataset("coverage", "How complete the record of each report year is. A country with no placement in a year "
+                        "is 'not ranked' only where complete is true; otherwise it is 'not in the sources we have'.", (
+        Column("year", "integer", "Report year"),
+        Column("complete", "boolean", "Every list of the report is in the sources (and no country is a known gap)"),
+        Column("full_tiers", "string", "The lists the sources give in full, space-separated (1 2 2WL 3 special)"),
+        Column("partial_tiers", "string", "The lists the sources give in part or not at all"),
+        Column("placed", "integer", "Countries placed in the data"),
+        Column("official_count", "integer", "How many countries the report placed, where a source says so"),
+        Column("official_source", "string", "The source of official_count"),
+        Column("gaps", "string", "Countries missing although the lists are otherwise full (iso3: why)"),
+        Column("waivers", "string", "The year's waivers of the automatic downgrade on record: complete, partial "
+                                    "or none"),
+        Column("note", "string", "What is known of the year's sources"),
+        Column("source", "string", "Where this statement of coverage comes from (bundled history version, or an "
+                                   "import of the report's lists)"),
+    ), _coverage),
+    Dataset("corrections", "Dated corrections of published placements: who, when, why, and the previous value.", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("year", "integer", "Report year of the placement"),
+        Column("at", "datetime", "When the correction was made, UTC"),
+        Column("author", "string", "Who made it"),
+        Column("reason", "string", "Why"),
+        Column("previous_tier", "string", "The tier before; empty when there was no placement"),
+        Column("previous_source", "string", "The source of the previous tier"),
+        Column("tier", "string", "The corrected tier"),
+        Column("source", "string", "The source of the corrected tier"),
+    ), _corrections),
+    Dataset("waivers", "Waivers of the automatic downgrade (22 U.S.C. 7107(b)(2)(D)(ii)) on record.", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("year", "integer", "Report year the waiver kept the country on the Watch List"),
+        Column("justification", "string", "The justification (for the bundled history: the memorandum)"),
+        Column("source", "string", "The record the waiver comes from"),
+    ), _waivers),
     Dataset("movements", "Year-over-year movements of each country placed in a report year.", (
         Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
         Column("country", "string", "Country name"),

@@ -1,4 +1,6 @@
-"""Read a placements CSV (columns iso3, year, tier; others ignored) into validated rows.
+"""Read a placements CSV into validated rows: columns iso3, year, tier, and optionally the provenance of each row
+(`source`, `method` listed|derived, `evidence`, and `country_name` or `country`, the name as the source spells it);
+other columns are ignored.
 
 Every bad row is reported with its line number and field; a file with any bad row yields nothing.
 """
@@ -9,13 +11,16 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tiptiers.countries import UnknownCountry, country_table
 from tiptiers.report_years import check_report_year
 from tiptiers.tiers import Tier, parse_tier
 
 REQUIRED_COLUMNS = ("iso3", "year", "tier")
+METHODS = ("listed", "derived")
 MAX_REPORTED_ERRORS = 20
+MAX_SOURCE = 2000
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,10 @@ class PlacementRow:
     year: int
     tier: Tier
     line: int
+    source: str | None = None  # the row's own source; None: the file's
+    method: str | None = None  # listed | derived; None: not said
+    evidence: str | None = None
+    country_name: str | None = None  # the name as the source spells it
 
 
 @dataclass(frozen=True)
@@ -36,14 +45,19 @@ class RowError:
         return f"line {self.line}, field {self.field!r}: {self.message}"
 
 
+def error_report(source: str, errors: list[Any], what: str) -> str:
+    """'FILE: 3 bad row(s), nothing imported' and the first errors, one a line."""
+    shown = "\n".join(f"  {e}" for e in errors[:MAX_REPORTED_ERRORS])
+    more = len(errors) - MAX_REPORTED_ERRORS
+    tail = f"\n  ... and {more} more" if more > 0 else ""
+    return f"{source}: {len(errors)} {what}, nothing imported\n{shown}{tail}"
+
+
 class PlacementFileError(ValueError):
     def __init__(self, source: str, errors: list[RowError]):
         self.source = source
         self.errors = errors
-        shown = "\n".join(f"  {e}" for e in errors[:MAX_REPORTED_ERRORS])
-        more = len(errors) - MAX_REPORTED_ERRORS
-        tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{source}: {len(errors)} bad row(s), nothing imported\n{shown}{tail}")
+        super().__init__(error_report(source, errors, "bad row(s)"))
 
 
 def read_placements_file(path: Path) -> list[PlacementRow]:
@@ -100,9 +114,19 @@ def _parse_rows(reader: csv.DictReader[str], source: str) -> list[PlacementRow]:
             tier = parse_tier(values["tier"])
         except ValueError as exc:
             errors.append(RowError(line, "tier", str(exc)))
-        if iso3 is None or year is None or tier is None:
+        extra = {c: (record.get(c) or "").strip() or None for c in ("source", "method", "evidence", "country_name")}
+        extra["country_name"] = extra["country_name"] or (record.get("country") or "").strip() or None
+        if extra["method"] is not None and extra["method"] not in METHODS:
+            errors.append(RowError(line, "method", f"{extra['method']!r} is not one of {', '.join(METHODS)}"))
             continue
-        row = PlacementRow(iso3, year, tier, line)
+        for column in ("source", "evidence"):
+            if len(extra[column] or "") > MAX_SOURCE:
+                errors.append(RowError(line, column, f"longer than {MAX_SOURCE} characters"))
+        if len(extra["country_name"] or "") > 200:
+            errors.append(RowError(line, "country_name", "longer than 200 characters"))
+        if iso3 is None or year is None or tier is None or (errors and errors[-1].line == line):
+            continue
+        row = PlacementRow(iso3, year, tier, line, **extra)
         earlier = seen.get((iso3, year))
         if earlier and earlier.tier != tier:
             message = f"{iso3} {year} already placed on line {earlier.line} as {earlier.tier}"

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     cast,
+    func,
     literal_column,
     null,
     select,
@@ -25,7 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from tiptiers.coverage import WaiverCoverage, WatchListState, YearCoverage, unknown_year
+from tiptiers.engine.audit import WaiverRecords
 from tiptiers.engine.model import HistoryEntry, Override, Waiver
+from tiptiers.report_years import FIRST_REPORT_YEAR
 from tiptiers.store.models import Base, Country, Placement
 from tiptiers.tiers import Tier
 
@@ -75,9 +79,11 @@ class WaiverRecord(Base):
     year: Mapped[int] = mapped_column(Integer, index=True)
     justification: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    source: Mapped[str | None] = mapped_column(Text)  # the memorandum (or other record) the waiver comes from
+    origin: Mapped[str] = mapped_column(String(10), default="user")  # bundled (tiptiers' history) | user
 
     def to_model(self) -> Waiver:
-        return Waiver(iso3=self.iso3, year=self.year, justification=self.justification)
+        return Waiver(iso3=self.iso3, year=self.year, justification=self.justification, source=self.source)
 
 
 def _require_country(session: Session, iso3: str) -> None:
@@ -111,6 +117,7 @@ def add_waiver(session: Session, waiver: Waiver, replace: bool = False) -> Waive
         row = WaiverRecord(iso3=waiver.iso3, year=waiver.year)
         session.add(row)
     row.justification = waiver.justification
+    row.source, row.origin = waiver.source, "user"
     row.created_at = _now()
     session.flush()
     return row.to_model()
@@ -139,12 +146,31 @@ def get_override(session: Session, iso3: str, year: int) -> Override | None:
     return found[0] if found else None
 
 
+def _with_coverage(iso3: str, placed: dict[int, Tier], until: int, coverage: dict[int, YearCoverage]) -> list[
+        HistoryEntry]:
+    """A country's placements as engine history, with every year up to `until` (excluded) whose Watch List state is
+    unknown, from the year's coverage, as an entry without a tier. A year absent from the result was known not to
+    be a Watch List year."""
+    entries = [HistoryEntry(year=y, tier=t) for y, t in placed.items() if y < until]
+    for y in range(FIRST_REPORT_YEAR, until):
+        if y not in placed and (coverage.get(y) or unknown_year(y)).watch_list(iso3, None) == WatchListState.UNKNOWN:
+            entries.append(HistoryEntry(year=y, tier=None))
+    return sorted(entries, key=lambda h: h.year)
+
+
+def _coverage(session: Session) -> dict[int, YearCoverage]:
+    from tiptiers.store.placements import all_coverage
+
+    return all_coverage(session)
+
+
 def placement_history(session: Session, iso3: str, before: int | None = None) -> list[HistoryEntry]:
-    """A country's published placements as engine history (special cases included as such)."""
-    query = select(Placement.year, Placement.tier).where(Placement.iso3 == iso3).order_by(Placement.year)
-    if before is not None:
-        query = query.where(Placement.year < before)
-    return [HistoryEntry(year=y, tier=Tier(t)) for y, t in session.execute(query)]
+    """A country's published placements as engine history (special cases included as such), and the years before
+    `before` (or the last year on record) that are not in the sources, without a tier."""
+    placed = {y: Tier(t) for y, t in session.execute(select(Placement.year, Placement.tier)
+                                                     .where(Placement.iso3 == iso3))}
+    until = before if before is not None else (session.scalar(select(func.max(Placement.year))) or 0) + 1
+    return _with_coverage(iso3, placed, until, _coverage(session))
 
 
 @lru_cache(maxsize=4)
@@ -174,20 +200,40 @@ def engine_inputs(session: Session, iso3: str, year: int, history: bool = True,
     query = _inputs_query(history, records)
     if query is None:
         return placed, waivers, override
+    tiers: dict[int, Tier] = {}
     for kind, row_year, tier, justification, author in session.execute(query, {"iso3": iso3, "year": year}):
         if kind == "p":
-            placed.append(HistoryEntry(year=row_year, tier=Tier(tier)))
+            tiers[row_year] = Tier(tier)
         elif kind == "w":
             waivers.append(Waiver(iso3=iso3, year=row_year, justification=justification))
         else:
             override = Override(iso3=iso3, year=row_year, tier=Tier(tier), justification=justification, author=author)
-    placed.sort(key=lambda h: h.year)
+    if history:
+        placed = _with_coverage(iso3, tiers, year, _coverage(session))
     return placed, waivers, override
 
 
 def all_histories(session: Session) -> dict[str, list[HistoryEntry]]:
-    out: dict[str, list[HistoryEntry]] = defaultdict(list)
-    for iso3, year, tier in session.execute(select(Placement.iso3, Placement.year, Placement.tier)
-                                            .order_by(Placement.iso3, Placement.year)):
-        out[iso3].append(HistoryEntry(year=year, tier=Tier(tier)))
-    return dict(out)
+    """Every placed country's history up to the last year on record, with the years not in the sources."""
+    placed: dict[str, dict[int, Tier]] = defaultdict(dict)
+    for iso3, year, tier in session.execute(select(Placement.iso3, Placement.year, Placement.tier)):
+        placed[iso3][year] = Tier(tier)
+    if not placed:
+        return {}
+    until = max(max(years) for years in placed.values()) + 1
+    coverage = _coverage(session)
+    return {iso3: _with_coverage(iso3, years, until, coverage) for iso3, years in sorted(placed.items())}
+
+
+def waiver_records(session: Session) -> WaiverRecords:
+    """The waivers on record with their sources, and how complete each year's list of waivers is, for the audit."""
+    coverage = _coverage(session)
+    sources = {(w.iso3, w.year): (w.source or f"waiver record: {w.justification}")
+               for w in session.scalars(select(WaiverRecord))}
+    return WaiverRecords(sources, {y: c.waivers for y, c in coverage.items()},
+                         {y: c.source for y, c in coverage.items() if c.waivers != WaiverCoverage.NONE})
+
+
+def placement_sources(session: Session) -> dict[tuple[str, int], str]:
+    return {(iso3, year): source for iso3, year, source in
+            session.execute(select(Placement.iso3, Placement.year, Placement.source))}

@@ -13,7 +13,7 @@ from tiptiers.engine import AssessmentInput, HistoryEntry, Override, Rating, Rat
 from tiptiers.engine.profiles import illustrative_assessment
 from tiptiers.methodology import methodology_for_year
 from tiptiers.store.assessments import get_assessment, rating_views
-from tiptiers.store.engine import get_override, list_waivers
+from tiptiers.store.engine import get_override, list_waivers, placement_history
 from tiptiers.store.placements import country_history
 from tiptiers.tiers import Tier
 
@@ -55,7 +55,7 @@ def starting_point(session: Session, iso3: str, year: int, drafts_visible: bool 
     `drafts_visible`: whether the reader may see this country's draft (web: can_see_country_draft); when not, a
     stored assessment is not used (nor mentioned)."""
     placed = {p.year: Tier(p.tier) for p in country_history(session, iso3)}
-    history = [HistoryEntry(year=y, tier=t) for y, t in sorted(placed.items()) if y < year]
+    history = placement_history(session, iso3, before=year)
     waivers, override = list_waivers(session, year=year, iso3=iso3), get_override(session, iso3, year)
 
     def point(assessment: AssessmentInput, source: str, note: str, flags: list[FlaggedRating]) -> StartingPoint:
