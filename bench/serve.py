@@ -128,8 +128,10 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[text[len(number):]]
 
 
-def wrk_load(wrk: str, port: int, path: str, connections: int, seconds: float) -> dict[str, float]:
-    out = subprocess.run([wrk, "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "--timeout", "5s",
+def wrk_load(wrk: str, port: int, path: str, connections: int, seconds: float,
+             headers: dict[str, str] | None = None) -> dict[str, float]:
+    sent = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+    out = subprocess.run([wrk, "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "--timeout", "5s", *sent,
                           f"http://{HOST}:{port}{path}"], capture_output=True, text=True, check=True).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)

@@ -182,3 +182,51 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     monkeypatch.setenv("TIPTIERS_BASE_URL", "https://tiptiers.example")
     yield inbox
     controller.stop()
+
+
+class ConnectionsPerRequest:
+    """The most pooled connections one request of `app` held at once (`peaks`: path -> peak). A request that holds
+    one while it waits for another is how 50 logged-in visitors took the whole pool and stalled the server (issue 13
+    item 1): every route must get by with one. Install before the app's first request."""
+
+    __test__ = False
+
+    def __init__(self, app: Any):
+        from contextvars import ContextVar
+
+        from sqlalchemy import event
+
+        self.peaks: dict[str, int] = {}
+        current: ContextVar[list[Any] | None] = ContextVar("tiptiers_request_connections", default=None)
+        engine = app.state.sessions.kw["bind"]
+
+        def checkout(*_: Any) -> None:
+            held = current.get()
+            if held is not None:
+                held[1] += 1
+                self.peaks[held[0]] = max(self.peaks.get(held[0], 0), held[1])
+
+        def checkin(*_: Any) -> None:
+            held = current.get()
+            if held is not None:
+                held[1] -= 1
+
+        event.listen(engine, "checkout", checkout)
+        event.listen(engine, "checkin", checkin)
+        event.listen(engine, "detach", checkin)  # the page cache's change check keeps one of its own
+
+        def outermost(inner: Any) -> Any:
+            async def counted(scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] != "http":
+                    return await inner(scope, receive, send)
+                token = current.set([f"{scope['method']} {scope['path']}", 0])  # the worker threads see it too
+                try:
+                    await inner(scope, receive, send)
+                finally:
+                    current.reset(token)
+            return counted
+
+        app.add_middleware(outermost)
+
+    def over_one(self) -> dict[str, int]:
+        return {path: peak for path, peak in self.peaks.items() if peak > 1}

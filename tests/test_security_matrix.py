@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import TestDatabase
+from conftest import ConnectionsPerRequest, TestDatabase
 from test_fuzz_cables import FIXTURE
 from tiptiers.sources.cable_files import iter_cable_inputs
 from tiptiers.store import attachments, evidence, publication, reviews, submissions, users
@@ -142,6 +142,7 @@ class Site:
     tokens: dict[str, str]
     params: dict[str, str]
     files: list[str]  # SHA-256 of the files seeded with the drafts and the NGOs' submissions
+    connections: ConnectionsPerRequest
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +191,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
               "evidence_id": str(shadow["polaris"].claims[0].evidence_id),  # in Japan's draft and in a submission
               "sha256": attachment.sha256, "dispute_id": str(getattr(dispute, "id", 1)), "table": "placements",
               "fmt": "csv", "name": "temp", "submission_id": str(shadow["polaris"].id), "token": "no-such-link"}
-    yield Site(create_app(db.url), tokens, params, files)
+    app = create_app(db.url)
+    yield Site(app, tokens, params, files, ConnectionsPerRequest(app))
     db.drop()
 
 
@@ -353,6 +355,9 @@ def test_every_route_answers_each_role_as_expected_and_leaks_no_draft(site, who)
             failures.append(f"GET {url} as {who}: {response.status_code}")
         body = text_of(response)
         failures += [f"GET {url} as {who} shows {s}" for s in secrets if s in body]
+    failures += [f"{path} as {who} held {peak} pooled connections at once"
+                 for path, peak in site.connections.over_one().items()]
+    site.connections.peaks.clear()
     assert not failures, "\n".join(failures)
 
 

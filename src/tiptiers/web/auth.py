@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ from tiptiers.store import users as store
 from tiptiers.store.db import transaction
 from tiptiers.store.users import User
 from tiptiers.web.deps import templates
+from tiptiers.web.security import credentialed
 
 SESSION_COOKIE = "tiptiers_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -45,6 +47,13 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_EXEMPT = frozenset({("POST", "/login"), ("POST", "/api/v1/session")})
 _STATE_KEY = "tiptiers_identity"
 _UNRESOLVED = object()
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A bearer token found unknown or revoked: remembered, so that asking again raises without a query."""
+
+    error: HTTPException
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ def resolve(request: Request) -> Identity | None:
     """The identity of the request (cached on it). Raises 401 for a bearer token that is unknown or revoked."""
     state = request.scope.setdefault("state", {})
     cached = state.get(_STATE_KEY, _UNRESOLVED)
+    if isinstance(cached, _Refused):
+        raise cached.error
     if cached is not _UNRESOLVED:
         return cached
     identity: Identity | None = None
@@ -143,8 +154,10 @@ def resolve(request: Request) -> Identity | None:
         with transaction(request.app.state.sessions) as session:
             user = store.user_for_token(session, bearer)
         if user is None:
-            raise HTTPException(401, "authorization: the bearer token is unknown or revoked; make a new one with "
-                                     "`tiptiers users token NAME`", headers={"WWW-Authenticate": "Bearer"})
+            refused = HTTPException(401, "authorization: the bearer token is unknown or revoked; make a new one "
+                                         "with `tiptiers users token NAME`", headers={"WWW-Authenticate": "Bearer"})
+            state[_STATE_KEY] = _Refused(refused)
+            raise refused
         identity = Identity(user, "token")
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -208,6 +221,23 @@ def can_see_country_draft(user: User | None, iso3: str) -> bool:
     if user.role in store.STAFF_ROLES:
         return True
     return user.role == "liaison" and user.country_iso3 == iso3.upper()
+
+
+class IdentityMiddleware:
+    """Who is asking, found before any route runs, in a short transaction of its own whose connection goes back to
+    the pool at once; routes, dependencies and templates then read it from the request. Found lazily instead (a
+    page template asked for the user while the route's session held its pooled connection), every logged-in
+    request held one connection while it waited for a second: 50 at once took the whole pool and then waited for
+    each other until the pool's 30 s timeout (issue 13 item 1)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and credentialed(scope) and not scope["path"].startswith("/static/"):
+            with suppress(HTTPException):  # a refused token is remembered; a route that needs the identity says so
+                await run_in_threadpool(resolve, Request(scope))
+        await self.app(scope, receive, send)
 
 
 # --- CSRF --------------------------------------------------------------------------------------------------------
@@ -349,5 +379,6 @@ def install(app: FastAPI, session_idle: timedelta | None = None) -> None:
     app.state.session_idle = session_idle if session_idle is not None else idle_from_environment()
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_middleware(CSRFMiddleware)
+    app.add_middleware(IdentityMiddleware)  # before the routes, so none holds a connection while finding it
     app.add_middleware(BodySizeLimitMiddleware)  # outside the CSRF check, which reads the body
     app.add_middleware(SecurityHeadersMiddleware)
