@@ -31,7 +31,7 @@ def test_consistency_page_has_the_table_the_scatter_and_its_twin(client):
     data = client.get("/api/v1/analysis/consistency/2008").json()
     assert page.text.count('<tr data-iso3="') == len(data["pairs"])
     assert '<tr data-iso3="JPN HKG">' in page.text
-    points = set(re.findall(r'<circle class="pt t[^"]+" data-iso3="([A-Z]{3})"', page.text))
+    points = set(re.findall(r'<circle class="pt" fill="[^"]+" data-iso3="([A-Z]{3})"', page.text))
     assert {"JPN", "HKG"} <= points
     assert 'href="/api/v1/analysis/consistency/2008?indicator=3p"' in page.text
     assert '<script src="/static/analysis.js"' in page.text and "<script>" not in page.text

@@ -43,7 +43,7 @@ def test_an_admin_logs_in_reads_the_activity_log_and_logs_out(browser, base_url)
     page.fill("#login-password", PASSWORD)
     page.click("form.login button[type=submit]")
     page.wait_for_url(f"{base_url}/admin/activity")
-    assert page.locator("#current-user").inner_text() == "ann (admin)"
+    assert page.locator("#current-user").inner_text() == "ann (administrator)"
     assert page.locator("table.activity tr[data-seq]").count() == 3  # two accounts and this login
     newest = page.locator("table.activity tbody tr").first.locator("td")
     assert [newest.nth(i).inner_text() for i in (2, 3, 4)] == ["ann", "session.login", "user:ann"]
@@ -70,7 +70,7 @@ def test_a_liaison_is_refused_the_activity_log(browser, base_url):
     page.fill("#login-password", PASSWORD)
     page.click("form.login button[type=submit]")
     page.wait_for_url(f"{base_url}/")
-    assert page.locator("#current-user").inner_text() == "tanaka (liaison, JPN)"
+    assert page.locator("#current-user").inner_text() == "tanaka (government liaison, Japan)"
     assert page.locator("header.site a[href='/admin/activity']").count() == 0
     response = page.goto(f"{base_url}/admin/activity")
     assert response is not None and response.status == 403

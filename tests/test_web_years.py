@@ -26,6 +26,7 @@ NO_REPORT_DATA = {
     "/call": "the public call's form (countries and the criteria in force) and its submission, which shows nothing",
     "/call/confirm/{token}": "a sender's confirmation: answers only with the new claim's number",
     "/about/{name}": "the methodology and data guide, prose shipped with the package",
+    "/palette.css": "the colours (publish/palette.py)", "/favicon.svg": "the icon, from the palette",
 }
 YEAR_CALLS = set(deps.YEAR_DEPENDENCIES)
 

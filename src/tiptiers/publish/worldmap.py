@@ -16,11 +16,13 @@ from importlib import resources
 
 import pycountry
 
-from tiptiers.publish.charts import TIER_COLOURS
+from tiptiers.publish import palette
 from tiptiers.tiers import TIER_ORDER, Tier
 
-NO_PLACEMENT_COLOUR = "#d9d9d9"
+PATTERNS = "map-"  # the map's own pattern ids, scaled to its coordinates
+ABSENT_WORDS = {"not_ranked": "not ranked", "not_in_sources": "not in the sources we have"}
 VIEWBOX = (2475, 1388)  # the viewBox of pygal_maps_world's worldmap.svg
+LEGEND = 110  # room below the outlines for two rows of the legend
 _GROUP = re.compile(r'<g class="([a-z]{2}) country map-element">(.*?)</g>', re.S)
 _PATH_D = re.compile(r'<path d="([^"]+)"')
 
@@ -46,53 +48,81 @@ def geometry() -> dict[str, tuple[str, ...]]:
 
 
 def world_map_svg(year: int, countries: Mapping[str, MapCountry], *, standalone: bool = False,
-                  title: str | None = None) -> str:
-    """Every country with an outline, filled with its tier's colour, with a <title> (hover) and a link (click).
+                  title: str | None = None, absent: Callable[[str], str] = lambda _iso3: "not_in_sources") -> str:
+    """Every country with an outline, filled with its tier's colour and pattern, with a <title> (hover) and a link
+    (click).
 
-    `countries` maps ISO alpha-3 to its placement; outlines with no placement are grey. `standalone` adds the XML
-    declaration and inline fills only (for the .svg download and PNG conversion); the page version is the same
-    picture with data attributes that worldmap.js reads."""
+    `countries` maps ISO alpha-3 to its placement; `absent(iso3)` says what a country with an outline but no
+    placement is: `not_ranked` or `not_in_sources` (the year's coverage), each with its own fill. `standalone` adds
+    the XML declaration (for the .svg download and PNG conversion); the page version is the same picture, a group of
+    links (not an image: its countries are links), with data attributes that worldmap.js reads."""
     width, height = VIEWBOX
     label = title or f"TIP Report {year}: tier placements"
     parts = []
     if standalone:
         parts.append('<?xml version="1.0" encoding="UTF-8"?>\n')
+    role = "img" if standalone else "group"
     parts.append(
         f'<svg class="world-map" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        f'viewBox="0 0 {width} {height + 90}" width="{width}" height="{height + 90}" role="img" '
+        f'viewBox="0 0 {width} {height + LEGEND}" width="{width}" height="{height + LEGEND}" role="{role}" '
         f'aria-label="{escape(label)}" data-year="{year}">'
-        f'<title>{escape(label)}</title><rect width="{width}" height="{height + 90}" fill="#ffffff"/>'
+        f'<title>{escape(label)}</title>{palette.svg_defs(2.5, PATTERNS)}'
+        f'<rect width="{width}" height="{height + LEGEND}" fill="#ffffff"/>'
     )
+    states: dict[str, int] = {}
     for iso3, paths in sorted(geometry().items()):
         entry = countries.get(iso3)
         tier = entry.tier if entry else None
-        fill = TIER_COLOURS[tier] if tier else NO_PLACEMENT_COLOUR
-        name = entry.name if entry else iso3
-        tip = f"{name}: {tier.label}" if tier else f"{name}: not placed in {year}"
+        name = entry.name if entry else _name(iso3)
+        if tier:
+            swatch, state, tip = palette.TIER_SWATCHES[tier], "", f"{name}: {tier.label}"
+        else:
+            state = absent(iso3)
+            states[state] = states.get(state, 0) + 1
+            swatch = palette.STATE_SWATCHES[state]
+            tip = f"{name}: {ABSENT_WORDS[state]} in {year}"
         shape = "".join(f'<path d="{d}"/>' for d in paths)
         group = (f'<g class="country" id="c-{iso3}" data-iso3="{iso3}" data-name="{escape(name)}" '
-                 f'data-tier="{tier.value if tier else ""}" fill="{fill}" stroke="#ffffff" stroke-width="0.6">'
+                 f'data-tier="{tier.value if tier else ""}" data-absent="{state}" '
+                 f'fill="{palette.pattern_fill(swatch, PATTERNS)}" stroke="{palette.INK}" stroke-width="0.5">'
                  f"<title>{escape(tip)}</title>{shape}</g>")
         if entry and entry.href:
-            group = f'<a href="{escape(entry.href)}" xlink:href="{escape(entry.href)}">{group}</a>'
+            group = (f'<a href="{escape(entry.href)}" xlink:href="{escape(entry.href)}" aria-label="{escape(tip)}">'
+                     f"{group}</a>")
         parts.append(group)
-    parts.append(_legend(height, countries))
+    parts.append(_legend(height, countries, states))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _legend(top: int, countries: Mapping[str, MapCountry]) -> str:
+@cache
+def _name(iso3: str) -> str:
+    from tiptiers.countries import country_table
+
+    found = country_table().get(iso3)
+    return found.name if found else iso3
+
+
+def _legend(top: int, countries: Mapping[str, MapCountry], states: Mapping[str, int]) -> str:
+    """Each tier and each kind of absence the map shows: its fill and pattern, its name, its count."""
     counts = {t: 0 for t in TIER_ORDER}
     for c in countries.values():
         if c.tier:
             counts[c.tier] += 1
+    entries = [(palette.TIER_SWATCHES[t], f"{t.label} ({counts[t]})") for t in TIER_ORDER if counts[t]]
+    entries += [(palette.STATE_SWATCHES[k], f"{palette.STATE_SWATCHES[k].label} ({n})")
+                for k, n in sorted(states.items())]
     items = []
-    x = 40
-    for tier in TIER_ORDER:
-        items.append(f'<rect x="{x}" y="{top + 30}" width="36" height="36" fill="{TIER_COLOURS[tier]}"/>'
-                     f'<text x="{x + 48}" y="{top + 58}" font-family="sans-serif" font-size="30" fill="#222">'
-                     f"{tier.label} ({counts[tier]})</text>")
-        x += 470
+    x, y = 30, top + 6
+    for swatch, text in entries:
+        step = 56 + 19 * len(text) + 50
+        if x + step > VIEWBOX[0]:  # a second row
+            x, y = 30, y + 46
+        fill = palette.pattern_fill(swatch, PATTERNS)
+        items.append(f'<rect x="{x}" y="{y}" width="40" height="40" fill="{fill}" stroke="{palette.INK}" '
+                     f'stroke-width="1.5"/><text x="{x + 54}" y="{y + 32}" font-family="sans-serif" font-size="36" '
+                     f'fill="{palette.INK}">{escape(text)}</text>')
+        x += step
     return f'<g class="legend">{"".join(items)}</g>'
 
 

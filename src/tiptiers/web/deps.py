@@ -26,11 +26,13 @@ from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from tiptiers.countries import Country, country_table
+from tiptiers.publish import palette
 from tiptiers.report_years import check_planned_year, check_report_year, parse_year
 from tiptiers.sources.reactions import reaction_labels
 from tiptiers.store import publication as pubstore
@@ -45,6 +47,21 @@ templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 templates.env.globals["tier_label"] = lambda value: Tier(value).label
 templates.env.globals["TIER_LABELS"] = {t.value: label for t, label in TIER_LABELS.items()}
 templates.env.globals["reaction_label"] = lambda code: reaction_labels().get(code.lower(), code)
+templates.env.globals["palette_defs"] = palette.svg_defs()  # the tier patterns every inline chart refers to
+templates.env.globals["tier_fill"] = lambda tier: palette.pattern_fill(palette.TIER_SWATCHES[Tier(tier)])
+templates.env.globals["swatch"] = lambda tier: Markup(palette.swatch_svg(palette.TIER_SWATCHES[Tier(tier)]))
+ROLE_LABELS = {"admin": "administrator", "analyst": "analyst", "reviewer": "reviewer", "liaison": "government liaison",
+               "ngo": "NGO"}
+templates.env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+
+
+def country_name(iso3: str | None) -> str:
+    """A country's name for a person to read (the code itself when the table does not know it)."""
+    found = country_table().get(iso3 or "")
+    return found.name if found else (iso3 or "")
+
+
+templates.env.globals["country_name"] = country_name
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tiptiers.countries import country_table
-from tiptiers.publish import opendata, pdf, reportpdf
-from tiptiers.publish.charts import TIER_COLOURS, tier_history_svg
+from tiptiers.publish import opendata, palette, pdf, reportpdf
+from tiptiers.publish.charts import tier_history_svg
 from tiptiers.publish.movements import movements, summary
 from tiptiers.publish.report import CountryYear, country_year
 from tiptiers.publish.worldmap import map_countries, svg_to_png, without_outline, world_map_svg
@@ -87,6 +87,19 @@ def published_years(session: Session, visible: Visibility) -> list[int]:
     return visible.published_years(report_years(session))
 
 
+# --- the palette: the stylesheet's colours and the icon, from the one definition the charts use ---------------
+
+
+@pages.get("/palette.css")
+def palette_css(request: Request) -> Response:
+    return cached(request, palette.stylesheet().encode(), "text/css; charset=utf-8")
+
+
+@pages.get("/favicon.svg")
+def favicon(request: Request) -> Response:
+    return cached(request, palette.favicon_svg().encode(), "image/svg+xml")
+
+
 # --- the map ------------------------------------------------------------------------------------------------
 
 
@@ -118,7 +131,7 @@ def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any]]:
     for tier in placed.values():
         counts[tier] += 1
     out = MapOut(year=year, counts=counts, svg=f"/map/{year}.svg", png=f"/map/{year}.png", countries=[
-        MapCountryOut(iso3=c.iso3, name=c.name, tier=c.tier, tier_label=c.tier.label, colour=TIER_COLOURS[c.tier],
+        MapCountryOut(iso3=c.iso3, name=c.name, tier=c.tier, tier_label=c.tier.label, colour=palette.tier_fill(c.tier),
                       href=c.href or "", drawn=c.iso3 not in missing)
         for c in sorted(countries.values(), key=lambda c: c.name) if c.tier])
     return out, dict(countries)

@@ -1,0 +1,54 @@
+// Every page: the menu folds behind a button on phones, and a wide table scrolls inside its own box. No library.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  var toggle = document.querySelector("header.site button.menu-toggle");
+  var menu = document.getElementById("site-menu");
+  if (toggle && menu) {
+    toggle.hidden = false;
+    menu.classList.add("collapsed");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("collapsed", !open);
+    });
+  }
+  function label(table) {
+    var caption = table.querySelector("caption");
+    if (caption) { return caption.textContent.trim(); }
+    var el = table.parentElement;
+    while (el && el !== document.body) {
+      var heading = el.querySelector("h1, h2, h3");
+      if (heading) { return heading.textContent.trim(); }
+      el = el.parentElement;
+    }
+    return "Table";
+  }
+  function wrap() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      var box = table.parentElement;
+      if (!box.classList.contains("table-scroll")) {
+        box = document.createElement("div");
+        box.className = "table-scroll";
+        table.parentNode.insertBefore(box, table);
+        box.appendChild(table);
+      }
+      // A box that scrolls must be reachable by keyboard, and named for the screen reader that lands on it.
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", label(table) + " (scrolls sideways)");
+      } else {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", wrap);
+  } else {
+    wrap();
+  }
+  window.addEventListener("resize", wrap);
+}());
