@@ -75,6 +75,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/call", None, "/call"),
     ("/call/confirm/{token}", None, "/call/confirm/{call_token}"),
     ("/login", None, "/login"),
+    ("/about/{name}", None, "/about/methodology"),
+    ("/about/{name}", None, "/about/data"),
     ("(error)", None, ERROR_PAGE),
     ("/workspace/{iso3}/{year}", "ana", f"/workspace/JPN/{DRAFT}"),
     ("/review/{iso3}/{year}", "jpn-liaison", f"/review/JPN/{DRAFT}"),

@@ -85,6 +85,7 @@ HEAVY = r"\.(pdf|png|zip)$|^/analysis/model/"
 EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, rule); first match wins
     ("GET", r"^/api/v1/openapi\.json$", EVERYONE),
     ("GET", r"^/about/", ANY),  # prose shipped with the package, the same for everyone ({name} here is an account)
+    ("GET", r"^/(palette\.css|favicon\.svg)$", ANY),  # the colours and the icon, from publish/palette.py
     ("GET", r"^/$|^/years/|^/countries/\{iso3\}$|^/api/v1/years|^/api/v1/countries/\{iso3\}/(placements|timeline)$",
      EVERYONE),
     ("GET", r"^/(api/v1/)?cables/|^/(api/v1/)?search$", EVERYONE),

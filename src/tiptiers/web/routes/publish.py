@@ -451,6 +451,15 @@ def api_movements(year: PublishedYear, request: Request, session: SessionDep, vi
     return cached(request, _movements(session, year, visible).model_dump_json().encode(), "application/json")
 
 
+@pages.get("/movements", response_class=HTMLResponse)
+def movements_latest(session: SessionDep, visible: Visible) -> Response:
+    """The nav's "Changes": the movements of the latest published report."""
+    years = published_years(session, visible)
+    if not years:
+        raise HTTPException(404, "no published report yet")
+    return RedirectResponse(f"/movements/{years[-1]}", status_code=302)
+
+
 @pages.get("/movements/{year}", response_class=HTMLResponse)
 def movements_page(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     data = _movements(session, year, visible)
