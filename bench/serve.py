@@ -182,7 +182,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         db = root / "tiptiers.db"
-        env = {**os.environ, "TIPTIERS_DATABASE_URL": f"sqlite:///{db}", "TIPTIERS_REPORTS_DIR": str(root / "reports")}
+        env = {**os.environ, "TIPTIERS_DATABASE_URL": f"sqlite:///{db}"}
         subprocess.run([str(bin_dir / "tiptiers"), "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         try:
             port = free_port()

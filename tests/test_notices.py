@@ -8,7 +8,7 @@ import threading
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from tiptiers.store import jobs, notices
 from tiptiers.store.db import transaction
@@ -40,6 +40,29 @@ def state(db, notice_id):
         return session.get(notices.Notice, notice_id).state
 
 
+def job_of(db, notice_id):
+    with db.sessions() as session:
+        return session.get(notices.Notice, notice_id).job_id
+
+
+def run_now(db, notice_id):
+    with transaction(db.sessions) as session:
+        jobs.requeue(session, job_of(db, notice_id))
+
+
+def worker_died_running(db, job_id):
+    """As the queue finds a job whose worker was killed: running, its worker silent for an hour."""
+    with transaction(db.sessions) as session:
+        if db.backend == "sqlite":
+            session.execute(update(jobs.JobRow).where(jobs.JobRow.id == job_id).values(
+                state="running", locked_at=jobs.utcnow() - timedelta(hours=1)))
+            return
+        worker = session.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                                      "VALUES (now() - interval '1 hour') RETURNING id")).scalar_one()
+        session.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w WHERE id = :id"),
+                        {"w": worker, "id": job_id})
+
+
 def test_the_draft_notice_reaches_the_liaison_text_and_html_with_the_link(db, smtp):
     notice = draft_notice(db)
     report = jobs.run_due(db.sessions)
@@ -63,20 +86,24 @@ def test_a_failure_is_retried_then_sent_once(db, smtp):
     assert (first.done, first.retried) == (0, 1) and "451" in first.errors[0]
     assert state(db, notice.id) == "queued" and not smtp.messages
     assert jobs.run_due(db.sessions).done == 0  # not before its back-off
-    later = jobs.run_due(db.sessions, now=jobs.utcnow() + timedelta(minutes=2))
+    with db.sessions() as session:
+        waiting = jobs.get_job(session, job_of(db, notice.id))
+        assert waiting.state == "queued" and waiting.run_at > jobs.utcnow() + timedelta(seconds=20)
+    run_now(db, notice.id)  # its back-off over
+    later = jobs.run_due(db.sessions)
     assert later.done == 1 and len(smtp.messages) == 1 and state(db, notice.id) == "sent"
     with db.sessions() as session:
-        job = session.get(jobs.Job, session.get(notices.Notice, notice.id).job_id)
+        job = jobs.get_job(session, job_of(db, notice.id))
         assert (job.state, job.attempts, job.last_error) == ("done", 2, None)
 
 
 def test_after_max_attempts_the_job_fails_with_its_error(db, smtp):
     smtp.refuse = 99
     notice = draft_notice(db)
-    with transaction(db.sessions) as session:
-        session.get(jobs.Job, session.get(notices.Notice, notice.id).job_id).max_attempts = 2
-    jobs.run_due(db.sessions)
-    report = jobs.run_due(db.sessions, now=jobs.utcnow() + timedelta(hours=2))
+    for _ in range(4):
+        assert jobs.run_due(db.sessions).retried == 1
+        run_now(db, notice.id)
+    report = jobs.run_due(db.sessions)  # the fifth attempt, the last
     assert report.failed == 1 and not smtp.messages
     with db.sessions() as session:
         failed = jobs.list_jobs(session, "failed")
@@ -151,9 +178,7 @@ def test_no_address_is_recorded_not_queued(db):
 
 def test_a_job_whose_worker_died_is_failed_not_run_again(db, smtp):
     notice = draft_notice(db)
-    with transaction(db.sessions) as session:
-        job = session.get(jobs.Job, session.get(notices.Notice, notice.id).job_id)
-        job.state, job.locked_at = "running", jobs.utcnow() - timedelta(hours=1)
+    worker_died_running(db, job_of(db, notice.id))
     assert jobs.run_due(db.sessions).done == 0 and not smtp.messages
     with transaction(db.sessions) as session:
         job = jobs.list_jobs(session, "failed")[0]

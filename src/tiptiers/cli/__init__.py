@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tiptiers.cli import analysis as analysis_cli
-from tiptiers.cli import cables, cycle, notify, placements, review, setup
+from tiptiers.cli import cables, cycle, notify, placements, queue, review, setup
 from tiptiers.cli import engine as engine_cli
 from tiptiers.cli import publish as publish_cli
 from tiptiers.cli import users as users_cli
@@ -27,6 +27,7 @@ analysis_cli.register(app)
 publish_cli.register(app)
 cycle.register(app)
 notify.register(app)
+queue.register(app)
 
 
 def main() -> None:

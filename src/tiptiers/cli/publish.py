@@ -80,18 +80,15 @@ def _progress(hidden: bool) -> Progress:
 def _make_report_pdf(sessions: sessionmaker[Session], year: int, hidden: bool) -> dict[str, Any]:
     from tiptiers.publish import reportpdf
 
-    directory = reportpdf.reports_dir(database_url())
     started = time.monotonic()
     with Console(stderr=True).status(f"Making the whole-report PDF of {year} (a minute or so)", spinner="line") \
             if not hidden else nullcontext():
         try:
-            made = reportpdf.build(sessions, directory, year)
+            made = reportpdf.build(sessions, year)
         except reportpdf.ReportError as exc:
             fail(str(exc))
-    if made is None:
-        return {"path": None, "note": "another process is making it now"}
-    return {"path": str(made.path), "bytes": made.path.stat().st_size, "built_at": made.built_at.isoformat(),
-            "seconds": round(time.monotonic() - started, 1)}
+    return {"url": f"/reports/{year}.pdf", "bytes": made.size, "built_at": made.built_at.isoformat(),
+            "laid_out": made.built_at == made.checked_at, "seconds": round(time.monotonic() - started, 1)}
 
 
 def publish(
@@ -102,7 +99,7 @@ def publish(
     static: Path | None = typer.Option(None, "--static", help="Write the whole public site as static files here, "
                                        "as it is at the publication time (HTML, JSON, CSV, PDF, map)."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Once the year is public, make its whole-report PDF now "
-                             "(a minute or so) for the web app to serve; a running server also makes it at the "
+                             "(a minute or so) for the web app to serve; the job queue also makes it at the "
                              "publication time."),
     jobs: int = typer.Option(0, "--jobs", min=0, help="Processes rendering the static site side by side "
                              "(default 0: one per core)."),
@@ -123,7 +120,10 @@ def publish(
         with transaction(sessions) as session:
             public = pubstore.is_public(session, year)
             if when is not None or not public:
-                _row, report = pubstore.schedule_publication(session, year, when or pubstore.utcnow(), actor, note)
+                from tiptiers.publish import reportpdf
+
+                row, report = pubstore.schedule_publication(session, year, when or pubstore.utcnow(), actor, note)
+                reportpdf.queue_at_publication(session, year, row.publish_at)  # a running worker makes it then
                 result["warnings"] = report.warnings
             published_at = pubstore.publication_time(session, year)  # scheduled above if it was not
             result["published_at"] = published_at.isoformat() if published_at else None
@@ -139,8 +139,8 @@ def publish(
         made = _make_report_pdf(sessions, year, as_json)
         result["report_pdf"] = made
         if not as_json:
-            typer.echo(f"Whole report: {made['path']} ({int(made['bytes']) // 1024} KiB, {made['seconds']} s)"
-                       if made["path"] else f"Whole report: {made['note']}")
+            typer.echo(f"Whole report: {made['url']} ({int(made['bytes']) // 1024} KiB, {made['seconds']} s)"
+                       if made["laid_out"] else f"Whole report: {made['url']} (unchanged, checked)")
     if static is not None:
         from tiptiers.publish.static import export_site
 

@@ -14,6 +14,7 @@ from tiptiers.store.backup import restore as read_backup
 from tiptiers.store.db import database_url, make_engine, session_factory, transaction
 from tiptiers.store.placements import load_bundled
 
+TRUSTED_PROXIES = "TIPTIERS_TRUSTED_PROXIES"
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 
 
@@ -66,18 +67,30 @@ def serve(
     access_log: bool = typer.Option(True, help="Log every request on standard error (--no-access-log: only "
                                     "warnings and errors, faster under load)."),
     reload: bool = typer.Option(False, help="Restart when the code changes (development; one worker)."),
+    jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the job queue (notices, whole-report PDFs) in "
+                              "a thread of each process; --no-jobs leaves it to `tiptiers worker` (several hosts)."),
 ) -> None:
     """Serve the web app and the JSON API (http://HOST:PORT/, API under /api/v1/).
 
-    Published pages are served from memory once rendered; each year's whole-report PDF is made in the background
+    Behind a reverse proxy, set TIPTIERS_TRUSTED_PROXIES to its addresses (e.g. 10.0.0.5 or 10.0.0.0/24,
+    comma-separated): only from those is X-Forwarded-For believed (the client address that login blocks and the
+    public call count by); from anyone else it is ignored. Unset, it is ignored from everyone.
+
+    Published pages are served from memory once rendered; each year's whole-report PDF is made by the job queue
     when the year is published. Example: `tiptiers serve --host 0.0.0.0 --workers 2 --no-access-log`.
     """
+    import os
+
     import uvicorn
 
+    from tiptiers.web.app import RUN_JOBS
+
+    os.environ[RUN_JOBS] = "1" if jobs else "0"  # read by serve_app in every worker process
+    proxies = os.environ.get(TRUSTED_PROXIES, "").strip()
     if reload and workers > 1:
         fail("--reload: works with one worker only; drop --workers", 2)
     uvicorn.run("tiptiers.web.app:serve_app", factory=True, host=host, port=port, reload=reload, workers=workers,
-                access_log=access_log)
+                access_log=access_log, proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
 
 
 def register(app: typer.Typer) -> None:

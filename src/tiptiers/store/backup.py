@@ -93,8 +93,9 @@ def _data_tables(connection: Connection) -> list[Table]:
     if connection.dialect.name == "sqlite":
         skip |= _derived_sqlite_tables(connection)
         metadata.reflect(connection, only=lambda name, _meta: name not in skip and not name.startswith("sqlite_"))
-    else:
-        metadata.reflect(connection, only=lambda name, _meta: name not in skip)
+    else:  # the job queue (Procrastinate's tables, job_notes) is work in flight, not data; SQLite has no such tables
+        metadata.reflect(connection, only=lambda name, _meta: name not in skip and not name.startswith("procrastinate_")
+                         and name != "job_notes")
     return list(metadata.sorted_tables)
 
 

@@ -52,7 +52,7 @@ class Notice(Base):
     link: Mapped[str] = mapped_column(String(500))
     address: Mapped[str | None] = mapped_column(String(320))
     state: Mapped[str] = mapped_column(String(12))  # queued | sent | off | no_address | failed
-    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
+    job_id: Mapped[int | None] = mapped_column(Integer)  # its sending job (on PostgreSQL a Procrastinate job)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -48,9 +49,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    watcher = asyncio.create_task(publish.build_reports_when_published(app)) if app.state.build_reports else None
     worker = None
-    if app.state.run_jobs:  # notices and other queued jobs, in a thread of this process
+    if app.state.run_jobs:  # notices, report PDFs and other queued jobs, in a thread of this process
+        jobs.load_handlers()
         worker = jobs.Worker(app.state.sessions, before_each=notices.sweep)
         worker.start()
     try:
@@ -58,16 +59,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if worker is not None:
             await asyncio.to_thread(worker.stop)
-        if watcher is not None:
-            watcher.cancel()
-            with suppress(asyncio.CancelledError):
-                await watcher
 
 
-def create_app(database_url: str | None = None, *, build_reports: bool = False, run_jobs: bool = False) -> FastAPI:
-    """`build_reports`: make a year's whole-report PDF when its publication time passes while the app runs (the
-    server does; tests and the static export do not). `run_jobs`: run the job queue (notices) in a worker thread
-    (the server does)."""
+def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> FastAPI:
+    """`run_jobs`: run the job queue (notices, whole-report PDFs) in a worker thread (the server does unless told
+    `--no-jobs`; tests and the static export do not)."""
     engine = require_initialised(make_engine(database_url))
     app = FastAPI(
         lifespan=_lifespan,
@@ -80,7 +76,6 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False, 
     )
     app.state.sessions = session_factory(engine)
     app.state.database_url = engine.url.render_as_string(hide_password=False)
-    app.state.build_reports = build_reports
     app.state.run_jobs = run_jobs
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
@@ -96,6 +91,9 @@ def create_app(database_url: str | None = None, *, build_reports: bool = False, 
     return app
 
 
+RUN_JOBS = "TIPTIERS_SERVE_JOBS"  # "0": `tiptiers serve --no-jobs`, the queue is left to `tiptiers worker`
+
+
 def serve_app() -> FastAPI:
     """The app as `tiptiers serve` runs it (a uvicorn factory)."""
-    return create_app(build_reports=True, run_jobs=True)
+    return create_app(run_jobs=os.environ.get(RUN_JOBS, "1") != "0")

@@ -7,7 +7,6 @@ does not exist). Published pages carry an ETag (304 on If-None-Match); the app c
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from tiptiers.countries import country_table
 from tiptiers.publish import opendata, palette, pdf, reportpdf
@@ -293,52 +291,25 @@ def narrative_pdf(iso3: str, year: PublishedYear, request: Request, session: Ses
                   {"Content-Disposition": f'attachment; filename="tiptiers-{cy.data.iso3}-{year}.pdf"'})
 
 
-def _published_between(app: Any, after: datetime, until: datetime) -> list[int]:
-    with app.state.sessions() as session:
-        return pubstore.published_between(session, after, until)
-
-
-async def build_reports_when_published(app: Any, every: float = 30.0) -> None:
-    """While the server runs: when a year's publication time passes, start making its whole-report PDF."""
-    since = pubstore.utcnow()
-    while True:
-        await asyncio.sleep(every)
-        now = pubstore.utcnow()
-        try:
-            years = await run_in_threadpool(_published_between, app, since, now)
-        except Exception:  # the database is away for now: the next round asks again
-            log.exception("could not read the publication times")
-            continue
-        for year in years:
-            reportpdf.start_build(app.state.database_url, year)
-        since = now
-
-
 @pages.get("/reports/{year}.pdf")
 def report_pdf(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     """The whole report, as stored by reportpdf (never made while the visitor waits): 503 with Retry-After until the
     first one exists; the last one while a newer one is made."""
     placed_or_404(session, visible, year)
-    url = request.app.state.database_url
-    directory = reportpdf.reports_dir(url)
     headers = {"Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'}
     fixed = getattr(request.app.state, "publish_now", None)
     if fixed is not None:  # a static export, as of its time: nobody waits for it
-        return cached(request, reportpdf.pdf_as_of(session, directory, year, fixed), "application/pdf", headers)
-    found = reportpdf.stored(directory, year)
+        return cached(request, reportpdf.pdf_as_of(session, year, fixed), "application/pdf", headers)
+    found = reportpdf.stored(session, year)
     now = pubstore.utcnow()
-    stale = found is None or found.stale(reportpdf.fingerprint(session, year), now)
-    if stale:
-        reportpdf.start_build(url, year)
-    if found is None:
+    stale = reportpdf.queue_if_stale(request.app.state.sessions, year, found, reportpdf.fingerprint(session, year),
+                                     now)
+    body = reportpdf.content(session, year) if found is not None else None
+    if body is None:
         raise HTTPException(503, f"the whole report of {year} is being made (about a minute); try again shortly. "
                                  "Each country's narrative PDF is ready now.",
                             headers={"Retry-After": str(reportpdf.RETRY_AFTER)})
-    try:
-        body = found.path.read_bytes()
-    except OSError:  # replaced between reading its record and its bytes: the next request reads the new one
-        raise HTTPException(503, "the whole report is being replaced; try again",
-                            headers={"Retry-After": "2"}) from None
+    assert found is not None
     return cached(request, body, "application/pdf", headers,  # kept in memory until a check is due
                   keep_for=0 if stale else found.recheck_in(now))
 
@@ -607,9 +578,8 @@ def api_schedule(year: ReportYear, body: PublicationIn, request: Request) -> Pub
         with transaction(request.app.state.sessions) as session:
             row, _report = pubstore.schedule_publication(session, year, body.publish_at, _user_name(request),
                                                          body.note)
+            reportpdf.queue_at_publication(session, year, row.publish_at)  # by the queue, at that time
             public = pubstore.is_public(session, year)
     except pubstore.PublicationError as exc:
         raise HTTPException(422, str(exc)) from None
-    if public:  # published now: its whole report is made at once, in the background
-        reportpdf.start_build(request.app.state.database_url, year)
     return PublicationOut(year=row.year, published_at=row.publish_at, public=public, scheduled=True)
