@@ -6,10 +6,12 @@ write and nginx sends its traffic to the other."""
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -43,7 +45,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Clust
         create_user(session, "ana", "admin", PASSWORD)
         token, _ = create_api_token(session, "ana")
     try:
-        with Cluster(db.url, tmp_path_factory.mktemp("hosts")) as cluster:
+        with Cluster(db.url, tmp_path_factory.mktemp("hosts"), serve_args=("--access-log",)) as cluster:
             yield db, cluster, token
     finally:
         db.drop()
@@ -113,6 +115,32 @@ def test_nginx_serves_the_static_files_itself_compressed(hosts):
     assert "max-age=3600" in headers["cache-control"]
     assert b"{" in gzip.decompress(body)
     assert "x-content-type-options" not in headers  # the app, which adds it, never saw the request
+
+
+def seen_as(cluster: Cluster, url: str, forged: str) -> str:
+    """The client address the app logged for a request from 127.0.0.3 that claims to come from `forged`."""
+    parsed = urllib.parse.urlsplit(url)
+    probe = uuid.uuid4().hex
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10,
+                                            source_address=("127.0.0.3", 0))
+    connection.request("GET", f"/api/v1/years?probe={probe}", headers={"X-Forwarded-For": forged})
+    assert connection.getresponse().status == 200
+    connection.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for log in cluster.root.glob("host*.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                if probe in line:
+                    return line.split(" - ", 1)[0].split()[-1].rsplit(":", 1)[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no host logged {probe}")
+
+
+def test_the_app_sees_the_client_address_nginx_saw_and_nobody_can_forge_it(hosts):
+    _db, cluster, _token = hosts
+    assert seen_as(cluster, cluster.url, "6.6.6.6") == "127.0.0.3"  # nginx replaced the forged header
+    direct = cluster.apps_running()[0].url
+    assert seen_as(cluster, direct, "6.6.6.6") == "127.0.0.3"  # not from a trusted proxy: the header is ignored
 
 
 def test_killing_a_host_under_load_loses_no_write_and_nginx_uses_the_other(hosts):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -105,3 +106,30 @@ def test_queue_refuses_bad_input_by_name(db, monkeypatch):
     nothing = runner.invoke(cli, ["queue", "retry"])
     assert nothing.exit_code == 2 and "--all-failed" in nothing.output
     assert runner.invoke(cli, ["queue", "list"]).stdout.strip() == "no jobs"
+
+
+def test_serve_with_two_worker_processes_on_sqlite_sends_each_notice_once(make_db, smtp, tmp_path):
+    db = make_db("sqlite")
+    db.load_bundled()
+    with transaction(db.sessions) as session:
+        create_user(session, "tanaka", "liaison", PASSWORD, country="JPN", email="tanaka@mofa.example")
+    ids = queue_notices(db, 10)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tiptiers = Path(sys.executable).parent / "tiptiers"
+    server = subprocess.Popen([str(tiptiers), "serve", "--port", str(port), "--workers", "2", "--no-access-log"],
+                              env={**os.environ, "TIPTIERS_DATABASE_URL": db.url}, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(smtp.messages) < len(ids):
+            assert time.monotonic() < deadline and server.poll() is None, f"{len(smtp.messages)} of {len(ids)} sent"
+            time.sleep(0.3)
+        time.sleep(6)  # a round of each worker process more: a second sending would show now
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    assert len(smtp.messages) == len(ids)
+    with db.sessions() as session:
+        assert {j.attempts for j in jobs.list_jobs(session, "done")} == {1}

@@ -90,7 +90,8 @@ def serve(
     if reload and workers > 1:
         fail("--reload: works with one worker only; drop --workers", 2)
     uvicorn.run("tiptiers.web.app:serve_app", factory=True, host=host, port=port, reload=reload, workers=workers,
-                access_log=access_log, proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+                access_log=access_log, proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+                timeout_worker_healthcheck=60)  # 5 s by default: on a busy host a starting process was killed
 
 
 def register(app: typer.Typer) -> None:

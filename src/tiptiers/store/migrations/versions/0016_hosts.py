@@ -48,5 +48,28 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("report_pdfs")
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_table("job_notes")
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.drop_table("job_notes")
+    op.execute("UPDATE notices SET job_id = NULL WHERE job_id NOT IN (SELECT id FROM jobs)")
+    op.create_foreign_key("notices_job_id_fkey", "notices", "jobs", ["job_id"], ["id"])
+    # Procrastinate ships no script that removes its schema: every object of its name in this schema goes.
+    op.execute("""
+        DO $$
+        DECLARE item record;
+        BEGIN
+            FOR item IN SELECT tablename FROM pg_tables
+                        WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate%' LOOP
+                EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', item.tablename);
+            END LOOP;
+            FOR item IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
+                        JOIN pg_namespace n ON n.oid = p.pronamespace
+                        WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate%' LOOP
+                EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', item.signature);
+            END LOOP;
+            FOR item IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                        WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate%'
+                        AND t.typtype IN ('e', 'c', 'd') LOOP
+                EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', item.typname);
+            END LOOP;
+        END $$""")
