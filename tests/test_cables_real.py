@@ -89,3 +89,21 @@ def test_the_parser_needs_no_page_of_the_corpus_in_particular(corpus_ids):
             continue
         assert (stored.tags, stored.subject, stored.paragraphs) == (text.tags, text.subject, text.paragraphs), ref
         assert parse_source(rc.source(ref)).reference_id == ref
+
+
+def test_a_paragraph_that_begins_inside_a_line_is_a_paragraph(corpus_ids):
+    """`... investment in XXXXXXXXXXXX 6. (S//NF) The second reason ...`: the release ran ¶6 into ¶5."""
+    paragraphs = {p.number: p for p in rc.parsed("10MADRID154").paragraphs}
+    assert paragraphs[6].text.startswith("The second reason is the unanswered question")
+    assert paragraphs[6].marking == "S//NF" and "6. (S//NF)" not in paragraphs[5].text
+    # the release repeating a paragraph's own opening (`¶1. (C) Summary. 1. (C) Summary.`) stays one paragraph
+    assert [p.number for p in rc.parsed("08ROME1406").paragraphs][:2] == [1, 2]
+
+
+def test_slashed_headings_and_redacted_blocks(corpus_ids):
+    """`//Bilateral Relations//` heads the paragraph below it; a block the release redacted between paragraphs
+    is a paragraph of its own, not the end of the one above."""
+    cable = rc.parsed("10MADRID87")
+    assert [(p.number, p.heading, p.text[:12]) for p in cable.paragraphs] == [
+        (None, None, "XXXXXXXXXXXX"), (5, "Bilateral Relations", "Spain is an "), (None, None, "XXXXXXXXXXXX")]
+    assert not cable.paragraphs[1].text.endswith("XXXXXXXXXXXX") and cable.signature == "SOLOMONT"

@@ -783,6 +783,10 @@ def _classified_by(values: list[str]) -> tuple[str | None, str | None]:
 _SIGNATURE = re.compile(r"^[A-Z][A-Z .,'-]{1,40}$")
 _END_MARKERS = re.compile(r"^(?:BT|NNNN|#\d+|END OF (?:CABLE|MESSAGE)|>|\W)$")
 _DASHES = re.compile(r"^[-=_*](?:\s?[-=_*]){2,}\s*$")
+# a paragraph number with its marking inside a line, after a sentence or a redaction: where a paragraph begins
+_MIDLINE_PARA = re.compile(r"(?<=[.!?\"”’)X])[ \t]+"
+                           r"(?=¶?\d{1,2}\.\s?\((?:U|SBU|C|S|TS|[CSU]/{1,2}(?:NF|FOUO)|SBU/NF)\)\s)")
+_REDACTED_LINE = re.compile(r"^X{6,}$")
 _DASHED_HEADING = re.compile(r"^(?:-\s){2,}(?P<text>[^-].*?)(?:\s-){2,}$")  # `- - - - Summary - - - -`
 _TRAILING_CLASSIFICATION = re.compile(r"\s{2,}(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\s*$")
 _LEVEL_ENDS = ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "USE", " ")
@@ -886,6 +890,20 @@ def _heading_text(line: str) -> str:
     return line.lstrip("#").strip(" -=_*:")
 
 
+def _midline_paragraphs(line: str) -> list[str]:
+    """A line split where a later paragraph begins inside it; `¶1. (C) Summary. 1. (C) Summary.`, the release's
+    repetition of a paragraph's own number, stays one line."""
+    parts = _MIDLINE_PARA.split(line)
+    kept = [parts[0]]
+    for part in parts[1:]:
+        before, this = _PARA.match(kept[-1].lstrip()), _PARA.match(part)
+        if before is not None and this is not None and int(this["num"]) <= int(before["num"]):
+            kept[-1] += " " + part
+        else:
+            kept.append(part)
+    return kept
+
+
 def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | None
                 ) -> tuple[list[Paragraph], str | None]:
     """Numbered (even mangled) paragraphs, or blocks separated by blank lines; the signature if there is one.
@@ -918,7 +936,11 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
                     repeated or (subject and len(stripped) > 3 and subject.upper().endswith(stripped.upper())):
                 continue
             skipping = False
-        cleaned.append(_TRAILING_CLASSIFICATION.sub("", line) if line.endswith(_LEVEL_ENDS) else line)
+        line = _TRAILING_CLASSIFICATION.sub("", line) if line.endswith(_LEVEL_ENDS) else line
+        if ". (" in line or ".(" in line:  # `... in Brazil. 9. (SBU) Over the last two years`: two paragraphs
+            cleaned += _midline_paragraphs(line)
+        else:
+            cleaned.append(line)
     while cleaned and (not cleaned[-1].strip() or _END_MARKERS.match(cleaned[-1].strip())
                        or _BARE_CLASSIFICATION.match(cleaned[-1].strip())):
         cleaned.pop()
@@ -968,6 +990,9 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
                 after_blank or not paragraphs or _ends_sentence(paragraphs[-1]["lines"][-1])):
             heading = _heading_text(line)
             continue
+        if line.startswith("//") and line.endswith("//") and len(line) <= 80:  # `//Bilateral Relations//`
+            heading = line.strip("/ ")
+            continue
         if line[0] == "-" and (dashed := _DASHED_HEADING.match(line)):
             heading = dashed["text"].strip()
             continue
@@ -976,6 +1001,11 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
             heading = _heading_text(line)
             continue
         starts_block = after_blank or not wrapped
+        if numbered and after_blank and paragraphs and heading is None and _REDACTED_LINE.match(line) and \
+                _ends_sentence(paragraphs[-1]["lines"][-1]):
+            # a redacted block between paragraphs (the release took out a paragraph or more): a paragraph
+            paragraphs.append({"number": None, "raw_number": None, "marking": None, "lines": [line], "heading": None})
+            continue
         if paragraphs and numbered and heading is not None and paragraphs[-1].get("list"):
             # the heads of a list the paragraph above opened (`Participants:`, `BEGIN TALKING POINTS:`)
             paragraphs[-1]["lines"] += [heading, line]
