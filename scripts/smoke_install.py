@@ -261,7 +261,8 @@ ADMIN_NOT_200 = {
     "/call/confirm/{token}": "no public claim is sent in this run: an unknown token is a 404",
 }
 PUBLIC_200 = ("/", "/years/{year}", "/countries/{iso3}", "/countries/{iso3}/{year:int}", "/narratives/{iso3}/{year}",
-              "/compare", "/map", "/map/{year}", "/movements/{year}", "/data", "/search", "/cables/{reference_id}",
+              "/compare", "/map", "/map/{year}", "/movements/{year}", "/movements/{year}.csv",
+              "/movements/{year}/flows.svg", "/data", "/search", "/cables/{reference_id}",
               "/login", "/api/v1/openapi.json", "/api/v1/years", "/api/v1/years/{year}/placements",
               "/api/v1/countries/{iso3}/placements", "/api/v1/countries/{iso3}/timeline", "/api/v1/methodology")
 

@@ -166,10 +166,15 @@ def flow_label(key: str) -> str:
     return FLOW_LABELS.get(key) or Tier(key).label
 
 
-def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str) -> str:
+STANDALONE_STYLE = (f"<style>text {{ font-family: sans-serif; font-size: 13px; fill: {palette.INK}; }} "
+                    ".axis { font-weight: 700; }</style>")
+
+
+def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str, *, standalone: bool = False) -> str:
     """The flows between tiers from one report to the next: last year's tiers on the left, this year's on the
     right, a band per (from, to) as wide as its count, coloured and patterned as its destination, each labelled
-    with its count. `flows` maps (from, to) to the number of countries; `from` may be `unknown` or `new`."""
+    with its count. `flows` maps (from, to) to the number of countries; `from` may be `unknown` or `new`.
+    `standalone`: a file of its own (the SVG and PNG downloads), with its patterns, fonts and a white ground."""
     width, left_x, right_x, node_w, gap, top = 720, 170, 550, 18, 14, 30
     unit = 3.2  # pixels per country
     sources = [k for k in FLOW_FROM if any(f == k for f, _ in flows)]
@@ -186,6 +191,12 @@ def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str) -> st
     left, right = stack(sources, 0), stack(targets, 1)
     height = int(max([y + h for y, h in (*left.values(), *right.values())] or [top]) + 30)
     parts = _open(width, height, title, "flow-chart")
+    if standalone:
+        parts.insert(0, '<?xml version="1.0" encoding="UTF-8"?>\n')
+        parts += [palette.svg_defs(), STANDALONE_STYLE, f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
+    if not flows:
+        parts.append(f'<text class="axis" x="{width / 2}" y="{top + 20}" text-anchor="middle">No country to '
+                     "show</text>")
     parts.append(f'<text class="axis" x="{left_x}" y="18" text-anchor="end">{year - 1}</text>'
                  f'<text class="axis" x="{right_x + node_w}" y="18">{year}</text>')
     out_y = {k: y for k, (y, _) in left.items()}

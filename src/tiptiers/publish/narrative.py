@@ -7,6 +7,7 @@ Pure: plain dataclasses in, text out.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -59,6 +60,12 @@ class NarrativeData:
     methodology: str = ""
     law_date: str = ""
     movement: str = ""  # the year-over-year movement and the downgrade rule's verdict, in words
+
+
+def items_in_words(ids: Iterable[str], titles: Mapping[str, str]) -> str:
+    """Standards and criteria by their titles ("Criminal prosecution; Victim protection"), never by id; an id the
+    methodology does not know stays as it is."""
+    return "; ".join(titles.get(i, i) for i in ids)
 
 
 def _tier_text(tier: str | None) -> str:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
 from tiptiers.coverage import unknown_year
-from tiptiers.publish.movements import movements
-from tiptiers.store.engine import list_waivers
+from tiptiers.engine.audit import audit_history
+from tiptiers.publish.movements import Movement, movements
+from tiptiers.store.engine import all_histories, list_waivers, placement_sources, waiver_records
 from tiptiers.store.models import Country, Placement, PlacementCorrection, ThreePScore
 from tiptiers.store.placements import all_coverage, correction_dict, placed_counts, placement_corrections
 from tiptiers.store.publication import HISTORY, Publication, public_years
@@ -46,10 +47,15 @@ class Dataset:
     columns: tuple[Column, ...]
     rows: Callable[[Session, int | None, datetime | None], list[dict[str, Any]]]
     by_year: bool = True
+    # A wide table's columns that depend on the data (one per report year): from its rows, after `columns`.
+    expand: Callable[[list[dict[str, Any]]], tuple[Column, ...]] | None = None
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def columns_for(self, rows: list[dict[str, Any]]) -> tuple[Column, ...]:
+        return self.columns + (self.expand(rows) if self.expand else ())
 
 
 def escape_cell(value: Any) -> Any:
@@ -69,7 +75,7 @@ def to_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
 
 
 def to_json(dataset: Dataset, rows: list[dict[str, Any]]) -> str:
-    return json.dumps({"dataset": dataset.name, "columns": dataset.column_names, "rows": rows},
+    return json.dumps({"dataset": dataset.name, "columns": [c.name for c in dataset.columns_for(rows)], "rows": rows},
                       ensure_ascii=False, default=str)
 
 
@@ -85,7 +91,7 @@ def to_parquet(dataset: Dataset, rows: list[dict[str, Any]]) -> bytes:
     import pyarrow.parquet as pq
 
     schema = pa.schema([pa.field(c.name, _arrow_type(c.type), metadata={"description": c.description})
-                        for c in dataset.columns], metadata={"description": dataset.description})
+                        for c in dataset.columns_for(rows)], metadata={"description": dataset.description})
     table = pa.Table.from_pylist(rows, schema=schema)
     sink = io.BytesIO()
     pq.write_table(table, sink)
@@ -115,8 +121,32 @@ def _placements(session: Session, year: int | None, now: datetime | None) -> lis
     table = country_table()
     return [{"iso3": p.iso3, "country": name, "year": p.year, "tier": p.tier, "tier_label": Tier(p.tier).label,
              "source": p.source, "method": p.method, "evidence": p.evidence, "country_name": p.country_name,
-             "name_at_the_time": table.name_in(p.iso3, p.year), "corrected": (p.iso3, p.year) in corrected}
+             "name_at_the_time": table.name_in(p.iso3, p.year), "corrected": (p.iso3, p.year) in corrected,
+             "tier_number": TIER_NUMBERS.get(Tier(p.tier))}
             for p, name in session.execute(query)]
+
+
+# The tiers as an ordinal scale for statistics (higher is worse); a special case is not on it.
+TIER_NUMBERS = {Tier.TIER_1: 1, Tier.TIER_2: 2, Tier.WATCH_LIST: 3, Tier.TIER_3: 4}
+
+
+def _placements_wide(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    """One row per country, one column per published report year holding its tier (empty: no placement)."""
+    years = _years(session, year, now)
+    wide: dict[str, dict[str, Any]] = {}
+    query = (select(Placement.iso3, Placement.year, Placement.tier, Country.name).join(Country)
+             .where(Placement.year.in_(years)).order_by(Country.name))
+    for iso3, y, tier, name in session.execute(query):
+        row = wide.setdefault(iso3, {"iso3": iso3, "country": name} | {str(x): None for x in years})
+        row[str(y)] = tier
+    return sorted(wide.values(), key=lambda r: r["country"])
+
+
+def _year_columns(rows: list[dict[str, Any]]) -> tuple[Column, ...]:
+    years = [k for k in (rows[0] if rows else {}) if k.isdigit()]
+    return tuple(Column(y, "string", f"Tier in the {y} report: 1, 2, 2WL, 3 or special; empty: no placement in "
+                                     "the sources (see the coverage table for what that means that year)")
+                 for y in years)
 
 
 def _coverage(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
@@ -165,11 +195,31 @@ def placement_history(session: Session, up_to: int | None = None) -> tuple[dict[
     return history, names
 
 
-def _movements(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
-    history, names = placement_history(session)
-    visible = set(_years(session, None, now))
+def year_movements(session: Session, years: Iterable[int], shown: Iterable[int]) -> dict[int, list[Movement]]:
+    """The movements of each of `years` (published ones) against the year before, with the previous year's coverage
+    (absent: new, or previous year unknown), the downgrade rule's audit with the coverage and the waivers on record
+    applied (as `tiptiers audit-history` makes it), and for an assessed country its decisive criteria in words.
+    `shown`: the years the visitor may see (a year under embargo is never the year before)."""
+    from tiptiers.publish.report import decisive_words
+
+    years, visible = sorted(set(years)), set(shown)
+    if not years:
+        return {}
+    history, names = placement_history(session, up_to=max(years))
     history = {iso3: {y: t for y, t in h.items() if y in visible} for iso3, h in history.items()}
-    return [m.as_dict() for y in _years(session, year, now) for m in movements(history, names, y)]
+    events: dict[int, dict[str, Any]] = {y: {} for y in years}
+    for e in audit_history(all_histories(session), waivers=waiver_records(session), sources=placement_sources(session)):
+        if e.year in events:
+            events[e.year][e.iso3] = e
+    coverage = all_coverage(session)
+    return {y: movements(history, names, y, coverage.get(y - 1) if y - 1 in visible else None, events[y],
+                         decisive_words(session, y)) for y in years}
+
+
+def _movements(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
+    shown = _years(session, None, now)
+    by_year = year_movements(session, _years(session, year, now), shown)
+    return [m.as_dict() for y in sorted(by_year) for m in by_year[y]]
 
 
 def _publications(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
@@ -239,7 +289,15 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
                                              "today's name"),
         Column("corrected", "boolean", "True when the placement was changed after publication: see the "
                                        "corrections table"),
+            Column("tier_number", "integer", "The tier as a number for statistics: 1 Tier 1, 2 Tier 2, 3 Tier 2 "
+                                         "Watch List, 4 Tier 3 (an ordinal scale, higher is worse); empty for a "
+                                         "special case"),
     ), _placements),
+    Dataset("placements_wide", "The placements as a wide table: one row per country, one column per published "
+                               "report year (country x year), each cell the tier.", (
+        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
+        Column("country", "string", "Country name"),
+    ), _placements_wide, expand=_year_columns),
     Dataset("coverage", "How complete the record of each report year is. A country with no placement in a year "
                         "is 'not ranked' only where complete is true; otherwise it is 'not in the sources we have'.", (
         Column("year", "integer", "Report year"),
@@ -279,12 +337,20 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("year", "integer", "Report year"),
         Column("previous_tier", "string", "Tier of the year before; empty when not placed then"),
         Column("tier", "string", "Tier of this year"),
-        Column("movement", "string", "up, down, same or new (not placed the year before); special cases count as same"),
+        Column("movement", "string", "up, down, same, new (not ranked the year before, a year whose every list is in "
+                                     "the sources), unknown (the year before is not in the sources for it) or "
+                                     "special (to or from a special case)"),
         Column("automatic_downgrade", "boolean",
                "Tier 3 by the automatic downgrade of 22 U.S.C. 7107(b)(2)(D): Watch List years and waivers ran out"),
         Column("waiver", "boolean", "Kept on the Watch List by a waiver of the automatic downgrade"),
         Column("rule", "string", "What the automatic-downgrade rule said that year (tiptiers audit-history); empty "
                                  "when it did not engage"),
+        Column("group", "string", "The section of /movements/YEAR: tier_3 (down into Tier 3), down, up, new, "
+                                  "unknown, special or same"),
+        Column("reason", "string", "Why, in words: the automatic downgrade or the waiver, an assessment's decisive "
+                                   "criteria, or what the record says"),
+        Column("previous_year", "string", "The year before in words: its tier, not ranked, or not in the sources we "
+                                          "have"),
     ), _movements),
     Dataset("three_p_scores", "Cho's 3P Anti-trafficking Policy Index (1 worst to 5 best per P).", (
         Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
@@ -361,38 +427,127 @@ def export_rows(session: Session, name: str, year: int | None = None,
 def data_dictionary() -> dict[str, Any]:
     return {"tables": [{"name": d.name, "description": d.description, "filtered_by_year": d.by_year,
                         "columns": [{"name": c.name, "type": c.type, "description": c.description}
-                                    for c in d.columns]} for d in DATASETS.values()],
+                                    for c in d.columns]
+                        + ([{"name": "YEAR", "type": "string", "description": "One column per published report "
+                             "year (2001, 2002, ...): the tier in that report"}] if d.expand else [])}
+                       for d in DATASETS.values()],
             "csv": {"encoding": "UTF-8", "line_end": "CRLF", "null": "empty cell",
-                    "formula_escape": "a text cell starting with = + - @ tab or CR gets a leading apostrophe"}}
+                    "formula_escape": "a text cell starting with = + - @ tab or CR gets a leading apostrophe"},
+            "cite": citation()}
+
+
+# --- how to cite ----------------------------------------------------------------------------------------------
+
+TITLE = "tiptiers: US Trafficking in Persons Report tier placements, with their sources and coverage"
+CODE_LICENCE = {"name": "MIT", "title": "MIT License", "path": "https://opensource.org/licenses/MIT"}
+# Each data source, what it gives, and the terms it comes under (CITATION.cff says the same: a test compares).
+SOURCES: tuple[dict[str, str], ...] = (
+    {"title": "Kelley, Judith G. and Andrew Heiss, Scorecard Diplomacy replication data",
+     "path": "https://github.com/andrewheiss/scorecard-diplomacy", "gives": "placements 2001-2015",
+     "licence": "MIT License"},
+    {"title": "US Department of State, Trafficking in Persons Report (annual, 2001-2025): its tier lists, country "
+              "narratives and memoranda of justification (waivers), as public copies give them, with the CIA World "
+              "Factbook's lists and a CRS report",
+     "path": "https://www.state.gov/trafficking-in-persons-report/",
+     "gives": "placements 2009-2025 and waivers (each row names the copy it was read from)",
+     "licence": "Public domain in the United States: works of the US Government (17 U.S.C. 105)"},
+    {"title": "Cho, Seo-Young, 3P Anti-trafficking Policy Index", "path": "",
+     "gives": "three_p_scores 2000-2014 (as merged in the Kelley & Heiss replication data)",
+     "licence": "No licence is stated in the copy we have: cite the index"},
+    {"title": "ISO 3166-1 and 3166-3 country codes, via the pycountry package",
+     "path": "https://pypi.org/project/pycountry/", "gives": "countries", "licence": "pycountry: LGPL-2.1"},
+)
+
+
+def citation() -> dict[str, Any]:
+    """Title, version, date and licences of the dataset: the code's version and the bundled history's."""
+    from tiptiers import __version__
+    from tiptiers.sources.history import read_bundle
+
+    bundle = read_bundle()
+    return {"title": TITLE, "version": __version__, "data_version": bundle.version,
+            "date": bundle.date.isoformat(), "code_licence": CODE_LICENCE["title"],
+            "data_licence": "The tables tiptiers writes (coverage, movements, determinations): the MIT License, as "
+                            "the code; each source's rows: that source's terms (below)",
+            "sources": [dict(s) for s in SOURCES],
+            "text": (f"tiptiers contributors ({bundle.date.year}). {TITLE}. Software version {__version__}, "
+                     f"bundled history {bundle.version} ({bundle.date.isoformat()}). MIT License. Cite also the "
+                     "original source of the rows you use (each placement's `source` column).")}
+
+
+def how_to_cite_markdown() -> str:
+    c = citation()
+    lines = ["## How to cite", "", c["text"], "", f"- Title: {c['title']}", f"- Version: {c['version']} (bundled "
+             f"history {c['data_version']})", f"- Date: {c['date']}", f"- Licence of the code: {c['code_licence']}",
+             f"- Licence of the data: {c['data_licence']}", "", "Sources:", ""]
+    lines += [f"- {s['title']}{' <' + s['path'] + '>' if s['path'] else ''}: {s['gives']}. Licence: {s['licence']}."
+              for s in c["sources"]]
+    return "\n".join(lines) + "\n"
 
 
 def data_dictionary_markdown() -> str:
-    lines = ["# tiptiers open data: data dictionary", ""]
+    lines = ["# tiptiers open data", "", how_to_cite_markdown(), "# Data dictionary", ""]
     for d in DATASETS.values():
         lines += [f"## {d.name}", "", d.description, "", "| column | type | description |", "|---|---|---|"]
         lines += [f"| {c.name} | {c.type} | {c.description} |" for c in d.columns]
+        if d.expand:
+            lines.append("| YEAR | string | One column per published report year (2001, 2002, ...): the tier |")
         lines.append("")
     return "\n".join(lines)
 
 
+FRICTIONLESS_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "datetime": "datetime"}
+
+
+def datapackage(tables: dict[str, tuple[Dataset, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """A Frictionless Data Package (datapackage.json, https://specs.frictionlessdata.io/data-package/) describing
+    the zip's CSV files: each a tabular resource with its schema, the columns as the data dictionary gives them."""
+    c = citation()
+    resources = []
+    for name, (dataset, rows) in tables.items():
+        fields = []
+        for col in dataset.columns_for(rows):
+            field: dict[str, Any] = {"name": col.name, "type": FRICTIONLESS_TYPES[col.type],
+                                     "description": col.description}
+            if col.type == "datetime":
+                field["format"] = "any"  # Python's isoformat: "2026-06-20 14:00:00"
+            if col.type == "boolean":
+                field["trueValues"], field["falseValues"] = ["True"], ["False"]
+            fields.append(field)
+        resources.append({"name": name.replace("_", "-"), "path": f"{name}.csv", "profile": "tabular-data-resource",
+                          "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+                          "description": dataset.description,
+                          "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
+                          "schema": {"fields": fields, "missingValues": [""]}})
+    return {"profile": "tabular-data-package", "name": "tiptiers", "title": c["title"],
+            "version": c["version"] + "+data." + c["data_version"], "created": c["date"] + "T00:00:00Z",
+            "description": c["text"], "licenses": [CODE_LICENCE],
+            "sources": [{"title": s["title"], **({"path": s["path"]} if s["path"] else {})} for s in SOURCES],
+            "resources": resources}
+
+
 def dataset_zip(session: Session, year: int | None = None, now: datetime | None = None,
                 parquet: bool = True) -> bytes:
-    """Every table as CSV (and Parquet), with the data dictionary (JSON and Markdown), in one zip."""
+    """Every table as CSV (and Parquet), a Frictionless datapackage.json describing them, and a README with how to
+    cite and the data dictionary, in one zip."""
     sink = io.BytesIO()
+    tables = {}
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as z:
         for name, dataset in DATASETS.items():
             rows = dataset.rows(session, year, now)
-            z.writestr(f"{name}.csv", to_csv(dataset.column_names, rows))
+            tables[name] = (dataset, rows)
+            z.writestr(f"{name}.csv", to_csv([c.name for c in dataset.columns_for(rows)], rows))
             if parquet:
                 z.writestr(f"{name}.parquet", to_parquet(dataset, rows))
-        z.writestr("datapackage.json", json.dumps(data_dictionary(), indent=2))
+        z.writestr("datapackage.json", json.dumps(datapackage(tables), indent=2))
+        z.writestr("dictionary.json", json.dumps(data_dictionary(), indent=2))
         z.writestr("README.md", data_dictionary_markdown())
     return sink.getvalue()
 
 
 def serialise(dataset: Dataset, rows: list[dict[str, Any]], fmt: str) -> bytes:
     if fmt == "csv":
-        return to_csv(dataset.column_names, rows).encode("utf-8")
+        return to_csv([c.name for c in dataset.columns_for(rows)], rows).encode("utf-8")
     if fmt == "json":
         return to_json(dataset, rows).encode("utf-8")
     if fmt == "parquet":

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from tiptiers.countries import country_table
 from tiptiers.engine import Determination
@@ -23,10 +24,11 @@ from tiptiers.publish.narrative import (
     RuleLine,
     diff_lines,
     generate_markdown,
+    items_in_words,
     render_markdown,
 )
 from tiptiers.store import publication as pubstore
-from tiptiers.store.assessments import Assessment, assessment_determination, get_assessment
+from tiptiers.store.assessments import Assessment, AssessmentRating, assessment_determination, get_assessment
 from tiptiers.store.placements import country_history
 from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative, public_years
 from tiptiers.store.reviews import final_comments, published_claims
@@ -89,6 +91,25 @@ def _rules(m: Methodology | None) -> list[RuleLine]:
     return [RuleLine(p.name, p.description, str(p.value), p.reference) for p in m.parameters]
 
 
+def item_titles(year: int) -> dict[str, str]:
+    """Standard and criterion ids of the year's methodology -> their titles, for a person to read."""
+    m = methodology(year)
+    return {i.id: i.title for i in m.items} if m is not None else {}
+
+
+def decisive_words(session: Session, year: int) -> dict[str, str]:
+    """For each country assessed in `year`: the criteria that decided its tier, by title ("" none)."""
+    titles = item_titles(year)
+    query = (select(Assessment).where(Assessment.year == year)
+             .options(selectinload(Assessment.ratings).selectinload(AssessmentRating.evidence)))
+    out = {}
+    for assessment in session.scalars(query):
+        d = _determination(session, assessment) if assessment.ratings else None
+        if d is not None and d.decisive_criteria:
+            out[assessment.iso3] = "Decisive in the assessment: " + items_in_words(d.decisive_criteria, titles) + "."
+    return out
+
+
 def _determination(session: Session, assessment: Assessment) -> Determination | None:
     """The engine's Determination of the saved ratings (with waivers and overrides), as the review store makes it;
     None when the ratings are not enough for one (the narrative says so instead of failing)."""
@@ -115,7 +136,8 @@ def narrative_data(session: Session, iso3: str, year: int, public_at: datetime |
                               "rules": _rules(m), "methodology": m.name if m else "",
                               "law_date": str(m.law_date) if m else ""}
     if assessment is None or not assessment.ratings:
-        return NarrativeData(tier=tier, assessed=False, movement=movement_text(iso3, name, year, history), **common)
+        return NarrativeData(tier=tier, assessed=False, movement=movement_text(session, iso3, name, year, history),
+                             **common)
     titles = {i.id: i.title for i in m.items} if m is not None else {}
     ratings = [RatingLine(r.criterion, titles.get(r.criterion, r.criterion), r.level, r.note)
                for r in assessment.ratings]
@@ -130,27 +152,30 @@ def narrative_data(session: Session, iso3: str, year: int, public_at: datetime |
                          **common)
 
 
-def movement_text(iso3: str, name: str, year: int, history: list[tuple[int, str]]) -> str:
-    """The movement from the year before and, where it engaged, the automatic downgrade or its waiver."""
-    rows = movements({iso3: dict(history)}, {iso3: name}, year)
+def movement_text(session: Session, iso3: str, name: str, year: int, history: list[tuple[int, str]]) -> str:
+    """The movement from the year before and its reason: the automatic downgrade or its waiver (the audit with the
+    coverage and the waivers on record), or the previous year's absence in words (not ranked, not in the sources)."""
+    from tiptiers.engine.audit import audit_history
+    from tiptiers.store.engine import placement_history, waiver_records
+    from tiptiers.store.placements import year_coverage
+
+    entries = placement_history(session, iso3, before=year + 1)
+    events = {e.iso3: e for e in audit_history({iso3: entries}, waivers=waiver_records(session)) if e.year == year}
+    rows = movements({iso3: dict(history)}, {iso3: name}, year, year_coverage(session, year - 1), events)
     if not rows:
         return ""
     m = rows[0]
-    if m.movement == "new":
-        text = f"{name} was not placed in {year - 1}."
-    elif m.movement == "same":
-        text = f"Same tier as in {year - 1}."
-    else:
-        text = f"{'Up' if m.movement == 'up' else 'Down'} from {Tier(m.previous_tier or '').label} in {year - 1}."
-    if m.automatic_downgrade:
-        text += " This is the automatic downgrade of 22 U.S.C. 7107(b)(2)(D)"
-    elif m.waiver:
-        text += " It stayed on the Watch List by a waiver of the automatic downgrade"
-    if m.rule:
-        text += ("" if m.automatic_downgrade or m.waiver else " The automatic-downgrade rule engaged") + f": {m.rule}."
-    elif m.automatic_downgrade or m.waiver:
-        text += "."
-    return text
+    text = {
+        "new": f"{name} was not ranked in {year - 1}: {year} is its first placement." if year > 2001 else "",
+        "unknown": f"{name}'s placement in {year - 1} is not in the sources we have.",
+        "same": f"Same tier as in {year - 1}.",
+        "up": f"Up from {Tier(m.previous_tier or '1').label} in {year - 1}.",
+        "down": f"Down from {Tier(m.previous_tier or '1').label} in {year - 1}.",
+        "special": f"{m.previous_year} in {year - 1}.",
+    }[m.movement]
+    if m.automatic_downgrade or m.waiver or m.rule:
+        text += " " + m.reason
+    return text.strip()
 
 
 def _published_file(comment: Any, state: str) -> dict[str, str]:

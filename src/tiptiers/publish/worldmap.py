@@ -110,8 +110,10 @@ def _legend(top: int, countries: Mapping[str, MapCountry], states: Mapping[str, 
         if c.tier:
             counts[c.tier] += 1
     entries = [(palette.TIER_SWATCHES[t], f"{t.label} ({counts[t]})") for t in TIER_ORDER if counts[t]]
-    entries += [(palette.STATE_SWATCHES[k], f"{palette.STATE_SWATCHES[k].label} ({n})")
-                for k, n in sorted(states.items())]
+    # Both kinds of absence always have their entry: a reader of a partial year sees that "not ranked" is not what
+    # the hatched countries are.
+    entries += [(palette.STATE_SWATCHES[k], f"{palette.STATE_SWATCHES[k].label} ({states.get(k, 0)})")
+                for k in ("not_ranked", "not_in_sources")]
     items = []
     x, y = 30, top + 6
     for swatch, text in entries:
@@ -119,9 +121,10 @@ def _legend(top: int, countries: Mapping[str, MapCountry], states: Mapping[str, 
         if x + step > VIEWBOX[0]:  # a second row
             x, y = 30, y + 46
         fill = palette.pattern_fill(swatch, PATTERNS)
-        items.append(f'<rect x="{x}" y="{y}" width="40" height="40" fill="{fill}" stroke="{palette.INK}" '
-                     f'stroke-width="1.5"/><text x="{x + 54}" y="{y + 32}" font-family="sans-serif" font-size="36" '
-                     f'fill="{palette.INK}">{escape(text)}</text>')
+        items.append(f'<g class="legend-entry" data-key="{swatch.key}"><rect x="{x}" y="{y}" width="40" height="40" '
+                     f'fill="{fill}" stroke="{palette.INK}" stroke-width="1.5"/><text x="{x + 54}" y="{y + 32}" '
+                     f'font-family="sans-serif" font-size="36" '
+                     f'fill="{palette.INK}">{escape(text)}</text></g>')
         x += step
     return f'<g class="legend">{"".join(items)}</g>'
 

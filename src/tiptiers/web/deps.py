@@ -50,6 +50,7 @@ templates.env.globals["reaction_label"] = lambda code: reaction_labels().get(cod
 templates.env.globals["palette_defs"] = palette.svg_defs()  # the tier patterns every inline chart refers to
 templates.env.globals["tier_fill"] = lambda tier: palette.pattern_fill(palette.TIER_SWATCHES[Tier(tier)])
 templates.env.globals["swatch"] = lambda tier: Markup(palette.swatch_svg(palette.TIER_SWATCHES[Tier(tier)]))
+templates.env.globals["state_swatch"] = lambda key: Markup(palette.swatch_svg(palette.STATE_SWATCHES[key]))
 ROLE_LABELS = {"admin": "administrator", "analyst": "analyst", "reviewer": "reviewer", "liaison": "government liaison",
                "ngo": "NGO"}
 templates.env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from tiptiers.countries import country_table
 from tiptiers.engine.model import Override
 from tiptiers.publish.charts import tier_history_svg
+from tiptiers.publish.movements import summary
+from tiptiers.publish.opendata import year_movements
 from tiptiers.store import cycle
 from tiptiers.store.engine import list_overrides
-from tiptiers.store.placements import country_history, report_years, tier_counts, year_placements
+from tiptiers.store.placements import country_history, report_years, tier_counts, year_coverage, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import (
     SessionDep,
@@ -115,9 +117,17 @@ def _year_page(request: Request, session: Session, visible: Visibility, year: in
     data = _year_data(session, visible, year)
     by_tier = {t.value: [p for p in data.placements if p.tier == t] for t in TIER_ORDER}
     years = visible.years(report_years(session))
+    published = visible.published_years(years)
+    changes = None
+    if home and year in published and year - 1 in published:  # release day: the changes lead the home page
+        changes = summary(year_movements(session, [year], published)[year])
+    coverage = year_coverage(session, year)
     return templates.TemplateResponse(
         request, "year.html",
-        {"data": data, "by_tier": by_tier, "years": years, "home": home,
+        {"data": data, "by_tier": by_tier, "years": years, "home": home, "changes": changes,
+         "movements": year in published and year - 1 in published,
+         "coverage": coverage.summary(len(data.placements)), "absent": coverage.absent_means(""),
+         "complete": coverage.complete,
          "json_url": f"/api/v1/years/{year}/placements", "lists": cycle.year_lists(session, year),
          "list_titles": cycle.LISTS},
     )

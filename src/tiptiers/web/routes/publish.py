@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,14 +21,14 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
+from tiptiers.publish import movements as moves
 from tiptiers.publish import opendata, palette, pdf, reportpdf
-from tiptiers.publish.charts import tier_history_svg
-from tiptiers.publish.movements import movements, summary
+from tiptiers.publish.charts import flows_svg, tier_history_svg
 from tiptiers.publish.report import CountryYear, country_year
-from tiptiers.publish.worldmap import map_countries, svg_to_png, without_outline, world_map_svg
+from tiptiers.publish.worldmap import geometry, map_countries, svg_to_png, without_outline, world_map_svg
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
-from tiptiers.store.placements import report_years, year_placements
+from tiptiers.store.placements import report_years, year_coverage, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.auth import optional_user, require_roles
 from tiptiers.web.deps import (
@@ -114,12 +117,16 @@ class MapCountryOut(BaseModel):
 class MapOut(BaseModel):
     year: int
     counts: dict[str, int]
+    coverage: str = Field("", description="How complete the year's record is, in words")
+    absent: dict[str, int] = Field(default_factory=dict, description="Countries on the map with no placement, by "
+                                   "why: not_ranked (every list of the year is in the sources) or not_in_sources")
     countries: list[MapCountryOut]
     svg: str = Field(description="URL of the map as SVG")
     png: str = Field(description="URL of the map as PNG")
 
 
-def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any]]:
+def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any], Callable[[str], str]]:
+    """The map's data, its countries, and what a country with no placement is (the year's coverage)."""
     rows = year_placements(session, year)
     placed = {p.iso3: p.tier for p in rows}
     names = {p.iso3: p.country.name for p in rows}
@@ -128,11 +135,18 @@ def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any]]:
     counts = {t.value: 0 for t in TIER_ORDER}
     for tier in placed.values():
         counts[tier] += 1
-    out = MapOut(year=year, counts=counts, svg=f"/map/{year}.svg", png=f"/map/{year}.png", countries=[
+    coverage = year_coverage(session, year)
+
+    def absent(iso3: str) -> str:
+        return coverage.presence(iso3, None).value
+
+    absent_counts = Counter(absent(iso3) for iso3 in geometry() if iso3 not in placed)
+    out = MapOut(year=year, counts=counts, svg=f"/map/{year}.svg", png=f"/map/{year}.png",
+                 coverage=coverage.summary(len(rows)), absent=dict(sorted(absent_counts.items())), countries=[
         MapCountryOut(iso3=c.iso3, name=c.name, tier=c.tier, tier_label=c.tier.label, colour=palette.tier_fill(c.tier),
                       href=c.href or "", drawn=c.iso3 not in missing)
         for c in sorted(countries.values(), key=lambda c: c.name) if c.tier])
-    return out, dict(countries)
+    return out, dict(countries), absent
 
 
 @api.get("/map/{year}.json", response_model=MapOut,
@@ -146,7 +160,8 @@ def api_map(year: PublishedYear, request: Request, session: SessionDep, visible:
 @pages.get("/map/{year}.svg")
 def map_svg(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     placed_or_404(session, visible, year)
-    svg = world_map_svg(year, _map_data(session, year)[1], standalone=True)
+    _data, countries, absent = _map_data(session, year)
+    svg = world_map_svg(year, countries, standalone=True, absent=absent)
     return cached(request, svg.encode(), "image/svg+xml",
                   {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.svg"'})
 
@@ -154,7 +169,8 @@ def map_svg(year: PublishedYear, request: Request, session: SessionDep, visible:
 @pages.get("/map/{year}.png")
 def map_png(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     placed_or_404(session, visible, year)
-    png = svg_to_png(world_map_svg(year, _map_data(session, year)[1], standalone=True))
+    _data, countries, absent = _map_data(session, year)
+    png = svg_to_png(world_map_svg(year, countries, standalone=True, absent=absent))
     return cached(request, png, "image/png", {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.png"'})
 
 
@@ -169,9 +185,10 @@ def map_latest(session: SessionDep, visible: Visible) -> Response:
 @pages.get("/map/{year}", response_class=HTMLResponse)
 def map_page(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     placed_or_404(session, visible, year)
-    data, countries = _map_data(session, year)
+    data, countries, absent = _map_data(session, year)
     return page(request, "publish/map.html", {
-        "data": data, "svg": world_map_svg(year, countries), "years": published_years(session, visible),
+        "data": data, "svg": world_map_svg(year, countries, absent=absent), "years": published_years(session, visible),
+        "swatches": palette.STATE_SWATCHES,
         "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}.json",
         "downloads": downloads_for(request, year)})
 
@@ -395,31 +412,112 @@ class MovementOut(BaseModel):
     year: int
     previous_tier: str | None
     tier: str
-    movement: str
+    movement: str = Field(description="up, down, same, new (not ranked the year before), unknown (the year before "
+                                      "is not in the sources for it) or special (to or from a special case)")
     automatic_downgrade: bool | None
     waiver: bool | None
     rule: str
+    group: str = Field(description="The page's section: tier_3, down, up, new, unknown, special or same")
+    reason: str = Field(description="Why, in words")
+    previous_year: str = Field(description="The year before in words: its tier, not ranked, or not in the sources")
 
 
 class MovementsOut(BaseModel):
     year: int
+    filters: dict[str, str] = Field(description="The filters applied (to, direction); the summary counts all rows")
     summary: dict[str, int]
     movements: list[MovementOut]
+    csv: str = Field(description="URL of these rows as CSV")
+    chart_svg: str = Field(description="URL of the flow chart of these rows as SVG (also .png)")
 
 
-def _movements(session: Session, year: int, visible: Visibility) -> MovementsOut:
+def _filters(to: str | None, direction: str | None) -> tuple[Tier | None, str | None]:
+    try:
+        return moves.parse_filters(to, direction)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _query(to: Tier | None, direction: str | None) -> str:
+    pairs = [(k, v) for k, v in (("to", to.value if to else ""), ("direction", direction or "")) if v]
+    return ("?" + urlencode(pairs)) if pairs else ""
+
+
+def _year_moves(session: Session, year: int, visible: Visibility) -> list[moves.Movement]:
     placed_or_404(session, visible, year)
-    shown = set(published_years(session, visible))
-    history, names = opendata.placement_history(session, up_to=year)
-    history = {k: {y: t for y, t in h.items() if y in shown} for k, h in history.items()}
-    rows = movements(history, names, year)
-    return MovementsOut(year=year, summary=summary(rows), movements=[MovementOut(**r.as_dict()) for r in rows])
+    return opendata.year_movements(session, [year], published_years(session, visible))[year]
+
+
+def _movements(session: Session, year: int, visible: Visibility, to: Tier | None,
+               direction: str | None) -> tuple[MovementsOut, list[moves.Movement]]:
+    rows = _year_moves(session, year, visible)
+    shown = moves.filtered(rows, to, direction)
+    q = _query(to, direction)
+    out = MovementsOut(year=year, filters={k: v for k, v in (("to", to.value if to else ""),
+                                                              ("direction", direction or "")) if v},
+                       summary=moves.summary(rows), movements=[MovementOut(**r.as_dict()) for r in shown],
+                       csv=f"/movements/{year}.csv{q}", chart_svg=f"/movements/{year}/flows.svg{q}")
+    return out, shown
+
+
+ToQuery = Annotated[str | None, Query(description="Only countries now on this tier: 1, 2, 2WL, 3 or special")]
+DirectionQuery = Annotated[str | None, Query(description="Only these movements: down (Tier 3 included), up, new, "
+                                                         "unknown (previous year not in the sources), special, same")]
 
 
 @api.get("/movements/{year}.json", response_model=MovementsOut,
-         summary="Year-over-year movements: up, down, new, automatic downgrades, waivers")
-def api_movements(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
-    return cached(request, _movements(session, year, visible).model_dump_json().encode(), "application/json")
+         summary="Year-over-year movements: grouped, each with its reason; filters ?to=3, ?direction=down",
+         responses={404: {"description": "No published report for that year"},
+                    422: {"description": "A bad filter; the message names it"}})
+def api_movements(year: PublishedYear, request: Request, session: SessionDep, visible: Visible,
+                  to: ToQuery = None, direction: DirectionQuery = None) -> Response:
+    tier, way = _filters(to, direction)
+    return cached(request, _movements(session, year, visible, tier, way)[0].model_dump_json().encode(),
+                  "application/json")
+
+
+MOVEMENT_COLUMNS = opendata.DATASETS["movements"].column_names
+
+
+def _download_name(year: int, to: Tier | None, direction: str | None, ext: str) -> str:
+    parts = ["tiptiers-movements", str(year), direction or "", f"to-{to.value}" if to else ""]
+    return "-".join(p for p in parts if p) + f".{ext}"
+
+
+@pages.get("/movements/{year}.csv")
+def movements_csv(year: PublishedYear, request: Request, session: SessionDep, visible: Visible,
+                  to: ToQuery = None, direction: DirectionQuery = None) -> Response:
+    """The rows the page shows with these filters, as CSV (the open data's movements columns)."""
+    tier, way = _filters(to, direction)
+    rows = moves.filtered(_year_moves(session, year, visible), tier, way)
+    body = opendata.to_csv(MOVEMENT_COLUMNS, (r.as_dict() for r in rows)).encode()
+    return cached(request, body, "text/csv; charset=utf-8",
+                  {"Content-Disposition": f'attachment; filename="{_download_name(year, tier, way, "csv")}"'})
+
+
+def _flows(session: Session, year: int, visible: Visibility, to: str | None, direction: str | None) -> str:
+    tier, way = _filters(to, direction)
+    rows = moves.filtered(_year_moves(session, year, visible), tier, way)
+    words = moves.filter_words(tier, way)
+    return flows_svg(moves.flows(rows), year, f"Changes in the {year} report{': ' + words if words else ''}: "
+                                              f"countries by tier, {year - 1} to {year}", standalone=True)
+
+
+@pages.get("/movements/{year}/flows.svg")
+def movements_flows_svg(year: PublishedYear, request: Request, session: SessionDep, visible: Visible,
+                        to: ToQuery = None, direction: DirectionQuery = None) -> Response:
+    tier, way = _filters(to, direction)
+    return cached(request, _flows(session, year, visible, to, direction).encode(), "image/svg+xml",
+                  {"Content-Disposition": f'inline; filename="{_download_name(year, tier, way, "svg")}"'})
+
+
+@pages.get("/movements/{year}/flows.png")
+def movements_flows_png(year: PublishedYear, request: Request, session: SessionDep, visible: Visible,
+                        to: ToQuery = None, direction: DirectionQuery = None) -> Response:
+    tier, way = _filters(to, direction)
+    png = svg_to_png(_flows(session, year, visible, to, direction), width=1440)
+    return cached(request, png, "image/png",
+                  {"Content-Disposition": f'inline; filename="{_download_name(year, tier, way, "png")}"'})
 
 
 @pages.get("/movements", response_class=HTMLResponse)
@@ -432,12 +530,17 @@ def movements_latest(session: SessionDep, visible: Visible) -> Response:
 
 
 @pages.get("/movements/{year}", response_class=HTMLResponse)
-def movements_page(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
-    data = _movements(session, year, visible)
-    changed = [m for m in data.movements if m.movement != "same" or m.rule]
+def movements_page(year: PublishedYear, request: Request, session: SessionDep, visible: Visible,
+                   to: ToQuery = None, direction: DirectionQuery = None) -> Response:
+    tier, way = _filters(to, direction)
+    data, shown = _movements(session, year, visible, tier, way)
+    q = _query(tier, way)
     return page(request, "publish/movements.html", {
-        "data": data, "changed": changed, "years": published_years(session, visible)[1:],
-        "json_url": f"/api/v1/movements/{year}.json"})
+        "data": data, "groups": moves.grouped(shown), "years": published_years(session, visible)[1:],
+        "filter_words": moves.filter_words(tier, way), "to": tier.value if tier else "", "direction": way or "",
+        "tiers": list(TIER_ORDER), "directions": list(moves.DIRECTIONS), "query": q,
+        "chart": flows_svg(moves.flows(shown), year, f"Countries by tier, {year - 1} to {year}"),
+        "json_url": f"/api/v1/movements/{year}.json{q}"})
 
 
 class CompareCountry(BaseModel):
@@ -505,6 +608,8 @@ class TableOut(BaseModel):
 class DictionaryOut(BaseModel):
     tables: list[TableOut]
     csv: dict[str, str]
+    cite: dict[str, Any] = Field(description="How to cite: title, version, date, the licence of the code and of "
+                                             "each data source")
 
 
 @api.get("/data/dictionary.json", response_model=DictionaryOut, summary="The data dictionary: every table and column")
