@@ -362,6 +362,8 @@ _CLASS_LINE = re.compile(
     r"(?P<pre>(?:\s*/{0,2}\s*(?:NOFORN|SENSITIVE|EFTO|E\s?F\s?T\s?O|SIPDIS|SBU|FOUO|EXDIS|NODIS|LIMDIS))*)"
     r"(?:\s+SECTION\s+(?P<section>\d+\s+OF\s+\d+))?"
     r"\s+(?P<station>[A-Z][A-Z .'/-]*?|X{3,})\s+(?P<serial>\d{1,7})\b(?P<trail>.*)$", re.I)
+# a looser look at the level (any spacing): every line _CLASS_LINE matches once its spaces are single matches this
+_CLASS_LOOSE = re.compile(r"^\W{0,8}(?:T\s*O\s*P|S?\s*S\s*E\s*C|C?\s*C\s*O\s*N\s*F|L\s*I\s*M|U\s*N\s*C)", re.I)
 _CLASS_FIRST = re.compile(r"^\W{0,3}(?:T\s?O\s?P|S|C|L\s?I|U\s?N)", re.I)  # a cheap first look
 _DATE_LINE = re.compile(
     r"^\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]+)\s+"
@@ -395,9 +397,9 @@ _HEADER_LINE = re.compile(
     r"R[A-Z]{3,7}/|PAGE\s+\d{2}|ACTION\s+[A-Z]+-\d|-{5,}[A-Z0-9]*\s+\d{6}Z|This record is a partial extract|"
     r"\d{6}Z\s+[A-Za-z]{3}\s+\d{2}$|>$|\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}$|\d{2}[A-Z]+\d+$|"
     r"(?:[A-Z]{1,6}-\d\d\s+){3})")
-_BARE_CLASSIFICATION = re.compile(
-    r"^\W*(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|TOP SECRET|C O N F I D E N T I A L|"
-    r"S E C R E T|U N C L A S S I F I E D)(?:\s+(?:PTQ|PTP|PTO|PTR)\d+|\s+NOFORN|\s+SENSITIVE)?\W*$", re.I)
+_BARE = (r"^\W*(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|TOP SECRET|C O N F I D E N T I A L|"
+         r"S E C R E T|U N C L A S S I F I E D)(?:\s+(?:PTQ|PTP|PTO|PTR)\d+|\s+NOFORN|\s+SENSITIVE)?\W*$")
+_BARE_CLASSIFICATION = re.compile(_BARE, re.I)
 _ORIGIN_LINE = re.compile(r"^(?:Embassy|Consulate|Mission|Secretary of State|USEU|UNVIE|US Interests|Iran RPO|"
                           r"USUN|AIT|REO)\b")
 # `1. (C)`, `¶4.`, `- 12.`, `1.(C)`, and `10 (C)` where the release lost the full stop
@@ -415,6 +417,7 @@ _OFFICE_LIST = re.compile(r"[A-Z][A-Z/&-]*/[A-Z/&-]*(?:,\s*[A-Z][A-Z/&-]*)+,?")
 # a line the telegram's page and section breaks left inside the text
 _BREAK_LINE = re.compile(r"^(?:PAGE\s+\d{2}\s|ACTION\s+[A-Z]+-\d\d|INFO\s+LOG-\d\d|(?:[A-Z]{1,6}-\d\d\s+){3}|"
                          r"-{5,}[A-Z0-9]+\s+\d{6}Z|VZCZC|(?:[OPRZ]\s){1,2}\d{6}Z\s+[A-Z]{3}\s+\d{2}\s+FM\s)")
+_NOT_TEXT = re.compile(f"(?i:{_BARE})|{_BREAK_LINE.pattern}")  # either, in one look at a line
 
 
 @dataclass
@@ -436,7 +439,8 @@ def _level_of(match: re.Match[str]) -> str:
 
 def _class_line(line: str) -> re.Match[str] | None:
     stripped = line.strip()
-    if not stripped or len(stripped) > MAX_CLASS_LINE or not _CLASS_FIRST.match(stripped):
+    if not stripped or len(stripped) > MAX_CLASS_LINE or not _CLASS_FIRST.match(stripped) \
+            or not _CLASS_LOOSE.match(stripped):
         return None
     return _CLASS_LINE.match(" ".join(stripped.split()))
 
@@ -878,6 +882,7 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip("\"'”’)").endswith((".", "!", "?"))
 
 
+@cache
 def _mark_label(mark: str | None) -> str | None:
     if not mark:
         return None
@@ -919,7 +924,7 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
         if not stripped:
             cleaned.append("")
             continue
-        if _BARE_CLASSIFICATION.match(stripped) or _BREAK_LINE.match(stripped):
+        if _NOT_TEXT.match(stripped):  # _BARE_CLASSIFICATION or _BREAK_LINE, in one look
             skipping = skipping or stripped.startswith(("INFO", "ACTION", "VZCZC"))
             continue
         if stripped.startswith(("SIPDIS", "Sipdis")):  # the release's SIPDIS marks, left all over the text
@@ -948,7 +953,10 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
     if cleaned and _SIGNATURE.match(cleaned[-1].strip()) and len(cleaned[-1].split()) <= 3 \
             and not _ends_sentence(cleaned[-1]) and len(cleaned) > 1:
         signature = cleaned.pop().strip()
-    nonblank = [(ln.strip(), i > 0 and not cleaned[i - 1].strip()) for i, ln in enumerate(cleaned) if ln.strip()]
+    stripped_lines = [ln.strip() for ln in cleaned]
+    nonblank = [(ln, i > 0 and not stripped_lines[i - 1]) for i, ln in enumerate(stripped_lines) if ln]
+    # the rule lines (`-----`), looked at for the line, the one before and the one after
+    rules = [line[0] in "-=_*" and bool(_DASHES.match(line)) for line, _ in nonblank] + [False]
     wrapped = sum(len(ln) for ln, _ in nonblank) / max(len(nonblank), 1) < 100  # lines cut at ~70 characters
     paragraphs: list[dict[str, Any]] = []
     heading: str | None = None
@@ -959,9 +967,9 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
     boxed: set[int] = set()  # lines of a heading set between two rules, taken already
     for idx, (line, after_blank) in enumerate(nonblank):
         nxt = nonblank[idx + 1][0] if idx + 1 < len(nonblank) else None
-        if _DASHES.match(line) or idx in boxed:
+        if rules[idx] or idx in boxed:
             continue
-        after_rule = idx > 0 and bool(_DASHES.match(nonblank[idx - 1][0]))
+        after_rule = idx > 0 and rules[idx - 1]
         if after_rule and starts.get(idx) is None:
             block = _between_rules(nonblank, idx)
             if block:  # `-----` / `STEMMING PALESTINIAN TERROR FINANCE: GOI PLEASED WITH PA'S` / `PROGRESS` / `-----`
@@ -986,7 +994,7 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
                                "lines": [mark["rest"]], "heading": heading})
             heading = None
             continue
-        if nxt is not None and (_DASHES.match(nxt) or line.startswith("#")) and len(line) <= 100 and (
+        if nxt is not None and (rules[idx + 1] or line.startswith("#")) and len(line) <= 100 and (
                 after_blank or not paragraphs or _ends_sentence(paragraphs[-1]["lines"][-1])):
             heading = _heading_text(line)
             continue
@@ -996,8 +1004,9 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
         if line[0] == "-" and (dashed := _DASHED_HEADING.match(line)):
             heading = dashed["text"].strip()
             continue
-        if _is_heading(line, nxt, after_blank, numbered, paragraphs,
-                       stands_alone=idx + 1 < len(nonblank) and nonblank[idx + 1][1]):
+        if len(line) <= 80 and line[-1] not in ".,;:" and line[0].isupper() and _is_heading(  # the cheap no first
+                line, nxt, after_blank, numbered, paragraphs,
+                stands_alone=idx + 1 < len(nonblank) and nonblank[idx + 1][1]):
             heading = _heading_text(line)
             continue
         starts_block = after_blank or not wrapped
@@ -1023,9 +1032,8 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
         paragraphs[0].update(number=head.glued[0], raw_number=f"{head.glued[0]}.", marking=head.glued[1])
     result = [
         Paragraph(number=p["number"], raw_number=p["raw_number"], marking=p["marking"],
-                  marking_label=_mark_label(p["marking"]), text=" ".join(" ".join(p["lines"]).split()),
-                  heading=p["heading"])
-        for p in paragraphs if " ".join(p["lines"]).strip()
+                  marking_label=_mark_label(p["marking"]), text=text, heading=p["heading"])
+        for p in paragraphs if (text := " ".join(" ".join(p["lines"]).split()))
     ]
     return result, signature
 
@@ -1130,7 +1138,9 @@ def _report_year(text: str, created: datetime | None) -> tuple[int | None, str |
     TIP Reports come out in June, so a cable of June to December reacts to that year's report and one of January
     to May to the previous year's.
     """
-    years = [int(y) for y in _REPORT_MENTION.findall(text)] if _REPORT_MENTION_ANYWHERE.search(text) else []
+    lowered = text.lower()  # a cheap no first: _REPORT_MENTION, with re.I, is slow to search a whole text
+    hinted = ("tip" in lowered or "trafficking" in lowered) and "report" in lowered
+    years = [int(y) for y in _REPORT_MENTION.findall(text)] if hinted and _REPORT_MENTION_ANYWHERE.search(text) else []
     if years:
         year = max(set(years), key=years.count)
         return year, f"text mentions the {year} TIP Report"
@@ -1410,15 +1420,47 @@ def _html_text(fragment: str) -> str:
     return fragment
 
 
+_CREATED = re.compile(r"^(?:(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})|(?P<m2>\d{2})/(?P<d2>\d{2})/(?P<y2>\d{4})) "
+                      r"(?P<hh>\d{2}):(?P<mm>\d{2})$")
+
+
 def _created(value: str) -> datetime | None:
     """`2000-11-29 13:01` (the HTML table) or `11/29/2000 13:01` (the CSV) -> a datetime (UTC)."""
     value = value.strip()
+    if (m := _CREATED.match(value)) is not None:  # the common forms, without strptime's cost
+        try:
+            return datetime(int(m["y"] or m["y2"]), int(m["m"] or m["m2"]), int(m["d"] or m["d2"]), int(m["hh"]),
+                            int(m["mm"]), tzinfo=UTC)
+        except ValueError:
+            return None
     for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S"):
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
     return None
+
+
+def _pre_blocks(page: str, start: int) -> list[str]:
+    """The insides of the `<pre>` blocks from `start` on (found with str.find: the pages are ~50 KB of markup)."""
+    if "<pre" not in page and "<PRE" not in page:
+        return []
+    if "<PRE" in page or "</PRE>" in page:  # not the release's own pages: the expression, in any case
+        return _PRE.findall(page, start)
+    blocks = []
+    at = page.find("<pre", start)
+    while at >= 0:
+        open_end, close = page.find(">", at), -1
+        if open_end >= 0:
+            close = page.find("</pre>", open_end)
+        if close < 0:
+            break
+        if page[at + 4] in "> \t\n":  # `<pre>` or `<pre class=...>`, not `<prefix>`
+            blocks.append(page[open_end + 1:close])
+            at = page.find("<pre", close + 6)
+        else:
+            at = page.find("<pre", at + 4)
+    return blocks
 
 
 def read_html_page(page: str, source: str | None = None) -> CableSource:
@@ -1439,7 +1481,7 @@ def read_html_page(page: str, source: str | None = None) -> CableSource:
                               classification=meta.get("classification") or None,
                               origin=meta.get("origin") or None,
                               released=_created(meta.get("released", "")))
-    blocks = [_html_text(b) for b in _PRE.findall(page, table_at if table_at >= 0 else 0)]
+    blocks = [_html_text(b) for b in _pre_blocks(page, table_at if table_at >= 0 else 0)]
     blocks = [b for b in blocks if b.strip()]
     if not blocks:
         raise CableParseError("an HTML page without a cable: no <pre> block holds a cable text", source)
