@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import sqlite3
 import tempfile
 import zipfile
@@ -155,7 +156,10 @@ def backup(engine: Engine, path: Path) -> BackupSummary:
         "schema_revisions": heads,
         "tables": {},
     }
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    partial.unlink(missing_ok=True)
+    # Owner-only, like the database: a backup holds password hashes, token digests and the session signing key.
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw, \
+            zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, rows in tables.items():
             data = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode()
             archive.writestr(f"tables/{name}.jsonl", data)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tiptiers.db"
@@ -30,22 +32,61 @@ def database_url() -> str:
     return os.environ.get("TIPTIERS_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+BUSY_TIMEOUT_MS = 5000  # how long a SQLite writer waits for another's lock (SQLite retries with backoff meanwhile)
+IMMEDIATE = "tiptiers_immediate"  # execution option: this transaction writes, take the write lock at BEGIN
+
+
+class DatabaseBusy(RuntimeError):
+    """The database stayed locked by other writers for longer than a writer waits: try again shortly."""
+
+    retry_after = 2  # seconds, for a 503's Retry-After
+
+    def __init__(self) -> None:
+        super().__init__("the database is busy with other changes; nothing was stored, try again in a few seconds")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (or "is busy"), raised once its wait for the lock ran out."""
+    text = str(getattr(exc, "orig", exc))
+    return isinstance(exc, OperationalError | sqlite3.OperationalError) and (
+        "database is locked" in text or "database is busy" in text)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the driver's own implicit BEGIN off: _sqlite_begin says when and how
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """A unit of work that writes begins IMMEDIATE: it waits (busy_timeout, retrying with backoff) for the write
+    lock before reading anything. A deferred one that read first and then tried to write after another writer
+    committed failed at once with "database is locked" (SQLite cannot wait there: its snapshot is stale); under
+    heavy concurrent writes that was a 500."""
+    mode = "BEGIN IMMEDIATE" if connection.get_execution_options().get(IMMEDIATE) else "BEGIN"
+    connection.exec_driver_sql(mode)
+
+
+def create_private(path: Path) -> None:
+    """Create the file (and its folder) readable by its owner only, unless it exists: the database holds password
+    hashes, token digests and the session signing key. SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            create_private(Path(parsed.database))
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -66,6 +107,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll everything back on any error."""
-    with factory.begin() as session:
-        yield session
+    """One unit of work that writes: commit on success, roll everything back on any error. On SQLite it takes the
+    write lock first; a lock other writers hold for longer than BUSY_TIMEOUT_MS raises DatabaseBusy (nothing
+    stored), which the web app answers 503 with Retry-After and the CLI in one line."""
+    try:
+        with factory.begin() as session:
+            session.connection(execution_options={IMMEDIATE: True})
+            yield session
+    except OperationalError as exc:
+        if is_busy(exc):
+            raise DatabaseBusy() from exc
+        raise

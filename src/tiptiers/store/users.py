@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -161,8 +162,13 @@ def signing_key(session: Session) -> str:
 # --- accounts ----------------------------------------------------------------------------------------------------
 
 
+def name_key(value: str) -> str:
+    """What makes two account names the same name: NFKC (fullwidth ｌａ is la) and case-folded (LA is la)."""
+    return unicodedata.normalize("NFKC", value or "").strip().casefold()
+
+
 def _name(value: str) -> str:
-    name = (value or "").strip()
+    name = unicodedata.normalize("NFKC", value or "").strip()
     if not name:
         raise UserError("name: must not be empty")
     if len(name) > NAME_MAX:
@@ -233,7 +239,13 @@ def _role_country(role: str, country: str | None) -> tuple[str, str | None]:
 
 
 def get_user(session: Session, name: str) -> User | None:
-    return session.scalar(select(User).where(User.name == name.strip()))
+    """The account of this name, however it is cased or written (fullwidth, compatibility forms)."""
+    exact = unicodedata.normalize("NFKC", name or "").strip()
+    user = session.scalar(select(User).where(User.name == exact))
+    if user is None and exact:
+        key = name_key(exact)
+        user = next((u for u in session.scalars(select(User)) if name_key(u.name) == key), None)
+    return user
 
 
 def require_user(session: Session, name: str) -> User:
@@ -255,8 +267,10 @@ def create_user(session: Session, name: str, role: str, password: str, country: 
     role, iso3 = _role_country(role, country)
     org = _organisation(role, organisation)
     _password(password)
-    if get_user(session, name) is not None:
-        raise UserError(f"name: a user {name!r} already exists")
+    clash = get_user(session, name)
+    if clash is not None:
+        same = "" if clash.name == name else f" ({clash.name!r}: names differing only in case or width are one name)"
+        raise UserError(f"name: a user {name!r} already exists{same}")
     address = check_email(email)
     user = User(name=name, role=role, country_iso3=iso3, organisation=org, password_hash=_hasher.hash(password),
                 active=True, created_at=utcnow(), email=address)
@@ -404,7 +418,7 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def _key(value: str) -> str:
     """A name as the throttle counts it: case-folded, no NUL (PostgreSQL text cannot hold one), at most 200."""
-    return value.replace("\x00", "").strip().casefold()[:200]
+    return name_key(value.replace("\x00", ""))[:200]  # ｌａ and LA are la's failures too
 
 
 def login_blocked(session: Session, name: str, address: str | None, now: datetime | None = None) -> bool:

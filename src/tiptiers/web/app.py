@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException as FastAPIHTTPException
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -19,7 +20,7 @@ from tiptiers import __version__
 from tiptiers.store import jobs, notices
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web import auth
-from tiptiers.web.deps import templates
+from tiptiers.web.deps import field_message, templates
 from tiptiers.web.head import HeadAsGet
 from tiptiers.web.pagecache import PageCache
 from tiptiers.web.routes import about, cables, call, cycle, placements, publish, review, submissions
@@ -27,6 +28,7 @@ from tiptiers.web.routes import analysis as analysis_routes
 from tiptiers.web.routes import auth as auth_routes
 from tiptiers.web.routes import engine as engine_routes
 from tiptiers.web.routes import notices as notice_routes
+from tiptiers.web.security import DatabaseBusyMiddleware, JsonBodyCheckMiddleware
 
 
 def _wants_html(request: Request) -> bool:
@@ -45,6 +47,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
     )
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's own validation errors (a query, path or body that fails its declared type) in the shape of every
+    other error, naming the field; the input is not echoed (it may be what made the answer fail to render)."""
+    assert isinstance(exc, RequestValidationError)
+    return await http_error(request, HTTPException(422, field_message(exc.errors())))
 
 
 @asynccontextmanager
@@ -79,10 +88,13 @@ def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> Fa
     app.state.run_jobs = run_jobs
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)  # 9 took 4x the time for 2% less
+    app.add_middleware(JsonBodyCheckMiddleware)  # inside the body size limit that auth.install adds
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
     app.add_middleware(PageCache, engine=engine, state=app.state)  # published pages from memory
+    app.add_middleware(DatabaseBusyMiddleware)  # outside everything that may write (the sign-in updates sessions)
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions,
                    cycle, notice_routes, call, about):

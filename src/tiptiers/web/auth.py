@@ -18,7 +18,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,7 +36,7 @@ from tiptiers.store import users as store
 from tiptiers.store.db import transaction
 from tiptiers.store.users import User
 from tiptiers.web.deps import templates
-from tiptiers.web.security import credentialed
+from tiptiers.web.security import credentialed, read_body, replay_body
 
 SESSION_COOKIE = "tiptiers_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -271,9 +271,9 @@ class CSRFMiddleware:
             return
         supplied = request.headers.get(CSRF_HEADER)
         if supplied is None:
-            body = await _read_body(receive)
+            body = await read_body(receive)
             supplied = await _form_token(scope, body)
-            receive = _replay(body, receive)
+            receive = replay_body(body, receive)
         if not supplied:
             await _forbidden(f"CSRF token missing: a {scope['method']} with a session cookie needs the "
                              f"{CSRF_HEADER} header (from <meta name=\"csrf-token\">) or a {CSRF_FIELD} form "
@@ -286,29 +286,6 @@ class CSRFMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _form_token(scope: Scope, body: bytes) -> str | None:
@@ -320,7 +297,7 @@ async def _form_token(scope: Scope, body: bytes) -> str | None:
         async def empty() -> Message:
             return {"type": "http.disconnect"}
 
-        form = await Request(scope, _replay(body, empty)).form()
+        form = await Request(scope, replay_body(body, empty)).form()
         try:
             value = form.get(CSRF_FIELD)
             return value if isinstance(value, str) else None

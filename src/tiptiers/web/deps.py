@@ -218,7 +218,8 @@ YEAR_DEPENDENCIES = (report_year, planned_year, visible_year, published_year, re
 # --- errors ------------------------------------------------------------------------------------------------------
 
 
-def _field_message(errors: Any) -> str:
+def field_message(errors: Any) -> str:
+    """Validation errors as one line naming each field (`limit: Input should be ...`)."""
     parts = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
@@ -238,7 +239,7 @@ class FieldErrors(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                raise HTTPException(422, _field_message(exc.errors())) from None
+                raise HTTPException(422, field_message(exc.errors())) from None
 
         return named
 

@@ -35,6 +35,7 @@ from tiptiers.review import (
     VerificationState,
 )
 from tiptiers.store import assessments, attachments, checks, evidence, publication, questionnaires, reviews, submissions
+from tiptiers.store.db import transaction
 from tiptiers.store.users import User
 from tiptiers.web.auth import CurrentUser, can_see_country_draft
 from tiptiers.web.deps import (
@@ -351,7 +352,7 @@ def _country_year(user: User, iso3: str, year: int) -> tuple[str, str]:
 
 def _write(request: Request, job: Callable[[Session], T]) -> T:
     """One change, one transaction, with its activity-log entry; errors become 404/422 naming the field."""
-    with store_errors(), request.app.state.sessions.begin() as session:
+    with store_errors(), transaction(request.app.state.sessions) as session:
         return job(session)
 
 

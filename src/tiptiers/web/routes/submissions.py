@@ -27,6 +27,7 @@ from tiptiers.report_years import check_report_year, last_allowed_year
 from tiptiers.review import VerificationState
 from tiptiers.store import submissions as store
 from tiptiers.store.attachments import MAX_ATTACHMENT_BYTES
+from tiptiers.store.db import transaction
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.web.auth import CurrentUser
 from tiptiers.web.deps import AttachmentOut, ReportYearQuery, SessionDep, store_errors, templates
@@ -130,7 +131,7 @@ def _list(session: Session, user: User, iso3: str | None = None, year: int | Non
 
 def _submit(request: Request, user: User, job: Callable[[Session], store.Submission]) -> SubmissionOut:
     """The whole submission in one transaction: a bad claim stores nothing, and the error names it."""
-    with store_errors(), request.app.state.sessions.begin() as session:
+    with store_errors(), transaction(request.app.state.sessions) as session:
         row = job(session)
         session.flush()
         return _out(store.get_submission(session, row.id), user, set())
@@ -173,7 +174,7 @@ def api_note(submission_id: int, evidence_id: int, body: NoteIn, request: Reques
              user: CurrentUser) -> SubmittedClaimOut:
     if user.role not in WRITERS:
         raise HTTPException(403, f"notes to submitters are written by {', '.join(WRITERS)}; you are {user.role}")
-    with store_errors(), request.app.state.sessions.begin() as s:
+    with store_errors(), transaction(request.app.state.sessions) as s:
         store.set_note(s, submission_id, evidence_id, body.note, user.name)
     [claim] = [c for c in api_submission(submission_id, session, user).claims if c.evidence_id == evidence_id]
     return claim
