@@ -24,8 +24,8 @@ def _record(db) -> None:
     with transaction(db.sessions) as session:
         add_override(session, Override(iso3="JPN", year=2008, tier=Tier.WATCH_LIST, justification=JUSTIFICATION,
                                        author="analyst-a"))
-        add_override(session, Override(iso3="JPN", year=2016, tier=Tier.TIER_3, justification="draft only",
-                                       author="analyst-b"))  # no placement in 2016
+        add_override(session, Override(iso3="JPN", year=2027, tier=Tier.TIER_3, justification="draft only",
+                                       author="analyst-b"))  # 2027: planned, not published
 
 
 @pytest.fixture
@@ -57,9 +57,9 @@ def test_the_json_twins_carry_the_override_next_to_the_unchanged_published_tier(
     by_year = {p["year"]: p for p in country["placements"]}
     assert by_year[2008]["tier"] == "2" and by_year[2008]["override"]["tier"] == "2WL"
     assert "override" not in by_year[2007]
-    assert country["unplaced_overrides"] == []  # 2016 is not published: its draft override is for staff only
+    assert country["unplaced_overrides"] == []  # 2027 is not published: its draft override is for staff only
     staff = client.get("/api/v1/countries/JPN/placements", headers=_staff(client)).json()
-    assert [(o["year"], o["tier"]) for o in staff["unplaced_overrides"]] == [(2016, "3")]
+    assert [(o["year"], o["tier"]) for o in staff["unplaced_overrides"]] == [(2027, "3")]
     schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["PlacementOut"]
     assert "override" in schema["properties"] and "override" not in schema.get("required", [])
 
@@ -83,9 +83,9 @@ def test_the_year_and_country_pages_show_marker_and_justification(client):
     row_2007 = country[country.index('<tr data-year="2007"'):country.index('<tr data-year="2008"')]
     assert 'class="override-marker"' not in row_2007
     table = country[country.index('id="overrides"'):]
-    assert JUSTIFICATION in table and 'id="override-JPN-2016"' not in table and "draft only" not in country
+    assert JUSTIFICATION in table and 'id="override-JPN-2027"' not in table and "draft only" not in country
     staff = client.get("/countries/JPN", headers={**html, **_staff(client)}).text
-    assert 'id="override-JPN-2016"' in staff and "draft only" in staff
+    assert 'id="override-JPN-2027"' in staff and "draft only" in staff
     assert "override" not in client.get("/years/2007", headers=html).text.lower()
 
 
@@ -104,7 +104,7 @@ def test_history_and_placements_commands_show_overrides(make_db):
     assert "Tier 2" in line_2008 and "override: determination set to Tier 2 Watch List by analyst-a" in line_2008
     assert JUSTIFICATION in line_2008
     assert "override" not in next(line for line in text.splitlines() if line.strip().startswith("2007"))
-    assert any(line.strip().startswith("2016  not in the sources we have") and "draft only" in line
+    assert any(line.strip().startswith("2027  no report yet") and "draft only" in line
                for line in text.splitlines())
     data = json.loads(_cli(db.url, "history", "JPN", "--json").output)
     assert next(d for d in data if d["year"] == 2007)["tier"] == "2"

@@ -87,7 +87,9 @@ def history(
             corrections.setdefault(c.year, []).append(c)
         coverage = all_coverage(session)
         years = report_years(session)
-    span = range(min([*rows, *years[:1]], default=FIRST_REPORT_YEAR), max([*rows, *years[-1:]], default=0) + 1)
+    last_report = max([*rows, *years[-1:]], default=0)
+    # an override for a year not yet reported (a draft's) is listed too, after the last report
+    span = range(min([*rows, *years[:1]], default=FIRST_REPORT_YEAR), max([last_report, *overrides]) + 1)
     if as_json:
         out: list[dict[str, Any]] = []
         for y in span:
@@ -112,7 +114,8 @@ def history(
         note = f"  {_override_note(overrides[y])}" if y in overrides else ""
         if p is None:
             if y in overrides or rows:
-                what = (coverage.get(y) or YearCoverage(y)).absent_means(found.iso3)
+                what = ("no report yet" if y > last_report
+                        else (coverage.get(y) or YearCoverage(y)).absent_means(found.iso3))
                 typer.echo(f"  {y}  {what}{note}")
             continue
         at_the_time = country_table().name_in(p.iso3, y)
