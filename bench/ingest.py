@@ -1,4 +1,15 @@
-"""Ingest throughput and search latency over synthetic cables made from the structure of 08TOKYO1528.
+"""Ingest throughput, storage and search latency: real cables replicated (--real), or synthetic ones.
+
+--real: the 633 real cables of the shared corpus (`shared/fixtures/cables-real`, about 9.5 KB of text each)
+replicated to N as the release's `cables.csv` (the form the full 251,287-cable release came in: one 1.7 GB file),
+each copy under a reference id of its own (the serial moved on by 100,000 per copy; the text is the cable's). Prints
+the parser's own rate on one core, the end-to-end rate, peak memory, the database's size against the text's, and
+search and country-timeline latencies.
+
+    .venv/bin/python bench/ingest.py --real --n 250000   # the release's size (check `df -h /tmp` first: ~3 GB CSV)
+    .venv/bin/python bench/ingest.py --real --n 20000 --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Without --real, synthetic cables made from the structure of 08TOKYO1528:
 
 Generates N varied cables (stations, dates, precedences, classifications, tags, lengths, numbering artefacts; about
 one in five a reaction to the TIP Report, the rest routine reporting) into a zip archive, ingests the archive into
@@ -13,8 +24,10 @@ a temporary SQLite database end to end (read, parse, code reactions, store, inde
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import random
+import re
 import resource
 import statistics
 import sys
@@ -26,12 +39,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from tiptiers.sources.cable_files import iter_cable_inputs
+from tiptiers.sources.cables import CableSource, parse_source, read_cable_file, reference_hint
+from tiptiers.sources.reactions import code_reactions
 from tiptiers.store import migrate
-from tiptiers.store.cables import ingest
+from tiptiers.store.cables import ingest, timeline_page
 from tiptiers.store.db import make_engine, session_factory
 from tiptiers.store.search import SearchFilters, search
 
@@ -231,6 +246,155 @@ def private_schema(url: str) -> Iterator[str]:
         admin.dispose()
 
 
+# --- real cables ------------------------------------------------------------------------------------------
+
+REAL_QUERIES = [("trafficking", SearchFilters()), ("human rights", SearchFilters()),
+                ('"prime minister"', SearchFilters(iso3="ESP")), ("nuclear", SearchFilters(year=2009)),
+                ("election fraud", SearchFilters(tag="PGOV")), ("corruption", SearchFilters(classification="SECRET")),
+                ("disappointed", SearchFilters(reaction="disappointment")), ("Chavez OR Morales", SearchFilters()),
+                ("visa -tourism", SearchFilters(iso3="BRA")), ("ambassador", SearchFilters(iso3="CHN", year=2010))]
+
+
+def corpus_folder() -> Path:
+    here = Path(__file__).resolve().parents[1]
+    for parent in here.parents:
+        if (parent / "shared" / "fixtures" / "cables-real" / "expected.json").is_file():
+            return parent / "shared" / "fixtures" / "cables-real"
+    raise SystemExit(f"the shared corpus is missing: no shared/fixtures/cables-real above {here}")
+
+
+def real_sources() -> list[tuple[str, CableSource]]:
+    pages = sorted((corpus_folder() / "pages").glob("*.html"))
+    return [(p.stem, read_cable_file(p.read_bytes(), p.name)) for p in pages]
+
+
+def parser_rate(pages: list[Path]) -> tuple[float, float]:
+    """Cables per second of CPU on one core: reading the page and parsing; and with the reactions coded."""
+    data = [(p.name, p.read_bytes()) for p in pages]
+    started = time.process_time()
+    parsed = [parse_source(read_cable_file(d, n), n, reference_hint(n)) for n, d in data]
+    parse = time.process_time() - started
+    for cable in parsed:
+        code_reactions(cable)
+    both = time.process_time() - started
+    return len(data) / parse, len(data) / both
+
+
+def write_release_csv(path: Path, n: int) -> int:
+    """The corpus replicated to `n` rows of cables.csv; the bytes of text (header and text, as stored)."""
+    sources = real_sources()
+    size = 0
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, quoting=csv.QUOTE_ALL)
+        for i in range(n):
+            ref, found = sources[i % len(sources)]
+            copy = i // len(sources)
+            m = re.match(r"^(\d{2}[A-Z]+?)(\d+)$", ref)
+            assert m is not None and found.release is not None
+            new_ref = f"{m[1]}{int(m[2]) + copy * 100_000}" if copy else ref
+            created = found.release.created
+            writer.writerow([i + 1, created.strftime("%m/%d/%Y %H:%M") if created else "", new_ref,
+                             found.release.origin or "", found.release.classification or "", "",
+                             found.header or "", found.text])
+            size += len(found.stored_text.encode("utf-8"))
+    return size
+
+
+def database_size(engine: Engine) -> dict[str, int]:
+    """Bytes on disk per table, indexes included (SQLite: dbstat; PostgreSQL: pg_total_relation_size)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            rows = conn.execute(text("SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN "
+                                     "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                                     "AND c.relkind = 'r'")).all()
+        else:
+            try:
+                rows = conn.execute(text("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")).all()
+            except Exception:  # a SQLite built without dbstat: the file's size only
+                rows = [("(the whole file)", conn.execute(text("PRAGMA page_count")).scalar_one()
+                         * conn.execute(text("PRAGMA page_size")).scalar_one())]
+    return {str(name): int(size) for name, size in rows}
+
+
+def real_ingest(label: str, url: str, source: Path, text_bytes: int, args: argparse.Namespace) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    factory = session_factory(engine)
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    done = [0]
+
+    def progress(k: int) -> None:
+        done[0] += k
+        if done[0] % 25_000 < k:
+            print(f"  {label}: {done[0]:,} cables, {done[0] / (time.perf_counter() - started):,.0f}/s", flush=True)
+
+    report = ingest(factory, iter_cable_inputs([source]), batch_size=args.batch_size, workers=args.workers,
+                    progress=progress)
+    elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    print(f"{label} ingest: {report.files:,} cables, {report.result}, {len(report.errors)} bad, in {elapsed:.1f} s: "
+          f"{report.files / elapsed:,.0f} cables/s end to end ({args.workers} parsing workers; target >= 2,000)")
+    print(f"{label} CPU of this process and its workers: {cpu * 1000 / report.files:.2f} ms per cable; "
+          f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the machine is shared)")
+    print(f"{label} peak memory: this process {_max_rss(resource.RUSAGE_SELF):.0f} MB, the largest worker "
+          f"{_max_rss(resource.RUSAGE_CHILDREN):.0f} MB (target < 500 MB)")
+    if report.errors:
+        print("first bad row:", report.errors[0], file=sys.stderr)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    sizes = database_size(engine)
+    total = sum(sizes.values())
+    biggest = ", ".join(f"{name} {size / 2**20:,.0f} MiB" for name, size in
+                        sorted(sizes.items(), key=lambda kv: -kv[1])[:6])
+    print(f"{label} storage: {total / 2**20:,.0f} MiB for {text_bytes / 2**20:,.0f} MiB of text: "
+          f"{total / text_bytes:.2f} x the text, {total / report.files / 1024:.1f} KiB per cable (target <= 2 x); "
+          f"{biggest}")
+    timings = []
+    with factory() as session:
+        for _ in range(5):
+            for q, f in REAL_QUERIES:
+                t = time.perf_counter()
+                search(session, q, f, limit=20)
+                timings.append((time.perf_counter() - t) * 1000)
+    print(f"{label} search: {len(timings)} queries (count + first 20 with snippets), median "
+          f"{statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * 0.95)]:.1f} ms "
+          f"(target median < 50 ms)")
+    pages = []
+    with factory() as session:
+        for iso3, filters in [("ESP", {}), ("BRA", {"year": 2009}), ("CHN", {"tag": "PREL"}),
+                              ("TUR", {"classification": "CONFIDENTIAL"}), ("JPN", {"reaction": "disappointment"}),
+                              ("ESP", {"offset": 2000})]:
+            for _ in range(3):
+                t = time.perf_counter()
+                timeline_page(session, iso3, limit=50, **filters)  # type: ignore[arg-type]
+                pages.append((time.perf_counter() - t) * 1000)
+    print(f"{label} country timeline (a page of 50, filtered): median {statistics.median(pages):.1f} ms, "
+          f"max {max(pages):.1f} ms (target < 100 ms)")
+    engine.dispose()
+
+
+def _max_rss(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+
+
+def main_real(args: argparse.Namespace) -> None:
+    pages = sorted((corpus_folder() / "pages").glob("*.html"))
+    parse, both = parser_rate(pages)
+    print(f"parser on one core (CPU time, {len(pages)} real cables): {parse:,.0f} cables/s reading the page and "
+          f"parsing; {both:,.0f}/s with the reactions coded (load average {os.getloadavg()[0]:.1f})")
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        source = Path(tmp) / "cables.csv"
+        started = time.perf_counter()
+        text_bytes = write_release_csv(source, args.n)
+        print(f"wrote {args.n:,} rows of cables.csv ({source.stat().st_size / 2**20:,.0f} MiB, "
+              f"{text_bytes / args.n / 1024:.1f} KiB of text per cable) in {time.perf_counter() - started:.0f} s")
+        if not args.skip_sqlite:
+            real_ingest("SQLite", f"sqlite:///{tmp}/bench.db", source, text_bytes, args)
+        if args.postgres:
+            with private_schema(args.postgres) as url:
+                real_ingest("PostgreSQL", url, source, text_bytes, args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="how many cables (default 100,000)")
@@ -239,7 +403,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2008)
     parser.add_argument("--postgres", metavar="URL", help="also ingest and search on this PostgreSQL server, in a "
                         "schema of its own dropped afterwards, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--real", action="store_true", help="the shared corpus of real cables, replicated to --n")
+    parser.add_argument("--skip-sqlite", action="store_true", help="with --postgres: PostgreSQL only")
+    parser.add_argument("--tmp", help="where the CSV and the SQLite database go (default: the system's temp folder)")
     args = parser.parse_args()
+    if args.real:
+        main_real(args)
+        return
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "cables.zip"

@@ -84,3 +84,40 @@ def test_a_failed_batch_stores_nothing(fresh_db):
         assert s.scalar(select(func.count()).select_from(CableRecord)) == 0
         assert s.scalar(select(func.count()).select_from(CableReactionRecord)) == 0
         assert search(s, "Japan").total == 0
+
+
+def test_stored_compressed_and_the_migration_converts_rows_both_ways(fresh_db):
+    """0017 keeps text and fields in one compressed column and the search body compressed; rows stored before it
+    are converted (downgrade to 0016 gives the old columns back, upgrade packs them again), and search still finds
+    the cable, with its snippet, on both backends."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from tiptiers.store import migrate
+
+    original = corpus.original()
+    with transaction(fresh_db.sessions) as s:
+        store_cables(s, [parsed(original)])
+    with fresh_db.sessions() as s:
+        record = get_cable(s, "08TOKYO1528")
+        assert record is not None and len(record.content) < len(original.encode())  # text and fields, packed
+        fields = record.parsed
+    config = migrate.alembic_config()
+    with fresh_db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0016_hosts")
+    with fresh_db.engine.connect() as conn:
+        old_text, old_parsed = conn.execute(text("SELECT text, parsed FROM cables")).one()
+        body = conn.execute(text("SELECT body FROM search_documents")).scalar_one()
+    assert old_text == original and "criminalizing labor recruiting through fraud" in body
+    assert (old_parsed if isinstance(old_parsed, dict) else __import__("json").loads(old_parsed)) == fields
+    migrate.upgrade(fresh_db.engine)
+    with fresh_db.sessions() as s:
+        record = get_cable(s, "08TOKYO1528")
+        assert record is not None and record.text == original and record.parsed == fields
+        found = search(s, "labor recruiting fraud")
+        assert [h.ref_id for h in found.hits] == ["08TOKYO1528"] and "\x02fraud\x03" in found.hits[0].snippet
+    with transaction(fresh_db.sessions) as s:  # a new version replaces the search entry converted by the migration
+        store_cables(s, [parsed(original.replace("completely false", "entirely false"))])
+    with fresh_db.sessions() as s:
+        assert search(s, "completely").total == 0 and search(s, "entirely").total == 1

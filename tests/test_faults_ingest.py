@@ -98,8 +98,7 @@ def _check_complete(db, expected: dict[str, tuple[int, tuple[str, ...], int]]) -
             codes.setdefault(cable_id, []).append(code)
         claims = Counter(session.scalars(select(DisputedClaimRecord.cable_id)))
         indexed = Counter(session.scalars(select(SearchDocument.ref_id).where(SearchDocument.kind == "cable")))
-        for cable_id, ref, parsed in session.execute(select(CableRecord.id, CableRecord.reference_id,
-                                                            CableRecord.parsed)):
+        for cable_id, ref, parsed in ((c.id, c.reference_id, c.parsed) for c in session.scalars(select(CableRecord))):
             paragraphs, want_codes, want_claims = expected[ref]
             assert len(parsed["paragraphs"]) == paragraphs, ref
             assert tuple(sorted(codes.get(cable_id, []))) == want_codes, ref

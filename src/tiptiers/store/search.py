@@ -1,9 +1,12 @@
 """A generic full-text index over documents of any kind (cables now, evidence later).
 
 One repository API on both backends: `index_document(...)` / `index_documents(...)` to add or replace a document,
-`remove_document(...)`, and `search(session, query, filters)`. SQLite uses an FTS5 table (porter stemming) kept in
-step with `search_documents` by triggers; PostgreSQL a generated tsvector column with a GIN index. Every query of
-the index is built in `_filtered`, the one place a visibility rule (who may see what) is applied.
+`remove_document(...)`, and `search(session, query, filters)`. A document's body is kept compressed (`body_z`, zlib:
+about 40% of the text); the index is built from the text as it is added. SQLite uses a contentless FTS5 table
+(porter stemming) written here, beside the row (a contentless index keeps no copy of the text: a deletion gives it
+the words to take out); PostgreSQL a tsvector column, computed on insert, with a GIN index. Snippets are cut from the
+page's hits in Python, the same on both. Every query of the index is built in `_filtered`, the one place a
+visibility rule (who may see what) is applied.
 
 Query syntax, the same on both backends (web-search style): words are ANDed, "a quoted phrase" matches as a
 phrase, `OR` between words, `-word` excludes.
@@ -11,13 +14,16 @@ phrase, `OR` between words, `-word` excludes.
 
 from __future__ import annotations
 
+import itertools
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import (
     Integer,
+    LargeBinary,
     Select,
     String,
     Table,
@@ -71,8 +77,21 @@ class SearchDocument(Base):
     classification: Mapped[str | None] = mapped_column(String(40))
     reactions: Mapped[str] = mapped_column(String(400))
     title: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    body_z: Mapped[bytes] = mapped_column(LargeBinary)  # the body, compressed (pack/unpack)
     facets: Mapped[str] = mapped_column(Text, default="")  # filter values as words, see facet_tokens
+
+    @property
+    def body(self) -> str:
+        return unpack(self.body_z)
+
+
+def pack(text: str) -> bytes:
+    """A text as stored: zlib at its default level (a cable of 10 KB to about 4 KB, in well under a millisecond)."""
+    return zlib.compress(text.encode("utf-8"))
+
+
+def unpack(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,9 @@ class DocumentIn:
     reactions: Sequence[str] = ()
 
     def row(self) -> dict[str, object]:
-        return {"kind": self.kind, "ref_id": self.ref_id, "title": self.title, "body": self.body, "iso3": self.iso3,
+        """The search_documents row, and `body`, the text the index is built from (not a column)."""
+        return {"kind": self.kind, "ref_id": self.ref_id, "title": self.title, "body_z": pack(self.body),
+                "body": self.body, "iso3": self.iso3,
                 "year": self.year, "tags": _codes(self.tags), "classification": self.classification,
                 "reactions": _codes(self.reactions),
                 "facets": " ".join([ALL_DOCUMENTS, _facet("kind", self.kind), _facet("iso3", self.iso3),
@@ -166,24 +187,45 @@ def index_rows(session: Session, rows: Sequence[dict[str, object]]) -> None:
         return
     by_key = {(str(r["kind"]), str(r["ref_id"])): r for r in rows}  # the last one of a key wins
     for kind in {k for k, _ in by_key}:
-        refs = [r for k, r in by_key if k == kind]
-        for i in range(0, len(refs), 500):
-            session.execute(delete(SearchDocument).where(SearchDocument.kind == kind,
-                                                         SearchDocument.ref_id.in_(refs[i:i + 500])))
+        _remove(session, kind, [r for k, r in by_key if k == kind])
     documents = list(by_key.values())
+    columns = [c for c in documents[0] if c != "body"]
     if _dialect(session) != "sqlite":
-        session.execute(core_insert(SearchDocument), documents)  # Core: no ORM work
+        # the tsvector from the text given alongside, which the row keeps compressed only
+        session.execute(sql_text(
+            f"INSERT INTO search_documents ({', '.join(columns)}, tsv) VALUES "
+            f"({', '.join(':' + c for c in columns)}, setweight(to_tsvector('english', :title), 'A') || "
+            "setweight(to_tsvector('english', :body), 'B'))"), documents)
         return
-    # SQLite: a few hundred rows per INSERT statement. The FTS5 index is filled by a trigger; an INSERT that fires
-    # one opens a statement savepoint, at which FTS5 writes its pending terms to disk: executemany (one statement
-    # per row) writes a tiny index segment per document and takes twice as long.
-    columns = list(documents[0])
+    # SQLite: a few hundred rows per INSERT statement, then their words into the FTS5 index in as few statements
+    # (FTS5 writes its pending terms to disk at every statement's savepoint: one statement per row writes a tiny
+    # index segment per document and takes twice as long).
+    connection = session.connection()
     for i in range(0, len(documents), _ROWS_PER_INSERT):
         part = documents[i:i + _ROWS_PER_INSERT]
         placeholders = "(" + ", ".join("?" * len(columns)) + ")"
-        session.connection().exec_driver_sql(
-            f"INSERT INTO search_documents ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(part))}",
-            tuple(d[c] for d in part for c in columns))
+        ids = {(k, r): row_id for row_id, k, r in connection.exec_driver_sql(
+            f"INSERT INTO search_documents ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(part))} "
+            "RETURNING id, kind, ref_id", tuple(d[c] for d in part for c in columns)).all()}
+        connection.exec_driver_sql(
+            f"INSERT INTO search_fts(rowid, title, body, facets) VALUES {', '.join(['(?, ?, ?, ?)'] * len(part))}",
+            tuple(v for d in part for v in (ids[(d["kind"], d["ref_id"])], d["title"], d["body"], d["facets"])))
+
+
+def _remove(session: Session, kind: str, refs: Sequence[str]) -> None:
+    """Take documents out of the table and, on SQLite, their words out of the contentless index (which needs the
+    words it was given: the text, unpacked)."""
+    for i in range(0, len(refs), 500):
+        chunk = refs[i:i + 500]
+        if _dialect(session) == "sqlite":
+            old = session.execute(select(SearchDocument.id, SearchDocument.title, SearchDocument.body_z,
+                                         SearchDocument.facets).where(SearchDocument.kind == kind,
+                                                                      SearchDocument.ref_id.in_(chunk))).all()
+            if old:
+                session.connection().exec_driver_sql(
+                    "INSERT INTO search_fts(search_fts, rowid, title, body, facets) VALUES ('delete', ?, ?, ?, ?)",
+                    [(row_id, title, unpack(body_z), facets) for row_id, title, body_z, facets in old])
+        session.execute(delete(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id.in_(chunk)))
 
 
 _ROWS_PER_INSERT = 500  # x 11 columns: well under SQLite's limit of 32,766 parameters per statement
@@ -197,7 +239,7 @@ def index_document(session: Session, kind: str, ref_id: str, title: str, body: s
 
 
 def remove_document(session: Session, kind: str, ref_id: str) -> None:
-    session.execute(delete(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id))
+    _remove(session, kind, [ref_id])
 
 
 # --- queries ------------------------------------------------------------------------------------------------
@@ -305,18 +347,16 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
         tsv: Any = literal_column("search_documents.tsv")
         base = _filtered(select(d).where(tsv.op("@@")(tsq)), filters)
         rank = func.ts_rank_cd(tsv, tsq)
-        headline = func.ts_headline(
-            "english", d.body, tsq,
-            f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=35, MinWords=15, MaxFragments=2")
         matching = base.with_only_columns(d.id)
         total = session.scalar(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())) or 0
         exact, total = total <= COUNT_CAP, min(total, COUNT_CAP)
         windowed = total > RANK_WINDOW
         candidates = (matching.order_by(d.id.desc()).limit(RANK_WINDOW) if windowed else matching).subquery()
-        page = (select(d, headline, rank).join(candidates, candidates.c.id == d.id)
+        page = (select(d, rank).join(candidates, candidates.c.id == d.id)
                 .order_by(rank.desc(), d.ref_id).limit(limit).offset(offset))
-        return SearchResults(query, total, [_hit(r[0], r[1], float(r[2])) for r in session.execute(page)], exact,
-                             RANK_WINDOW if windowed else None)
+        marks = _marker(query)
+        return SearchResults(query, total, [_hit(r[0], snippet(r[0].body, marks), float(r[1]))
+                                            for r in session.execute(page)], exact, RANK_WINDOW if windowed else None)
     return _search_fts5(session, query, filters, limit, offset)
 
 
@@ -342,17 +382,64 @@ def _search_fts5(session: Session, query: str, filters: SearchFilters, limit: in
             "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :m ORDER BY rank LIMIT :limit OFFSET :offset"),
             params).all()
         ranks = {row_id: rank for row_id, rank in ranked}
-        snippets: dict[int, str] = dict(session.execute(sql_text(
-            "SELECT rowid, snippet(search_fts, 1, char(2), char(3), '…', 24) FROM search_fts "
-            f"WHERE search_fts MATCH :m AND rowid IN ({', '.join(str(int(i)) for i in ranks) or 'NULL'})"),
-            {"m": match}).all())
         docs = {d.id: d for d in session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ranks)))}
-        hits = [_hit(docs[i], snippets.get(i, ""), -float(rank)) for i, rank in ranked if i in docs]
+        marks = _marker(query)
+        hits = [_hit(docs[i], snippet(docs[i].body, marks), -float(rank)) for i, rank in ranked if i in docs]
         return SearchResults(query, total, hits, exact, RANK_WINDOW if windowed else None)
     ids: Select[Any] = (select(literal_column("rowid")).select_from(_FTS)
                         .where(literal_column("search_fts").op("MATCH")(match)))
     found = _listing(session, query, select(SearchDocument).where(SearchDocument.id.in_(ids)), limit, offset, total)
     return SearchResults(query, total, found.hits, exact)
+
+
+_ENDINGS = ("ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "ers", "er", "ies", "ed", "es", "s", "ly",
+            "y", "e")
+
+
+def _stem(word: str) -> str:
+    """A word's stem, roughly as the porter stemmer cuts it: `recruiting`, `recruitment`, `recruiters` -> recruit."""
+    word = word.lower()
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[:-len(ending)]
+    return word
+
+
+def _marker(query: str) -> re.Pattern[str] | None:
+    """The words of a query (not those excluded) as one expression matching them and their inflections."""
+    stems = {_stem(w) for m in _TOKEN.finditer(query) if not m.group(1) and not (m.group(3) or "").startswith("-")
+             and m.group(3) != "OR" for w in re.findall(r"\w+", m.group(2) if m.group(2) is not None else m.group(3))}
+    if not stems:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)) + r")\w*",
+                      re.I)
+
+
+def snippet(body: str, marks: re.Pattern[str] | None, width: int = 220) -> str:
+    """About `width` characters of the body where most of the query's words are (as FTS5's snippet chooses), the
+    matches between SNIPPET_START and SNIPPET_END, `…` where the body goes on."""
+    first = None
+    if marks is not None:
+        found = list(itertools.islice(marks.finditer(body), 300))
+        reach = width * 3 // 4
+        best = -1
+        for k, m in enumerate(found):  # the window from each match on: how many different words it holds
+            end = m.start() + reach
+            words = {_stem(n.group(0)) for n in found[k:k + 40] if n.start() < end}
+            if len(words) > best:
+                first, best = m, len(words)
+    start = 0 if first is None else max(0, first.start() - width // 4)
+    if start:
+        space = body.find(" ", start)
+        start = space + 1 if 0 <= space < first.start() else start  # type: ignore[union-attr]
+    end = min(len(body), start + width)
+    if end < len(body):
+        space = body.rfind(" ", start, end)
+        end = space if space > start else end
+    part = body[start:end]
+    if marks is not None:
+        part = marks.sub(lambda m: f"{SNIPPET_START}{m.group(0)}{SNIPPET_END}", part)
+    return ("…" if start else "") + part + ("…" if end < len(body) else "")
 
 
 def _listing(session: Session, query: str, base: Select[Any], limit: int, offset: int,
