@@ -14,6 +14,8 @@ Existing rows are converted in batches; the downgrade converts them back.
 
 import json
 import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,7 +38,7 @@ def _unpack(data: bytes) -> str:
     return zlib.decompress(data).decode("utf-8")
 
 
-def _batches(conn: sa.Connection, query: str):
+def _batches(conn: sa.Connection, query: str) -> Iterator[Any]:
     last = 0
     while True:
         rows = conn.execute(sa.text(f"{query} WHERE id > :last ORDER BY id LIMIT {BATCH}"), {"last": last}).all()
@@ -44,6 +46,17 @@ def _batches(conn: sa.Connection, query: str):
             return
         yield rows
         last = rows[-1][0]
+
+
+def _rewrite(conn: sa.Connection, query: str, update: str, values: Callable[[sa.Row[Any]], dict[str, Any]]) -> None:
+    """Every row of `query` (id first), in batches, written back by `update` with the values made from it."""
+    for rows in _batches(conn, query):
+        conn.execute(sa.text(update), [values(row) for row in rows])
+
+
+def _unpacked_cable(row: sa.Row[Any]) -> dict[str, Any]:
+    text, _, parsed = _unpack(row[1]).partition("\x00")
+    return {"id": row[0], "text": text, "parsed": parsed}
 
 
 def _parsed_text(value: object) -> str:
@@ -65,9 +78,8 @@ def upgrade() -> None:
     conn = op.get_bind()
     postgres = conn.dialect.name == "postgresql"
     op.add_column("cables", sa.Column("content", sa.LargeBinary))
-    for rows in _batches(conn, "SELECT id, text, parsed FROM cables"):
-        conn.execute(sa.text("UPDATE cables SET content = :content WHERE id = :id"),
-                     [{"id": i, "content": _pack(f"{text}\x00{_parsed_text(parsed)}")} for i, text, parsed in rows])
+    _rewrite(conn, "SELECT id, text, parsed FROM cables", "UPDATE cables SET content = :content WHERE id = :id",
+             lambda r: {"id": r[0], "content": _pack(f"{r[1]}\x00{_parsed_text(r[2])}")})
     _drop("cables", "text", postgres, not_null="content")
     _drop("cables", "parsed", postgres)
 
@@ -76,9 +88,8 @@ def upgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS search_fts")
     op.add_column("search_documents", sa.Column("body_z", sa.LargeBinary))
-    for rows in _batches(conn, "SELECT id, body FROM search_documents"):
-        conn.execute(sa.text("UPDATE search_documents SET body_z = :z WHERE id = :id"),
-                     [{"id": i, "z": _pack(body)} for i, body in rows])
+    _rewrite(conn, "SELECT id, body FROM search_documents", "UPDATE search_documents SET body_z = :z WHERE id = :id",
+             lambda r: {"id": r[0], "z": _pack(r[1])})
     if postgres:
         op.execute("DROP INDEX IF EXISTS ix_search_documents_tsv")
         op.execute("ALTER TABLE search_documents DROP COLUMN tsv")
@@ -98,9 +109,8 @@ def downgrade() -> None:
     conn = op.get_bind()
     postgres = conn.dialect.name == "postgresql"
     op.add_column("search_documents", sa.Column("body", sa.Text))
-    for rows in _batches(conn, "SELECT id, body_z FROM search_documents"):
-        conn.execute(sa.text("UPDATE search_documents SET body = :body WHERE id = :id"),
-                     [{"id": i, "body": _unpack(z)} for i, z in rows])
+    _rewrite(conn, "SELECT id, body_z FROM search_documents", "UPDATE search_documents SET body = :b WHERE id = :id",
+             lambda r: {"id": r[0], "b": _unpack(r[1])})
     if postgres:
         op.execute("DROP INDEX IF EXISTS ix_search_documents_tsv")
         op.execute("ALTER TABLE search_documents DROP COLUMN tsv")
@@ -128,13 +138,9 @@ def downgrade() -> None:
 
     op.add_column("cables", sa.Column("text", sa.Text))
     op.add_column("cables", sa.Column("parsed", sa.JSON))
-    for rows in _batches(conn, "SELECT id, content FROM cables"):
-        values = []
-        for i, content in rows:
-            text, _, parsed = _unpack(content).partition("\x00")
-            values.append({"id": i, "text": text, "parsed": parsed})
-        parsed = "CAST(:parsed AS JSON)" if postgres else ":parsed"
-        conn.execute(sa.text(f"UPDATE cables SET text = :text, parsed = {parsed} WHERE id = :id"), values)
+    parsed = "CAST(:parsed AS JSON)" if postgres else ":parsed"
+    _rewrite(conn, "SELECT id, content FROM cables",
+             f"UPDATE cables SET text = :text, parsed = {parsed} WHERE id = :id", _unpacked_cable)
     _drop("cables", "content", postgres, not_null="text")
     if postgres:
         op.alter_column("cables", "parsed", nullable=False)
