@@ -78,7 +78,12 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/about/{name}", None, "/about/methodology"),
     ("/about/{name}", None, "/about/data"),
     ("(error)", None, ERROR_PAGE),
+    ("/work", "ana", "/work"),
+    ("/work", "root", f"/work?year={DRAFT}"),
     ("/workspace/{iso3}/{year}", "ana", f"/workspace/JPN/{DRAFT}"),
+    ("/workspace/{iso3}/{year}", "rev", f"/workspace/JPN/{DRAFT}"),  # read only
+    ("/workspace/{iso3}/{year}/send", "ana", f"/workspace/JPN/{DRAFT}/send"),
+    ("/admin/import", "root", "/admin/import"),
     ("/review/{iso3}/{year}", "jpn-liaison", f"/review/JPN/{DRAFT}"),
     ("/review/{iso3}/{year}", "ana", f"/review/JPN/{DRAFT}"),
     ("/review/{iso3}/{year}/questionnaire", "jpn-liaison", f"/review/JPN/{DRAFT}/questionnaire"),
@@ -91,13 +96,12 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/admin/activity", "root", "/admin/activity"),
 ]
 # Routes a browser opens that are not HTML pages, or only redirect to one that is checked above.
-NOT_PAGES = {"/map", "/calendar", "/movements", "/countries/{iso3}/{year}/determination", "/logout"}
+NOT_PAGES = {"/map", "/calendar", "/movements", "/countries/{iso3}/{year}/determination", "/logout",
+             "/workspace"}  # /workspace?iso3=&year=: the "start a draft" form's redirect
 NOT_PAGE_SUFFIXES = (".png", ".svg", ".pdf", ".ics", ".css", ".csv", ".json", ".zip")
 
 # (who, URL) -> the rules it still breaks. Staff pages being fixed under issue 15 (the `staff` engineer).
-KNOWN_FAILURES: dict[tuple[str | None, str], set[str]] = {
-    ("ana", f"/workspace/JPN/{DRAFT}"): {"label", "select-name"},  # the ratings table's inputs have no labels
-}
+KNOWN_FAILURES: dict[tuple[str | None, str], set[str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -212,10 +216,60 @@ def test_no_wcag_21_aa_violation(browser, site, axe_script, route, who, url):
     assert not found, f"{url} as {who or 'the public'}:\n  " + _describe(found)
 
 
-@pytest.mark.parametrize("url", ["/", f"/map/{PUBLISHED}", f"/movements/{PUBLISHED}", "/compare?c=JPN&c=KOR"])
-def test_no_violation_on_a_phone(browser, site, axe_script, url):
-    found = _violations(browser, site, axe_script, None, url, width=390)
+@pytest.mark.parametrize(("who", "url"), [(None, "/"), (None, f"/map/{PUBLISHED}"), (None, f"/movements/{PUBLISHED}"),
+                                          (None, "/compare?c=JPN&c=KOR"), ("ana", f"/workspace/JPN/{DRAFT}"),
+                                          ("jpn-liaison", f"/review/JPN/{DRAFT}")])
+def test_no_violation_on_a_phone(browser, site, axe_script, who, url):
+    found = _violations(browser, site, axe_script, who, url, width=390)
     assert not found, f"{url} at 390 px:\n  " + _describe(found)
+
+
+def _axe(page: Any, axe_script: str) -> list[dict[str, Any]]:
+    page.evaluate(axe_script)
+    result = page.evaluate("opts => axe.run(document, opts)",
+                           {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
+    return list(result["violations"])
+
+
+def test_staff_pages_in_the_states_a_form_leaves_them(browser, site, axe_script):
+    """States no address opens: the import's preview with a name it does not know, the workspace after a live
+    change has redrawn the tier, the liaison's "change your answer" unfolded."""
+    context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {site['tokens']['root']}"})
+    try:
+        page = context.new_page()
+        page.goto(site["url"] + "/admin/import")
+        page.fill("#imp-year", str(DRAFT + 1))
+        page.fill("#imp-source", "A test paste")
+        page.fill("#imp-published", f"{DRAFT + 1}-06-20")
+        page.fill("#imp-text", "TIER 1\nCanada, Australa\nTIER 3\nKorea, North")
+        with page.expect_navigation():
+            page.click("button[value=preview]")
+        assert "Australia" in page.locator("#import-errors").inner_text()
+        found = _axe(page, axe_script)
+        assert not found, "the import's errors:\n  " + _describe(found)
+        page.fill("#imp-text", "TIER 1\nCanada, Australia\nTIER 3\nKorea, North")
+        with page.expect_navigation():
+            page.click("button[value=preview]")
+        assert page.locator("#preview").is_visible()
+        found = _axe(page, axe_script)
+        assert not found, "the import's preview:\n  " + _describe(found)
+    finally:
+        context.close()
+    for who, url, action in (("ana", f"/workspace/JPN/{DRAFT}", "select[name=level-criterion_4]"),
+                             ("jpn-liaison", f"/review/JPN/{DRAFT}", "details.change-answer summary")):
+        context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {site['tokens'][who]}"})
+        try:
+            page = context.new_page()
+            page.goto(site["url"] + url)
+            if action.startswith("select"):
+                page.select_option(action, "partial")
+                page.wait_for_selector("#tier .result, #det-error")
+            else:
+                page.locator(action).first.click()
+            found = _axe(page, axe_script)
+            assert not found, f"{url} as {who} after a change:\n  " + _describe(found)
+        finally:
+            context.close()
 
 
 def test_every_page_route_is_checked():

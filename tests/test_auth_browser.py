@@ -69,7 +69,8 @@ def test_a_liaison_is_refused_the_activity_log(browser, base_url):
     page.fill("#login-name", "tanaka")
     page.fill("#login-password", PASSWORD)
     page.click("form.login button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(f"{base_url}/work")  # no draft was sent to Japan here: the page says so
+    assert "No draft of Japan's report has been sent to you yet" in page.locator("main").inner_text()
     assert page.locator("#current-user").inner_text() == "tanaka (government liaison, Japan)"
     assert page.locator("header.site a[href='/admin/activity']").count() == 0
     response = page.goto(f"{base_url}/admin/activity")

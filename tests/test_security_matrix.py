@@ -105,12 +105,18 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("GET", r"^/(api/v1|admin)/activity", ADMIN),
     ("GET", r"^/(api/v1|admin)/users", ADMIN),
     ("POST", r"^/(api/v1|admin)/users", ADMIN),
+    ("GET", r"^/admin/import$", ADMIN),  # a report's lists, pasted
+    ("POST", r"^/admin/import$", ADMIN),
     ("GET", r"^/api/v1/(evidence|attachments)", STAFF_ONLY),  # the seeded file is staff's: others get a 404
     ("GET", r"^/(api/v1/)?submissions(/\{submission_id\})?$", NGO_AND_STAFF),
     ("GET", r"^/submissions/new$", NGO),
     ("POST", r"^/(api/v1/)?submissions(/new)?$", NGO),
     ("PUT", r"^/api/v1/submissions/\{submission_id\}/claims/\{evidence_id\}/note$", WRITERS),
     ("POST", r"^/api/v1/attachments$", UPLOADERS),
+    ("GET", r"^/work$", SIGNED_IN),  # each account's own start: drafts, its draft, its shadow reports
+    ("GET", r"^/workspace/\{iso3\}/\{year\}/send$", WRITERS),  # what the government will see, before sending
+    ("POST", r"^/workspace/\{iso3\}/\{year\}(/send)?$", WRITERS),  # the rating editor without script; the send
+    ("GET", r"^/workspace$", STAFF_ONLY),  # the "start a draft" form
     ("GET", r"^/(api/v1/)?workspace/", STAFF_ONLY),
     ("GET", r"^/(api/v1/)?reviews$|^/api/v1/reviews/\{iso3\}/\{year\}/gate$", STAFF_ONLY),
     ("GET", r"^/(api/v1/)?reviews?/\{iso3\}/\{year\}$|^/(api/v1/)?(questionnaires|review)/\{iso3\}/\{year\}",

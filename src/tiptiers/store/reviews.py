@@ -203,6 +203,12 @@ def requests_for(session: Session, iso3: str, year: int) -> list[ReviewRequestRo
                                                                                         ReviewRequestRow.id)))
 
 
+def latest_draft_year(session: Session, iso3: str) -> int | None:
+    """The latest report year whose draft was sent to this government: where its liaison starts."""
+    return session.scalar(select(func.max(ReviewRequestRow.year)).where(
+        ReviewRequestRow.iso3 == iso3.upper(), ReviewRequestRow.kind == RequestKind.DRAFT.value))
+
+
 def latest_draft_request(session: Session, iso3: str, year: int,
                          stage: Stage = Stage.DRAFT) -> ReviewRequestRow | None:
     """The latest draft sent (or with `stage=Stage.FINAL` the latest final report)."""

@@ -23,7 +23,7 @@ from tiptiers.web import auth
 from tiptiers.web.deps import field_message, templates
 from tiptiers.web.head import HeadAsGet
 from tiptiers.web.pagecache import PageCache
-from tiptiers.web.routes import about, cables, call, cycle, placements, publish, review, submissions
+from tiptiers.web.routes import about, cables, call, cycle, imports, placements, publish, review, submissions, work
 from tiptiers.web.routes import analysis as analysis_routes
 from tiptiers.web.routes import auth as auth_routes
 from tiptiers.web.routes import engine as engine_routes
@@ -97,7 +97,7 @@ def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> Fa
     app.add_middleware(DatabaseBusyMiddleware)  # outside everything that may write (the sign-in updates sessions)
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions,
-                   cycle, notice_routes, call, about):
+                   cycle, notice_routes, call, about, imports, work):
         app.include_router(module.api)
         app.include_router(module.pages)
     return app

@@ -290,7 +290,9 @@ def login_submit(request: Request, name: Annotated[str, Form(max_length=store.NA
         return _login_page(request, None, next, "The login form expired; please try again.", 403, name)
     if not name.strip() or not password:
         return _login_page(request, None, next, "Enter your name and password.", 422, name)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    # Nowhere asked for (the header's "Log in" link): to the account's own work, not the public home page.
+    target = _safe_next(next)
+    response = RedirectResponse("/work" if target == "/" else target, status_code=303)
     try:
         _log_in(request, response, name, password)
     except HTTPException as exc:

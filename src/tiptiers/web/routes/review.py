@@ -18,10 +18,12 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from tiptiers.engine import AssessmentInput, Determination
+from tiptiers.methodology import methodology_for_year
 from tiptiers.review import (
     Claim,
     ClaimComment,
@@ -34,6 +36,7 @@ from tiptiers.review import (
     Stage,
     VerificationState,
 )
+from tiptiers.review.windows import windows_from_environment
 from tiptiers.store import assessments, attachments, checks, evidence, publication, questionnaires, reviews, submissions
 from tiptiers.store.db import transaction
 from tiptiers.store.users import User
@@ -682,21 +685,133 @@ def _page(request: Request, template: str, json_url: str, **context: Any) -> HTM
     return templates.TemplateResponse(request, template, {"json_url": json_url, **context})
 
 
+def criterion_titles(year: int) -> dict[str, str]:
+    """Each standard and criterion in force in `year` as a person reads it: "Criterion 1: Prosecution"."""
+    return {i.id: f"{'Standard' if i.kind == 'standard' else 'Criterion'} {i.number}: {i.title}"
+            for i in methodology_for_year(year).items}
+
+
+# The Watch List signals of 22 U.S.C. 7107(b)(2)(A), as the editor asks them (the engine's defaults apply unset).
+SIGNAL_QUESTIONS = {
+    "increasing_efforts_shown": "There is evidence of increasing efforts over the previous year",
+    "concrete_actions": "The significant efforts rest on concrete actions, not on commitments to take future steps",
+    "victims_significant_or_increasing": "The number of victims is very significant or significantly increasing",
+    "proportional_action": "The government takes proportional concrete actions (offsets the victims test)",
+}
+
+
+def _engine_determination(session: Session, iso3: str, year: int) -> tuple[Determination | None, str | None]:
+    """The engine's full determination of the saved ratings (with the way up), or why there is none yet."""
+    assessment = assessments.get_assessment(session, iso3, year)
+    if assessment is None or not assessment.ratings:
+        return None, "no rating yet: rate the minimum standards and the criteria above"
+    try:
+        return assessments.assessment_determination(session, assessment), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _workspace_page(request: Request, session: Session, user: User, iso3: str, year: int,
+                    error: str | None = None, status: int = 200) -> Response:
+    data = _workspace(session, user, iso3, year)
+    m = methodology_for_year(year)
+    assessment = assessments.get_assessment(session, data.iso3, year)
+    stored = dict(assessment.signals) if assessment else {}
+    defaults = {name: f.default for name, f in AssessmentInput.model_fields.items() if name in SIGNAL_QUESTIONS}
+    signals = {name: bool(stored.get(name, defaults[name])) for name in SIGNAL_QUESTIONS
+               if name != "proportional_action" or m.rules.proportional_action_test}
+    determination, det_error = _engine_determination(session, data.iso3, year)
+    return templates.TemplateResponse(request, "review_workspace.html", {
+        "json_url": f"/api/v1/workspace/{data.iso3}/{year}", "data": data, "user": user,
+        "can_write": user.role in WRITERS, "is_admin": user.role == "admin",
+        "submitted": {x.evidence_id: x for x in data.submitted}, "source_types": list(SourceType),
+        "levels": assessments.RATING_LEVELS, "items": m.items, "methodology": m, "titles": criterion_titles(year),
+        "rated": {r.criterion: r for r in data.ratings}, "signals": signals, "signal_questions": SIGNAL_QUESTIONS,
+        "det": determination, "det_error": det_error, "form_error": error,
+        "live_evidence": [e for e in data.evidence if e.state is not VerificationState.WITHDRAWN],
+        "sent": request.query_params.get("sent") == "1"}, status_code=status)
+
+
 @pages.get("/workspace/{iso3}/{year}", response_class=HTMLResponse)
 def workspace_page(iso3: str, year: ReportYear, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    return _workspace_page(request, session, user, iso3, year)
+
+
+@pages.post("/workspace/{iso3}/{year}", response_class=HTMLResponse)
+async def workspace_save(iso3: str, year: ReportYear, request: Request, session: SessionDep,
+                         user: CurrentUser) -> Response:
+    """The rating editor without JavaScript: one form saves every rating, the signals and the narrative at once
+    (with JavaScript each change is saved through PUT /api/v1/assessments as it is made)."""
+    _role(user, WRITERS, "rating")
+    form = await request.form()
+    text = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    ratings = []
+    for item_id in criterion_titles(year):
+        level = text.get(f"level-{item_id}", "")
+        if level:
+            cited = []
+            for raw in form.getlist(f"evidence-{item_id}"):
+                if not isinstance(raw, str) or not raw.isdigit():
+                    return _workspace_page(request, session, user, iso3, year,
+                                           f"evidence-{item_id}: {str(raw)[:20]!r} is not an evidence number", 422)
+                cited.append(int(raw))
+            ratings.append(assessments.RatingIn(item_id, level, cited, text.get(f"note-{item_id}", "")))
+    shown = [n for n in text.get("signals-shown", "").split(",") if n in SIGNAL_QUESTIONS]
+    signals = {n: f"signal-{n}" in text for n in shown}
+    version = text.get("version", "")
+    try:
+        _write(request, lambda s: assessments.save_assessment(
+            s, country_or_404(iso3).iso3, year, ratings, user.name, text.get("narrative", ""), signals,
+            int(version) if version.isdigit() else None))
+    except HTTPException as exc:
+        return _workspace_page(request, session, user, iso3, year, str(exc.detail), exc.status_code)
+    return RedirectResponse(f"/workspace/{country_or_404(iso3).iso3}/{year}#ratings", status_code=303)
+
+
+@pages.get("/workspace/{iso3}/{year}/send", response_class=HTMLResponse)
+def send_page(iso3: str, year: ReportYear, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """Before the draft goes: what the government will see, and a confirmation."""
+    _role(user, WRITERS, "sending a review request")
     data = _workspace(session, user, iso3, year)
-    return _page(request, "review_workspace.html", f"/api/v1/workspace/{data.iso3}/{year}", data=data, user=user,
-                 can_write=user.role in WRITERS, is_admin=user.role == "admin",
-                 submitted={x.evidence_id: x for x in data.submitted},
-                 source_types=list(SourceType), levels=assessments.RATING_LEVELS)
+    determination, det_error = _engine_determination(session, data.iso3, year)
+    return templates.TemplateResponse(request, "review_send.html", {
+        "json_url": f"/api/v1/workspace/{data.iso3}/{year}", "data": data, "titles": criterion_titles(year),
+        "shown": [c for c in data.claims if c.state is not VerificationState.WITHDRAWN],
+        "det": determination, "det_error": det_error, "deadline": _default_deadline(), "error": None})
+
+
+def _default_deadline() -> date:
+    return windows_from_environment().draft.after(checks.utcnow().date())
+
+
+@pages.post("/workspace/{iso3}/{year}/send", response_class=HTMLResponse)
+async def send_confirmed(iso3: str, year: ReportYear, request: Request, session: SessionDep,
+                         user: CurrentUser) -> Response:
+    _role(user, WRITERS, "sending a review request")
+    form = await request.form()
+    raw = form.get("deadline")
+    deadline = None
+    if isinstance(raw, str) and raw.strip():
+        try:
+            deadline = date.fromisoformat(raw.strip())
+        except ValueError:
+            raise HTTPException(422, f"deadline: {raw[:20]!r} is not a date YYYY-MM-DD") from None
+    country = country_or_404(iso3)
+    _write(request, lambda s: reviews.send_request(s, country.iso3, year, user.name, RequestKind.DRAFT.value,
+                                                   deadline))
+    return RedirectResponse(f"/workspace/{country.iso3}/{year}?sent=1#send", status_code=303)
 
 
 @pages.get("/review/{iso3}/{year}", response_class=HTMLResponse)
 def review_page(iso3: str, year: ReportYear, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     data = _draft(session, user, iso3, year)
+    live = [c for c in data.claims if c.state is not VerificationState.WITHDRAWN]
+    days_left = (data.request.deadline - checks.utcnow().date()).days if data.request and data.open else None
     return _page(request, "review_draft.html", f"/api/v1/reviews/{data.iso3}/{year}", data=data, user=user,
                  can_respond=user.role == "liaison" and data.open and not data.final_request,
-                 can_comment_final=user.role == "liaison" and data.final_open)
+                 can_comment_final=user.role == "liaison" and data.final_open,
+                 titles=criterion_titles(year), laws={i.id: i for i in methodology_for_year(year).items},
+                 answered=sum(1 for c in live if c.responses), live_claims=len(live), days_left=days_left)
 
 
 @pages.get("/review/{iso3}/{year}/questionnaire", response_class=HTMLResponse)
@@ -713,4 +828,5 @@ def reviews_page(request: Request, session: SessionDep, user: CurrentUser,
     rows = api_reviews(session, user, year)
     return _page(request, "review_status.html", "/api/v1/reviews" + (f"?year={year}" if year else ""), rows=rows,
                  year=year)
+
 

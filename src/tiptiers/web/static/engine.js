@@ -1,11 +1,9 @@
-// The what-if form of the country-year page: re-determine through the API as ratings change, no reload.
+// The engine's determination drawn in the page (the country-year page's what-if form, the analyst's workspace), and
+// the what-if form of the country-year page: re-determine through the API as ratings change, no reload.
 "use strict";
-(function () {
-  const form = document.getElementById("whatif");
-  if (!form) return;
-  const target = document.getElementById("determination");
-  const status = document.getElementById("whatif-status");
+window.tiptiersDetermination = (function () {
   const LABELS = { "1": "Tier 1", "2": "Tier 2", "2WL": "Tier 2 Watch List", "3": "Tier 3", "special": "Special case" };
+  const words = (s) => s.replace(/_/g, " ");
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -13,9 +11,12 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
-  const words = (s) => s.replace(/_/g, " ");
 
-  function render(d) {
+  // opts.titles: criterion id -> words; opts.questions: Watch List signal -> words; opts.headings: h3 titles.
+  function render(target, d, opts) {
+    const titles = (opts && opts.titles) || {};
+    const questions = (opts && opts.questions) || {};
+    const headings = Boolean(opts && opts.headings);
     target.replaceChildren();
     const result = el("p", { class: "result" }, "Tier: ");
     result.append(el("span", { class: "tier tier-" + d.tier, id: "det-tier", "data-tier": d.tier }, LABELS[d.tier]));
@@ -23,6 +24,7 @@
       result.append(" ", el("span", { class: "computed" }, "(computed by the rules: " + LABELS[d.computed_tier] + ")"));
     }
     target.append(result);
+    if (headings) target.append(el("h3", {}, "Why"));
     const reasons = el("ol", { class: "reasons" });
     for (const r of d.reasons) {
       const li = el("li", { "data-rule": r.rule }, r.text + " ");
@@ -30,20 +32,39 @@
       reasons.append(li);
     }
     target.append(reasons);
-    if (d.decisive_criteria.length) target.append(el("p", { class: "decisive" }, "Decisive: " + d.decisive_criteria.join(", ")));
-    if (d.path_up) {
-      const box = el("div", { class: "path-up" });
-      box.append(el("p", {}, "To reach " + LABELS[d.path_up.target_tier] + ":"));
-      const list = el("ul");
-      for (const c of d.path_up.changes) {
-        list.append(el("li", {}, c.title + " (" + c.criterion + "): " + words(c.from_level) + " → " + words(c.to_level)));
-      }
-      for (const [name, value] of Object.entries(d.path_up.signals)) list.append(el("li", {}, words(name) + ": " + (value ? "yes" : "no")));
-      box.append(list);
-      if (d.path_up.note) box.append(el("p", {}, d.path_up.note));
-      target.append(box);
+    if (d.decisive_criteria.length) {
+      target.append(el("p", { class: "decisive" }, "Decisive: " + d.decisive_criteria.map((c) => titles[c] || c).join(", ")));
     }
+    if (!d.path_up) {
+      if (headings) target.append(el("p", { class: "path-up" }, "Tier 1: there is no tier above."));
+      return;
+    }
+    const box = el("div", { class: "path-up" });
+    if (headings) box.append(el("h3", {}, "The way up"));
+    box.append(el("p", {}, "To reach " + LABELS[d.path_up.target_tier] + ":"));
+    const list = el("ul");
+    for (const c of d.path_up.changes) {
+      const name = titles[c.criterion] || c.title + " (" + c.criterion + ")";
+      list.append(el("li", {}, name + ": " + words(c.from_level) + " → " + words(c.to_level)));
+    }
+    for (const [name, value] of Object.entries(d.path_up.signals)) {
+      list.append(el("li", {}, (questions[name] || words(name)) + ": " + (value ? "yes" : "no")));
+    }
+    box.append(list);
+    if (d.path_up.note) box.append(el("p", {}, d.path_up.note));
+    target.append(box);
   }
+
+  return { LABELS, render, el };
+})();
+
+(function () {
+  const form = document.getElementById("whatif");
+  if (!form) return;
+  const target = document.getElementById("determination");
+  const status = document.getElementById("whatif-status");
+  const { LABELS } = window.tiptiersDetermination;
+  const render = (d) => window.tiptiersDetermination.render(target, d);
 
   function payload() {
     const body = { iso3: form.dataset.iso3, year: Number(form.dataset.year), methodology: form.dataset.methodology, ratings: [] };

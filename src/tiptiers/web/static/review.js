@@ -30,6 +30,11 @@ function serialise(form) {
   for (const el of form.elements) {
     if (!el.name || el.disabled || el.type === "file" || el.tagName === "BUTTON") continue;
     if (el.type === "radio" && !el.checked) continue;
+    if (el.type === "checkbox" && "list" in el.dataset) { // a group of boxes: the list of the values checked
+      body[el.name] = body[el.name] || [];
+      if (el.checked) body[el.name].push(el.value);
+      continue;
+    }
     const value = el.type === "checkbox" ? el.checked : convert(el);
     const row = el.closest("[data-row]");
     if (row) {
