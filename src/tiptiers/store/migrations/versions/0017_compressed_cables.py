@@ -48,13 +48,13 @@ def _batches(conn: sa.Connection, query: str) -> Iterator[Any]:
         last = rows[-1][0]
 
 
-def _rewrite(conn: sa.Connection, query: str, update: str, values: Callable[[sa.Row[Any]], dict[str, Any]]) -> None:
+def _rewrite(conn: sa.Connection, query: str, update: str, values: Callable[[Any], dict[str, Any]]) -> None:
     """Every row of `query` (id first), in batches, written back by `update` with the values made from it."""
     for rows in _batches(conn, query):
         conn.execute(sa.text(update), [values(row) for row in rows])
 
 
-def _unpacked_cable(row: sa.Row[Any]) -> dict[str, Any]:
+def _unpacked_cable(row: Any) -> dict[str, Any]:
     text, _, parsed = _unpack(row[1]).partition("\x00")
     return {"id": row[0], "text": text, "parsed": parsed}
 
