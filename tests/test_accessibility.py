@@ -47,7 +47,7 @@ ACCOUNTS = {"root": ("admin", None), "ana": ("analyst", None), "rev": ("reviewer
             "jpn-liaison": ("liaison", "JPN"), "ngo": ("ngo", None)}
 DRAFT = 2026
 PUBLISHED = 2013
-ERROR_PAGE = "/countries/XYZ"
+ERROR_PAGE = "/countries/Japn"  # a 404 with its "did you mean"
 
 # (route path, who looks, the URL): every HTML page, as each kind of visitor who may open it sees it.
 PAGES: list[tuple[str, str | None, str]] = [
@@ -58,6 +58,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/countries/{iso3}/{year}", "ana", f"/countries/JPN/{DRAFT}"),
     ("/map/{year}", None, f"/map/{PUBLISHED}"),
     ("/movements/{year}", None, f"/movements/{PUBLISHED}"),
+    ("/movements/{year}", None, f"/movements/{PUBLISHED}?direction=down&to=3"),
     ("/narratives/{iso3}/{year}", None, f"/narratives/JPN/{PUBLISHED}"),
     ("/narratives/{iso3}/{year}/edit", "ana", f"/narratives/JPN/{DRAFT}/edit"),
     ("/compare", None, "/compare"),

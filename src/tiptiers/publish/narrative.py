@@ -60,6 +60,7 @@ class NarrativeData:
     methodology: str = ""
     law_date: str = ""
     movement: str = ""  # the year-over-year movement and the downgrade rule's verdict, in words
+    record: list[str] = field(default_factory=list)  # what the record holds of the year, one line each, in words
 
 
 def items_in_words(ids: Iterable[str], titles: Mapping[str, str]) -> str:
@@ -74,7 +75,7 @@ def _tier_text(tier: str | None) -> str:
 
 def _rating_sentence(r: RatingLine) -> str:
     note = f" {r.note.strip()}" if r.note.strip() else ""
-    return f"- **{r.title}** ({r.criterion}): {LEVEL_WORDS.get(r.level, r.level)}.{note}"
+    return f"- **{r.title}**: {LEVEL_WORDS.get(r.level, r.level)}.{note}"
 
 
 def generate_markdown(d: NarrativeData, with_rules: bool = True) -> str:
@@ -82,16 +83,18 @@ def generate_markdown(d: NarrativeData, with_rules: bool = True) -> str:
     report prints once, in its appendix)."""
     lines = [f"# {d.country} ({d.year})", "", f"**Tier: {_tier_text(d.tier)}**", ""]
     if not d.assessed:
-        lines += [
-            f"No assessment of {d.country} for {d.year} is recorded in tiptiers: this is the placement as published "
-            f"in the {d.year} TIP Report, from the bundled history. The criteria ratings, the evidence and the "
-            "government's comments that an assessment would carry do not exist for this year.", "",
-            "## Reasons", "",
-            f"{d.country} was placed in {_tier_text(d.tier)} in {d.year}. The rules of the law in force at the end "
-            f"of the reporting period are listed below; the placement history shows the country's path.", "",
-        ]
+        lines += ["## What the record holds", "",
+                  f"- {d.country} was placed in {_tier_text(d.tier)} in the {d.year} TIP Report."]
         if d.movement:
-            lines += [d.movement, ""]
+            lines.append(f"- {d.movement}")
+        lines += [f"- {line}" for line in d.record]
+        lines += [
+            "",
+            f"No assessment of {d.country} for {d.year} is recorded in tiptiers: this is the placement as published "
+            f"in the {d.year} TIP Report, from the public record. The criteria ratings, the evidence and the "
+            "government's comments that an assessment would carry do not exist for this year; the report's own "
+            "narrative gives its reasons.", "",
+        ]
     else:
         lines += ["## Reasons", ""]
         lines += [f"- {r.text}" + (f" ({r.reference})" if r.reference else "") for r in d.reasons] or [
@@ -107,7 +110,7 @@ def generate_markdown(d: NarrativeData, with_rules: bool = True) -> str:
             lines += ["## Other standards and criteria", "", *[_rating_sentence(r) for r in others], ""]
         lines += ["## Recommendations", ""]
         todo = [r for r in d.ratings if r.level in ("not_met", "partial")]
-        lines += [f"- Meet {r.title.lower() if r.title else r.criterion} ({r.criterion}), now "
+        lines += [f"- Meet {r.title.lower() if r.title else r.criterion}, now "
                   f"{LEVEL_WORDS.get(r.level, r.level)}." for r in todo] or [
             "- Sustain the efforts rated at least substantially met."]
         lines += ["", "## Trafficking profile", "", d.profile.strip() or "No trafficking profile has been written yet.",
@@ -119,9 +122,26 @@ def generate_markdown(d: NarrativeData, with_rules: bool = True) -> str:
         lines += [f"## The law's rules that applied in {d.year}", ""]
         if d.methodology:
             lines += [f"{d.methodology}; most recent provision in force from {d.law_date}.", ""]
-        lines += [f"- **{r.name}** = {r.value}: {r.description} ({r.reference})" for r in d.rules]
+        lines += [f"- {r.description.rstrip('. ')}: {_value_words(r.value)} ({r.reference})" for r in d.rules]
         lines.append("")
     return "\n".join(lines)
+
+
+def _value_words(value: str) -> str:
+    """A rule's value for a person: yes/no rather than True/False, none rather than None."""
+    return {"True": "yes", "False": "no", "None": "none"}.get(value, value)
+
+
+RULES_HEADING = "## The law's rules that applied in "
+
+
+def split_rules(markdown: str) -> tuple[str, str]:
+    """The narrative and its rule listing (from the heading RULES_HEADING to the end, "" if none): the page folds
+    the listing away, the PDF and the JSON keep the whole text."""
+    at = markdown.find("\n" + RULES_HEADING)
+    if at < 0:
+        return markdown, ""
+    return markdown[:at + 1], markdown[at + 1:]
 
 
 @cache

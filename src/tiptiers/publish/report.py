@@ -6,6 +6,7 @@ the stored narrative versions.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from tiptiers.publish.narrative import (
     generate_markdown,
     items_in_words,
     render_markdown,
+    split_rules,
 )
 from tiptiers.store import publication as pubstore
 from tiptiers.store.assessments import Assessment, AssessmentRating, assessment_determination, get_assessment
@@ -76,6 +78,16 @@ class CountryYear:
     def tier(self) -> str | None:
         return self.data.tier
 
+    @property
+    def main_html(self) -> str:
+        """The narrative without its rule listing (the page shows the listing folded: `rules_html`)."""
+        return render_markdown(split_rules(self.markdown)[0])
+
+    @property
+    def rules_html(self) -> str:
+        rules = split_rules(self.markdown)[1]
+        return render_markdown(rules.split("\n", 1)[1]) if rules else ""
+
 
 def methodology(year: int) -> Methodology | None:
     try:
@@ -86,9 +98,14 @@ def methodology(year: int) -> Methodology | None:
 
 
 def _rules(m: Methodology | None) -> list[RuleLine]:
+    """The rules in force, each description in words: a rule it names by id ("consecutive_watch_list_years
+    consecutive years") reads as that rule's value ("2 consecutive years")."""
     if m is None:
         return []
-    return [RuleLine(p.name, p.description, str(p.value), p.reference) for p in m.parameters]
+    values = {p.name: str(p.value) for p in m.parameters}
+    named = re.compile(r"\b(" + "|".join(map(re.escape, sorted(values, key=len, reverse=True))) + r")\b")
+    return [RuleLine(p.name, named.sub(lambda hit: values[hit.group(1)], p.description), str(p.value), p.reference)
+            for p in m.parameters]
 
 
 def item_titles(year: int) -> dict[str, str]:
@@ -137,7 +154,7 @@ def narrative_data(session: Session, iso3: str, year: int, public_at: datetime |
                               "law_date": str(m.law_date) if m else ""}
     if assessment is None or not assessment.ratings:
         return NarrativeData(tier=tier, assessed=False, movement=movement_text(session, iso3, name, year, history),
-                             **common)
+                             record=record_lines(session, iso3, year), **common)
     titles = {i.id: i.title for i in m.items} if m is not None else {}
     ratings = [RatingLine(r.criterion, titles.get(r.criterion, r.criterion), r.level, r.note)
                for r in assessment.ratings]
@@ -150,6 +167,37 @@ def narrative_data(session: Session, iso3: str, year: int, public_at: datetime |
                               "ratings recorded.")]
     return NarrativeData(tier=tier, assessed=True, reasons=reasons, ratings=ratings, profile=assessment.narrative,
                          **common)
+
+
+def record_lines(session: Session, iso3: str, year: int) -> list[str]:
+    """What the record holds of a country-year besides its tier, in words: where the placement comes from, Cho's
+    3P scores of that year, the diplomatic cables filed under that report year."""
+    from tiptiers.store.cables import country_cables
+    from tiptiers.store.models import Placement, ThreePScore
+
+    lines = []
+    placement = session.scalar(select(Placement).where(Placement.iso3 == iso3, Placement.year == year))
+    if placement is not None and placement.source:
+        how = {"listed": "the source lists it", "derived": "the report's words in another year state it"}.get(
+            placement.method or "", "")
+        lines.append(f"Source of the placement: {placement.source}" + (f" ({how})" if how else "") + ".")
+    score = session.scalar(select(ThreePScore).where(ThreePScore.iso3 == iso3, ThreePScore.year == year))
+    if score is not None:
+        def p(v: int | None) -> str:
+            return "not coded" if v is None else f"{v} of 5"
+        total = f", total {score.total} of 15" if score.total is not None else ""
+        lines.append(f"Cho's 3P index for {year}: prosecution {p(score.prosecution)}, protection "
+                     f"{p(score.protection)}, prevention {p(score.prevention)}{total} (5 is best).")
+    else:
+        lines.append(f"Cho's 3P index has no scores for {year} (it covers 2000-2014).")
+    cables = [c for c in country_cables(session, iso3) if c.report_year == year]
+    if cables:
+        lines.append(f"Diplomatic cables filed under the {year} report: " + "; ".join(
+            f"[{c.reference_id}](/cables/{c.reference_id}){': ' + c.subject if c.subject else ''}" for c in cables)
+            + ".")
+    else:
+        lines.append(f"No diplomatic cable in tiptiers is filed under the {year} report.")
+    return lines
 
 
 def movement_text(session: Session, iso3: str, name: str, year: int, history: list[tuple[int, str]]) -> str:

@@ -29,17 +29,26 @@ from tiptiers.web.routes import auth as auth_routes
 from tiptiers.web.routes import engine as engine_routes
 from tiptiers.web.routes import notices as notice_routes
 from tiptiers.web.security import DatabaseBusyMiddleware, JsonBodyCheckMiddleware
+from tiptiers.web.suggest import did_you_mean
+
+DOWNLOADS = (".csv", ".pdf", ".png", ".svg", ".zip", ".parquet", ".ics")
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    """A browser opening a page, or a download link (a .csv or .pdf, under /api/ too), gets an HTML error page;
+    a program asking the API gets JSON."""
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and (
+        not path.startswith("/api/") or path.endswith(DOWNLOADS))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if _wants_html(request):
+        suggestions = did_you_mean(request.url.path) if exc.status_code == 404 else []
         return templates.TemplateResponse(
-            request, "error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code,
+            request, "error.html", {"status": exc.status_code, "detail": exc.detail, "suggestions": suggestions},
+            status_code=exc.status_code,
             headers=getattr(exc, "headers", None),  # e.g. Retry-After of a 503
         )
     return JSONResponse(

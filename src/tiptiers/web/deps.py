@@ -65,6 +65,23 @@ def country_name(iso3: str | None) -> str:
 templates.env.globals["country_name"] = country_name
 
 
+def item_title(item_id: str, year: int) -> str:
+    """A standard or criterion for a person to read ("Criterion 6: ..."), never its id (the id only where the
+    methodology of the year does not know it)."""
+    from tiptiers.methodology import MethodologyError, methodology_for_year
+
+    try:
+        item = methodology_for_year(year).item(item_id)
+    except MethodologyError:
+        item = None
+    if item is None:
+        return item_id
+    return f"{'Standard' if item.kind == 'standard' else 'Criterion'} {item.number}: {item.title}"
+
+
+templates.env.globals["item_title"] = item_title
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with request.app.state.sessions() as session:
         yield session

@@ -192,6 +192,27 @@ def _search(session: Session, q: str, filters: SearchFilters, limit: int, offset
 
 
 
+def country_matches(q: str, limit: int = 8) -> list[tuple[str, str]]:
+    """(name, iso3) of the countries a search names: any name or alias the country table knows (Burma, Myanmar,
+    Côte d'Ivoire, Ivory Coast, JPN), whole or as the start of a word; exact matches first."""
+    folded = " ".join(q.casefold().split())
+    if len(folded) < 3:
+        one = country_table().find(q) if folded else None
+        return [(one.name, one.iso3)] if one else []
+    table = country_table()
+    exact: list[str] = []
+    partial: list[str] = []
+    for key, iso3 in table.names():
+        if iso3 is None:
+            continue
+        if key == folded:
+            exact.append(iso3)
+        elif key.startswith(folded) or f" {folded}" in key:
+            partial.append(iso3)
+    found = list(dict.fromkeys(exact + sorted(partial, key=lambda i: table.by_iso3[i].name)))[:limit]
+    return [(table.by_iso3[i].name, i) for i in found]
+
+
 @api.get("/search", response_model=SearchOut, summary="Full-text search over cables and evidence",
          description="Words are ANDed; \"a phrase\", OR and -word work as in web search. Snippets mark matches "
                      "between \\u0002 and \\u0003.", responses={422: {"description": "A filter is invalid"}})
@@ -217,6 +238,7 @@ def search_page(request: Request, session: SessionDep, year: ReportYearQuery, q:
     return templates.TemplateResponse(
         request, "search.html",
         {"data": data, "params": params, "offset": offset, "reactions": reaction_labels(),
+         "countries": country_matches(q) if q.strip() and not offset else [],
          "classifications": CLASSIFICATIONS, "query_string": query_string,
          "json_url": f"/api/v1/search?{query_string}" if searched else "/api/v1/search"},
     )

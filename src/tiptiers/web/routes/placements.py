@@ -8,13 +8,21 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
+from tiptiers.coverage import unknown_year
 from tiptiers.engine.model import Override
 from tiptiers.publish.charts import tier_history_svg
 from tiptiers.publish.movements import summary
 from tiptiers.publish.opendata import year_movements
 from tiptiers.store import cycle
 from tiptiers.store.engine import list_overrides
-from tiptiers.store.placements import country_history, report_years, tier_counts, year_coverage, year_placements
+from tiptiers.store.placements import (
+    all_coverage,
+    country_history,
+    report_years,
+    tier_counts,
+    year_coverage,
+    year_placements,
+)
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import (
     SessionDep,
@@ -153,9 +161,18 @@ def country_page(iso3: str, request: Request, session: SessionDep, visible: Visi
         if found:
             return RedirectResponse(f"/countries/{found.iso3}", status_code=301)
     data = _country_data(session, iso3, visible)
-    chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year")
+    placed = {p.year for p in data.placements}
+    coverage = all_coverage(session)
+    # Every report year from the first placement without one says why: not ranked, or not in the sources.
+    first = min(placed) if placed else None
+    absent = {y: (coverage.get(y) or unknown_year(y)).presence(data.iso3, None).value
+              for y in visible.years(report_years(session)) if first is not None and y > first and y not in placed}
+    chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year",
+                             absent=absent)
+    rows = sorted([(p.year, p, None) for p in data.placements] + [(y, None, why) for y, why in absent.items()],
+                  key=lambda r: r[0])
     return templates.TemplateResponse(
         request, "country.html",
-        {"data": data, "chart": chart, "json_url": f"/api/v1/countries/{data.iso3}/placements",
+        {"data": data, "chart": chart, "rows": rows, "json_url": f"/api/v1/countries/{data.iso3}/placements",
          "timeline": country_timeline(session, data.iso3, visible)},
     )

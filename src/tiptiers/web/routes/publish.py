@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,14 +22,15 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
+from tiptiers.coverage import unknown_year
 from tiptiers.publish import movements as moves
 from tiptiers.publish import opendata, palette, pdf, reportpdf
-from tiptiers.publish.charts import flows_svg, tier_history_svg
+from tiptiers.publish.charts import compare_svg, flows_svg, tier_history_svg
 from tiptiers.publish.report import CountryYear, country_year
 from tiptiers.publish.worldmap import geometry, map_countries, svg_to_png, without_outline, world_map_svg
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
-from tiptiers.store.placements import report_years, year_coverage, year_placements
+from tiptiers.store.placements import all_coverage, report_years, year_coverage, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.auth import optional_user, require_roles
 from tiptiers.web.deps import (
@@ -547,28 +549,51 @@ class CompareCountry(BaseModel):
     iso3: str
     name: str
     placements: dict[int, str]
+    absent: dict[int, str] = Field(default_factory=dict, description="Each year shown with no placement, and why: "
+                                   "not_ranked or not_in_sources (the year's coverage)")
 
 
 class CompareOut(BaseModel):
     years: list[int]
     countries: list[CompareCountry]
+    csv: str = Field("", description="URL of this comparison as CSV")
 
 
-def _compare(session: Session, codes: list[str], visible: Visibility) -> CompareOut:
-    codes = list(dict.fromkeys(c.strip().upper() for code in codes for c in code.split(",") if c.strip()))
+def _codes(given: list[str]) -> list[str]:
+    """The countries asked for: ISO codes (c=JPN&c=KOR, or c=JPN,KOR), names, or the picker's "Japan (JPN)"."""
+    out = []
+    for value in given:
+        value = value.strip()
+        if re.fullmatch(r"[A-Za-z]{3}(\s*,\s*[A-Za-z]{3})+", value):
+            out += [v.strip().upper() for v in value.split(",")]
+        elif value:
+            picked = re.fullmatch(r".*\(([A-Za-z]{3})\)", value)
+            out.append(picked.group(1).upper() if picked else value)
+    return list(dict.fromkeys(out))
+
+
+def _compare(session: Session, given: list[str], visible: Visibility) -> CompareOut:
+    codes = _codes(given)
     if not 2 <= len(codes) <= 5:
         raise HTTPException(422, f"c: give 2 to 5 countries to compare (got {len(codes)}), e.g. ?c=JPN&c=KOR")
     history, _names = opendata.placement_history(session)
     years = published_years(session, visible)
+    coverage = all_coverage(session)
     out = []
     for code in codes:
-        found = country_table().get(code) or country_table().find(code)
+        found = country_table().get(code.upper()) or country_table().find(code)
         if found is None:
-            raise HTTPException(422, f"c: unknown country {code!r}; use ISO 3166-1 alpha-3 codes such as JPN")
+            hint = country_table().suggest(code)
+            raise HTTPException(422, f"c: unknown country {code!r}"
+                                     + (f"; did you mean {', '.join(hint)}?" if hint else
+                                        "; use ISO 3166-1 alpha-3 codes such as JPN"))
         placed = history.get(found.iso3, {})
-        out.append(CompareCountry(iso3=found.iso3, name=found.name,
-                                  placements={y: placed[y] for y in years if y in placed}))
-    return CompareOut(years=years, countries=out)
+        out.append(CompareCountry(
+            iso3=found.iso3, name=found.name, placements={y: placed[y] for y in years if y in placed},
+            absent={y: (coverage.get(y) or unknown_year(y)).presence(found.iso3, None).value
+                    for y in years if y not in placed}))
+    query = urlencode([("c", x.iso3) for x in out])
+    return CompareOut(years=years, countries=out, csv=f"/compare.csv?{query}")
 
 
 @api.get("/compare", response_model=CompareOut, summary="2 to 5 countries side by side, tier by year")
@@ -577,15 +602,30 @@ def api_compare(session: SessionDep, visible: Visible,
     return _compare(session, c, visible)
 
 
+@pages.get("/compare.csv")
+def compare_csv(request: Request, session: SessionDep, visible: Visible,
+                c: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
+    """The comparison as shown, one row per country and year: the tier, or why there is none."""
+    data = _compare(session, c, visible)
+    rows = [{"iso3": x.iso3, "country": x.name, "year": y, "tier": x.placements.get(y),
+             "tier_label": Tier(x.placements[y]).label if y in x.placements else None,
+             "absent": x.absent.get(y)} for x in data.countries for y in data.years]
+    body = opendata.to_csv(["iso3", "country", "year", "tier", "tier_label", "absent"], rows).encode()
+    name = "tiptiers-compare-" + "-".join(x.iso3 for x in data.countries) + ".csv"
+    return cached(request, body, "text/csv; charset=utf-8", {"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @pages.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, session: SessionDep, visible: Visible,
                  c: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
-    data = _compare(session, c, visible) if c else None
-    charts = {x.iso3: tier_history_svg(sorted(x.placements.items()), f"{x.name}: tier by year")
-              for x in (data.countries if data else [])}
+    data = _compare(session, c, visible) if any(v.strip() for v in c) else None
+    chart = (compare_svg([(x.name, x.placements) for x in data.countries], data.years,
+                         "Tier by report year: " + ", ".join(x.name for x in data.countries)) if data else "")
     query = "&".join(f"c={x.iso3}" for x in data.countries) if data else ""
+    ranked = set(opendata.placement_history(session)[0])
     return templates.TemplateResponse(request, "publish/compare.html", {
-        "data": data, "charts": charts, "countries": list(country_table()),
+        "data": data, "chart": chart, "countries": [k for k in country_table() if k.iso3 in ranked],
+        "absent_words": {"not_ranked": "not ranked", "not_in_sources": "not in the sources we have"},
         "json_url": f"/api/v1/compare?{query}" if data else None})
 
 

@@ -64,7 +64,12 @@ window.tiptiersDetermination = (function () {
   const target = document.getElementById("determination");
   const status = document.getElementById("whatif-status");
   const { LABELS } = window.tiptiersDetermination;
-  const render = (d) => window.tiptiersDetermination.render(target, d);
+  // Criteria by their names, as the form's labels give them; never the ids a person cannot read.
+  const titles = {};
+  for (const label of form.querySelectorAll("label[for^='r-']")) {
+    titles[label.htmlFor.slice(2)] = label.textContent.replace(/\s*\(core\)\s*$/, "").trim();
+  }
+  const render = (d) => window.tiptiersDetermination.render(target, d, { titles });
 
   function payload() {
     const body = { iso3: form.dataset.iso3, year: Number(form.dataset.year), methodology: form.dataset.methodology, ratings: [] };
