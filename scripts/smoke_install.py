@@ -262,7 +262,7 @@ ADMIN_NOT_200 = {
 }
 PUBLIC_200 = ("/", "/years/{year}", "/countries/{iso3}", "/countries/{iso3}/{year:int}", "/narratives/{iso3}/{year}",
               "/compare", "/map", "/map/{year}", "/movements/{year}", "/movements/{year}.csv",
-              "/movements/{year}/flows.svg", "/data", "/search", "/cables/{reference_id}",
+              "/movements/{year}/flows.svg", "/compare.csv", "/analysis/consistency/{year}.csv", "/data", "/search", "/cables/{reference_id}",
               "/login", "/api/v1/openapi.json", "/api/v1/years", "/api/v1/years/{year}/placements",
               "/api/v1/countries/{iso3}/placements", "/api/v1/countries/{iso3}/timeline", "/api/v1/methodology")
 
@@ -343,7 +343,7 @@ def check_pages(env: dict[str, str], token: str, sha256: str, work: Path) -> Non
             path = fill(route, sha256)
             if path is None:
                 continue
-            if route == "/compare" or route == "/api/v1/compare":
+            if route in ("/compare", "/api/v1/compare", "/compare.csv"):
                 path += "?c=JPN&c=KOR"
             if route in ("/search", "/api/v1/search"):
                 path += "?q=trafficking"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -29,8 +31,8 @@ def test_consistency_page_has_the_table_the_scatter_and_its_twin(client):
     page = client.get("/analysis/consistency/2008", headers=HTML)
     assert page.status_code == 200
     data = client.get("/api/v1/analysis/consistency/2008").json()
-    assert page.text.count('<tr data-iso3="') == len(data["pairs"])
-    assert '<tr data-iso3="JPN HKG">' in page.text
+    assert page.text.count('<tr data-iso3="') == min(50, len(data["pairs"]))  # one page of them
+    assert '<tr data-iso3="JPN HKG">' in client.get("/analysis/consistency/2008?country=JPN", headers=HTML).text
     points = set(re.findall(r'<circle class="pt" fill="[^"]+" data-iso3="([A-Z]{3})"', page.text))
     assert {"JPN", "HKG"} <= points
     assert 'href="/api/v1/analysis/consistency/2008?indicator=3p"' in page.text
@@ -86,3 +88,23 @@ def test_openapi_describes_the_analysis_api(client):
     assert {"/api/v1/analysis/consistency/{year}", "/api/v1/analysis/model/{year}",
             "/api/v1/analysis/robustness/{year}"} <= set(spec["paths"])
     assert "RobustnessView" in spec["components"]["schemas"] and "ConsistencyView" in spec["components"]["schemas"]
+
+
+def test_the_audit_table_is_paged_sortable_filterable_and_downloads_as_shown(client):
+    every = client.get("/api/v1/analysis/consistency/2013").json()["pairs"]
+    assert len(every) > 100  # the page would be tens of thousands of pixels tall unpaged
+    page = client.get("/analysis/consistency/2013", headers=HTML).text
+    assert page.count('<tr data-iso3="') == 50 and 'rel="next"' in page
+    assert f"Pairs 1-50 of {len(every)}" in page
+    japan = [p for p in every if "JPN" in (p["better"]["iso3"], p["worse"]["iso3"]) and p["tier_gap"] >= 2]
+    shown = client.get("/analysis/consistency/2013?country=japan&gap=2&sort=score", headers=HTML).text
+    assert shown.count('<tr data-iso3="') == min(50, len(japan)) and f"of {len(japan)} matching" in shown
+    rows = list(csv.DictReader(io.StringIO(client.get("/analysis/consistency/2013.csv?country=JPN&gap=2").text)))
+    assert len(rows) == len(japan) and all(int(r["tier_gap"]) >= 2 for r in rows)
+    assert all("JPN" in (r["better_scoring_iso3"], r["worse_scoring_iso3"]) for r in rows)
+    gaps = [int(r["tier_gap"]) for r in rows]
+    assert gaps == sorted(gaps, reverse=True)  # the default order: widest gap first
+    second = client.get("/analysis/consistency/2013?page=2", headers=HTML).text
+    assert 'rel="prev"' in second and "Pairs 51-100" in second
+    bad = client.get("/analysis/consistency/2013?sort=colour", headers=HTML)
+    assert bad.status_code == 422 and "sort: " in bad.text

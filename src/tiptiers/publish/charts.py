@@ -176,7 +176,8 @@ def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str, *, st
     with its count. `flows` maps (from, to) to the number of countries; `from` may be `unknown` or `new`.
     `standalone`: a file of its own (the SVG and PNG downloads), with its patterns, fonts and a white ground."""
     width, left_x, right_x, node_w, gap, top = 720, 170, 550, 18, 14, 30
-    unit = 3.2  # pixels per country
+    # Pixels per country: a whole year (about 180) fits in about 600 px; a filtered few are drawn large enough to read.
+    unit = min(24.0, max(3.2, 320 / max(sum(flows.values()), 1)))
     sources = [k for k in FLOW_FROM if any(f == k for f, _ in flows)]
     targets = [t.value for t in (*CHART_TIERS, Tier.SPECIAL) if any(to == t.value for _, to in flows)]
 

@@ -34,6 +34,7 @@ GROUP_TITLES = {
 DIRECTIONS = {"down": ("tier_3", "down"), "up": ("up",), "new": ("new",), "unknown": ("unknown",),
               "special": ("special",), "same": ("same",)}
 FIRST_REPORT = 2001
+NOT_ASSESSED = "Not assessed in tiptiers: the report's own narrative gives its reasons."
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,14 @@ def _reason(m: Movement, event: AuditEvent | None, decisive: str) -> str:
     parts = []
     if event is not None and event.kind == DOWNGRADE:
         years = event.watch_list_years
-        waived = f", after waivers in {', '.join(map(str, event.waiver_years))}" if event.waiver_years else ""
-        parts.append(f"Tier 3 by the automatic downgrade, after {len(years)} years in a row on the Watch List "
-                     f"({_span(years)}){waived}: the law allows no more (22 U.S.C. 7107(b)(2)(D)).")
+        n = f"{len(years)} year{'s' if len(years) != 1 else ''}"
+        if "after a downgrade" in event.text:  # the post-downgrade limit (since 2019)
+            parts.append(f"Tier 3 by the automatic downgrade: {n} on the Watch List ({_span(years)}) after an "
+                         "earlier automatic downgrade, the most the law allows (22 U.S.C. 7107(b)(2)(D)(iv)).")
+        else:
+            waived = f", after waivers in {', '.join(map(str, event.waiver_years))}" if event.waiver_years else ""
+            parts.append(f"Tier 3 by the automatic downgrade, after {n} in a row on the Watch List "
+                         f"({_span(years)}){waived}: the law allows no more (22 U.S.C. 7107(b)(2)(D)).")
     elif event is not None and event.kind == WAIVER:
         parts.append(f"Kept on the Watch List by a waiver of the automatic downgrade "
                      f"(Watch List year {len(event.watch_list_years) + 1} in a row).")
@@ -92,9 +98,9 @@ def _reason(m: Movement, event: AuditEvent | None, decisive: str) -> str:
         parts.append(decisive)
     if not parts:
         parts.append({
-            "tier_3": "No assessment in tiptiers records why; the report's own narrative gives its reasons.",
-            "down": "No assessment in tiptiers records why; the report's own narrative gives its reasons.",
-            "up": "No assessment in tiptiers records why; the report's own narrative gives its reasons.",
+            "tier_3": NOT_ASSESSED,
+            "down": NOT_ASSESSED,
+            "up": NOT_ASSESSED,
             "new": f"Not ranked in {m.year - 1}: first placed in {m.year}." if m.year > FIRST_REPORT
             else "The first report.",
             "unknown": f"Its {m.year - 1} placement is not in the sources we have.",

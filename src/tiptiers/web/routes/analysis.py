@@ -7,10 +7,14 @@ when a point is clicked.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -229,12 +233,70 @@ def scatter(view: ConsistencyView) -> Scatter:
 # --- pages -----------------------------------------------------------------------------------------------------
 
 
+PAIRS_PER_PAGE = 50
+PAIR_SORTS = {"gap": "tier gap, widest first", "score": "score, best-scoring first", "country": "country name"}
+
+
+def _pair_filters(country: str, gap: str, sort: str) -> tuple[str, int, str]:
+    """The audit table's filters as typed in its form, each checked with a message naming it."""
+    if gap and gap not in ("1", "2", "3"):
+        raise HTTPException(422, f"gap: {gap!r} is not a tier gap; use 1, 2 or 3")
+    if sort and sort not in PAIR_SORTS:
+        raise HTTPException(422, f"sort: {sort!r} is not one of {', '.join(PAIR_SORTS)}")
+    return country.strip(), int(gap or 1), sort or "gap"
+
+
+def _pairs(view: ConsistencyView, country: str, gap: int, sort: str) -> list[Any]:
+    """The pairs matching a country (code or part of a name, on either side) and a least tier gap, sorted."""
+    folded = country.casefold()
+
+    def names(side: Any) -> bool:
+        return not folded or side.iso3.casefold() == folded or folded in side.name.casefold()
+
+    rows = [p for p in view.pairs if p.tier_gap >= gap and (names(p.better) or names(p.worse))]
+    total = lambda side: sum(x for x in side.scores if x is not None)  # noqa: E731
+    key = {"gap": lambda p: (-p.tier_gap, -total(p.better), p.better.name),
+           "score": lambda p: (-total(p.better), -p.tier_gap, p.better.name),
+           "country": lambda p: (p.better.name, p.worse.name)}[sort]
+    return sorted(rows, key=key)
+
+
+@pages.get("/analysis/consistency/{year}.csv")
+def consistency_csv(year: VisibleYear, visible: Visible, indicator: str = Query("3p"), country: str = "",
+                    gap: str = "", sort: str = "") -> Response:
+    """The audit's pairs as the page shows them (filtered and sorted; every page of them), as CSV."""
+    view = _consistency(visible, year, indicator)
+    rows = _pairs(view, *_pair_filters(country, gap, sort))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["year", "indicator", "better_scoring_iso3", "better_scoring_country", "better_scoring_scores",
+                     "better_scoring_tier", "worse_scoring_iso3", "worse_scoring_country", "worse_scoring_scores",
+                     "worse_scoring_tier", "tier_gap"])
+    for p in rows:
+        def scores(side: Any) -> str:
+            return " ".join("" if x is None else f"{x:g}" for x in side.scores)
+        writer.writerow([year, indicator, p.better.iso3, p.better.name, scores(p.better), p.better.tier.value,
+                         p.worse.iso3, p.worse.name, scores(p.worse), p.worse.tier.value, p.tier_gap])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="tiptiers-consistency-{year}-{indicator}.csv"'})
+
+
 @pages.get("/analysis/consistency/{year}", response_class=HTMLResponse)
 def consistency_page(year: VisibleYear, request: Request, visible: Visible,
-                     indicator: str = Query("3p")) -> HTMLResponse:
+                     indicator: str = Query("3p"), country: str = "", gap: str = "", sort: str = "",
+                     page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
     view = _consistency(visible, year, indicator)
+    who, least, order = _pair_filters(country, gap, sort)
+    rows = _pairs(view, who, least, order)
+    pages_n = max(1, -(-len(rows) // PAIRS_PER_PAGE))
+    page = min(page, pages_n)
+    query = {k: v for k, v in (("indicator", indicator), ("country", who), ("gap", gap), ("sort", sort)) if v}
     return templates.TemplateResponse(request, "analysis/consistency.html", {
         "data": view, "chart": scatter(view), "years": _years(visible, indicator),
+        "rows": rows[(page - 1) * PAIRS_PER_PAGE:page * PAIRS_PER_PAGE], "matched": len(rows), "page": page,
+        "pages": pages_n, "per_page": PAIRS_PER_PAGE, "country": who, "gap": gap, "sort": order,
+        "sorts": PAIR_SORTS, "query": query, "urlencode": urlencode,
+        "csv_url": f"/analysis/consistency/{year}.csv?{urlencode(query)}",
         "json_url": f"/api/v1/analysis/consistency/{year}?indicator={indicator}"})
 
 
