@@ -155,8 +155,10 @@ def test_sending_asks_first_and_shows_what_the_government_will_see(site):
 
 
 def test_the_liaison_sees_words_progress_and_may_change_an_answer(site):
-    with transaction(site["db"].sessions) as s:
-        if not as_user(site, "ana").get(f"/api/v1/reviews/JPN/{YEAR}/gate").json()["requests_sent"]:
+    gate = as_user(site, "ana").get(f"/api/v1/reviews/JPN/{YEAR}/gate")
+    assert gate.status_code == 200, gate.text
+    if not gate.json()["requests_sent"]:  # this test alone: the draft is sent here
+        with transaction(site["db"].sessions) as s:
             send_request(s, "JPN", YEAR, "ana")
     c, location = log_in(site, "jpn-liaison")
     assert location == "/work"

@@ -13,6 +13,7 @@ Permissions, the same for a page and its JSON twin:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -416,7 +417,7 @@ def _determination(session: Session, assessment: assessments.Assessment | None) 
     try:
         result = assessments.assessment_determination(session, assessment)
     except ValueError as exc:
-        return DeterminationOut(error=str(exc))
+        return DeterminationOut(error=in_words(str(exc), assessment.year))
     return DeterminationOut(tier=result.tier.value, computed_tier=result.computed_tier.value,
                             reasons=[r.text for r in result.reasons])
 
@@ -691,6 +692,14 @@ def criterion_titles(year: int) -> dict[str, str]:
             for i in methodology_for_year(year).items}
 
 
+ITEM_ID = re.compile(r"\b(?:standard|criterion)_\d+\b")
+
+
+def in_words(text: str, year: int) -> str:
+    """An engine message with its criterion ids as a person reads them ("standard_2" -> "Standard 2: ...")."""
+    titles = criterion_titles(year)
+    return ITEM_ID.sub(lambda m: titles.get(m.group(0), m.group(0)), text)
+
 # The Watch List signals of 22 U.S.C. 7107(b)(2)(A), as the editor asks them (the engine's defaults apply unset).
 SIGNAL_QUESTIONS = {
     "increasing_efforts_shown": "There is evidence of increasing efforts over the previous year",
@@ -708,7 +717,7 @@ def _engine_determination(session: Session, iso3: str, year: int) -> tuple[Deter
     try:
         return assessments.assessment_determination(session, assessment), None
     except ValueError as exc:
-        return None, str(exc)
+        return None, in_words(str(exc), year)
 
 
 def _workspace_page(request: Request, session: Session, user: User, iso3: str, year: int,

@@ -13,6 +13,7 @@
   for (const box of form.querySelectorAll("input[data-signal]")) {
     QUESTIONS[box.dataset.signal] = box.parentElement.textContent.trim();
   }
+  const inWords = (text) => text.replace(/\b(?:standard|criterion)_\d+\b/g, (id) => titles[id] || id);
   const token = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   function ratings(withEvidence) {
@@ -54,7 +55,7 @@
       const data = await response.json().catch(() => null);
       if (ticket !== asked) return; // a newer change is on its way
       if (!response.ok) {
-        target.replaceChildren(el("p", { class: "error", id: "det-error" }, "No tier yet: " + message(data, response.status)));
+        target.replaceChildren(el("p", { class: "error", id: "det-error" }, "No tier yet: " + inWords(message(data, response.status))));
         return;
       }
       render(data);
