@@ -50,6 +50,7 @@ from tiptiers.web.deps import (
     Visibility,
     Visible,
     country_or_404,
+    item_title,
     store_errors,
     templates,
 )
@@ -688,8 +689,7 @@ def _page(request: Request, template: str, json_url: str, **context: Any) -> HTM
 
 def criterion_titles(year: int) -> dict[str, str]:
     """Each standard and criterion in force in `year` as a person reads it: "Criterion 1: Prosecution"."""
-    return {i.id: f"{'Standard' if i.kind == 'standard' else 'Criterion'} {i.number}: {i.title}"
-            for i in methodology_for_year(year).items}
+    return {i.id: item_title(i.id, year) for i in methodology_for_year(year).items}
 
 
 ITEM_ID = re.compile(r"\b(?:standard|criterion)_\d+\b")
