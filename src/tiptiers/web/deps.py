@@ -316,3 +316,18 @@ def country_timeline(session: Session, iso3: str, visible: Visibility) -> Timeli
                for c in country_cables(session, country.iso3)]
     events.sort(key=lambda e: (e.year or 0, e.kind != "placement", e.date or date.min))
     return TimelineOut(iso3=country.iso3, name=country.name, events=events)
+
+
+def absent_years(session: Session, iso3: str, placed: Iterable[int], years: Iterable[int]) -> dict[int, str]:
+    """Each of `years` after a country's first placement in which it has none, and why: `not_ranked` (the year is
+    complete) or `not_in_sources` (a list of the year is missing), from each year's coverage: what a chart of its
+    history marks, rather than a silent gap."""
+    from tiptiers.coverage import unknown_year
+    from tiptiers.store.placements import all_coverage
+
+    placed = set(placed)
+    if not placed:
+        return {}
+    coverage = all_coverage(session)
+    return {y: (coverage.get(y) or unknown_year(y)).presence(iso3, None).value
+            for y in sorted(set(years)) if y > min(placed) and y not in placed}

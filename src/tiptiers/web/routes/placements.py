@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
-from tiptiers.coverage import unknown_year
 from tiptiers.engine.model import Override
 from tiptiers.publish.charts import tier_history_svg
 from tiptiers.publish.movements import summary
@@ -16,7 +15,6 @@ from tiptiers.publish.opendata import year_movements
 from tiptiers.store import cycle
 from tiptiers.store.engine import list_overrides
 from tiptiers.store.placements import (
-    all_coverage,
     country_history,
     report_years,
     tier_counts,
@@ -29,6 +27,7 @@ from tiptiers.web.deps import (
     Visibility,
     Visible,
     VisibleYear,
+    absent_years,
     country_or_404,
     country_timeline,
     templates,
@@ -161,12 +160,7 @@ def country_page(iso3: str, request: Request, session: SessionDep, visible: Visi
         if found:
             return RedirectResponse(f"/countries/{found.iso3}", status_code=301)
     data = _country_data(session, iso3, visible)
-    placed = {p.year for p in data.placements}
-    coverage = all_coverage(session)
-    # Every report year from the first placement without one says why: not ranked, or not in the sources.
-    first = min(placed) if placed else None
-    absent = {y: (coverage.get(y) or unknown_year(y)).presence(data.iso3, None).value
-              for y in visible.years(report_years(session)) if first is not None and y > first and y not in placed}
+    absent = absent_years(session, data.iso3, [p.year for p in data.placements], visible.years(report_years(session)))
     chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year",
                              absent=absent)
     rows = sorted([(p.year, p, None) for p in data.placements] + [(y, None, why) for y, why in absent.items()],

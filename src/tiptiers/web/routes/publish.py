@@ -40,6 +40,7 @@ from tiptiers.web.deps import (
     SessionDep,
     Visibility,
     Visible,
+    absent_years,
     country_or_404,
     templates,
 )
@@ -337,7 +338,8 @@ def report_pdf(year: PublishedYear, request: Request, session: SessionDep, visib
 def narrative_page(iso3: str, year: PublishedYear, request: Request, session: SessionDep,
                    visible: Visible) -> Response:
     cy = _public_country_year(session, iso3, year, visible)
-    chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year")
+    absent = absent_years(session, cy.data.iso3, [y for y, _ in cy.data.history], published_years(session, visible))
+    chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year", absent=absent)
     return page(request, "publish/narrative.html", {
         "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
         "history": cy.data.history, "downloads": downloads_for(request, year)})
