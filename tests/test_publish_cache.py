@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from tiptiers.publish import pdf
 from tiptiers.sources.placements import parse_placements
+from tiptiers.store import activity, users
 from tiptiers.store import publication as pub
-from tiptiers.store import users
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import import_placements
 from tiptiers.web.app import create_app
@@ -103,8 +103,9 @@ def test_an_anonymous_page_is_rendered_once_and_served_with_its_etag_gzip_and_he
 def test_a_correction_is_served_at_once_whoever_saved_it(db, client):
     before = client.get(TWIN).json()
     assert "Cache check" not in before["markdown"]
-    with transaction(db.sessions) as s:  # another connection: the CLI, another worker
+    with transaction(db.sessions) as s:  # another connection: the CLI, another worker; logged, as every write
         pub.save_narrative(s, "JPN", 2008, "# Japan\n\nCache check one.", "ana", note="first", now=pub.utcnow())
+        activity.record(s, "ana", "narrative.save", "narrative:JPN/2008", None, {"note": "first"})
     assert "Cache check one." in client.get(TWIN).json()["html"]
     assert "Cache check one." in client.get(PAGE).text
     saved = client.post("/api/v1/narratives/JPN/2008", headers={"Authorization": f"Bearer {analyst_token(db)}"},
@@ -159,12 +160,13 @@ def test_a_country_pdf_is_laid_out_again_only_when_its_text_changed(db, client, 
     monkeypatch.setattr(pdf, "html_to_pdf", lambda html: made.append(1) or real(html))
     first = client.get("/narratives/DEU/2008.pdf")
     assert first.status_code == 200 and first.content[:5] == b"%PDF-" and first.headers["etag"]
-    with transaction(db.sessions) as s:  # a write that changes nothing of Germany's: the page cache is dropped
-        users.create_user(s, "someone.else", "reviewer", PASSWORD)
+    with transaction(db.sessions) as s:  # a change to every country of 2008: the page cache drops Germany's PDF
+        activity.record(s, "test", "placements.import", "placements:2008", None, None)
     assert client.get("/narratives/DEU/2008.pdf").content == first.content and made == [1]
     with transaction(db.sessions) as s:
         pub.save_narrative(s, "DEU", 2008, "# Germany\n\nCorrected count: 7 shelters.", "ana", note="count",
                            now=pub.utcnow())
+        activity.record(s, "ana", "narrative.save", "narrative:DEU/2008", None, {"note": "count"})
     corrected = client.get("/narratives/DEU/2008.pdf").content
     assert made == [1, 1] and "Corrected count: 7 shelters." in pdf_text(corrected)
 
@@ -198,8 +200,10 @@ def test_only_marked_200_responses_without_a_cookie_are_kept(db):
         return answer
 
     inner = Starlette(routes=[Route(f"/{k}", endpoint(k)) for k in ("cookie", "plain", "missing", "brief", "ok")])
+    from tiptiers.web.changes import Changes
+
     state = SimpleNamespace(sessions=db.sessions)
-    client = TestClient(PageCache(inner, db.engine, state))
+    client = TestClient(PageCache(inner, Changes(db.engine, db.sessions), state))
     for kind in ("cookie", "plain", "missing", "brief", "ok"):
         for _ in range(3):
             client.get(f"/{kind}")
@@ -219,3 +223,113 @@ def test_visitors_arriving_together_wait_for_one_rendering(client, renders):
     answers = asyncio.run(together())
     assert {a.status_code for a in answers} == {200} and len({a.content for a in answers}) == 1
     assert renders == ["FRA 2009"]
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every year or country page and JSON twin gathered from the store (not served from the cache)."""
+    from tiptiers.web.routes import placements as placement_routes
+
+    calls: list[str] = []
+    year_data, country_data = placement_routes._year_data, placement_routes._country_data
+    monkeypatch.setattr(placement_routes, "_year_data", lambda s, v, y: calls.append(f"year {y}") or year_data(s, v, y))
+    monkeypatch.setattr(placement_routes, "_country_data",
+                        lambda s, c, v: calls.append(f"country {c}") or country_data(s, c, v))
+    return calls
+
+
+def test_the_home_year_and_country_pages_and_their_twins_come_from_memory(client, rendered):
+    for url in ("/", "/years/2008", "/countries/JPN", "/api/v1/years/2008/placements",
+                "/api/v1/countries/JPN/placements"):
+        first = client.get(url)
+        again = client.get(url, headers={"accept-encoding": "gzip"})
+        assert first.status_code == again.status_code == 200 and again.content == first.content, url
+        assert again.headers["etag"] == first.headers["etag"] and again.headers["x-frame-options"] == "DENY"
+        assert client.get(url, headers={"if-none-match": first.headers["etag"]}).status_code == 304
+    assert rendered == ["year 2025", "year 2008", "country JPN", "year 2008", "country JPN"]  # once each
+    assert client.get("/countries/JPN", headers={"Authorization": "Bearer nobody"}).status_code == 401  # not cached
+
+
+def test_a_write_drops_the_pages_it_changed_and_leaves_the_others(db, client, renders, monkeypatch):
+    token = analyst_token(db)
+    pages = ["/narratives/JPN/2008", "/narratives/DEU/2008", "/narratives/DEU/2010"]
+    for url in pages * 2:
+        assert client.get(url).status_code == 200
+    assert renders == ["JPN 2008", "DEU 2008", "DEU 2010"]
+    draft = client.post("/api/v1/narratives/JPN/2027", headers={"Authorization": f"Bearer {token}"},
+                        json={"markdown": "# Japan\n\nA draft of the year in preparation."})
+    assert draft.status_code == 200, draft.text
+    for url in pages:
+        client.get(url)
+    assert renders == ["JPN 2008", "DEU 2008", "DEU 2010"]  # the embargoed year's draft is on no published page
+    fixed = client.post("/api/v1/narratives/JPN/2008", headers={"Authorization": f"Bearer {token}"},
+                        json={"markdown": "# Japan\n\nScoped drop.", "note": "a figure"})
+    assert fixed.status_code == 200, fixed.text
+    assert "Scoped drop." in client.get(pages[0]).text and "Scoped drop." not in client.get(pages[1]).text
+    client.get(pages[2])
+    assert renders == ["JPN 2008", "DEU 2008", "DEU 2010", "JPN 2008"]  # Germany's pages stayed in memory
+    maps: list[int] = []
+    real_map = routes._map_data
+    monkeypatch.setattr(routes, "_map_data", lambda s, year: maps.append(year) or real_map(s, year))
+    for year in (2008, 2010, 2008, 2010):
+        client.get(f"/api/v1/map/{year}.json")
+    assert maps == [2008, 2010]
+    with transaction(db.sessions) as s:  # every country's 2008 placements: the 2008 map and every narrative (each
+        activity.record(s, "test", "placements.import", "placements:2008", None, None)  # shows its history) go
+    for url in [*pages, "/api/v1/map/2008.json", "/api/v1/map/2010.json"]:
+        client.get(url)
+    assert renders[4:] == ["JPN 2008", "DEU 2008", "DEU 2010"] and maps == [2008, 2010, 2008]  # 2010's map stays
+
+
+WRITER = """
+import sys
+from tiptiers.store import activity, publication as pub
+from tiptiers.store.db import make_engine, session_factory, transaction
+with transaction(session_factory(make_engine(sys.argv[1]))) as s:
+    pub.save_narrative(s, "JPN", 2009, "# Japan\\n\\n" + sys.argv[2], "cli", note="another process")
+    activity.record(s, "cli", "narrative.save", "narrative:JPN/2009", None, None)
+"""
+
+
+def test_a_write_by_another_process_is_served_within_a_second(db, clock):
+    import sys
+    import time
+
+    clock[0] = datetime.now()  # the other process has the real clock
+    client = TestClient(create_app(db.url))
+    url = "/api/v1/narratives/JPN/2009.json"
+    assert client.get(url).status_code == 200 and client.get(url).status_code == 200  # in memory
+    marker = f"Written elsewhere {time.time_ns()}."
+    subprocess.run([sys.executable, "-c", WRITER, db.url, marker], check=True, timeout=120)
+    written = time.monotonic()
+    while marker not in client.get(url).json()["markdown"]:  # PostgreSQL: by the NOTIFY; SQLite: data_version
+        assert time.monotonic() - written < 1.0, "still the old page a second after another process wrote"
+        time.sleep(0.02)
+
+
+def test_a_lost_listening_connection_keeps_nothing_stale(db, client, renders):
+    """PostgreSQL: the connection that LISTENs is cut (a failover, a restart); writes made meanwhile are read once
+    it is back, and nothing old is served in between."""
+    if db.engine.url.get_backend_name() != "postgresql":
+        pytest.skip("SQLite reads its data version on every request")
+    import time
+
+    from sqlalchemy import text
+
+    client.get(TWIN)
+    changes = client.app.state.changes
+    cut = changes.listening_pid
+    with db.engine.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut})
+    with transaction(db.sessions) as s:
+        pub.save_narrative(s, "JPN", 2008, "# Japan\n\nWhile it was cut.", "ana", note="cut", now=pub.utcnow())
+        activity.record(s, "ana", "narrative.save", "narrative:JPN/2008", None, None)
+    assert "While it was cut." in client.get(TWIN).json()["markdown"]
+    deadline = time.monotonic() + 20
+    while changes.listening_pid == cut or not changes.live:
+        assert time.monotonic() < deadline, "the listening connection did not come back"
+        time.sleep(0.1)
+    before = len(renders)
+    client.get(TWIN)
+    client.get(TWIN)
+    assert len(renders) == before + 1  # kept again once changes are followed

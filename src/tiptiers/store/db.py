@@ -105,6 +105,33 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+NOTIFY_CHANNEL = "tiptiers_activity"  # PostgreSQL: each activity-log entry is announced here (migration 0018)
+
+
+@contextmanager
+def listen(engine: Engine, channel: str) -> Iterator[Any]:
+    """A PostgreSQL connection of its own (outside the pool, in autocommit) that LISTENs on `channel`."""
+    pooled = engine.raw_connection()
+    connection: Any = pooled.driver_connection
+    pooled.detach()
+    try:
+        connection.autocommit = True
+        connection.execute(f'LISTEN "{channel}"')
+        yield connection
+    finally:
+        connection.close()
+
+
+def notices(connection: Any, timeout: float) -> int:
+    """Wait up to `timeout` seconds for notices on a `listen` connection; how many came (all taken at once)."""
+    count = 0
+    for _ in connection.notifies(timeout=timeout, stop_after=1):
+        count += 1
+    for _ in connection.notifies(timeout=0):  # the rest of a burst: one catch-up for all
+        count += 1
+    return count
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work that writes: commit on success, roll everything back on any error. On SQLite it takes the

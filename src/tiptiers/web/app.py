@@ -20,6 +20,7 @@ from tiptiers import __version__
 from tiptiers.store import jobs, notices
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web import auth
+from tiptiers.web.changes import Changes
 from tiptiers.web.deps import field_message, templates
 from tiptiers.web.head import HeadAsGet
 from tiptiers.web.pagecache import PageCache
@@ -75,6 +76,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.changes.stop()
         if worker is not None:
             await asyncio.to_thread(worker.stop)
 
@@ -95,6 +97,7 @@ def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> Fa
     app.state.sessions = session_factory(engine)
     app.state.database_url = engine.url.render_as_string(hide_password=False)
     app.state.run_jobs = run_jobs
+    app.state.changes = Changes(engine, app.state.sessions)  # what changed, from the activity log (every host)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(FastAPIHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
@@ -102,7 +105,7 @@ def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> Fa
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)  # 9 took 4x the time for 2% less
     app.add_middleware(JsonBodyCheckMiddleware)  # inside the body size limit that auth.install adds
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
-    app.add_middleware(PageCache, engine=engine, state=app.state)  # published pages from memory
+    app.add_middleware(PageCache, changes=app.state.changes, state=app.state)  # published pages from memory
     app.add_middleware(DatabaseBusyMiddleware)  # outside everything that may write (the sign-in updates sessions)
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions,

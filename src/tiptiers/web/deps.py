@@ -114,10 +114,12 @@ class Visibility:
     """What one visitor may see of the report years, now: staff (admin, analyst, reviewer) every year, anyone else
     (a liaison, an NGO, the public) the published ones. The publication schedule is read once per request."""
 
-    def __init__(self, session: Session, user: User | None, now: datetime):
+    def __init__(self, session: Session, user: User | None, now: datetime,
+                 schedule: Callable[[Session], pubstore.Schedule] = pubstore.schedule):
         self.session = session
         self.user = user
         self.now = now
+        self._read_schedule = schedule  # the app's (kept per process, refreshed from the activity log: web/changes.py)
 
     @property
     def staff(self) -> bool:
@@ -125,7 +127,7 @@ class Visibility:
 
     @cached_property
     def _schedule(self) -> pubstore.Schedule:
-        return pubstore.schedule(self.session)
+        return self._read_schedule(self.session)
 
     def is_published(self, year: int) -> bool:
         return self._schedule.is_public(year, self.now)
@@ -169,7 +171,8 @@ def _optional_user(request: Request) -> User | None:
 
 def visibility(request: Request, session: SessionDep,
                user: Annotated[User | None, Depends(_optional_user)]) -> Visibility:
-    return Visibility(session, user, publish_now(request))
+    changes = getattr(request.app.state, "changes", None)
+    return Visibility(session, user, publish_now(request), changes.schedule if changes else pubstore.schedule)
 
 
 Visible = Annotated[Visibility, Depends(visibility)]

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from tiptiers.publish.narrative import render_markdown
 from tiptiers.web.deps import templates
+from tiptiers.web.pagecache import PUBLIC
 
 api = APIRouter(prefix="/api/v1", tags=["about"])  # no JSON twin: these pages are prose
 pages = APIRouter(include_in_schema=False)
@@ -28,7 +29,7 @@ def page_html(name: str) -> str:
     return html
 
 
-@pages.get("/about/{name}", response_class=HTMLResponse)
+@pages.get("/about/{name}", dependencies=PUBLIC, response_class=HTMLResponse)
 def about_page(name: str, request: Request) -> Response:
     if name not in PAGES:
         raise HTTPException(404, f"no page /about/{name}; there are {', '.join(f'/about/{p}' for p in PAGES)}")

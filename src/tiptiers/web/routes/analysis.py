@@ -48,6 +48,7 @@ from tiptiers.store.db import fits_id
 from tiptiers.store.placements import report_years
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import FieldErrors, SessionDep, Visibility, Visible, VisibleYear, templates
+from tiptiers.web.pagecache import PUBLIC
 
 api = APIRouter(prefix="/api/v1", tags=["analysis"], route_class=FieldErrors)
 pages = APIRouter(include_in_schema=False)
@@ -139,7 +140,7 @@ def _robustness(session: Session, year: int, run: int | None, draws: int | None,
                                    "left_out": data.left_out})
 
 
-@api.get("/analysis/consistency/{year}", response_model=ConsistencyView,
+@api.get("/analysis/consistency/{year}", dependencies=PUBLIC, response_model=ConsistencyView,
          summary="Dominance audit of one report year")
 def api_consistency(year: VisibleYear, visible: Visible, indicator: str = Query("3p", description="3p or ratings")
                     ) -> ConsistencyView:
@@ -148,13 +149,15 @@ def api_consistency(year: VisibleYear, visible: Visible, indicator: str = Query(
     return _consistency(visible, year, indicator)
 
 
-@api.get("/analysis/consistency", response_model=ConsistencySummaryView, summary="Dominance audit, every year")
+@api.get("/analysis/consistency", response_model=ConsistencySummaryView, summary="Dominance audit, every year",
+         dependencies=PUBLIC)
 def api_consistency_summary(visible: Visible, indicator: str = Query("3p", description="3p or ratings"),
                             top: int = Query(15, ge=1, le=200)) -> ConsistencySummaryView:
     return _summary(visible, indicator, top)
 
 
-@api.get("/analysis/model/{year}", response_model=OrdinalView, summary="Ordered logit of the tier on the index")
+@api.get("/analysis/model/{year}", response_model=OrdinalView, summary="Ordered logit of the tier on the index",
+         dependencies=PUBLIC)
 def api_model(year: VisibleYear, visible: Visible, indicator: str = Query("3p", description="3p or ratings"),
               top: int = Query(10, ge=1, le=200)) -> OrdinalView:
     return _model(visible, year, indicator, top)
@@ -281,7 +284,7 @@ def consistency_csv(year: VisibleYear, visible: Visible, indicator: str = Query(
         "Content-Disposition": f'attachment; filename="tiptiers-consistency-{year}-{indicator}.csv"'})
 
 
-@pages.get("/analysis/consistency/{year}", response_class=HTMLResponse)
+@pages.get("/analysis/consistency/{year}", dependencies=PUBLIC, response_class=HTMLResponse)
 def consistency_page(year: VisibleYear, request: Request, visible: Visible,
                      indicator: str = Query("3p"), country: str = "", gap: str = "", sort: str = "",
                      page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
@@ -300,7 +303,7 @@ def consistency_page(year: VisibleYear, request: Request, visible: Visible,
         "json_url": f"/api/v1/analysis/consistency/{year}?indicator={indicator}"})
 
 
-@pages.get("/analysis/consistency", response_class=HTMLResponse)
+@pages.get("/analysis/consistency", dependencies=PUBLIC, response_class=HTMLResponse)
 def consistency_summary_page(request: Request, visible: Visible, indicator: str = Query("3p"),
                              top: int = Query(15, ge=1, le=200)) -> HTMLResponse:
     view = _summary(visible, indicator, top)
@@ -309,7 +312,7 @@ def consistency_summary_page(request: Request, visible: Visible, indicator: str 
         "json_url": f"/api/v1/analysis/consistency?indicator={indicator}&top={top}"})
 
 
-@pages.get("/analysis/model/{year}", response_class=HTMLResponse)
+@pages.get("/analysis/model/{year}", dependencies=PUBLIC, response_class=HTMLResponse)
 def model_page(year: VisibleYear, request: Request, visible: Visible, indicator: str = Query("3p"),
                top: int = Query(10, ge=1, le=200)) -> HTMLResponse:
     view = _model(visible, year, indicator, top)

@@ -25,6 +25,7 @@ from tiptiers.web.deps import (
     country_timeline,
     templates,
 )
+from tiptiers.web.pagecache import PUBLIC
 
 # Bounds on paging and versions: a number past 64 bits reached the database driver and was a 500.
 MAX_OFFSET = 1_000_000
@@ -121,13 +122,14 @@ def _cable_or_404(session: Session, reference_id: str, version: int | None) -> C
 
 
 @api.get("/cables/{reference_id}", response_model=CableOut, summary="A cable: every parsed field, reactions, claims",
-         responses={404: {"description": "No such cable"}, 422: {"description": "Malformed reference id"}})
+         responses={404: {"description": "No such cable"}, 422: {"description": "Malformed reference id"}},
+         dependencies=PUBLIC)
 def api_cable(reference_id: str, session: SessionDep,
               version: int | None = Query(None, ge=1, le=MAX_VERSION, description="An earlier version")) -> CableOut:
     return _cable_or_404(session, reference_id, version)
 
 
-@pages.get("/cables/{reference_id}", response_class=HTMLResponse)
+@pages.get("/cables/{reference_id}", dependencies=PUBLIC, response_class=HTMLResponse)
 def cable_page(reference_id: str, request: Request, session: SessionDep,
                version: int | None = Query(None, ge=1, le=MAX_VERSION)) -> Response:
     data = _cable_or_404(session, reference_id, version)
@@ -213,7 +215,7 @@ def country_matches(q: str, limit: int = 8) -> list[tuple[str, str]]:
     return [(table.by_iso3[i].name, i) for i in found]
 
 
-@api.get("/search", response_model=SearchOut, summary="Full-text search over cables and evidence",
+@api.get("/search", dependencies=PUBLIC, response_model=SearchOut, summary="Full-text search over cables and evidence",
          description="Words are ANDed; \"a phrase\", OR and -word work as in web search. Snippets mark matches "
                      "between \\u0002 and \\u0003.", responses={422: {"description": "A filter is invalid"}})
 def api_search(session: SessionDep, year: ReportYearQuery, q: str = Query("", max_length=500),
@@ -224,7 +226,7 @@ def api_search(session: SessionDep, year: ReportYearQuery, q: str = Query("", ma
     return _search(session, q, filters, limit, offset)
 
 
-@pages.get("/search", response_class=HTMLResponse)
+@pages.get("/search", dependencies=PUBLIC, response_class=HTMLResponse)
 def search_page(request: Request, session: SessionDep, year: ReportYearQuery, q: str = Query("", max_length=500),
                 country: str | None = None, tag: str | None = None,
                 classification: str | None = None, reaction: str | None = None, kind: str | None = None,
@@ -244,7 +246,7 @@ def search_page(request: Request, session: SessionDep, year: ReportYearQuery, q:
     )
 
 
-@api.get("/countries/{iso3}/timeline", response_model=TimelineOut,
+@api.get("/countries/{iso3}/timeline", dependencies=PUBLIC, response_model=TimelineOut,
          summary="A country's placements and cables with their reaction codes, by report year",
          responses={404: {"description": "Unknown country"}})
 def api_timeline(iso3: str, session: SessionDep, visible: Visible) -> TimelineOut:

@@ -30,6 +30,7 @@ from tiptiers.web.deps import (
     country_or_404,
     templates,
 )
+from tiptiers.web.pagecache import PUBLIC
 
 api = APIRouter(prefix="/api/v1", tags=["engine"], route_class=FieldErrors)
 pages = APIRouter(include_in_schema=False)
@@ -84,7 +85,8 @@ def api_determine(body: DeterminationRequest, visible: Visible) -> Response:
     return Response(d.model_dump_json(), media_type="application/json")
 
 
-@api.get("/methodology", response_model=MethodologyOut, summary="Standards, criteria and tier rules of a report year")
+@api.get("/methodology", response_model=MethodologyOut, summary="Standards, criteria and tier rules of a report year",
+         dependencies=PUBLIC)
 def api_methodology(year: ReportYearQuery, name: str = Query("tvpa", description="Methodology id")) -> MethodologyOut:
     if year is None:
         raise HTTPException(422, "year: required, e.g. ?year=2013")
@@ -108,7 +110,7 @@ def _country_year(session: Session, iso3: str, year: int, visible: Visibility) -
                                 override=start.override))
 
 
-@api.get("/countries/{iso3}/{year}", response_model=CountryYearOut,
+@api.get("/countries/{iso3}/{year}", dependencies=PUBLIC, response_model=CountryYearOut,
          summary="A country-year: published placement, override, waiver and the engine's determination, from the "
                  "stored assessment's ratings when there is one (and you may see the draft), else illustrative ones",
          responses={404: {"description": "Unknown country or year"}})
@@ -116,7 +118,7 @@ def api_country_year(iso3: str, year: VisibleYear, session: SessionDep, visible:
     return _country_year(session, iso3, year, visible)
 
 
-@pages.get("/countries/{iso3}/{year}", response_class=HTMLResponse)
+@pages.get("/countries/{iso3}/{year}", dependencies=PUBLIC, response_class=HTMLResponse)
 def country_year_page(iso3: str, year: VisibleYear, request: Request, session: SessionDep,
                       visible: Visible) -> Response:
     data = _country_year(session, iso3, year, visible)

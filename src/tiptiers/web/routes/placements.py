@@ -32,6 +32,7 @@ from tiptiers.web.deps import (
     country_timeline,
     templates,
 )
+from tiptiers.web.pagecache import PUBLIC
 
 api = APIRouter(prefix="/api/v1", tags=["placements"])
 pages = APIRouter(include_in_schema=False)
@@ -100,7 +101,8 @@ def _country_data(session: Session, iso3: str, visible: Visibility) -> CountryPl
     )
 
 
-@api.get("/years", response_model=list[YearSummary], summary="Report years with the count of countries per tier")
+@api.get("/years", response_model=list[YearSummary], summary="Report years with the count of countries per tier",
+         dependencies=PUBLIC)
 def api_years(session: SessionDep, visible: Visible) -> list[YearSummary]:
     counts = tier_counts(session)  # one query, not one per year
     return [YearSummary(year=y, counts={t.value: counts[y].get(t.value, 0) for t in TIER_ORDER})
@@ -108,12 +110,13 @@ def api_years(session: SessionDep, visible: Visible) -> list[YearSummary]:
 
 
 @api.get("/years/{year}/placements", response_model=YearPlacements, summary="Every placement of one report year",
-         responses={404: {"description": "No placements for that year"}}, response_model_exclude_none=True)
+         responses={404: {"description": "No placements for that year"}}, response_model_exclude_none=True,
+         dependencies=PUBLIC)
 def api_year(year: VisibleYear, session: SessionDep, visible: Visible) -> YearPlacements:
     return _year_data(session, visible, year)
 
 
-@api.get("/countries/{iso3}/placements", response_model=CountryPlacements,
+@api.get("/countries/{iso3}/placements", dependencies=PUBLIC, response_model=CountryPlacements,
          summary="A country's placement by report year", responses={404: {"description": "Unknown country"}},
          response_model_exclude_none=True)
 def api_country(iso3: str, session: SessionDep, visible: Visible) -> CountryPlacements:
@@ -140,7 +143,7 @@ def _year_page(request: Request, session: Session, visible: Visibility, year: in
     )
 
 
-@pages.get("/", response_class=HTMLResponse)
+@pages.get("/", dependencies=PUBLIC, response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, visible: Visible) -> Response:
     years = visible.years(report_years(session))
     if not years:
@@ -148,12 +151,12 @@ def home(request: Request, session: SessionDep, visible: Visible) -> Response:
     return _year_page(request, session, visible, max(years), home=True)
 
 
-@pages.get("/years/{year}", response_class=HTMLResponse)
+@pages.get("/years/{year}", dependencies=PUBLIC, response_class=HTMLResponse)
 def year_page(year: VisibleYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     return _year_page(request, session, visible, year, home=False)
 
 
-@pages.get("/countries/{iso3}", response_class=HTMLResponse)
+@pages.get("/countries/{iso3}", dependencies=PUBLIC, response_class=HTMLResponse)
 def country_page(iso3: str, request: Request, session: SessionDep, visible: Visible) -> Response:
     if iso3 != iso3.upper() or country_table().get(iso3) is None:
         found = country_table().find(iso3)  # /countries/japan -> /countries/JPN

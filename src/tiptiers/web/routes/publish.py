@@ -28,11 +28,13 @@ from tiptiers.publish import opendata, palette, pdf, reportpdf
 from tiptiers.publish.charts import compare_svg, flows_svg, tier_history_svg
 from tiptiers.publish.report import CountryYear, country_year
 from tiptiers.publish.worldmap import geometry, map_countries, svg_to_png, without_outline, world_map_svg
+from tiptiers.store import activity
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import all_coverage, report_years, year_coverage, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.auth import optional_user, require_roles
+from tiptiers.web.changes import Scope as Shows
 from tiptiers.web.deps import (
     PublishedYear,
     ReportYear,
@@ -44,7 +46,7 @@ from tiptiers.web.deps import (
     country_or_404,
     templates,
 )
-from tiptiers.web.pagecache import SharedResponse, etag_matches
+from tiptiers.web.pagecache import PUBLIC, SharedResponse, etag_matches
 
 log = logging.getLogger(__name__)
 api = APIRouter(prefix="/api/v1", tags=["publication"])
@@ -58,20 +60,25 @@ PUBLISHERS: list[Any] = [Depends(require_roles("admin"))]
 
 
 def cached(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None,
-           keep_for: float | None = None) -> Response:
+           keep_for: float | None = None, shows: tuple[Shows, ...] | None = None) -> Response:
     """A published representation with a strong ETag; 304 when the client already has it. It is the same for every
-    anonymous visitor, so the page cache (web/pagecache.py) keeps it until the data changes (or `keep_for` seconds;
-    0: not at all)."""
+    anonymous visitor, so the page cache (web/pagecache.py) keeps it until a change overlaps what it `shows` (by
+    default what its path names), or `keep_for` seconds (0: not at all)."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     common = {"ETag": etag, "Cache-Control": "public, max-age=60", **(headers or {})}
     if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=common)
-    return SharedResponse(body, media_type=media_type, headers=common, keep_for=keep_for)
+    return SharedResponse(body, media_type=media_type, headers=common, keep_for=keep_for, shows=shows)
 
 
-def page(request: Request, name: str, context: dict[str, Any]) -> Response:
+def page(request: Request, name: str, context: dict[str, Any], shows: tuple[Shows, ...] | None = None) -> Response:
     rendered = templates.TemplateResponse(request, name, context)
-    return cached(request, bytes(rendered.body), "text/html; charset=utf-8")
+    return cached(request, bytes(rendered.body), "text/html; charset=utf-8", shows=shows)
+
+
+def with_previous(year: int) -> tuple[Shows, ...]:
+    """What the movements of a year show: its placements and the year before's."""
+    return Shows(None, year), Shows(None, year - 1)
 
 
 def placed_or_404(session: Session, visible: Visibility, year: int) -> int:
@@ -366,6 +373,8 @@ def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str
         with transaction(request.app.state.sessions) as session:
             row = pubstore.save_narrative(session, country.iso3, year, body.markdown, author, body.note, now)
             correction = pubstore.is_public(session, year, now)
+            activity.record(session, author, "narrative.save", f"narrative:{row.iso3}/{year}", None,
+                            {"version": row.version, "note": row.note, "correction": correction})
     except pubstore.PublicationError as exc:
         raise HTTPException(422, str(exc)) from None
     return VersionOut(iso3=row.iso3, year=row.year, version=row.version, created_at=row.created_at,
@@ -477,7 +486,7 @@ def api_movements(year: PublishedYear, request: Request, session: SessionDep, vi
                   to: ToQuery = None, direction: DirectionQuery = None) -> Response:
     tier, way = _filters(to, direction)
     return cached(request, _movements(session, year, visible, tier, way)[0].model_dump_json().encode(),
-                  "application/json")
+                  "application/json", shows=with_previous(year))
 
 
 MOVEMENT_COLUMNS = opendata.DATASETS["movements"].column_names
@@ -496,7 +505,8 @@ def movements_csv(year: PublishedYear, request: Request, session: SessionDep, vi
     rows = moves.filtered(_year_moves(session, year, visible), tier, way)
     body = opendata.to_csv(MOVEMENT_COLUMNS, (r.as_dict() for r in rows)).encode()
     return cached(request, body, "text/csv; charset=utf-8",
-                  {"Content-Disposition": f'attachment; filename="{_download_name(year, tier, way, "csv")}"'})
+                  {"Content-Disposition": f'attachment; filename="{_download_name(year, tier, way, "csv")}"'},
+                  shows=with_previous(year))
 
 
 def _flows(session: Session, year: int, visible: Visibility, to: str | None, direction: str | None) -> str:
@@ -512,7 +522,8 @@ def movements_flows_svg(year: PublishedYear, request: Request, session: SessionD
                         to: ToQuery = None, direction: DirectionQuery = None) -> Response:
     tier, way = _filters(to, direction)
     return cached(request, _flows(session, year, visible, to, direction).encode(), "image/svg+xml",
-                  {"Content-Disposition": f'inline; filename="{_download_name(year, tier, way, "svg")}"'})
+                  {"Content-Disposition": f'inline; filename="{_download_name(year, tier, way, "svg")}"'},
+                  shows=with_previous(year))
 
 
 @pages.get("/movements/{year}/flows.png")
@@ -521,7 +532,8 @@ def movements_flows_png(year: PublishedYear, request: Request, session: SessionD
     tier, way = _filters(to, direction)
     png = svg_to_png(_flows(session, year, visible, to, direction), width=1440)
     return cached(request, png, "image/png",
-                  {"Content-Disposition": f'inline; filename="{_download_name(year, tier, way, "png")}"'})
+                  {"Content-Disposition": f'inline; filename="{_download_name(year, tier, way, "png")}"'},
+                  shows=with_previous(year))
 
 
 @pages.get("/movements", response_class=HTMLResponse)
@@ -544,7 +556,7 @@ def movements_page(year: PublishedYear, request: Request, session: SessionDep, v
         "filter_words": moves.filter_words(tier, way), "to": tier.value if tier else "", "direction": way or "",
         "tiers": list(TIER_ORDER), "directions": list(moves.DIRECTIONS), "query": q,
         "chart": flows_svg(moves.flows(shown), year, f"Countries by tier, {year - 1} to {year}"),
-        "json_url": f"/api/v1/movements/{year}.json{q}"})
+        "json_url": f"/api/v1/movements/{year}.json{q}"}, shows=with_previous(year))
 
 
 class CompareCountry(BaseModel):
@@ -598,7 +610,8 @@ def _compare(session: Session, given: list[str], visible: Visibility) -> Compare
     return CompareOut(years=years, countries=out, csv=f"/compare.csv?{query}")
 
 
-@api.get("/compare", response_model=CompareOut, summary="2 to 5 countries side by side, tier by year")
+@api.get("/compare", response_model=CompareOut, summary="2 to 5 countries side by side, tier by year",
+         dependencies=PUBLIC)
 def api_compare(session: SessionDep, visible: Visible,
                 c: Annotated[list[str], Query()] = []) -> CompareOut:  # noqa: B006
     return _compare(session, c, visible)
@@ -617,7 +630,7 @@ def compare_csv(request: Request, session: SessionDep, visible: Visible,
     return cached(request, body, "text/csv; charset=utf-8", {"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@pages.get("/compare", response_class=HTMLResponse)
+@pages.get("/compare", dependencies=PUBLIC, response_class=HTMLResponse)
 def compare_page(request: Request, session: SessionDep, visible: Visible,
                  c: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
     data = _compare(session, c, visible) if any(v.strip() for v in c) else None
@@ -654,7 +667,8 @@ class DictionaryOut(BaseModel):
                                              "each data source")
 
 
-@api.get("/data/dictionary.json", response_model=DictionaryOut, summary="The data dictionary: every table and column")
+@api.get("/data/dictionary.json", response_model=DictionaryOut, summary="The data dictionary: every table and column",
+         dependencies=PUBLIC)
 def api_dictionary() -> dict[str, Any]:
     return opendata.data_dictionary()
 
@@ -711,7 +725,8 @@ class PublicationIn(BaseModel):
     note: str = ""
 
 
-@api.get("/publications.json", response_model=list[PublicationOut], summary="Published report years and their times")
+@api.get("/publications.json", response_model=list[PublicationOut], summary="Published report years and their times",
+         dependencies=PUBLIC)
 def api_publications(session: SessionDep, visible: Visible) -> list[PublicationOut]:
     rows = opendata.DATASETS["publications"].rows(session, None, visible.now)
     return [PublicationOut(year=r["year"], published_at=r["published_at"], public=True, scheduled=r["scheduled"])
@@ -727,6 +742,8 @@ def api_schedule(year: ReportYear, body: PublicationIn, request: Request) -> Pub
                                                          body.note)
             reportpdf.queue_at_publication(session, year, row.publish_at)  # by the queue, at that time
             public = pubstore.is_public(session, year)
+            activity.record(session, _user_name(request), "publication.schedule", f"publication:{year}", None,
+                            {"publish_at": row.publish_at.isoformat(), "note": row.note})
     except pubstore.PublicationError as exc:
         raise HTTPException(422, str(exc)) from None
     return PublicationOut(year=row.year, published_at=row.publish_at, public=public, scheduled=True)
