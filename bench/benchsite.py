@@ -31,6 +31,7 @@ class Site:
     base: str = ""  # http://host:port once served
     tokens: dict[str, str] = field(default_factory=dict)  # account name -> bearer token
     roles: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # account name -> (role, country)
+    pid: int = 0  # of the server, once served
 
 
 def _database(backend: str, workdir: Path) -> tuple[str, object]:
@@ -53,8 +54,10 @@ def _database(backend: str, workdir: Path) -> tuple[str, object]:
     return url.render_as_string(hide_password=False), drop
 
 
-def prepare(backend: str, workdir: Path, staff: int = 1, liaisons: int = 0) -> tuple[Site, object]:
-    """The database with `staff` analysts (and reviewers: every third) and `liaisons` liaisons, each with a token."""
+def prepare(backend: str, workdir: Path, staff: int = 1, liaisons: int = 0,
+            reviewers: bool = True) -> tuple[Site, object]:
+    """The database with `staff` analysts (and, `reviewers`, every third a reviewer) and `liaisons` liaisons, each
+    with a token."""
     from tiptiers.sources.cable_files import iter_cable_inputs
     from tiptiers.store import migrate, users
     from tiptiers.store.cables import ingest
@@ -67,7 +70,7 @@ def prepare(backend: str, workdir: Path, staff: int = 1, liaisons: int = 0) -> t
     migrate.upgrade(engine)
     sessions = session_factory(engine)
     accounts: list[tuple[str, str, str | None]] = [
-        (f"staff{i}", "reviewer" if i % 3 == 2 else "analyst", None) for i in range(staff)]
+        (f"staff{i}", "reviewer" if reviewers and i % 3 == 2 else "analyst", None) for i in range(staff)]
     accounts += [(f"liaison{i}", "liaison", LIAISON_COUNTRIES[i % len(LIAISON_COUNTRIES)]) for i in range(liaisons)]
     with transaction(sessions) as session:
         load_bundled(session)
@@ -82,10 +85,10 @@ def prepare(backend: str, workdir: Path, staff: int = 1, liaisons: int = 0) -> t
 
 
 @contextmanager
-def served(backend: str, staff: int = 1, liaisons: int = 0) -> Iterator[Site]:
+def served(backend: str, staff: int = 1, liaisons: int = 0, reviewers: bool = True) -> Iterator[Site]:
     """A prepared site, served by `tiptiers serve --no-access-log` until the block ends; then dropped."""
     with tempfile.TemporaryDirectory() as tmp:
-        site, drop = prepare(backend, Path(tmp), staff, liaisons)
+        site, drop = prepare(backend, Path(tmp), staff, liaisons, reviewers)
         port = free_port()
         env = {**os.environ, "TIPTIERS_DATABASE_URL": site.url, "TIPTIERS_REPORTS_DIR": str(Path(tmp) / "reports")}
         log_file = (Path(tmp) / "serve.log").open("wb")
@@ -93,6 +96,7 @@ def served(backend: str, staff: int = 1, liaisons: int = 0) -> Iterator[Site]:
                                   env=env, stdout=subprocess.DEVNULL, stderr=log_file)
         try:
             site.base = f"http://{HOST}:{port}"
+            site.pid = server.pid
             wait_up(f"{site.base}/api/v1/years", server)
             yield site
         finally:

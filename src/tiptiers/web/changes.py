@@ -27,8 +27,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from tiptiers.countries import country_table
 from tiptiers.store import publication as pubstore
@@ -73,6 +74,20 @@ def scopes_of(subject: str) -> list[Scope]:
     return [EVERYTHING]
 
 
+_EVIDENCE = re.compile(r"^evidence:(\d+)$")
+
+
+def _evidence_scopes(session: Session, subjects: list[str]) -> dict[str, list[Scope]]:
+    """`evidence:ID` subjects (a claim recorded, answered, corrected) with their country and year, in one query."""
+    from tiptiers.store.evidence import Evidence
+
+    ids = {int(m[1]): s for s in subjects if (m := _EVIDENCE.match(s))}
+    if not ids:
+        return {}
+    rows = session.execute(select(Evidence.id, Evidence.iso3, Evidence.year).where(Evidence.id.in_(list(ids))))
+    return {ids[r.id]: [Scope(r.iso3, r.year)] for r in rows}
+
+
 @dataclass(frozen=True)
 class Batch:
     """New entries seen at once: the scopes they touched (only those a published page may show), or everything."""
@@ -89,7 +104,13 @@ class Changes:
 
     def __init__(self, engine: Engine, sessions: sessionmaker[Session]):
         self.engine = engine
-        self.sessions = sessions
+        # Catching up reads on a connection of its own: from the app's pool it would wait behind the routes (and
+        # every anonymous request waits for the catch-up). PostgreSQL: one per catch-up (once per burst of writes),
+        # so that an app holds only its listening connection while idle.
+        postgres = engine.url.get_backend_name() == "postgresql"
+        self._reader = create_engine(engine.url, poolclass=NullPool) if postgres else \
+            create_engine(engine.url, pool_size=1, max_overflow=0)
+        self.sessions = sessionmaker(self._reader)
         self.backend = engine.url.get_backend_name()
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()  # one catch-up at a time (request threads, the listening thread)
@@ -151,6 +172,7 @@ class Changes:
 
     def stop(self) -> None:
         self._stopped.set()
+        self._reader.dispose()
         if self._version is not None:
             self._version.close()
 
@@ -201,11 +223,12 @@ class Changes:
                 return Batch((), everything=True)
             rows = session.execute(select(ActivityEntry.seq, ActivityEntry.subject, ActivityEntry.prev_hash)
                                    .where(ActivityEntry.seq > seen_seq).order_by(ActivityEntry.seq)).all()
-        if not rows or (rows[0].prev_hash != seen_hash and seen_seq):  # rewritten under us
-            return Batch((), everything=True)
+            if not rows or (rows[0].prev_hash != seen_hash and seen_seq):  # rewritten under us
+                return Batch((), everything=True)
+            found = _evidence_scopes(session, [r.subject for r in rows])
         scopes: list[Scope] = []
         for row in rows:
-            for scope in scopes_of(row.subject):
+            for scope in found.get(row.subject) or scopes_of(row.subject):
                 if scope.year is not None and not row.subject.startswith(NOT_EMBARGOED) \
                         and not schedule.is_public(scope.year, pubstore.utcnow()):
                     continue  # a year under embargo: no published page shows it (its publication drops everything)

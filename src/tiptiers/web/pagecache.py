@@ -29,13 +29,13 @@ import gzip
 import hashlib
 import time
 from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -154,6 +154,8 @@ class PageCache:
         self._schedule: pubstore.Schedule | None = None
         self._pending: dict[tuple[Any, ...], asyncio.Event] = {}
         self._known: dict[tuple[Any, ...], bool] = {}  # key -> its last response was shared
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="tiptiers-catch-up")
+        self._catching: asyncio.Future[None] | None = None
         changes.subscribe(self._dropped.append)
 
     # --- validity ------------------------------------------------------------------------------------------
@@ -178,7 +180,7 @@ class PageCache:
             return False
         changes = self.changes
         if changes.pending():
-            await run_in_threadpool(changes.catch_up)
+            await self._caught_up()
         while self._dropped:
             self._drop(self._dropped.popleft())
         if not changes.live:
@@ -192,6 +194,13 @@ class PageCache:
             self._boundary = min((t for t in schedule.scheduled.values() if t > now), default=None) \
                 if schedule is not None else None
         return schedule is not None
+
+    async def _caught_up(self) -> None:
+        """One catch-up at a time in a thread of its own, awaited by every request that arrives meanwhile: not in
+        the shared thread pool, where the published pages would wait behind slow logged-in requests."""
+        if self._catching is None or self._catching.done():
+            self._catching = asyncio.get_running_loop().run_in_executor(self._executor, self.changes.catch_up)
+        await asyncio.shield(self._catching)
 
     # --- the layer -----------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tiptiers.countries import country_table
@@ -369,14 +370,20 @@ class VersionOut(BaseModel):
 
 def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str, now: datetime) -> VersionOut:
     country = country_or_404(iso3)
-    try:
-        with transaction(request.app.state.sessions) as session:
-            row = pubstore.save_narrative(session, country.iso3, year, body.markdown, author, body.note, now)
-            correction = pubstore.is_public(session, year, now)
-            activity.record(session, author, "narrative.save", f"narrative:{row.iso3}/{year}", None,
-                            {"version": row.version, "note": row.note, "correction": correction})
-    except pubstore.PublicationError as exc:
-        raise HTTPException(422, str(exc)) from None
+    for attempt in range(3):  # two editors saving at once take the same next version number: the second retries
+        try:
+            with transaction(request.app.state.sessions) as session:
+                row = pubstore.save_narrative(session, country.iso3, year, body.markdown, author, body.note, now)
+                correction = pubstore.is_public(session, year, now)
+                activity.record(session, author, "narrative.save", f"narrative:{row.iso3}/{year}", None,
+                                {"version": row.version, "note": row.note, "correction": correction})
+            break
+        except pubstore.PublicationError as exc:
+            raise HTTPException(422, str(exc)) from None
+        except IntegrityError:
+            if attempt == 2:
+                raise HTTPException(409, "markdown: others saved this narrative at the same moment; reload it and "
+                                         "save again") from None
     return VersionOut(iso3=row.iso3, year=row.year, version=row.version, created_at=row.created_at,
                       author=row.author, note=row.note, correction=correction)
 
