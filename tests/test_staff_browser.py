@@ -129,3 +129,23 @@ def test_the_liaison_from_login_to_a_changed_answer(browser, site):
         claim.locator("form.respond button").click()
     text = page.locator(f"#claim-{site['claim']}").inner_text()
     assert "Earlier answer" in text and "Latest answer" in text and "The government confirms" in text
+
+
+def test_without_javascript_one_button_saves_every_rating(browser, site):
+    """Progressive enhancement: with the script off, the editor is a plain form that saves all at once."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site["url"] + "/login")
+    page.fill("#login-name", "ana")
+    page.fill("#login-password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form.login button[type=submit]")
+    page.goto(f"{site['url']}/workspace/KOR/{YEAR}")
+    for item in methodology_for_year(YEAR).items:
+        page.select_option(f"select[name=level-{item.id}]", "full")
+    with page.expect_navigation():
+        page.click("#rating-editor button[type=submit]")
+    assert page.url.startswith(f"{site['url']}/workspace/KOR/{YEAR}")
+    assert page.locator("#det-tier").get_attribute("data-tier") == "1"
+    assert page.locator("select[name=level-criterion_9]").input_value() == "full"
+    context.close()
