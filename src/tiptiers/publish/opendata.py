@@ -472,7 +472,7 @@ def citation() -> dict[str, Any]:
             "sources": [dict(s) for s in SOURCES],
             "text": (f"tiptiers contributors ({bundle.date.year}). {TITLE}. Software version {__version__}, "
                      f"bundled history {bundle.version} ({bundle.date.isoformat()}). MIT License. Cite also the "
-                     "original source of the rows you use (each placement's `source` column).")}
+                     "original source of the rows you use (each placement's source column).")}
 
 
 def how_to_cite_markdown() -> str:

@@ -123,7 +123,7 @@ def api_country(iso3: str, session: SessionDep, visible: Visible) -> CountryPlac
     return _country_data(session, iso3, visible)
 
 
-def _year_page(request: Request, session: Session, visible: Visibility, year: int, home: bool) -> HTMLResponse:
+def _year_page(request: Request, session: Session, visible: Visibility, year: int, home: bool) -> Response:
     data = _year_data(session, visible, year)
     by_tier = {t.value: [p for p in data.placements if p.tier == t] for t in TIER_ORDER}
     years = visible.years(report_years(session))
