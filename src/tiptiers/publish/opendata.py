@@ -208,7 +208,11 @@ def year_movements(session: Session, years: Iterable[int], shown: Iterable[int])
     history, names = placement_history(session, up_to=max(years))
     history = {iso3: {y: t for y, t in h.items() if y in visible} for iso3, h in history.items()}
     events: dict[int, dict[str, Any]] = {y: {} for y in years}
-    for e in audit_history(all_histories(session), waivers=waiver_records(session), sources=placement_sources(session)):
+    # Only the countries placed in those years, and their years up to the last: the audit of the rest is not shown.
+    placed = {iso3 for iso3, h in history.items() if any(y in h for y in years)}
+    histories = {iso3: [e for e in entries if e.year <= years[-1]]
+                 for iso3, entries in all_histories(session).items() if iso3 in placed}
+    for e in audit_history(histories, waivers=waiver_records(session), sources=placement_sources(session)):
         if e.year in events:
             events[e.year][e.iso3] = e
     coverage = all_coverage(session)
