@@ -174,6 +174,11 @@ def test_the_liaison_sees_words_progress_and_may_change_an_answer(site):
                     json={"kind": "comment", "text": "We are looking into it."}).status_code == 201
     page = c.get(f"/review/JPN/{YEAR}", headers=HTML).text
     assert "1 of 2 claims answered" in page
+    with transaction(site["db"].sessions) as s:  # a claim recorded after sending: the analysts' work shows it
+        add_evidence(s, iso3="JPN", year=YEAR, criteria=["criterion_3"], statement="A later claim.",
+                     source_type="ngo", source_name="An NGO", entered_by="ana")
+    work = as_user(site, "ana").get("/work", headers=HTML).text
+    assert re.search(r'data-waiting="JPN">.*1 claim the government has not seen: send the draft again', work)
     claim = page.split(f'id="claim-{first}"')[1].split("</li>")[0]
     assert "We are looking into it." in claim and "Change your answer" in claim
     assert api.post(f"/api/v1/reviews/JPN/{YEAR}/claims/{first}/responses",

@@ -42,6 +42,21 @@ def _draft_group(s: reviews.ReviewStatus, today: date) -> str:
     return "answered"
 
 
+def _tasks(s: reviews.ReviewStatus, today: date) -> list[str]:
+    """What a draft waits on from the analysts, in short words (the publish gate's full reasons are in the table)."""
+    tasks = []
+    if s.open_disputes:
+        tasks.append(f"{s.open_disputes} dispute{'s' if s.open_disputes != 1 else ''} to resolve")
+    unseen = sum(1 for reason in s.blocking if "has not seen it" in reason)
+    if unseen:
+        tasks.append(f"{unseen} claim{'s' if unseen != 1 else ''} the government has not seen: send the draft again")
+    if s.completed_at is not None:
+        tasks.append(f"the government completed its review on {s.completed_at.date()}")
+    elif s.deadline is not None and s.deadline < today:
+        tasks.append(f"the government's deadline passed on {s.deadline}")
+    return tasks
+
+
 DRAFT_GROUPS = {"not_sent": "Not sent to the government yet", "with_government": "With the government",
                 "answered": "Answered, or the deadline has passed"}
 
@@ -73,7 +88,7 @@ def work_page(request: Request, session: SessionDep, user: CurrentUser, year: Re
     groups: dict[str, list[reviews.ReviewStatus]] = {g: [] for g in DRAFT_GROUPS}
     for s in rows:
         groups[_draft_group(s, today)].append(s)
-    waiting = [s for s in rows if s.open_disputes or (s.requests_sent and s.completed_at and s.blocking)]
+    waiting = [(s, tasks) for s in rows if (tasks := _tasks(s, today))]
     return templates.TemplateResponse(request, "work.html", {
         "user": user, "liaison": False, "year": year, "groups": groups, "group_titles": DRAFT_GROUPS,
         "waiting": waiting, "countries": list(names), "can_write": user.role in WRITERS, "today": today,
