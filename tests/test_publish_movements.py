@@ -131,3 +131,27 @@ def test_the_home_page_leads_to_the_changes(client):
     html = client.get("/").text
     assert 'id="changes-callout"' in html and 'href="/movements/2025"' in html
     assert 'href="/movements/2025?to=3"' in html
+
+
+def test_a_correction_of_an_earlier_year_reaches_the_cached_changes_page(tmp_path_factory):
+    """The page cache keeps /movements/2013 until a change it shows: a corrected 2011 placement changes the Watch
+    List streak the 2013 audit counts, so the page (and its twin) must be rendered again."""
+    from conftest import TestDatabase
+    from tiptiers.sources.placements import parse_placements
+    from tiptiers.store.db import transaction
+    from tiptiers.store.placements import import_placements
+
+    db = TestDatabase("sqlite", tmp_path_factory).load_bundled()
+    try:
+        client = TestClient(create_app(db.url))
+        before = client.get("/api/v1/movements/2013.json").json()
+        russia = next(m for m in before["movements"] if m["iso3"] == "RUS")
+        assert russia["automatic_downgrade"]
+        assert 'data-iso3="RUS"' in client.get("/movements/2013").text  # now cached
+        with transaction(db.sessions) as s:  # Russia 2011 corrected to Tier 2: the streak is 2012 alone
+            import_placements(s, parse_placements("iso3,year,tier\nRUS,2011,2\n", source="fix.csv"),
+                              source="fix.csv", actor="ana", correction="a test correction")
+        after = client.get("/api/v1/movements/2013.json").json()
+        assert not next(m for m in after["movements"] if m["iso3"] == "RUS")["automatic_downgrade"]
+    finally:
+        db.drop()

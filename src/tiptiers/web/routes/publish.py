@@ -29,6 +29,7 @@ from tiptiers.publish import opendata, palette, pdf, reportpdf
 from tiptiers.publish.charts import compare_svg, flows_svg, tier_history_svg
 from tiptiers.publish.report import CountryYear, country_year
 from tiptiers.publish.worldmap import geometry, map_countries, svg_to_png, without_outline, world_map_svg
+from tiptiers.report_years import FIRST_REPORT_YEAR
 from tiptiers.store import activity
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
@@ -78,8 +79,9 @@ def page(request: Request, name: str, context: dict[str, Any], shows: tuple[Show
 
 
 def with_previous(year: int) -> tuple[Shows, ...]:
-    """What the movements of a year show: its placements and the year before's."""
-    return Shows(None, year), Shows(None, year - 1)
+    """What the movements of a year show: its placements and the year before's, and through the downgrade rule's
+    audit every earlier year (a corrected 2011 placement or a waiver of 2012 changes the streak 2013 counts)."""
+    return tuple(Shows(None, y) for y in range(FIRST_REPORT_YEAR, year + 1))
 
 
 def placed_or_404(session: Session, visible: Visibility, year: int) -> int:
