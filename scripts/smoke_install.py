@@ -262,9 +262,11 @@ ADMIN_NOT_200 = {
 }
 PUBLIC_200 = ("/", "/years/{year}", "/countries/{iso3}", "/countries/{iso3}/{year:int}", "/narratives/{iso3}/{year}",
               "/compare", "/map", "/map/{year}", "/movements/{year}", "/movements/{year}.csv",
-              "/movements/{year}/flows.svg", "/compare.csv", "/analysis/consistency/{year}.csv", "/data", "/search", "/cables/{reference_id}",
+              "/movements/{year}/flows.svg", "/compare.csv", "/analysis/consistency/{year}.csv", "/data", "/search",
+              "/cables/{reference_id}",
               "/login", "/api/v1/openapi.json", "/api/v1/years", "/api/v1/years/{year}/placements",
-              "/api/v1/countries/{iso3}/placements", "/api/v1/countries/{iso3}/timeline", "/api/v1/methodology")
+              "/api/v1/countries/{iso3}/placements", "/api/v1/countries/{iso3}/timeline", "/api/v1/methodology",
+              "/countries/{iso3}/cables", "/api/v1/countries/{iso3}/cables")
 
 
 def get_routes() -> list[str]:

@@ -119,3 +119,37 @@ def test_openapi_describes_the_new_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     for path in ("/api/v1/cables/{reference_id}", "/api/v1/search", "/api/v1/countries/{iso3}/timeline"):
         assert "200" in next(iter(paths[path].values()))["responses"]
+
+
+def test_a_countrys_cables_paged_and_filtered_with_a_json_twin(client):
+    api = "/api/v1/countries/JPN/cables"
+    everything = client.get(api).json()
+    assert everything["total"] == 2 and everything["next"] is None and everything["previous"] is None
+    assert [c["reference_id"] for c in everything["cables"]] == ["08TOKYO1528", "08TOKYO1600"]  # oldest first
+    first = client.get(api, params={"limit": 1}).json()
+    assert [c["reference_id"] for c in first["cables"]] == ["08TOKYO1528"] and first["total"] == 2
+    second = client.get(first["next"]).json()
+    assert [c["reference_id"] for c in second["cables"]] == ["08TOKYO1600"] and second["next"] is None
+    assert second["previous"] == "/api/v1/countries/JPN/cables?limit=1" and first["next"].endswith("offset=1&limit=1")
+    for params, refs in [({"tag": "etrd"}, ["08TOKYO1600"]), ({"reaction": "objection"}, ["08TOKYO1528"]),
+                         ({"classification": "unclassified"}, ["08TOKYO1600"]), ({"year": "2008"}, ["08TOKYO1528",
+                                                                                                    "08TOKYO1600"]),
+                         ({"year": "2009"}, []), ({"tag": "KTIP", "reaction": "objection"}, [])]:
+        found = client.get(api, params=params).json()
+        assert [c["reference_id"] for c in found["cables"]] == refs, params
+        assert found["total"] == len(refs)
+    page = client.get("/countries/JPN/cables", params={"reaction": "objection"}, headers=HTML)
+    assert page.status_code == 200 and 'id="count">1 cable' in page.text and "08TOKYO1528" in page.text
+    assert "08TOKYO1600" not in page.text and 'href="/api/v1/countries/JPN/cables?reaction=objection"' in page.text
+    country = client.get("/countries/JPN", headers=HTML).text
+    assert 'href="/countries/JPN/cables"' in country and "all 2 cables" in country
+
+
+@pytest.mark.parametrize(("params", "status", "words"), [
+    ({"classification": "BOGUS"}, 422, "classification"), ({"tag": "K T"}, 422, "tag"),
+    ({"reaction": "nope"}, 422, "reaction"), ({"year": "20x8"}, 422, "year"), ({"offset": "-1"}, 422, "offset")])
+def test_bad_filters_of_a_countrys_cables_are_clear_errors(client, params, status, words):
+    for url in ("/api/v1/countries/JPN/cables", "/countries/JPN/cables"):
+        r = client.get(url, params=params)
+        assert r.status_code == status and words in r.text, (url, params, r.text[:300])
+    assert client.get("/api/v1/countries/XYZ/cables").status_code == 404

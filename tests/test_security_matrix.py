@@ -86,7 +86,8 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("GET", r"^/api/v1/openapi\.json$", EVERYONE),
     ("GET", r"^/about/", ANY),  # prose shipped with the package, the same for everyone ({name} here is an account)
     ("GET", r"^/(palette\.css|favicon\.svg)$", ANY),  # the colours and the icon, from publish/palette.py
-    ("GET", r"^/$|^/years/|^/countries/\{iso3\}$|^/api/v1/years|^/api/v1/countries/\{iso3\}/(placements|timeline)$",
+    ("GET", r"^/$|^/years/|^/countries/\{iso3\}$|^/api/v1/years|^/api/v1/countries/\{iso3\}/(placements|timeline)$|"
+            r"^/(api/v1/)?countries/\{iso3\}/cables$",
      EVERYONE),
     ("GET", r"^/(api/v1/)?cables/|^/(api/v1/)?search$", EVERYONE),
     ("GET", r"^/reports/\{year\}\.pdf$", NOBODY),

@@ -37,7 +37,7 @@ from tiptiers.report_years import check_planned_year, check_report_year, parse_y
 from tiptiers.sources.reactions import reaction_labels
 from tiptiers.store import publication as pubstore
 from tiptiers.store.assessments import EditConflict
-from tiptiers.store.cables import country_cables
+from tiptiers.store.cables import timeline_page
 from tiptiers.store.checks import EvidenceError, NotFound
 from tiptiers.store.placements import country_history, report_years
 from tiptiers.store.users import STAFF_ROLES, User
@@ -302,6 +302,11 @@ class TimelineOut(BaseModel):
     iso3: str
     name: str
     events: list[TimelineEvent]
+    cables_total: int = 0  # the country's cables; the events hold the latest TIMELINE_CABLES of them
+    cables_url: str = ""  # all of them, paged and filtered
+
+
+TIMELINE_CABLES = 50
 
 
 def country_timeline(session: Session, iso3: str, visible: Visibility) -> TimelineOut:
@@ -313,12 +318,14 @@ def country_timeline(session: Session, iso3: str, visible: Visibility) -> Timeli
     events = [TimelineEvent(kind="placement", year=p.year, date=None, title=f"TIP Report {p.year}: "
                             f"{Tier(p.tier).label}", tier=Tier(p.tier), url=f"/years/{p.year}")
               for p in history if p.year in shown]
+    cables = timeline_page(session, country.iso3, limit=TIMELINE_CABLES, newest_first=True)
     events += [TimelineEvent(kind="cable", year=c.report_year, date=c.sent_at.date() if c.sent_at else None,
-                             title=f"{c.reference_id}: {c.subject or ''}".strip(), reactions=c.reactions.split(),
+                             title=f"{c.reference_id}: {c.subject or ''}".strip(), reactions=list(c.reactions),
                              url=f"/cables/{c.reference_id}")
-               for c in country_cables(session, country.iso3)]
+               for c in cables.cables]
     events.sort(key=lambda e: (e.year or 0, e.kind != "placement", e.date or date.min))
-    return TimelineOut(iso3=country.iso3, name=country.name, events=events)
+    return TimelineOut(iso3=country.iso3, name=country.name, events=events, cables_total=cables.total,
+                       cables_url=f"/countries/{country.iso3}/cables")
 
 
 def absent_years(session: Session, iso3: str, placed: Iterable[int], years: Iterable[int]) -> dict[int, str]:

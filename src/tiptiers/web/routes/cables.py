@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tiptiers.countries import country_table
 from tiptiers.sources.cables import Cable
 from tiptiers.sources.reactions import reaction_labels, split_sentences
-from tiptiers.store.cables import CableRecord, get_cable
+from tiptiers.store.cables import CableRecord, get_cable, timeline_page
 from tiptiers.store.search import SNIPPET_END, SNIPPET_START, SearchFilters, SearchQueryError, search
 from tiptiers.web.deps import (
     ReportYearQuery,
@@ -22,6 +22,7 @@ from tiptiers.web.deps import (
     TimelineOut,
     Visibility,
     Visible,
+    country_or_404,
     country_timeline,
     templates,
 )
@@ -251,3 +252,85 @@ def search_page(request: Request, session: SessionDep, year: ReportYearQuery, q:
          responses={404: {"description": "Unknown country"}})
 def api_timeline(iso3: str, session: SessionDep, visible: Visible) -> TimelineOut:
     return country_timeline(session, iso3, visible)
+
+
+# --- a country's cables, paged and filtered -----------------------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+class CableRowOut(BaseModel):
+    reference_id: str
+    date: str | None  # the day it was sent, ISO
+    report_year: int | None
+    subject: str | None
+    classification: str
+    tags: list[str]
+    reactions: list[str]
+    url: str
+
+
+class CountryCablesOut(BaseModel):
+    iso3: str
+    name: str
+    filters: dict[str, str | int | None]
+    total: int  # the cables that pass the filters
+    offset: int
+    limit: int
+    cables: list[CableRowOut]
+    next: str | None = None  # the next page's address, if there is one
+    previous: str | None = None
+
+
+def _country_cables(session: Session, iso3: str, year: int | None, tag: str | None, classification: str | None,
+                    reaction: str | None, offset: int, limit: int, base: str) -> CountryCablesOut:
+    country = country_or_404(iso3)
+    checked = _filters(None, year, tag, classification, reaction, None)  # the same checks and messages as search
+    if checked.classification and checked.classification.upper() not in CLASSIFICATIONS:
+        raise HTTPException(422, f"classification: {classification!r} is not one of {', '.join(CLASSIFICATIONS)}")
+    page = timeline_page(session, country.iso3, year=checked.year, tag=checked.tag,
+                         classification=checked.classification, reaction=checked.reaction, limit=limit, offset=offset)
+    filters: dict[str, str | int | None] = {"year": checked.year, "tag": checked.tag,
+                                             "classification": checked.classification, "reaction": checked.reaction}
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v is not None)
+
+    def at(start: int) -> str:
+        parts = [p for p in (query, f"offset={start}" if start else "", f"limit={limit}" if limit != PAGE_SIZE else "")
+                 if p]
+        return base + ("?" + "&".join(parts) if parts else "")
+
+    return CountryCablesOut(
+        iso3=country.iso3, name=country.name, filters=filters, total=page.total, offset=offset, limit=limit,
+        cables=[CableRowOut(reference_id=c.reference_id, date=c.sent_at.date().isoformat() if c.sent_at else None,
+                            report_year=c.report_year, subject=c.subject, classification=c.classification,
+                            tags=list(c.tags), reactions=list(c.reactions), url=f"/cables/{c.reference_id}")
+                for c in page.cables],
+        next=at(offset + limit) if offset + limit < page.total else None,
+        previous=at(max(0, offset - limit)) if offset > 0 else None,
+    )
+
+
+@api.get("/countries/{iso3}/cables", response_model=CountryCablesOut,
+         summary="A country's cables, oldest first, a page at a time, filtered by report year, tag, classification "
+                 "and reaction", responses={404: {"description": "Unknown country"},
+                                            422: {"description": "A filter is invalid"}})
+def api_country_cables(iso3: str, session: SessionDep, year: ReportYearQuery, tag: str | None = None,
+                       classification: str | None = None, reaction: str | None = None,
+                       offset: int = Query(0, ge=0, le=MAX_OFFSET),
+                       limit: int = Query(PAGE_SIZE, ge=1, le=200)) -> CountryCablesOut:
+    return _country_cables(session, iso3, year, tag, classification, reaction, offset, limit,
+                           f"/api/v1/countries/{iso3.upper()}/cables")
+
+
+@pages.get("/countries/{iso3}/cables", response_class=HTMLResponse)
+def country_cables_page(request: Request, iso3: str, session: SessionDep, year: ReportYearQuery,
+                        tag: str | None = None, classification: str | None = None, reaction: str | None = None,
+                        offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Response:
+    data = _country_cables(session, iso3, year, tag, classification, reaction, offset, PAGE_SIZE,
+                           f"/countries/{iso3.upper()}/cables")
+    query = "&".join(f"{k}={v}" for k, v in data.filters.items() if v is not None)
+    return templates.TemplateResponse(
+        request, "cables_country.html",
+        {"data": data, "reactions": reaction_labels(), "classifications": CLASSIFICATIONS,
+         "json_url": f"/api/v1/countries/{data.iso3}/cables" + (f"?{query}" if query else "")},
+    )
