@@ -221,7 +221,8 @@ def test_no_wcag_21_aa_violation(browser, site, axe_script, route, who, url):
 
 @pytest.mark.parametrize(("who", "url"), [(None, "/"), (None, f"/map/{PUBLISHED}"), (None, f"/movements/{PUBLISHED}"),
                                           (None, "/compare?c=JPN&c=KOR"), ("ana", f"/workspace/JPN/{DRAFT}"),
-                                          ("jpn-liaison", f"/review/JPN/{DRAFT}")])
+                                          ("jpn-liaison", f"/review/JPN/{DRAFT}"), ("ana", "/work"),
+                                          ("ana", f"/workspace/JPN/{DRAFT}/send"), ("root", "/admin/import")])
 def test_no_violation_on_a_phone(browser, site, axe_script, who, url):
     found = _violations(browser, site, axe_script, who, url, width=390)
     assert not found, f"{url} at 390 px:\n  " + _describe(found)
