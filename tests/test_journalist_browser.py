@@ -87,3 +87,15 @@ def test_2024_map_tells_not_in_the_sources_from_not_ranked_with_a_legend_entry_e
     assert page.locator("svg.world-map #c-GRL").get_attribute("data-absent") == "not_ranked"
     assert complete["not_ranked"] != partial["not_in_sources"]
     page.close()
+
+
+def test_the_what_if_names_the_decisive_criteria_by_title_as_it_redraws(browser, base_url):
+    page = browser.new_page()
+    page.goto(f"{base_url}/countries/JPN/2013")
+    before = page.locator("#determination").inner_text()
+    page.select_option("#r-criterion_1", "not_met")
+    page.wait_for_function("(before) => document.querySelector('#determination').innerText !== before", arg=before)
+    decisive = page.locator("#determination p.decisive").inner_text()
+    assert "criterion_" not in decisive and "standard_" not in decisive
+    assert "Criterion 1: Prosecution" in decisive or "Standard 1:" in decisive
+    page.close()
