@@ -125,6 +125,8 @@ def test_one_form_saves_every_rating_and_the_signals_give_the_watch_list(site):
     assert saved.status_code == 303, saved.text
     ws = as_user(site, "ana").get(f"/api/v1/workspace/JPN/{YEAR}").json()
     assert len(ws["ratings"]) == 16 and ws["version"] == 1
+    assert ws["signals"] == {"increasing_efforts_shown": False, "concrete_actions": True,
+                             "victims_significant_or_increasing": False}
     rated = {r["criterion"]: r for r in ws["ratings"]}
     assert [e["id"] for e in rated["criterion_1"]["evidence"]] == [first, second]
     assert rated["criterion_1"]["note"] == "Two sources."

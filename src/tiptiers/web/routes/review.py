@@ -305,6 +305,8 @@ class WorkspaceOut(BaseModel):
     ratings: list[RatingOut]
     narrative: str
     version: int = Field(description="The assessment's version (0: none saved yet); send it back when saving")
+    signals: dict[str, bool] = Field(default_factory=dict, description="The Watch List signals saved with the "
+                                                                        "ratings (unset ones take the engine's default)")
     determination: DeterminationOut | None
     open_disputes: list[DisputeOut]
     claims: list[ClaimOut] = Field(description="the evidence as claims, with the government's answers")
@@ -444,6 +446,7 @@ def _workspace(session: Session, user: User, iso3: str, year: int) -> WorkspaceO
         evidence=[_evidence_out(e) for e in evidence.list_evidence(session, country.iso3, year)],
         ratings=_ratings_out(assessment), narrative=assessment.narrative if assessment else "",
         version=assessment.version if assessment else 0,
+        signals=dict(assessment.signals) if assessment else {},
         determination=_determination(session, assessment),
         open_disputes=[_dispute_out(d) for c in all_claims for d in c.open_disputes],
         claims=[claim_out(c) for c in all_claims],
