@@ -54,6 +54,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/", None, "/"),
     ("/years/{year}", None, f"/years/{PUBLISHED}"),
     ("/countries/{iso3}", None, "/countries/JPN"),
+    ("/countries/{iso3}/cables", None, "/countries/JPN/cables"),
     ("/countries/{iso3}/{year}", None, f"/countries/JPN/{PUBLISHED}"),
     ("/countries/{iso3}/{year}", "ana", f"/countries/JPN/{DRAFT}"),
     ("/map/{year}", None, f"/map/{PUBLISHED}"),
