@@ -305,8 +305,8 @@ class WorkspaceOut(BaseModel):
     ratings: list[RatingOut]
     narrative: str
     version: int = Field(description="The assessment's version (0: none saved yet); send it back when saving")
-    signals: dict[str, bool] = Field(default_factory=dict, description="The Watch List signals saved with the "
-                                                                        "ratings (unset ones take the engine's default)")
+    signals: dict[str, bool] = Field(default_factory=dict, description=(
+        "The Watch List signals saved with the ratings (unset ones take the engine's default)"))
     determination: DeterminationOut | None
     open_disputes: list[DisputeOut]
     claims: list[ClaimOut] = Field(description="the evidence as claims, with the government's answers")
