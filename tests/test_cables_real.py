@@ -107,3 +107,32 @@ def test_slashed_headings_and_redacted_blocks(corpus_ids):
     assert [(p.number, p.heading, p.text[:12]) for p in cable.paragraphs] == [
         (None, None, "XXXXXXXXXXXX"), (5, "Bilateral Relations", "Spain is an "), (None, None, "XXXXXXXXXXXX")]
     assert not cable.paragraphs[1].text.endswith("XXXXXXXXXXXX") and cable.signature == "SOLOMONT"
+
+
+def test_the_whole_corpus_ingests_end_to_end_searchable_in_less_than_twice_its_text(corpus_ids, tmp_path_factory):
+    """The 633 pages as `tiptiers ingest cables` takes a folder: every one stored and indexed, the database (indexes
+    included) under twice the text's size. (Its speed at 250,000 is bench/ingest.py --real's business.)"""
+    from sqlalchemy import text
+
+    from conftest import TestDatabase
+    from tiptiers.sources.cable_files import iter_cable_inputs
+    from tiptiers.store.cables import cable_count, ingest
+    from tiptiers.store.search import SearchFilters, search
+
+    db = TestDatabase("sqlite", tmp_path_factory)
+    try:
+        report = ingest(db.sessions, iter_cable_inputs([rc.corpus() / "pages"]), batch_size=200)
+        assert (report.files, report.result.added, report.errors) == (633, 633, [])
+        with db.sessions() as session:
+            assert cable_count(session) == 633
+            found = search(session, "nuclear", SearchFilters(iso3="IRN"))
+            assert found.total > 0 and all(h.iso3 == "IRN" for h in found.hits)
+            assert "\x02" in found.hits[0].snippet
+        text_bytes = sum(len(rc.source(ref).stored_text.encode("utf-8")) for ref in corpus_ids)
+        with db.engine.connect() as conn:  # the pages in use (free ones left by the migrations not counted)
+            used = conn.execute(text("PRAGMA page_count")).scalar_one() - conn.execute(
+                text("PRAGMA freelist_count")).scalar_one()
+            size = used * conn.execute(text("PRAGMA page_size")).scalar_one()
+        assert size < 2 * text_bytes, f"{size:,} bytes stored for {text_bytes:,} of text"
+    finally:
+        db.drop()
