@@ -310,6 +310,7 @@ def clustered(apps: int, staff: int, liaisons: int) -> Iterator[tuple[str, Site,
     with tempfile.TemporaryDirectory() as tmp:
         site, drop = prepare("postgresql", Path(tmp), staff=staff, liaisons=liaisons, reviewers=False)
         try:
+            (Path(tmp) / "hosts").mkdir()
             with Cluster(site.url, Path(tmp) / "hosts", apps=apps) as cluster:
                 site.base = cluster.url
                 yield cluster.url, site, [p.popen.pid for p in cluster.apps_running()]
