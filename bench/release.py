@@ -83,6 +83,7 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
     rng = random.Random(seed)
     latencies: dict[str, list[float]] = {"staff": [], "liaison": []}
     errors: dict[str, list[str]] = {k: [] for k in latencies}
+    retried = dict.fromkeys(latencies, 0)
     writes: list[tuple[str, str, int | None]] = []  # (kind, marker, status or None for no answer)
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
     stop = time.monotonic() + 3600  # set once every liaison has logged in
@@ -94,7 +95,15 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
         started = time.perf_counter()
         status: int | None = None
         try:
-            r = await client.request(method, url, **kwargs)
+            try:
+                r = await client.request(method, url, **kwargs)
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                if method != "GET":
+                    raise
+                # a kept-alive connection the server closed as it was reused (uvicorn closes idle ones after 5 s);
+                # a browser sends a GET again, and so does this
+                retried[who] += 1
+                r = await client.request(method, url, **kwargs)
             status = r.status_code
             if status >= 400:
                 errors[who].append(f"{method} {url}: {status} {r.text[:100]}")
@@ -165,7 +174,7 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
         await asyncio.gather(*(staff(n, site["tokens"][n], i) for i, n in enumerate(staff_names)),
                              *(liaison(n, c) for n, c in liaisons))
         elapsed = seconds
-    return {"latencies": latencies, "errors": errors, "writes": writes, "elapsed": elapsed}
+    return {"latencies": latencies, "errors": errors, "writes": writes, "elapsed": elapsed, "retried": retried}
 
 
 def drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], seconds: float, out: Any) -> None:
@@ -291,6 +300,8 @@ def run(label: str, base: str, site: Site, claims: dict[str, list[int]], seconds
                                                               if miss else ""))
         for line in sorted(set(bad))[:5]:
             print(f"      {line}")
+        if result["retried"][who]:
+            print(f"      {result['retried'][who]} GET sent again on a kept-alive connection the server had closed")
     writes = result["writes"]
     print(f"  writes: {len(writes)} sent, {sum(1 for *_, s in writes if s and 200 <= s < 300)} answered 2xx, "
           f"lost {len(lost)}")

@@ -218,10 +218,11 @@ class PageCache:
         wants_gzip = b"gzip" in headers.get(b"accept-encoding", b"")
         if_none_match = headers.get(b"if-none-match", b"").decode("latin-1")
         entry = self._usable_entry(key, wants_gzip)
-        pending = self._pending.get(key)
-        if entry is None and pending is not None:  # the same page is being rendered: wait for it, once
-            await pending.wait()
+        while entry is None and (pending := self._pending.get(key)) is not None:  # being rendered: wait for it
+            await pending.wait()  # (again if that rendering was not kept and another waiter renders it now)
             entry = self._usable_entry(key, wants_gzip)
+            if entry is None and not self._known.get(key, True):
+                break  # not a shared page after all: each renders its own
         if entry is not None:
             self._entries.move_to_end(key)
             await self._answer(entry, wants_gzip, if_none_match, send)
