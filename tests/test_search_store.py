@@ -138,3 +138,16 @@ def test_both_backends_cap_the_count_and_rank_within_a_window(fresh_db, monkeypa
         found = search(s, "labor", limit=10)
     assert (found.total, found.total_exact, found.ranked_among) == (6, True, None)
     assert refs(found) == [f"09TEST{i}" for i in range(5, -1, -1)]
+
+
+def test_a_restored_backup_is_searchable(indexed, make_db, tmp_path):
+    """A backup holds the documents, not the index: the restore builds it again, across backends too."""
+    from tiptiers.store.backup import backup, restore
+
+    backup(indexed.engine, tmp_path / "b.zip")
+    for backend in ("sqlite", "postgresql"):
+        target = make_db(backend)
+        restore(target.engine, tmp_path / "b.zip")
+        with target.sessions() as s:
+            assert refs(search(s, "labor recruiting fraud")) == ["08TOKYO1528"], backend
+            assert set(refs(search(s, "fraud", SearchFilters(iso3="JPN")))) == {"08TOKYO1528", "17"}

@@ -1,9 +1,9 @@
 """Backups that restore on either backend: a zip of one JSON-lines file per table, with a manifest.
 
 The snapshot is consistent: SQLite is copied first with its online backup API, PostgreSQL is read in one
-REPEATABLE READ transaction. Derived data is left out and rebuilt on restore (the SQLite FTS5 index is refilled by
-its triggers; PostgreSQL's generated tsvector column recomputes itself). A restore runs in one transaction: it
-either loads every row and checks every count, or stores nothing.
+REPEATABLE READ transaction. Derived data is left out and rebuilt on restore (the SQLite FTS5 index and
+PostgreSQL's tsvector column are made again from the search documents by `search.reindex`). A restore runs in one
+transaction: it either loads every row and checks every count, or stores nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func,
 from sqlalchemy.engine import make_url
 
 from tiptiers import __version__
-from tiptiers.store import migrate
+from tiptiers.store import migrate, search
 
 FORMAT = "tiptiers-backup/1"
 SKIPPED_TABLES = {"alembic_version"}
@@ -100,8 +100,11 @@ def _data_tables(connection: Connection) -> list[Table]:
     return list(metadata.sorted_tables)
 
 
+DERIVED_COLUMNS = {("search_documents", "tsv")}  # PostgreSQL's search index, rebuilt on restore
+
+
 def _writable_columns(table: Table) -> list[Any]:
-    return [c for c in table.columns if c.computed is None]
+    return [c for c in table.columns if c.computed is None and (table.name, c.name) not in DERIVED_COLUMNS]
 
 
 def _schema_heads(connection: Connection) -> list[str]:
@@ -218,6 +221,7 @@ def restore(engine: Engine, path: Path, replace: bool = False) -> BackupSummary:
             expected = manifest["tables"].get(table.name, {"rows": 0})["rows"]
             if count != expected:
                 raise BackupError(f"restore of {table.name} gave {count} rows, the backup has {expected}")
+        search.reindex(connection)
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection, tables)
     return BackupSummary(path, {n: t["rows"] for n, t in manifest["tables"].items()})

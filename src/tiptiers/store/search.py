@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     Integer,
     LargeBinary,
     Select,
@@ -236,6 +237,28 @@ def index_document(session: Session, kind: str, ref_id: str, title: str, body: s
                    reactions: Sequence[str] = ()) -> None:
     """Add or replace one document. For evidence: `index_document(s, "evidence", str(id), title, statement, ...)`."""
     index_documents(session, [DocumentIn(kind, ref_id, title, body, iso3, year, tags, classification, reactions)])
+
+
+def reindex(connection: Connection) -> None:
+    """The index built again from `search_documents` (after a restore, which loads the rows only): SQLite's FTS5
+    emptied and refilled, PostgreSQL's tsvector recomputed, a batch of unpacked bodies at a time."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+    last = 0
+    while rows := connection.execute(select(SearchDocument.id, SearchDocument.title, SearchDocument.body_z,
+                                            SearchDocument.facets).where(SearchDocument.id > last)
+                                     .order_by(SearchDocument.id).limit(_ROWS_PER_INSERT)).all():
+        last = rows[-1][0]
+        values = [(i, title, unpack(body_z), facets) for i, title, body_z, facets in rows]
+        if sqlite:
+            connection.exec_driver_sql("INSERT INTO search_fts(rowid, title, body, facets) VALUES (?, ?, ?, ?)",
+                                       values)
+        else:
+            connection.execute(sql_text(
+                "UPDATE search_documents SET tsv = setweight(to_tsvector('english', :title), 'A') || "
+                "setweight(to_tsvector('english', :body), 'B') WHERE id = :id"),
+                [{"id": i, "title": title, "body": body} for i, title, body, _ in values])
 
 
 def remove_document(session: Session, kind: str, ref_id: str) -> None:
