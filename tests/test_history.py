@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from tiptiers.coverage import WaiverCoverage
 from tiptiers.engine.audit import DOWNGRADE, INCONSISTENCY, UNDECIDED, WAIVER, audit_history
 from tiptiers.sources.placements import parse_placements
+from tiptiers.store import activity
 from tiptiers.store.activity import ActivityEntry
 from tiptiers.store.db import transaction
 from tiptiers.store.engine import (
@@ -134,13 +135,15 @@ def test_init_never_undoes_a_change_and_reports_a_newer_bundled_value_instead(fr
         assert (correction.previous_tier, correction.tier, correction.author, correction.reason) == (
             "2", "3", "ana", "checked against the report")
         actions = [e.action for e in session.scalars(select(ActivityEntry).order_by(ActivityEntry.seq))]
-    assert actions == ["history.load", "placements.import"]  # one entry per run; the re-run of init changed nothing
+    # one entry per run (and one for the years the bundle recorded as published); the re-run of init changed nothing
+    assert actions == ["publication.history", "history.load", "placements.import"]
 
 
 def test_the_bundle_updates_its_own_rows_as_a_dated_correction(fresh_db):
     fresh_db.load_bundled()
     with transaction(fresh_db.sessions) as session:  # an older bundle had another value for this row
         session.execute(update(Placement).where(Placement.iso3 == "KOR", Placement.year == 2009).values(tier="2"))
+        activity.record(session, "test", "placement.set", "placement:KOR/2009", None, {"tier": "2"})
     with transaction(fresh_db.sessions) as session:
         report = load_bundled(session)
     assert report.placements.corrected == 1 and not report.not_applied

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import TYPE_CHECKING
 
 import typer
@@ -175,7 +176,8 @@ def robustness_command(
         with _progress(f"robustness {year}", as_json) as bar:
             task = bar.add_task("draws", total=draws)
             try:
-                run = run_robustness(session, year, params, progress=lambda n: bar.advance(task, n))
+                run = run_robustness(session, year, params, progress=lambda n: bar.advance(task, n),
+                                     actor=f"cli:{getpass.getuser()}")
             except AnalysisError as exc:
                 fail(f"--{exc}")
         view = run_view(run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ def ingest_cables(
                   disable=as_json, transient=False) as bar:
         task = bar.add_task("cables", total=total)
         report = ingest(factory, iter_cable_inputs(paths, limits), batch_size=batch_size, workers=workers,
+                        actor=f"cli:{getpass.getuser()}",
                         progress=lambda n: bar.advance(task, n))
     result = report.result
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -225,7 +226,7 @@ def waiver_add(
     assert isinstance(record, Waiver)
     try:
         with transaction(open_store()) as session:
-            add_waiver(session, record, replace=replace)
+            add_waiver(session, record, replace=replace, actor=f"cli:{getpass.getuser()}")
     except EngineRecordError as exc:
         fail(str(exc))
     typer.echo(f"waiver recorded: {found.name} {year}")

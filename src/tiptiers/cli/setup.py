@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import typer
@@ -53,7 +54,7 @@ def restore(
 ) -> None:
     """Load a backup into the database (TIPTIERS_DATABASE_URL): all of it, or nothing."""
     try:
-        summary = read_backup(make_engine(), path, replace=replace)
+        summary = read_backup(make_engine(), path, replace=replace, actor=f"cli:{getpass.getuser()}")
     except BackupError as exc:
         fail(str(exc))
     typer.echo(f"Restored {summary.rows} rows into {len(summary.tables)} tables at {database_url()}")

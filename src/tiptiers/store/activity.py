@@ -6,7 +6,17 @@ the first entry) holds the number and hash of the last entry; appending updates 
 on SQLite and PostgreSQL alike (no forked chain) and lets `verify` notice the last entries being deleted, not only
 edited or removed ones.
 
-Call `record` inside the transaction of the change it describes: both commit, or neither does.
+Call `record` inside the transaction of the change it describes: both commit, or neither does. That is enforced,
+not only asked: a Session transaction that inserted, updated or deleted rows of a table of stored data and wrote no
+entry is refused at commit (`UnloggedWrite`, everything rolled back). The few tables that are bookkeeping, not
+stored data, are listed in `BOOKKEEPING`, each with its reason.
+
+Subjects name what changed as `kind:REST`, where REST is, for whatever belongs to a country's report year,
+`ISO3/YEAR` (`assessment:JPN/2026`, `review:JPN/2026`, `narrative:JPN/2008`, `override:JPN/2010`,
+`placement:JPN/2010`), for a whole report year `YEAR` (`publication:2026`, `placements:2010`), for a span of
+years `FIRST-LAST` (`placements:2001-2025`), and otherwise the record's own key (`evidence:17`, `user:ann`,
+`cable:08TOKYO1528`). `scope(entry)` reads the country and year a change belongs to (from the subject, else the
+entry's before/after), for whoever must know what a change touched (the page cache invalidates those pages).
 
 The chain alone cannot catch someone with write access who edits an entry and then recomputes every later hash and
 the head. An anchor closes that: the number and hash of an entry written down outside the database (`tiptiers log
@@ -18,13 +28,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import DateTime, Integer, String, Text, event, select, update
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from tiptiers.store.models import Base
 
@@ -125,7 +137,112 @@ def record(session: Session, actor: str, action: str, subject: str, before: dict
     session.add(entry)
     session.execute(update(ActivityHead).where(ActivityHead.id == HEAD_ID).values(hash=digest))
     session.flush()
+    session.info[_LOGGED] = True
     return entry
+
+
+# --- nothing stored unlogged ---------------------------------------------------------------------------------------
+
+BOOKKEEPING: dict[str, str] = {  # tables written without an entry: not what the system stores, or the log itself
+    "activity_log": "the log itself",
+    "activity_head": "the log's head row, moved by every entry",
+    "alembic_version": "the schema's migration state (tiptiers db upgrade)",
+    "user_sessions": "a browser's sign-in: login and logout are logged; last-seen times and expiry are not changes",
+    "login_failures": "the login throttle's counters, kept for its window",
+    "app_secrets": "the cookie-signing key, made on first use",
+    "jobs": "the job queue (SQLite): work in flight, not data",
+    "job_notes": "the job queue's notes (PostgreSQL): work in flight, not data",
+    "search_documents": "the full-text index, derived from the cables it indexes",
+    "report_pdfs": "whole-report PDFs, made by the queue from the published narratives (a rendering, not data)",
+}
+
+
+class UnloggedWrite(RuntimeError):
+    """A transaction changed stored data and wrote no activity-log entry: refused, nothing of it stored."""
+
+
+_WRITTEN = "tiptiers_written_tables"
+_LOGGED = "tiptiers_logged"
+_TEXT_DML = re.compile(r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def _note_pending(session: Session) -> None:
+    """The tables of the ORM changes about to be flushed (new, deleted, and really modified objects)."""
+    written: set[str] = session.info.setdefault(_WRITTEN, set())
+    for obj in (*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))):
+        mapper = getattr(obj, "__mapper__", None)
+        if mapper is not None:
+            written.update(t.name for t in mapper.tables)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+    _note_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    """INSERT/UPDATE/DELETE statements run through the session (Core or text), not only the unit of work."""
+    statement = state.statement
+    table = None
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(getattr(statement, "table", None), "name", None)
+    elif isinstance(statement, TextClause):
+        found = _TEXT_DML.match(statement.text)
+        table = found.group(1) if found else None
+    if table:
+        state.session.info.setdefault(_WRITTEN, set()).add(table)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the outer transaction's commit is checked
+        return
+    _note_pending(session)  # commit flushes after this event: count what it is about to write
+    changed = sorted(t for t in session.info.get(_WRITTEN, set()) - set(BOOKKEEPING)
+                     if not t.startswith("procrastinate_"))  # the job queue on PostgreSQL: work in flight
+    if changed and not session.info.get(_LOGGED):
+        raise UnloggedWrite(f"this transaction changed {', '.join(changed)} without an activity-log entry: call "
+                            "activity.record(...) in the same transaction (or, for bookkeeping that is not stored "
+                            "data, list the table in activity.BOOKKEEPING with the reason); nothing was stored")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction: committed or rolled back, start afresh
+        session.info.pop(_WRITTEN, None)
+        session.info.pop(_LOGGED, None)
+
+
+# --- what a change touched -----------------------------------------------------------------------------------------
+
+_ISO3_YEAR = re.compile(r"(?:^|[:/])([A-Z]{3})/(\d{4})(?:$|[/:])")
+_YEAR = re.compile(r"^[a-z_]+:(\d{4})(?:-(\d{4}))?$")
+
+
+def scope(entry: ActivityEntry | dict[str, Any]) -> tuple[str | None, int | None]:
+    """The country (ISO3) and report year a change belongs to, each None when it is not about one: from the subject
+    (`narrative:JPN/2008` -> ("JPN", 2008); `publication:2026` -> (None, 2026); `placements:2001-2025` -> (None,
+    None), several years; `user:ann` -> (None, None)), else from the `iso3` and `year` of its after (or before) state
+    (`evidence:17` of Japan's 2026 claim -> ("JPN", 2026)). Pure: reads the entry, not the database."""
+    if isinstance(entry, ActivityEntry):
+        subject, states = entry.subject, (entry.after, entry.before)
+    else:
+        subject, states = str(entry.get("subject", "")), (entry.get("after"), entry.get("before"))
+    found = _ISO3_YEAR.search(subject)
+    if found:
+        return found.group(1), int(found.group(2))
+    years = _YEAR.match(subject)
+    if years:
+        return None, int(years.group(1)) if years.group(2) is None else None
+    for state in states:
+        if isinstance(state, dict):
+            iso3, year = state.get("iso3"), state.get("year")
+            iso3 = iso3 if isinstance(iso3, str) and re.fullmatch(r"[A-Z]{3}", iso3) else None
+            year = year if isinstance(year, int) and not isinstance(year, bool) else None
+            if iso3 or year:
+                return iso3, year
+    return None, None
 
 
 def entries(session: Session, *, actor: str | None = None, action: str | None = None, subject: str | None = None,

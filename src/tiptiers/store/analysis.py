@@ -24,6 +24,7 @@ from tiptiers.analysis.vectorised import TIERS, encode
 from tiptiers.analysis.views import ConsistencyView, RobustnessView, consistency_view, odds_view
 from tiptiers.engine.model import AssessmentInput, Rating, RatingLevel
 from tiptiers.methodology import LEVEL_RANK, Methodology, methodology_for_year
+from tiptiers.store import activity
 from tiptiers.store.assessments import (
     Assessment,
     AssessmentRating,
@@ -283,8 +284,9 @@ def _assessing_in_run(data: RobustnessInputs, year: int) -> str:
 
 
 def run_robustness(session: Session, year: int, params: Parameters,
-                   progress: Progress | None = None) -> RobustnessRun:
-    """Compute and store a run (in the caller's transaction): parameters, bounds, seed and every country's odds."""
+                   progress: Progress | None = None, actor: str = "system") -> RobustnessRun:
+    """Compute and store a run (in the caller's transaction, with its activity-log entry): parameters, bounds, seed
+    and every country's odds."""
     if year not in set(session.scalars(select(Placement.year).distinct())):
         raise AnalysisError(f"year: no placements for report year {year}")
     data, result = compute_robustness(session, year, params, progress)
@@ -303,6 +305,9 @@ def run_robustness(session: Session, year: int, params: Parameters,
             p_tier_3=p[Tier.TIER_3]))
     session.add(run)
     session.flush()
+    activity.record(session, actor, "robustness.run", f"robustness:{year}", None,
+                    {"run": run.id, "year": year, "draws": params.draws, "seed": params.seed,
+                     "countries": len(run.results)})
     return run
 
 

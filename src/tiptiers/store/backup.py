@@ -9,6 +9,7 @@ transaction: it either loads every row and checks every count, or stores nothing
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -25,9 +27,10 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from tiptiers import __version__
-from tiptiers.store import migrate, search
+from tiptiers.store import activity, migrate, search
 
 FORMAT = "tiptiers-backup/1"
 SKIPPED_TABLES = {"alembic_version"}
@@ -189,11 +192,77 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, 
     return manifest, tables
 
 
-def restore(engine: Engine, path: Path, replace: bool = False) -> BackupSummary:
-    """Load a backup into this database (created or upgraded first). Refuses a non-empty one unless `replace`."""
+# --- a server using the database ------------------------------------------------------------------------------
+# A running server holds a shared lock for as long as it serves; a restore needs it exclusively, so it is refused
+# while any server (any process, any host on PostgreSQL) uses the database, instead of replacing the rows, the
+# sessions and the signing key under the server's feet. The operating system (a file lock on SQLite) or the
+# database server (an advisory lock on PostgreSQL) drops the lock of a process killed with -9.
+
+SERVING_KEY = "tiptiers-serving"
+
+
+def _lock_file(engine: Engine) -> Path:
+    return Path(make_url(engine.url).database or "tiptiers.db").with_name(
+        Path(make_url(engine.url).database or "tiptiers.db").name + ".serving")
+
+
+@contextmanager
+def serving(engine: Engine) -> Iterator[None]:
+    """Held by a server while it serves this database (the app's lifespan)."""
+    if engine.dialect.name == "sqlite":
+        path = _lock_file(engine)
+        with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "rb") as held:
+            fcntl.flock(held, fcntl.LOCK_SH)
+            yield
+        return
+    with engine.connect() as connection:  # one connection of its own, outside the pool's work, for the lock
+        connection.execute(text("SELECT pg_advisory_lock_shared(hashtext(current_schema() || :k))"),
+                           {"k": SERVING_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock_shared(hashtext(current_schema() || :k))"),
+                               {"k": SERVING_KEY})
+            connection.commit()
+
+
+@contextmanager
+def closing_lock(held: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if held is not None:
+            held.close()
+
+
+SERVED = ("a server is using this database (tiptiers serve): stop every server of it first, then restore; "
+          "nothing was restored")
+
+
+def _refuse_if_served(connection: Connection, engine: Engine) -> Any:
+    """Take the serving lock exclusively for the restore, or refuse. Returns what holds it (closed by the caller)."""
+    if connection.dialect.name == "sqlite":
+        held = os.fdopen(os.open(_lock_file(engine), os.O_RDWR | os.O_CREAT, 0o600), "rb")
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held.close()
+            raise BackupError(SERVED) from None
+        return held
+    taken = connection.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || :k))"),
+                              {"k": SERVING_KEY})  # released when the restore's transaction ends
+    if not taken:
+        raise BackupError(SERVED)
+    return None
+
+
+def restore(engine: Engine, path: Path, replace: bool = False, actor: str = "system") -> BackupSummary:
+    """Load a backup into this database (created or upgraded first). Refuses a non-empty one unless `replace`.
+    The restored activity log gets one entry more, in the same transaction: this restore, by `actor`."""
     manifest, rows_by_table = _read_archive(path)
     migrate.upgrade(engine)
-    with engine.begin() as connection:
+    with engine.begin() as connection, closing_lock(_refuse_if_served(connection, engine)):
         heads = _schema_heads(connection)
         if heads != sorted(manifest["schema_revisions"]):
             raise BackupError(
@@ -224,6 +293,10 @@ def restore(engine: Engine, path: Path, replace: bool = False) -> BackupSummary:
         search.reindex(connection)
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection, tables)
+        with Session(bind=connection) as session:  # joins this transaction: committed with the rows, or not at all
+            activity.record(session, actor, "backup.restore", f"backup:{path.name}", None,
+                            {"file": str(path), "created_at": manifest.get("created_at"), "replaced": bool(nonempty),
+                             "rows": sum(t["rows"] for t in manifest["tables"].values())})
     return BackupSummary(path, {n: t["rows"] for n, t in manifest["tables"].items()})
 
 

@@ -43,6 +43,7 @@ from tiptiers.sources.cables import (
     reference_hint,
 )
 from tiptiers.sources.reactions import ReactionCoding, code_reactions
+from tiptiers.store import activity
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
 from tiptiers.store.search import DocumentIn, core_insert, index_rows, pack, unpack
@@ -188,8 +189,9 @@ def _json_text(name: str, dialect: str) -> Any:
     return cast(value, JSON) if dialect == "postgresql" else value
 
 
-def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult:
-    """Store a batch in the caller's transaction: new cables, new versions of changed ones; skip the unchanged."""
+def store_cables(session: Session, items: Sequence[ParsedCable], actor: str = "system") -> IngestResult:
+    """Store a batch in the caller's transaction: new cables, new versions of changed ones; skip the unchanged.
+    One activity-log entry for the batch names every cable stored, its country and its report year."""
     result = IngestResult()
     if not items:
         return result
@@ -256,6 +258,13 @@ def store_cables(session: Session, items: Sequence[ParsedCable]) -> IngestResult
     if claim_rows:
         session.execute(core_insert(DisputedClaimRecord), claim_rows)
     index_rows(session, [item.document for item, row in zip(kept, rows, strict=True) if row["is_current"]])
+    stored_refs = sorted({row["reference_id"] for row in rows})
+    one = rows[0] if len(stored_refs) == 1 else None
+    activity.record(session, actor, "cables.ingest",
+                    f"cable:{stored_refs[0]}" if one else f"cables:{stored_refs[0]}..{stored_refs[-1]}", None,
+                    {"cables": [[row["reference_id"], row.get("iso3"), row.get("report_year"), row["version"]]
+                                for row in rows],
+                     **({"iso3": one.get("iso3"), "year": one.get("report_year")} if one else {})})
     return result
 
 
@@ -380,7 +389,7 @@ BATCHES_AHEAD = 2
 
 
 def ingest(factory: sessionmaker[Session], files: Iterable[CableInput], *, batch_size: int = 500,
-           workers: int = 1, progress: Callable[[int], None] | None = None) -> IngestReport:
+           workers: int = 1, progress: Callable[[int], None] | None = None, actor: str = "system") -> IngestReport:
     """Parse, code and store cables, one transaction per batch: an interruption loses at most the batch in
     flight, and running again skips what is stored. Bad files are reported, never stored, and do not stop the rest.
 
@@ -393,7 +402,7 @@ def ingest(factory: sessionmaker[Session], files: Iterable[CableInput], *, batch
         good = [p for p in prepared if isinstance(p, ParsedCable)]
         report.errors.extend(p for p in prepared if not isinstance(p, ParsedCable))
         with transaction(factory) as session:
-            report.result += store_cables(session, good)
+            report.result += store_cables(session, good, actor)
         report.files += chunk_size
         if progress:
             progress(chunk_size)

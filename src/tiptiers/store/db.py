@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tiptiers.store import activity  # noqa: F401 - its session events refuse a commit of unlogged changes
+
 DEFAULT_DATABASE_URL = "sqlite:///var/tiptiers.db"
 
 

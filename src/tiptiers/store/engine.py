@@ -30,6 +30,7 @@ from tiptiers.coverage import WaiverCoverage, WatchListState, YearCoverage, unkn
 from tiptiers.engine.audit import WaiverRecords
 from tiptiers.engine.model import HistoryEntry, Override, Waiver
 from tiptiers.report_years import FIRST_REPORT_YEAR
+from tiptiers.store import activity
 from tiptiers.store.models import Base, Country, Placement
 from tiptiers.tiers import Tier
 
@@ -91,28 +92,39 @@ def _require_country(session: Session, iso3: str) -> None:
         raise EngineRecordError(f"iso3: unknown country {iso3!r} (run `tiptiers init` to load the country table)")
 
 
-def add_override(session: Session, override: Override, replace: bool = False) -> Override:
-    """Store an override in the caller's transaction. One per country-year; `replace` to correct it."""
+def add_override(session: Session, override: Override, replace: bool = False, actor: str | None = None) -> Override:
+    """Store an override in the caller's transaction, with its activity-log entry (by `actor`, else its author).
+    One per country-year; `replace` to correct it."""
     _require_country(session, override.iso3)
     row = session.scalar(select(OverrideRecord).where(OverrideRecord.iso3 == override.iso3,
                                                       OverrideRecord.year == override.year))
     if row is not None and not replace:
         raise EngineRecordError(f"year: {override.iso3} {override.year} already has an override "
                                 f"({Tier(row.tier).label}, by {row.author}); replace it explicitly")
+    before = _override_state(row) if row is not None else None
     if row is None:
         row = OverrideRecord(iso3=override.iso3, year=override.year)
         session.add(row)
     row.tier, row.justification, row.author = override.tier.value, override.justification, override.author
     row.created_at = _now()
     session.flush()
+    activity.record(session, actor or override.author, "override.replace" if before else "override.add",
+                    f"override:{row.iso3}/{row.year}", before, _override_state(row))
     return row.to_model()
 
 
-def add_waiver(session: Session, waiver: Waiver, replace: bool = False) -> Waiver:
+def _override_state(row: OverrideRecord) -> dict[str, Any]:
+    return {"iso3": row.iso3, "year": row.year, "tier": row.tier, "justification": row.justification,
+            "author": row.author}
+
+
+def add_waiver(session: Session, waiver: Waiver, replace: bool = False, actor: str = "system") -> Waiver:
+    """Store a waiver in the caller's transaction, with its activity-log entry. One per country-year."""
     _require_country(session, waiver.iso3)
     row = session.scalar(select(WaiverRecord).where(WaiverRecord.iso3 == waiver.iso3, WaiverRecord.year == waiver.year))
     if row is not None and not replace:
         raise EngineRecordError(f"year: {waiver.iso3} {waiver.year} already has a waiver; replace it explicitly")
+    before = {"justification": row.justification, "source": row.source, "origin": row.origin} if row else None
     if row is None:
         row = WaiverRecord(iso3=waiver.iso3, year=waiver.year)
         session.add(row)
@@ -120,6 +132,9 @@ def add_waiver(session: Session, waiver: Waiver, replace: bool = False) -> Waive
     row.source, row.origin = waiver.source, "user"
     row.created_at = _now()
     session.flush()
+    activity.record(session, actor, "waiver.replace" if before else "waiver.add", f"waiver:{row.iso3}/{row.year}",
+                    before, {"iso3": row.iso3, "year": row.year, "justification": row.justification,
+                             "source": row.source})
     return row.to_model()
 
 

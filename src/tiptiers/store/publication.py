@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tiptiers.countries import country_table
 from tiptiers.report_years import check_report_year, history_releases
 from tiptiers.review import VerificationState
+from tiptiers.store import activity
 from tiptiers.store.assessments import Assessment, assessing_country_gap
 from tiptiers.store.evidence import Evidence
 from tiptiers.store.models import Base, Placement
@@ -138,6 +139,10 @@ def record_history(session: Session, years: Iterable[int], now: datetime | None 
                                 note="imported history: the day the TIP Report came out"))
         recorded.append(year)
     session.flush()
+    if recorded:
+        span = str(recorded[0]) if len(recorded) == 1 else f"{recorded[0]}-{recorded[-1]}"
+        activity.record(session, HISTORY, "publication.history", f"publication:{span}", None,
+                        {"years": recorded, "rule": "the day the TIP Report came out (else June 1)"})
     return recorded
 
 
@@ -231,11 +236,15 @@ def schedule_publication(session: Session, year: int, publish_at: datetime, acto
         detail = "; ".join(f"{iso3}: {', '.join(r)}" for iso3, r in sorted(report.blocked.items()))
         raise PublicationError(f"gate: {len(report.blocked)} country-year(s) may not be published yet: {detail}")
     row = session.get(Publication, year)
+    before = {"publish_at": row.publish_at.isoformat(), "scheduled_by": row.scheduled_by} if row else None
     if row is None:
         row = Publication(year=year)
         session.add(row)
     row.publish_at, row.scheduled_by, row.scheduled_at, row.note = publish_at, actor, now, note
     session.flush()
+    activity.record(session, actor, "publication.schedule", f"publication:{year}", before,
+                    {"year": year, "publish_at": publish_at.isoformat(), "note": note,
+                     "gate_ignored": sorted(report.blocked) if ignore_gate else []})
     return row, report
 
 
@@ -279,6 +288,10 @@ def save_narrative(session: Session, iso3: str, year: int, markdown: str, author
                            markdown=markdown, author=author.strip(), note=note.strip(), created_at=now)
     session.add(row)
     session.flush()
+    activity.record(session, row.author, "narrative.correct" if row.note and is_public(session, year, now)
+                    else "narrative.edit", f"narrative:{iso3}/{year}",
+                    {"version": versions[-1].version} if versions else None,
+                    {"version": row.version, "note": row.note, "characters": len(markdown)})
     return row
 
 

@@ -353,7 +353,7 @@ def resolve_dispute(session: Session, dispute_id: int, outcome: str, actor: str,
     dispute.resolution = resolution
     activity.record(session, actor, f"dispute.{result.value}", f"dispute:{dispute.id}", None,
             {"outcome": result.value, "reason": resolution.reason, "corrected_statement": corrected,
-             "withdrawn": withdraw})
+             "withdrawn": withdraw, "iso3": evidence.iso3, "year": evidence.year})
     disputer = session.scalar(select(User).where(User.name == dispute.author))
     if disputer is not None:
         outcome = ("accepted: the claim is withdrawn" if withdraw else "accepted: the claim is corrected"

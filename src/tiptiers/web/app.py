@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from tiptiers import __version__
-from tiptiers.store import jobs, notices
+from tiptiers.store import backup, jobs, notices
 from tiptiers.store.db import make_engine, require_initialised, session_factory
 from tiptiers.web import auth
 from tiptiers.web.changes import Changes
@@ -68,6 +68,8 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    serving = backup.serving(app.state.engine)  # a restore into this database is refused while it is held
+    serving.__enter__()
     worker = None
     if app.state.run_jobs:  # notices, report PDFs and other queued jobs, in a thread of this process
         jobs.load_handlers()
@@ -79,6 +81,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.changes.stop()
         if worker is not None:
             await asyncio.to_thread(worker.stop)
+        serving.__exit__(None, None, None)
 
 
 def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> FastAPI:
@@ -95,6 +98,7 @@ def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> Fa
         redoc_url=None,
     )
     app.state.sessions = session_factory(engine)
+    app.state.engine = engine
     app.state.database_url = engine.url.render_as_string(hide_password=False)
     app.state.run_jobs = run_jobs
     app.state.changes = Changes(engine, app.state.sessions)  # what changed, from the activity log (every host)
