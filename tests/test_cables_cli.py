@@ -85,11 +85,11 @@ def test_an_interrupted_ingest_resumes_without_duplicates(db, folder, monkeypatc
     real = cable_store.store_cables
     calls = {"n": 0}
 
-    def failing(session, items):
+    def failing(session, items, *rest):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt  # the user presses Ctrl-C during the second batch
-        return real(session, items)
+        return real(session, items, *rest)
 
     monkeypatch.setattr(cable_store, "store_cables", failing)
     interrupted = run(db, "ingest", "cables", folder, "--batch-size", "1", "--workers", "1")

@@ -316,6 +316,8 @@ def web_cases(ids: dict[str, int]) -> list[Req]:
         Req("PUT", "/api/v1/assessments/{iso3}/{year}", f"/api/v1/assessments/JPN/{y}", "ann", "assessment.save",
             lambda: {"ratings": [{"criterion": "standard_1", "level": "full", "evidence": [ids["e2"]]}],
                      "base_version": 0}),
+        Req("POST", "/workspace/{iso3}/{year}", f"/workspace/JPN/{y}", "ann", "assessment.save",
+            form={"level-standard_1": "partial", "evidence-standard_1": "{e2}", "narrative": "Some progress."}),
         Req("PUT", "/api/v1/questionnaires/{iso3}/{year}", f"/api/v1/questionnaires/JPN/{y}", "tanaka",
             "questionnaire.save", lambda: {"answers": {"laws": "A new law of 2026."}}),
         Req("POST", "/api/v1/reviews/{iso3}/{year}/requests", f"/api/v1/reviews/JPN/{y}/requests", "ann",
@@ -331,6 +333,10 @@ def web_cases(ids: dict[str, int]) -> list[Req]:
             "review.gate_override", lambda: {"reason": "Publish despite it."}),
         Req("POST", "/api/v1/reviews/{iso3}/{year}/final-comments", f"/api/v1/reviews/JPN/{y}/final-comments",
             "tanaka", None, lambda: {"text": "We disagree."}, status=404),  # no final report sent: refused
+        Req("POST", "/workspace/{iso3}/{year}/send", f"/workspace/JPN/{y}/send", "ann", "review.send_draft",
+            form={"deadline": ""}),
+        Req("POST", "/admin/import", "/admin/import", "ann", "placements.import_lists",
+            form={"text": "TIER 1\nCanada\n", "year": "2026", "source": "2026 TIP Report", "action": "confirm"}),
         Req("POST", "/api/v1/narratives/{iso3}/{year}", f"/api/v1/narratives/JPN/{y}", "ann", "narrative.edit",
             lambda: {"markdown": "# Japan\n\nA draft."}),
         Req("POST", "/narratives/{iso3}/{year}/edit", f"/narratives/JPN/{y}/edit", "ann", "narrative.edit",
@@ -375,7 +381,8 @@ def test_every_route_that_changes_stored_data_logs_it(site):
             if case.route == "/login":  # the form's token, with its cookie
                 found = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
                 token = found.group(1) if found else ""
-            r = c.request(case.method, url, data={**case.form, "csrf_token": token})
+            r = c.request(case.method, url, data={**{k: v.format(**ids) for k, v in case.form.items()},
+                                                  "csrf_token": token})
         else:
             r = c.request(case.method, url, json=case.body() if case.body else None)
         expected_ok = r.status_code < 400 if case.status is None else r.status_code == case.status

@@ -153,6 +153,7 @@ BOOKKEEPING: dict[str, str] = {  # tables written without an entry: not what the
     "jobs": "the job queue (SQLite): work in flight, not data",
     "job_notes": "the job queue's notes (PostgreSQL): work in flight, not data",
     "search_documents": "the full-text index, derived from the cables it indexes",
+    "countries": "the country table, copied from the package's ISO 3166 list (tiptiers.countries), never edited here",
     "report_pdfs": "whole-report PDFs, made by the queue from the published narratives (a rendering, not data)",
 }
 
