@@ -77,8 +77,15 @@ def attachment_content(session: Session, sha256: str) -> Attachment:
 
 
 def note_upload(session: Session, sha256: str, user_id: int) -> None:
-    """Remember that this account sent these bytes (once, however often it sends them)."""
+    """Remember that this account sent these bytes (once, however often it sends them), in the activity log too."""
+    if uploaded_by(session, sha256, user_id):
+        return
     activity.insert_if_absent(session, AttachmentUpload, {"sha256": sha256, "user_id": user_id, "at": utcnow()})
+    from tiptiers.store.users import User  # users imports this module's neighbours; only the name is needed here
+
+    user = session.get(User, user_id)
+    activity.record(session, user.name if user else f"user {user_id}", "attachment.upload", f"attachment:{sha256}",
+                    None, {"user": user.name if user else None})
 
 
 def uploaded_by(session: Session, sha256: str, user_id: int) -> bool:
