@@ -34,6 +34,7 @@ from tiptiers.publish.report import CountryYear, country_year, methodology
 from tiptiers.publish.worldmap import MapCountry, map_countries
 from tiptiers.store import jobs
 from tiptiers.store import publication as pubstore
+from tiptiers.store.db import transaction
 from tiptiers.store.placements import year_placements
 from tiptiers.store.report_pdfs import StoredReport, content, save, stored
 
@@ -67,7 +68,7 @@ def queue_if_stale(sessions: sessionmaker[Session], year: int, found: StoredRepo
         return False
     last = found.checked_at.isoformat() if found is not None else "none"
     digest = hashlib.sha256(current.encode()).hexdigest()[:16]
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         jobs.enqueue(session, BUILD_TASK, {"year": year}, key=f"report:{year}:{digest}:{last}", max_attempts=3)
     return True
 
@@ -127,12 +128,12 @@ def build(sessions: sessionmaker[Session], year: int, now: datetime | None = Non
         old = stored(session, year)
     if old is not None and old.digest == source.digest and not force:
         checked = replace(old, fingerprint=source.fingerprint, checked_at=now)
-        with sessions.begin() as session:
+        with transaction(sessions) as session:
             save(session, checked, None)
         return checked
     body = pdf.html_to_pdf(source.html(now))
     made = StoredReport(year, source.digest, source.fingerprint, now, now, len(body))
-    with sessions.begin() as session:  # two builders at once: the same bytes, the last one stands
+    with transaction(sessions) as session:  # two builders at once: the same bytes, the last one stands
         save(session, made, body)
     return made
 

@@ -48,6 +48,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ def enqueue(session: Session, task: str, payload: dict[str, Any], *, key: str | 
 
 
 def _claim(sessions: sessionmaker[Session], job_id: int, worker: str, now: datetime) -> bool:
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         claimed = session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state == "queued")
                                   .values(state="running", locked_by=worker[:100], locked_at=now,
                                           attempts=JobRow.attempts + 1))
@@ -198,7 +199,7 @@ def _claim(sessions: sessionmaker[Session], job_id: int, worker: str, now: datet
 
 
 def _fail_stale(sessions: sessionmaker[Session], now: datetime) -> None:
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         session.execute(update(JobRow).where(JobRow.state == "running", JobRow.locked_at < now - STALE_AFTER).values(
             state="failed", finished_at=now,
             last_error=STALE_ERROR))
@@ -222,7 +223,7 @@ def _sqlite_run_due(sessions: sessionmaker[Session], now: datetime, worker: str,
         try:
             entry.run(sessions, payload)
         except Exception as exc:  # a handler's failure is the job's, never the worker's
-            with sessions.begin() as session:
+            with transaction(sessions) as session:
                 row = session.get_one(JobRow, job_id)
                 final = row.attempts >= row.max_attempts
                 row.last_error = report.failure(job_id, task, exc, final)
@@ -231,7 +232,7 @@ def _sqlite_run_due(sessions: sessionmaker[Session], now: datetime, worker: str,
                 else:
                     row.state, row.run_at, row.locked_by = "queued", now + backoff(row.attempts), None
             continue
-        with sessions.begin() as session:
+        with transaction(sessions) as session:
             session.execute(update(JobRow).where(JobRow.id == job_id).values(state="done", finished_at=utcnow(),
                                                                               last_error=None))
         report.done += 1
@@ -340,7 +341,7 @@ async def _pg_fail_stalled(app: procrastinate.App, sessions: sessionmaker[Sessio
 
 
 def _note_error(sessions: sessionmaker[Session], job_id: int, error: str) -> None:
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         session.execute(text("INSERT INTO job_notes (job_id, last_error) VALUES (:id, :error) "
                              "ON CONFLICT (job_id) DO UPDATE SET last_error = EXCLUDED.last_error"),
                         {"id": job_id, "error": error})

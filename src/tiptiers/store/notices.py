@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, session
 from tiptiers.countries import country_name
 from tiptiers.notify import mail
 from tiptiers.store import activity, jobs
+from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
 from tiptiers.store.users import User, utcnow
 
@@ -149,7 +150,7 @@ def _send(sessions: sessionmaker[Session], payload: dict[str, Any]) -> None:
             return  # deleted with its user, or already sent: nothing to do
         address, subject, text, html = notice.address, notice.subject, notice.body_text, notice.body_html
     mail.send(settings, address, subject, text, html)
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         sent = session.get_one(Notice, int(payload["notice"]))
         sent.state, sent.sent_at = "sent", utcnow()
         activity.record(session, "system", "notice.sent", f"user:{sent.user.name}", None,
@@ -194,7 +195,7 @@ def sweep_reminders(session: Session, today: date | None = None) -> int:
 
 def sweep(sessions: sessionmaker[Session]) -> int:
     """What the worker does before each round: queue the reminders due (one transaction)."""
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         return sweep_reminders(session)
 
 
