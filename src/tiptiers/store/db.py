@@ -9,7 +9,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,7 +35,6 @@ def database_url() -> str:
 
 
 BUSY_TIMEOUT_MS = 5000  # how long a SQLite writer waits for another's lock (SQLite retries with backoff meanwhile)
-IMMEDIATE = "tiptiers_immediate"  # execution option: this transaction writes, take the write lock at BEGIN
 
 
 class DatabaseBusy(RuntimeError):
@@ -55,7 +54,6 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # the driver's own implicit BEGIN off: _sqlite_begin says when and how
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -63,13 +61,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Connection) -> None:
-    """A unit of work that writes begins IMMEDIATE: it waits (busy_timeout, retrying with backoff) for the write
-    lock before reading anything. A deferred one that read first and then tried to write after another writer
-    committed failed at once with "database is locked" (SQLite cannot wait there: its snapshot is stale); under
-    heavy concurrent writes that was a 500."""
-    mode = "BEGIN IMMEDIATE" if connection.get_execution_options().get(IMMEDIATE) else "BEGIN"
-    connection.exec_driver_sql(mode)
 
 
 def create_private(path: Path) -> None:
@@ -88,7 +79,6 @@ def make_engine(url: str | None = None) -> Engine:
             create_private(Path(parsed.database))
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -136,12 +126,11 @@ def notices(connection: Any, timeout: float) -> int:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work that writes: commit on success, roll everything back on any error. On SQLite it takes the
-    write lock first; a lock other writers hold for longer than BUSY_TIMEOUT_MS raises DatabaseBusy (nothing
+    """One unit of work that writes: commit on success, roll everything back on any error. On SQLite a lock
+    other writers hold for longer than BUSY_TIMEOUT_MS raises DatabaseBusy (nothing
     stored), which the web app answers 503 with Retry-After and the CLI in one line."""
     try:
         with factory.begin() as session:
-            session.connection(execution_options={IMMEDIATE: True})
             yield session
     except OperationalError as exc:
         if is_busy(exc):
