@@ -143,17 +143,17 @@ def test_the_upgrade_turns_the_june_1_rule_into_rows_for_history_only(fresh_db):
 
     from tiptiers.store import evidence, migrate
 
+    with transaction(fresh_db.sessions) as s:  # through today's model, before the downgrade converts it back
+        sync_countries(s)
+        evidence.add_evidence(s, iso3="JPN", year=2026, criteria=["criterion_1"], statement="A draft claim.",
+                              source_type="ngo", source_name="An NGO", entered_by="analyst")
     config = migrate.alembic_config()
     with fresh_db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0013_final_stage")
-    with transaction(fresh_db.sessions) as s:
-        sync_countries(s)
         # the columns of that schema (the model has more since)
-        s.execute(text("INSERT INTO placements (iso3, year, tier, source) VALUES ('JPN', 2008, '2', 'old'), "
-                       "('JPN', 2026, '2', 'old')"))
-        evidence.add_evidence(s, iso3="JPN", year=2026, criteria=["criterion_1"], statement="A draft claim.",
-                              source_type="ngo", source_name="An NGO", entered_by="analyst")
+        connection.execute(text("INSERT INTO placements (iso3, year, tier, source) VALUES ('JPN', 2008, '2', 'old'), "
+                                "('JPN', 2026, '2', 'old')"))
     migrate.upgrade(fresh_db.engine)
     with fresh_db.sessions() as s:
         assert pub.publication_time(s, 2008) == datetime(2008, 6, 4)  # the day the 2008 report came out
