@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tiptiers.store.activity import ActivityEntry
 from tiptiers.store.assessments import RatingIn, rating_views, save_assessment
 from tiptiers.store.attachments import Attachment, store_attachment
 from tiptiers.store.checks import EvidenceError, NotFound
@@ -174,6 +175,37 @@ def test_a_dispute_is_resolved_once_and_maintained_needs_a_reason(db):
         [c] = published_claims(s, "JPN", 2026)
         assert c.statement == NGO_CLAIM and c.state.value == "disputed_by_government"
         assert c.disputes[0].resolution.reason == "prosecutors confirm no case under 226-2"
+
+
+def test_a_later_answer_replaces_the_dispute_which_then_no_longer_blocks_but_stays_on_record(db):
+    with transaction(db.sessions) as s:
+        claim = _ngo_claim(s)
+        after = send_request(s, "JPN", 2026, "ana").deadline + timedelta(days=1)  # the review's window is over
+        dispute = respond(s, "JPN", 2026, claim.id, "dispute", "false", "liaison", counter_evidence=LAW)
+    with db.sessions() as s:
+        assert any(f"dispute #{dispute.id}" in r for r in publish_gate(s, "JPN", 2026, after))
+    with transaction(db.sessions) as s:  # a comment adds to the dispute, it does not take it back
+        respond(s, "JPN", 2026, claim.id, "comment", "the minister will write", "liaison")
+    with db.sessions() as s:
+        assert any(f"dispute #{dispute.id}" in r for r in publish_gate(s, "JPN", 2026, after))
+    with transaction(db.sessions) as s:
+        confirm = respond(s, "JPN", 2026, claim.id, "confirm", "on reflection, correct", "liaison")
+    with db.sessions() as s:
+        assert publish_gate(s, "JPN", 2026, after) == []
+        assert review_status(s, "JPN", 2026, after).open_disputes == 0
+        [c] = claims(s, "JPN", 2026)
+        assert c.state.value == "confirmed_by_government" and c.open_disputes == []
+        assert [r.kind.value for r in c.comments] == ["dispute", "comment", "confirm"]  # the history stays
+        assert c.disputes[0].superseded_by == confirm.id and c.disputes[0].resolution is None
+        logged = s.scalars(select(ActivityEntry).where(ActivityEntry.action == "review.confirm")).one()
+        assert logged.after["supersedes_dispute"] == dispute.id
+    with pytest.raises(EvidenceError, match="replaced dispute"), transaction(db.sessions) as s:
+        resolve_dispute(s, dispute.id, "maintained", "ana", reason="too late")
+    with transaction(db.sessions) as s:  # disputing again opens a new dispute, which blocks again
+        again = respond(s, "JPN", 2026, claim.id, "dispute", "false after all", "liaison", counter_evidence=LAW)
+    with db.sessions() as s:
+        reasons = publish_gate(s, "JPN", 2026, after)
+        assert len(reasons) == 1 and f"dispute #{again.id}" in reasons[0]
 
 
 def test_responses_need_an_open_request_of_that_country(db):

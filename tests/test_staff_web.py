@@ -189,6 +189,37 @@ def test_the_liaison_sees_words_progress_and_may_change_an_answer(site):
     assert "Earlier answer" in claim and "Latest answer" in claim and "The government confirms" in claim
 
 
+def test_a_dispute_the_liaison_takes_back_no_longer_waits_on_the_analysts(site):
+    if not as_user(site, "ana").get(f"/api/v1/reviews/JPN/{YEAR}/gate").json()["requests_sent"]:
+        with transaction(site["db"].sessions) as s:
+            send_request(s, "JPN", YEAR, "ana")
+    second = site["evidence"][1]
+    api = as_user(site, "jpn-liaison")
+    disputed = api.post(f"/api/v1/reviews/JPN/{YEAR}/claims/{second}/responses",
+                        json={"kind": "dispute", "text": "There are 40 shelters.", "counter_evidence": "A census."})
+    assert disputed.status_code == 201, disputed.text
+    dispute = f"dispute #{disputed.json()['id']}"
+
+    def waiting() -> str:
+        work = as_user(site, "ana").get("/work", headers=HTML).text
+        found = re.search(r'data-waiting="JPN">(.*?)</li>', work)
+        return found.group(1) if found else ""
+
+    def gate() -> list[str]:
+        return as_user(site, "ana").get(f"/api/v1/reviews/JPN/{YEAR}/gate").json()["blocking"]
+
+    assert "1 dispute to resolve" in waiting() and any(dispute in r for r in gate())
+    assert api.post(f"/api/v1/reviews/JPN/{YEAR}/claims/{second}/responses",
+                    json={"kind": "confirm"}).status_code == 201
+    assert "dispute to resolve" not in waiting() and not any(dispute in r for r in gate())
+    page = as_user(site, "jpn-liaison").get(f"/review/JPN/{YEAR}", headers=HTML).text
+    claim = page.split(f'id="claim-{second}"')[1].split("</li>")[0]
+    assert "Earlier answer" in claim and "There are 40 shelters." in claim and "The government confirms" in claim
+    assert "replaced by the government's later answer" in claim and "awaits an analyst" not in claim
+    workspace = as_user(site, "ana").get(f"/workspace/JPN/{YEAR}", headers=HTML).text
+    assert f"Resolve {dispute}" not in workspace
+
+
 LISTS = """TIER 1\r
 Australia, Korea, South;  Canada\r
 \r

@@ -34,6 +34,7 @@ from tiptiers.review.model import (
     default_deadline,
     gate_reasons,
     rating_flag,
+    superseding,
 )
 from tiptiers.review.questionnaire import QUESTIONS, Question, QuestionnaireItem, check_answers, prefill
 
@@ -68,4 +69,5 @@ __all__ = [
     "gate_reasons",
     "prefill",
     "rating_flag",
+    "superseding",
 ]

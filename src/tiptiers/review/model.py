@@ -162,7 +162,9 @@ class AttachedFile:
 
 @dataclass(frozen=True)
 class ClaimComment:
-    """A liaison's answer to a claim: a confirmation, a comment, or a dispute (then also a Dispute)."""
+    """A liaison's answer to a claim: a confirmation, a comment, or a dispute (then also a Dispute).
+
+    A later confirmation or dispute changes the answer (see `superseding`); a comment only adds to it."""
 
     id: int
     kind: ResponseKind
@@ -184,10 +186,13 @@ class Dispute:
     author: str
     at: datetime
     resolution: Resolution | None = None
+    # the government's later confirmation or dispute of the same claim: its latest answer stands, so an unresolved
+    # dispute it replaced no longer waits on the analysts (it stays on record as an earlier answer)
+    superseded_by: int | None = None
 
     @property
     def is_open(self) -> bool:
-        return self.resolution is None
+        return self.resolution is None and self.superseded_by is None
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,18 @@ class Claim:
     @property
     def open_disputes(self) -> list[Dispute]:
         return [d for d in self.disputes if d.is_open]
+
+
+def superseding(answers: Sequence[ClaimComment]) -> dict[int, int]:
+    """For each answer replaced by a later one, the id of the answer that replaced it: a confirmation or a dispute
+    takes a position on the claim and replaces every earlier answer; a comment adds to the earlier ones."""
+    replaced: dict[int, int] = {}
+    ordered = sorted(answers, key=lambda a: a.id)
+    for i, a in enumerate(ordered):
+        later = next((b.id for b in ordered[i + 1:] if b.kind is not ResponseKind.COMMENT), None)
+        if later is not None:
+            replaced[a.id] = later
+    return replaced
 
 
 def check_resolution(outcome: Outcome, reason: str, corrected_statement: str | None, withdraw: bool) -> None:

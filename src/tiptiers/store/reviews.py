@@ -34,6 +34,7 @@ from tiptiers.review import (
     check_final,
     check_resolution,
     gate_reasons,
+    superseding,
 )
 from tiptiers.review.windows import final_stage_required, windows_from_environment
 from tiptiers.store import activity, notices
@@ -254,6 +255,14 @@ def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str,
         raise EvidenceError(f"evidence_id: claim #{evidence_id} has been withdrawn")
     if evidence.created_at > request.sent_at:
         raise NotFound(f"no claim #{evidence_id} in the draft of {request.iso3} {year}")
+    # a confirmation or dispute replaces the answer that stood (the latest answer stands; the earlier stays on
+    # record): if that was an unresolved dispute, it no longer waits on the analysts
+    standing = None if response_kind is ResponseKind.COMMENT else session.scalar(
+        select(ClaimResponse).where(ClaimResponse.evidence_id == evidence.id,
+                                    ClaimResponse.kind != ResponseKind.COMMENT.value)
+        .order_by(ClaimResponse.id.desc()).limit(1))
+    superseded = (standing.id if standing is not None and standing.kind == ResponseKind.DISPUTE.value
+                  and standing.resolution is None else None)
     body = check_text("text", text, 20_000, required=response_kind is not ResponseKind.CONFIRM)
     counter = check_text("counter_evidence", counter_evidence, 20_000, required=response_kind is ResponseKind.DISPUTE)
     row = ClaimResponse(request_id=request.id, evidence_id=evidence.id, kind=response_kind.value, text=body,
@@ -273,7 +282,7 @@ def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str,
         move_state(session, evidence, target[response_kind], author, f"government's response #{row.id}")
     activity.record(session, author, f"review.{response_kind.value}", f"evidence:{evidence.id}", None,
             {"response": row.id, "kind": row.kind, "text": row.text, "counter_evidence": row.counter_evidence,
-             "attachment": attached})
+             "attachment": attached, "supersedes_dispute": superseded})
     if response_kind is ResponseKind.DISPUTE:
         notices.notify_all(session, notices.analysts(session), "dispute_received",
                            {"country": country_name(request.iso3), "year": year, "claim": evidence.id,
@@ -325,6 +334,12 @@ def resolve_dispute(session: Session, dispute_id: int, outcome: str, actor: str,
     dispute = get_dispute(session, dispute_id)
     if dispute.resolution is not None:
         raise EvidenceError(f"dispute_id: dispute #{dispute_id} was already resolved ({dispute.resolution.outcome})")
+    later = session.scalar(select(ClaimResponse.id).where(
+        ClaimResponse.evidence_id == dispute.evidence_id, ClaimResponse.id > dispute.id,
+        ClaimResponse.kind != ResponseKind.COMMENT.value).order_by(ClaimResponse.id).limit(1))
+    if later is not None:
+        raise EvidenceError(f"dispute_id: the government replaced dispute #{dispute_id} with a later answer "
+                            f"(#{later}); there is nothing left to resolve")
     result = check_enum("outcome", Outcome, outcome)
     try:
         check_resolution(result, reason, corrected_statement, withdraw)
@@ -421,11 +436,12 @@ def comment_of(r: ClaimResponse) -> ClaimComment:
 
 def _claim(e: Evidence, responses: list[ClaimResponse]) -> Claim:
     comments = tuple(comment_of(r) for r in responses)
+    replaced = superseding(comments)
     disputes = tuple(
         Dispute(r.id, e.id, r.text, r.counter_evidence, r.author, r.at,
                 Resolution(Outcome(r.resolution.outcome), r.resolution.reason, r.resolution.resolved_by,
                            r.resolution.resolved_at, r.resolution.corrected_statement, r.resolution.withdrawn)
-                if r.resolution else None)
+                if r.resolution else None, replaced.get(r.id))
         for r in responses if r.kind == ResponseKind.DISPUTE.value)
     return Claim(e.id, e.iso3, e.year, e.statement, VerificationState(e.state), tuple(e.criteria),
                  SourceType(e.source_type), e.source_name, e.created_at, e.original_statement, e.source_date,

@@ -235,6 +235,7 @@ class DisputeOut(BaseModel):
     author: str
     at: datetime
     resolution: ResolutionOut | None
+    superseded_by: int | None  # the government's later answer that replaced this dispute (it no longer blocks)
 
 
 class ClaimOut(BaseModel):
@@ -383,7 +384,8 @@ def _dispute_out(d: Dispute) -> DisputeOut:
                       author=d.author, at=d.at,
                       resolution=ResolutionOut(outcome=r.outcome, reason=r.reason,
                                                corrected_statement=r.corrected_statement, withdrawn=r.withdrawn,
-                                               resolved_by=r.resolved_by, resolved_at=r.resolved_at) if r else None)
+                                               resolved_by=r.resolved_by, resolved_at=r.resolved_at) if r else None,
+                      superseded_by=d.superseded_by)
 
 
 def _response_out(r: ClaimComment) -> ResponseOut:
