@@ -254,6 +254,25 @@ def test_an_administrator_imports_a_reports_lists_after_a_preview(site):
     assert entry.actor == "root" and entry.after["source"] == "2027 TIP Report, June 2027"
 
 
+def test_a_preview_with_an_unknown_name_shows_the_names_that_matched_beside_the_refusal(site):
+    c, _ = log_in(site, "root")
+    with transaction(site["db"].sessions) as s:
+        before = {p.iso3: p.tier for p in year_placements(s, 2027)}
+    typo = c.post("/admin/import", data={"csrf_token": csrf(c, "/admin/import"), "year": "2027",
+                                         "source": "2027 TIP Report", "published_on": "2027-06-20",
+                                         "text": LISTS.replace("Canada", "Canda"), "action": "preview"})
+    assert typo.status_code == 422
+    refusal = typo.text.split('id="import-errors"')[1].split("</div>")[0]
+    assert "line 2" in refusal and "Canda" in refusal and "though every name matched" not in refusal
+    matched = typo.text.split('id="preview"')[1].split("</section>")[0]
+    assert "The names that did match (5)" in matched
+    for iso3 in ("AUS", "KOR", "COD", "MMR", "PRK"):
+        assert f'data-iso3="{iso3}"' in matched
+    assert 'data-iso3="CAN"' not in matched and "import-confirm" not in typo.text
+    with transaction(site["db"].sessions) as s:
+        assert {p.iso3: p.tier for p in year_placements(s, 2027)} == before  # still nothing stored
+
+
 def test_the_import_is_refused_for_a_year_holding_drafts(site):
     c, _ = log_in(site, "root")
     refused = c.post("/admin/import", data={"csrf_token": csrf(c, "/admin/import"), "year": str(YEAR),

@@ -58,9 +58,13 @@ class ReportLists:
 
 
 class ReportListsError(ValueError):
-    def __init__(self, source: str, errors: list[str]):
+    """The lines that match no country (or repeat one); `matched` holds the names that did match, so that a
+    preview can show them beside the refusals."""
+
+    def __init__(self, source: str, errors: list[str], matched: ReportLists | None = None):
         self.source = source
         self.errors = errors
+        self.matched = matched if matched is not None else ReportLists([], frozenset())
         super().__init__(error_report(source, errors, "error(s)"))
 
 
@@ -135,5 +139,5 @@ def parse_report_lists(text: str, source: str = "<lists>") -> ReportLists:
     elif not listed and not errors:
         errors.append("no country listed under the headings")
     if errors:
-        raise ReportListsError(source, errors)
+        raise ReportListsError(source, errors, ReportLists(listed, frozenset(heading_lines)))
     return ReportLists(listed, frozenset(heading_lines))

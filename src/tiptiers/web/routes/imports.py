@@ -1,5 +1,5 @@
 """Administrators import a new report's lists on the web (/admin/import): paste the lists as the State Department
-publishes them, see the countries they match (or the lines that match none, with the closest names), confirm.
+publishes them, see the countries they match (and the lines that match none, with the closest names), confirm.
 
 The same reading (sources/report_lists.py) and the same store function as `tiptiers import lists`; the preview runs
 the whole import in a transaction that is rolled back, so every refusal (a year holding drafts in progress, a list
@@ -40,7 +40,8 @@ class _Form:
 
 
 def _page(request: Request, form: _Form, *, errors: list[str] | None = None, lists: ReportLists | None = None,
-          result: ImportResult | None = None, status: int = 200) -> Response:
+          result: ImportResult | None = None, status: int = 200, partial: bool = False) -> Response:
+    """`partial`: `lists` holds only the names that matched, shown beside the lines that did not."""
     table = country_table()
     groups = []
     if lists is not None:
@@ -48,7 +49,7 @@ def _page(request: Request, form: _Form, *, errors: list[str] | None = None, lis
         groups = [(t, [(c, table.by_iso3[c.iso3].name) for c in by_tier[t]]) for t in TIER_ORDER if t in by_tier]
     return templates.TemplateResponse(request, "admin_import.html", {
         "form": form, "errors": errors or [], "lists": lists, "groups": groups, "result": result,
-        "json_url": None}, status_code=status)
+        "partial": partial, "json_url": None}, status_code=status)
 
 
 def _checked(form: _Form) -> tuple[int, datetime | None, list[str]]:
@@ -98,7 +99,8 @@ def import_submit(request: Request, user: AdminUser,
     try:
         lists = parse_report_lists(text, source="the pasted lists")
     except ReportListsError as exc:
-        return _page(request, form, errors=exc.errors, status=422)
+        return _page(request, form, errors=exc.errors, lists=exc.matched if exc.matched.countries else None,
+                     partial=True, status=422)
     factory = request.app.state.sessions
     try:
         if action == "confirm":
