@@ -81,10 +81,13 @@ def test_authenticate_accepts_only_the_right_password_of_an_active_user(fresh_db
         assert store.authenticate(session, "", "") is None
     with transaction(fresh_db.sessions) as session:  # a hash with other argon2 parameters is upgraded on login
         store.require_user(session, "ann").password_hash = PasswordHasher(time_cost=1).hash(PASSWORD)
+        activity.record(session, "test", "user.password", "user:ann", None, None)
     with transaction(fresh_db.sessions) as session:
         assert store.authenticate(session, "ann", PASSWORD) is not None
     with transaction(fresh_db.sessions) as session:
         assert "$m=19456,t=2,p=1$" in store.require_user(session, "ann").password_hash
+        assert session.scalar(select(activity.ActivityEntry.action).order_by(activity.ActivityEntry.seq.desc())
+                              .limit(1)) == "user.password_rehash"  # the upgrade is a logged change
         store.set_active(session, "ann", False, actor="test")
     with transaction(fresh_db.sessions) as session:
         assert store.authenticate(session, "ann", PASSWORD) is None

@@ -310,8 +310,9 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher.check_needs_rehash(user.password_hash):  # stronger parameters since it was set: upgraded, logged
         user.password_hash = _hasher.hash(password)
+        activity.record(session, user.name, "user.password_rehash", f"user:{user.name}", None, None)
     return user
 
 
