@@ -1,31 +1,33 @@
-// Consistency page: click (or Enter on) a point of the scatter to show only that country's pairs.
+// Consistency page: click (or Enter on) a point of the scatter to show that country's pairs. The table is paged on
+// the server, so the point asks the server for them all (?country=ISO3, the filter form's own field) rather than
+// hiding rows of the one page shown; the chosen point stays marked.
 (function () {
   "use strict";
   var chart = document.getElementById("scatter");
-  var table = document.getElementById("pairs");
-  if (!chart || !table) { return; }
-  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-iso3]"));
+  if (!chart) { return; }
   var points = Array.prototype.slice.call(chart.querySelectorAll(".pt"));
+  var params = new URLSearchParams(window.location.search);
+  var chosen = (params.get("country") || "").toUpperCase();
 
-  function show(iso3) {
-    rows.forEach(function (row) {
-      var hit = !iso3 || row.getAttribute("data-iso3").split(" ").indexOf(iso3) >= 0;
-      row.classList.toggle("hidden", !hit);
-    });
-    points.forEach(function (p) {
-      var me = p.getAttribute("data-iso3") === iso3;
-      p.classList.toggle("selected", !!iso3 && me);
-      p.classList.toggle("dimmed", !!iso3 && !me);
-    });
-    table.setAttribute("data-filter", iso3 || "");
+  function go(iso3) {
+    var next = new URLSearchParams(window.location.search);
+    next.delete("page");
+    if (iso3) { next.set("country", iso3); } else { next.delete("country"); }
+    var query = next.toString();
+    window.location.search = query ? "?" + query : "";
   }
 
   points.forEach(function (p) {
-    p.addEventListener("click", function () { show(p.getAttribute("data-iso3")); });
+    var iso3 = p.getAttribute("data-iso3");
+    if (chosen) {
+      p.classList.toggle("selected", iso3 === chosen);
+      p.classList.toggle("dimmed", iso3 !== chosen);
+    }
+    p.addEventListener("click", function () { go(iso3); });
     p.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); show(p.getAttribute("data-iso3")); }
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(iso3); }
     });
   });
   var all = document.getElementById("show-all");
-  if (all) { all.addEventListener("click", function () { show(""); }); }
+  if (all) { all.addEventListener("click", function () { go(""); }); }
 }());
