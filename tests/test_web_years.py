@@ -22,6 +22,8 @@ NO_REPORT_DATA = {
     "/api/v1/methodology": "the law in force, public for every year",
     "/api/v1/data/dictionary.json": "the data dictionary", "/data": "the data dictionary page",
     "/api/v1/cables/{reference_id}": "a cable, public record", "/cables/{reference_id}": "a cable, public record",
+    "/api/v1/countries/{iso3}/cables": "a country's cables, public record (no placement)",
+    "/countries/{iso3}/cables": "a country's cables, public record (no placement)",
     "/calendar": "a redirect to the calendar of the report being prepared",
     "/call": "the public call's form (countries and the criteria in force) and its submission, which shows nothing",
     "/call/confirm/{token}": "a sender's confirmation: answers only with the new claim's number",
