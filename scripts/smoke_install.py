@@ -219,7 +219,7 @@ def commands(work: Path, env: dict[str, str], restored_env: dict[str, str]) -> d
     do("notify", "list")
     listed = json.loads(out[("placements",)] or "{}")  # {year, coverage, placements}
     tier_3 = [r["iso3"] for r in listed.get("placements", []) if r["tier"] == "3"]
-    watch_list = [r["iso3"] for r in json.loads(out[("placements",)] or "[]") if r["tier"] == "2WL"]
+    watch_list = [r["iso3"] for r in listed.get("placements", []) if r["tier"] == "2WL"]
     do("sanctions", "record", tier_3[0] if tier_3 else "MMR", str(PUBLISHED), "-p", "d1", "--on",
        f"{PUBLISHED}-09-10", "--signed-by", "The President")
     do("sanctions", "list", "--year", str(PUBLISHED))
