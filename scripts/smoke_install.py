@@ -190,6 +190,14 @@ def commands(work: Path, env: dict[str, str], restored_env: dict[str, str]) -> d
            "recruiting through fraud.", "--criterion", "criterion_1", "--source-type", "ngo", "--source", "An NGO")
         do("review", "send", "JPN", str(PUBLISHED))
         do("review", "dispute-from-cable", "08TOKYO1528", "--claim", "3", "--as", "smoke-liaison")
+    # the two stages by letter: the government says it has no more comments, the final report goes, it answers
+    do("evidence", "add", "KOR", str(PREPARING), "--statement", "Courts convicted traffickers.", "--criterion",
+       "criterion_1", "--source-type", "media", "--source", "A newspaper")
+    do("review", "send", "KOR", str(PREPARING))
+    do("review", "complete", "KOR", str(PREPARING), "--as", "A liaison's letter")
+    do("review", "send", "KOR", str(PREPARING), "--final")
+    do("review", "final-comments", "KOR", str(PREPARING), "--text", "We thank the office.", "--author", "A liaison")
+    do("review", "complete", "KOR", str(PREPARING), "--as", "A liaison's letter")  # no more final comments
     do("evidence", "withdraw", "1", "--reason", "Smoke run: withdrawn.")
     do("override", "add", "KOR", str(PREPARING), "2", "--justification", "Smoke run override.", "--author", "smoke")
     do("override", "list")
@@ -217,6 +225,13 @@ def commands(work: Path, env: dict[str, str], restored_env: dict[str, str]) -> d
     do("notify", "on", "smoke-admin", "reminder")
     do("notify", "run", "--json")
     do("notify", "list")
+    do("queue", "list")
+    do("queue", "retry", "--all-failed")
+    json.loads(do("worker", "--once", "--json") or "null")
+    lists_file = work / "lists.txt"  # a report the bundled history does not have yet, as the Department prints it
+    lists_file.write_text("TIER 1\nJapan, Korea, South\n\nTIER 2 WATCH LIST\nAlbania\n")
+    do("import", "lists", str(lists_file), "--year", str(PREPARING - 1), "--source", "Smoke run lists",
+       "--published-on", f"{PREPARING - 1}-06-24")
     listed = json.loads(out[("placements",)] or "{}")  # {year, coverage, placements}
     tier_3 = [r["iso3"] for r in listed.get("placements", []) if r["tier"] == "3"]
     watch_list = [r["iso3"] for r in listed.get("placements", []) if r["tier"] == "2WL"]

@@ -41,7 +41,7 @@ PUBLISHED = 2008
 CALL_OPEN = datetime(2026, 12, 1, 10)  # in the 2027 report's request window
 NOT_RUN = {  # commands this test does not run, and why; every other command has a case below
     "serve": "serves the web app, whose writing routes are each run below",
-    "worker": "runs queued jobs until stopped; the jobs' writes (notices sent) are `notify run`'s, run below",
+    "worker": "without --once runs until stopped; `worker --once` runs the same rounds, below",
 }
 
 
@@ -164,6 +164,14 @@ def cli_cases(work: Path) -> list[Cmd]:
             "evidence.add"),
         Cmd(["review", "send", "JPN", p], "review.send_draft"),
         Cmd(["review", "dispute-from-cable", "08TOKYO1528", "--claim", "3", "--as", "tanaka"], "review.dispute"),
+        Cmd(["evidence", "add", "KOR", y, "--statement", "Courts convicted traffickers.", "--criterion",
+             "criterion_1", "--source-type", "media", "--source", "A newspaper"], "evidence.add"),
+        Cmd(["review", "send", "KOR", y], "review.send_draft"),
+        Cmd(["review", "complete", "KOR", y, "--as", "kim"], "review.complete"),
+        Cmd(["review", "send", "KOR", y, "--final"], "review.send_final"),
+        Cmd(["review", "final-comments", "KOR", y, "--text", "We thank the office.", "--author", "kim"],
+            "review.final_comment"),
+        Cmd(["review", "complete", "KOR", y, "--as", "kim"], "review.complete"),  # no more final comments
         Cmd(["evidence", "withdraw", "1", "--reason", "Withdrawn."], "evidence.withdrawn"),
         Cmd(["override", "add", "KOR", y, "2", "--justification", "An override.", "--author", "ann"],
             "override.add"),
@@ -188,6 +196,7 @@ def cli_cases(work: Path) -> list[Cmd]:
         Cmd(["notify", "run", "--json"], None),  # nothing due (no account has an address): changes nothing
         Cmd(["notify", "list"], None),
         Cmd(["queue", "list"], None),
+        Cmd(["worker", "--once", "--json"], None),  # nothing queued: changes nothing
         Cmd(["queue", "retry"], None, code=2),  # nothing named: refused
         Cmd(["sanctions", "record", "PRK", p, "-p", "d1", "--on", f"{p}-09-10", "--signed-by", "The President"],
             "tier3.determination"),

@@ -21,12 +21,24 @@ def worker(
     concurrency: int = typer.Option(1, "--concurrency", min=1, max=32, help="Jobs run side by side (PostgreSQL "
                                     "only; SQLite runs one at a time)."),
     name: str = typer.Option(f"worker@{os.uname().nodename}", "--name", help="How this worker is named in logs."),
+    once: bool = typer.Option(False, "--once", help="Run the jobs due now, say what happened, and exit (from cron, "
+                              "or to empty the queue before a backup)."),
+    as_json: bool = typer.Option(False, "--json", help="With --once: print what happened as JSON."),
 ) -> None:
     """Run queued jobs until stopped (Ctrl-C or SIGTERM lets the running job finish). Start it on any number of
     hosts: on PostgreSQL each job runs once, however many workers there are. `tiptiers serve` runs one too unless
     started with --no-jobs."""
     jobs.load_handlers()
     sessions = open_store()
+    if once:
+        notices.sweep(sessions)
+        report = jobs.run_due(sessions, worker=name)
+        if as_json:
+            print_json(report.as_dict())
+        else:
+            typer.echo(f"{report.done} done, {report.retried} to retry, {report.failed} failed, "
+                       f"{report.waiting} waiting for settings" + "".join(f"\n  {e}" for e in report.errors))
+        return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -22,6 +22,7 @@ from tiptiers.store.evidence import add_evidence, list_evidence, set_state
 from tiptiers.store.reviews import (
     add_final_comment,
     claims,
+    complete_review,
     record_gate_override,
     resolve_dispute,
     respond,
@@ -174,6 +175,21 @@ def review_send(
                                         stage="final" if final else "draft"))
     what = "final report" if final else kind
     typer.echo(f"{what} of {iso3} {year} sent (request #{row.id}); answers due by {row.deadline.isoformat()}")
+
+
+@review_app.command("complete")
+def review_complete(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
+    year: int = typer.Argument(..., help="Report year."),
+    actor: str = typer.Option(..., "--as", help="Who said so (e.g. the liaison's name), for the activity log."),
+) -> None:
+    """Record that the government has no more comments on the stage open now (the draft, or the final report once
+    sent), when it said so otherwise than through the site (a letter): its deadline no longer holds things back,
+    and the final report can go out before the draft's window ends."""
+    iso3 = resolve_country(country).iso3
+    row = _write(lambda s: complete_review(s, iso3, year, actor))
+    typer.echo(f"the government's comments on the {row.domain().label} of {iso3} {year} are complete "
+               f"(request #{row.id})")
 
 
 @review_app.command("final-comments")
