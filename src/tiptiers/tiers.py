@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tiptiers.web.i18n import N_  # marked for the catalogues; translated where shown (web/deps.py tier_label)
+
 
 class Tier(StrEnum):
     TIER_1 = "1"
@@ -23,11 +25,11 @@ class Tier(StrEnum):
 
 
 TIER_LABELS: dict[Tier, str] = {
-    Tier.TIER_1: "Tier 1",
-    Tier.TIER_2: "Tier 2",
-    Tier.WATCH_LIST: "Tier 2 Watch List",
-    Tier.TIER_3: "Tier 3",
-    Tier.SPECIAL: "Special case",
+    Tier.TIER_1: N_("Tier 1"),
+    Tier.TIER_2: N_("Tier 2"),
+    Tier.WATCH_LIST: N_("Tier 2 Watch List"),
+    Tier.TIER_3: N_("Tier 3"),
+    Tier.SPECIAL: N_("Special case"),
 }
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.TIER_1, Tier.TIER_2, Tier.WATCH_LIST, Tier.TIER_3, Tier.SPECIAL)

@@ -23,6 +23,7 @@ from tiptiers.web import auth
 from tiptiers.web.changes import Changes
 from tiptiers.web.deps import field_message, templates
 from tiptiers.web.head import HeadAsGet
+from tiptiers.web.i18n import LanguageMiddleware
 from tiptiers.web.pagecache import PageCache
 from tiptiers.web.routes import about, cables, call, cycle, imports, placements, publish, review, submissions, work
 from tiptiers.web.routes import analysis as analysis_routes
@@ -111,7 +112,8 @@ def create_app(database_url: str | None = None, *, run_jobs: bool = False) -> Fa
     auth.install(app)  # sessions and tokens, CSRF, login redirect, security headers
     app.add_middleware(PageCache, changes=app.state.changes, state=app.state)  # published pages from memory
     app.add_middleware(DatabaseBusyMiddleware)  # outside everything that may write (the sign-in updates sessions)
-    app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly the headers of the GET
+    app.add_middleware(HeadAsGet)  # HEAD sees exactly the headers of the GET
+    app.add_middleware(LanguageMiddleware)  # outermost: every layer inside (the page cache too) reads the language
     for module in (placements, cables, publish, engine_routes, auth_routes, review, analysis_routes, submissions,
                    cycle, notice_routes, call, about, imports, work):
         app.include_router(module.api)

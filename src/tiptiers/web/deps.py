@@ -42,24 +42,36 @@ from tiptiers.store.checks import EvidenceError, NotFound
 from tiptiers.store.placements import country_history, report_years
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import TIER_LABELS, Tier
+from tiptiers.web import i18n
+from tiptiers.web.i18n import N_
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
-templates.env.globals["tier_label"] = lambda value: Tier(value).label
-templates.env.globals["TIER_LABELS"] = {t.value: label for t, label in TIER_LABELS.items()}
+i18n.install(templates.env)
+templates.env.globals["tier_label"] = lambda value: i18n.gettext(Tier(value).label)
+
+
+class _TierLabels(dict[str, str]):
+    """TIER_LABELS of the templates: each label in the request's language when read."""
+
+    def __getitem__(self, key: str) -> str:
+        return i18n.gettext(super().__getitem__(key))
+
+
+templates.env.globals["TIER_LABELS"] = _TierLabels({t.value: label for t, label in TIER_LABELS.items()})
 templates.env.globals["reaction_label"] = lambda code: reaction_labels().get(code.lower(), code)
 templates.env.globals["palette_defs"] = palette.svg_defs()  # the tier patterns every inline chart refers to
 templates.env.globals["tier_fill"] = lambda tier: palette.pattern_fill(palette.TIER_SWATCHES[Tier(tier)])
 templates.env.globals["swatch"] = lambda tier: Markup(palette.swatch_svg(palette.TIER_SWATCHES[Tier(tier)]))
 templates.env.globals["state_swatch"] = lambda key: Markup(palette.swatch_svg(palette.STATE_SWATCHES[key]))
-ROLE_LABELS = {"admin": "administrator", "analyst": "analyst", "reviewer": "reviewer", "liaison": "government liaison",
-               "ngo": "NGO"}
-templates.env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+ROLE_LABELS = {"admin": N_("administrator"), "analyst": N_("analyst"), "reviewer": N_("reviewer"),
+               "liaison": N_("government liaison"), "ngo": N_("NGO")}
+templates.env.globals["role_label"] = lambda role: i18n.gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 def country_name(iso3: str | None) -> str:
     """A country's name for a person to read (the code itself when the table does not know it)."""
     found = country_table().get(iso3 or "")
-    return found.name if found else (iso3 or "")
+    return i18n.country_name_in(found.iso3, found.name) if found else (iso3 or "")
 
 
 templates.env.globals["country_name"] = country_name
@@ -76,7 +88,8 @@ def item_title(item_id: str, year: int) -> str:
         item = None
     if item is None:
         return item_id
-    return f"{'Standard' if item.kind == 'standard' else 'Criterion'} {item.number}: {item.title}"
+    kind = i18n.gettext("Standard") if item.kind == "standard" else i18n.gettext("Criterion")
+    return f"{kind} {item.number}: {i18n.gettext(item.title)}"
 
 
 templates.env.globals["item_title"] = item_title

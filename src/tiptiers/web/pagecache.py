@@ -40,10 +40,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tiptiers.store import publication as pubstore
+from tiptiers.web import i18n
 from tiptiers.web.changes import Batch, Changes
 from tiptiers.web.changes import Scope as Shows
 from tiptiers.web.security import credentialed
 
+# Headers a response varies by that the key already holds in another form: Accept-Encoding (gzip or not, kept
+# apart in the entry) and what the language comes from (Accept-Language, the cookie: the key holds the language
+# chosen from them, not their every spelling; a session cookie is never cached at all).
+_KEYED = ("accept-encoding", "accept-language", "cookie")
 SHARED = "tiptiers.shared"  # key of the mark: in the response start message, or in the request's scope
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
 MAX_CACHE_BYTES = 256 * 1024 * 1024  # per process; least recently used entries go first
@@ -213,7 +218,8 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        base = (scope.get("scheme"), headers.get(b"host"), scope["path"], scope.get("query_string"))
+        base = (scope.get("scheme"), headers.get(b"host"), scope["path"], scope.get("query_string"),
+                scope.get(i18n.SCOPE_KEY, i18n.DEFAULT))  # the language (web/i18n.py): one entry per language
         key = base + tuple(headers.get(name) for name in self._vary.get(base, ()))
         wants_gzip = b"gzip" in headers.get(b"accept-encoding", b"")
         if_none_match = headers.get(b"if-none-match", b"").decode("latin-1")
@@ -308,7 +314,7 @@ class PageCache:
         self._known[key] = keep
         if keep and complete and epoch == self._epoch and mark is not None:
             vary = tuple(v.strip().lower().encode() for v in _header(start.get("headers", []), b"vary")
-                         .decode("latin-1").split(",") if v.strip() and v.strip().lower() != "accept-encoding")
+                         .decode("latin-1").split(",") if v.strip() and v.strip().lower() not in _KEYED)
             if vary != self._vary.get(base, ()):
                 if "*" in [v.decode() for v in vary]:
                     return

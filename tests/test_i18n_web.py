@@ -1,0 +1,81 @@
+"""The interface's language (web/i18n.py): `?lang=` (kept in a cookie), else Accept-Language, else English;
+`<html lang>` says which, the switcher on every page links to the others, the page cache keeps one page per
+language and the pages say they vary by what the language comes from; the JSON API stays English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from test_publish_cache import renders  # noqa: F401  (a fixture: each narrative the routes gather)
+from tiptiers.web import i18n
+from tiptiers.web.app import create_app
+
+PAGE = "/narratives/JPN/2008"
+
+
+@pytest.fixture
+def client(loaded_sqlite) -> TestClient:
+    return TestClient(create_app(loaded_sqlite.url))
+
+
+def html_lang(text: str) -> str:
+    found = re.search(r'<html lang="([a-z]+)">', text)
+    assert found
+    return found.group(1)
+
+
+def test_english_unless_asked(client):
+    page = client.get("/")
+    assert html_lang(page.text) == "en" and "Latest report" in page.text
+    assert "accept-language" in page.headers["vary"].lower() and "cookie" in page.headers["vary"].lower()
+    assert html_lang(client.get("/", headers={"accept-language": "de-DE, ja;q=0.5"}).text) == "en"
+
+
+def test_accept_language_is_negotiated(client):
+    page = client.get("/", headers={"accept-language": "de;q=1, fr-CA;q=0.9, en;q=0.8"})
+    assert html_lang(page.text) == "fr" and "Dernier rapport" in page.text
+    assert html_lang(client.get("/", headers={"accept-language": "es-MX"}).text) == "es"
+    assert html_lang(client.get("/", headers={"accept-language": "fr;q=0, es;q=0.1"}).text) == "es"
+
+
+def test_lang_in_the_query_is_kept_in_a_cookie(client):
+    page = client.get("/about/methodology?lang=es")
+    assert html_lang(page.text) == "es" and "Último informe" in page.text
+    assert f"{i18n.COOKIE}=es" in page.headers["set-cookie"]
+    assert html_lang(client.get("/movements", headers={"accept-language": "fr"}).text) == "es"  # the cookie wins
+    assert html_lang(client.get("/movements?lang=en").text) == "en"
+    assert html_lang(client.get("/movements?lang=xx").text) == "en"  # not ours: ignored
+
+
+def test_the_switcher_links_to_this_page_in_each_language(client):
+    page = client.get("/search?q=Japan", headers={"accept-language": "fr"}).text
+    switcher = re.search(r'<nav class="languages" aria-label="Langue">(.*?)</nav>', page, re.S)
+    assert switcher, page[:2000]
+    links = re.findall(r'<a href="([^"]+)" lang="([a-z]+)" hreflang="[a-z]+"( aria-current="true")?>([^<]+)</a>',
+                       switcher.group(1))
+    assert [(href, lang, bool(cur), name) for href, lang, cur, name in links] == [
+        ("/search?q=Japan&amp;lang=en", "en", False, "English"),
+        ("/search?q=Japan&amp;lang=fr", "fr", True, "Français"),
+        ("/search?q=Japan&amp;lang=es", "es", False, "Español")]
+
+
+def test_the_page_cache_keeps_one_page_per_language(client, renders):  # noqa: F811
+    calls = renders
+    english = client.get(PAGE)
+    french = client.get(PAGE, headers={"accept-language": "fr-FR"})
+    again = [client.get(PAGE, headers={"accept-language": h}) for h in ("fr", "fr-BE, en;q=0.5", "en", "")]
+    assert html_lang(english.text) == "en" and html_lang(french.text) == "fr"
+    assert [html_lang(r.text) for r in again] == ["fr", "fr", "en", "en"]
+    assert calls == ["JPN 2008", "JPN 2008"]  # once per language, however Accept-Language is spelled
+    assert english.headers["etag"] != french.headers["etag"]
+    assert "accept-language" in french.headers["vary"].lower()
+
+
+def test_the_json_api_stays_english(client):
+    answer = client.get("/api/v1/countries/XXX/timeline", headers={"accept-language": "fr"})
+    assert answer.status_code == 404 and "unknown country" in answer.json()["error"]["detail"]
+    assert "accept-language" not in answer.headers.get("vary", "").lower()
+    assert "set-cookie" not in client.get("/api/v1/countries/JPN/timeline?lang=fr").headers
