@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from tiptiers.web.i18n import N_  # marked for the catalogues; translated where shown (web/deps.py tier_label)
+
+def N_(message: str) -> str:
+    """Marks a label for the message catalogues (babel.cfg); the pages translate it where they show it (web/deps.py
+    tier_label). Here, not imported from tiptiers.web.i18n: the pure core imports no adapter."""
+    return message
 
 
 class Tier(StrEnum):

@@ -21,6 +21,7 @@ from tiptiers.coverage import YearCoverage
 from tiptiers.engine.audit import DOWNGRADE, WAIVER, AuditEvent, audit_history
 from tiptiers.engine.model import HistoryEntry
 from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web.i18n import N_  # titles translated where shown
 
 # up | down | same | new (not ranked the year before) | unknown (the year before is not in the sources for it) |
 # special (to or from a special case: not a move on the scale)
@@ -28,8 +29,8 @@ MOVEMENTS = ("up", "down", "same", "new", "unknown", "special")
 # The page's sections, in the order a reader on release day wants them.
 GROUPS = ("tier_3", "down", "up", "new", "unknown", "special", "same")
 GROUP_TITLES = {
-    "tier_3": "Into Tier 3", "down": "Other downgrades", "up": "Upgrades", "new": "New in the report",
-    "unknown": "Previous year unknown", "special": "Special cases", "same": "Unchanged",
+    "tier_3": N_("Into Tier 3"), "down": N_("Other downgrades"), "up": N_("Upgrades"), "new": N_("New in the report"),
+    "unknown": N_("Previous year unknown"), "special": N_("Special cases"), "same": N_("Unchanged"),
 }
 DIRECTIONS = {"down": ("tier_3", "down"), "up": ("up",), "new": ("new",), "unknown": ("unknown",),
               "special": ("special",), "same": ("same",)}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web.i18n import N_  # labels translated where shown
 
 INK = "#1d2329"
 WHITE = "#ffffff"
@@ -37,8 +38,8 @@ TIER_SWATCHES: dict[Tier, Swatch] = {
     Tier.SPECIAL: Swatch("tier-special", Tier.SPECIAL.label, "#707070", WHITE, "lines", WHITE),
 }
 # A country with no placement: the record's two kinds of absence (tiptiers.coverage.Presence), never alike.
-NOT_RANKED = Swatch("state-not_ranked", "Not ranked this year", "#b3b3b3", INK, "solid", INK)
-NOT_IN_SOURCES = Swatch("state-not_in_sources", "Not in the sources we have", "#f2f2f2", INK, "hatch", "#6b6b6b")
+NOT_RANKED = Swatch("state-not_ranked", N_("Not ranked this year"), "#b3b3b3", INK, "solid", INK)
+NOT_IN_SOURCES = Swatch("state-not_in_sources", N_("Not in the sources we have"), "#f2f2f2", INK, "hatch", "#6b6b6b")
 STATE_SWATCHES = {"not_ranked": NOT_RANKED, "not_in_sources": NOT_IN_SOURCES}
 
 # Colours of words and marks that are not tiers (text on white: at least 4.5:1).

@@ -68,10 +68,48 @@ ROLE_LABELS = {"admin": N_("administrator"), "analyst": N_("analyst"), "reviewer
 templates.env.globals["role_label"] = lambda role: i18n.gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
-def country_name(iso3: str | None) -> str:
-    """A country's name for a person to read (the code itself when the table does not know it)."""
+# Words of the stored values a page shows. English keeps showing what it always has; the other languages read these.
+LEVEL_LABELS = {"not_met": N_("not met"), "partial": N_("partial"), "substantial": N_("substantial"),
+                "full": N_("full")}
+SIGNAL_LABELS = {"increasing_efforts_shown": N_("increasing efforts shown"),
+                 "concrete_actions": N_("concrete actions"),
+                 "victims_significant_or_increasing": N_("victims significant or increasing"),
+                 "proportional_action": N_("proportional action")}
+CLAIM_STATES = {"unverified": N_("unverified"), "corroborated": N_("corroborated"),
+                "confirmed_by_government": N_("confirmed by government"),
+                "disputed_by_government": N_("disputed by government"), "withdrawn": N_("withdrawn")}
+COMMENT_KINDS = {"confirm": N_("confirm"), "dispute": N_("dispute"), "comment": N_("comment")}
+SOURCE_TYPES = {"government": N_("government"), "ngo": N_("NGO"), "international_organisation":
+                N_("international organisation"), "media": N_("media"), "embassy_reporting": N_("embassy reporting"),
+                "court_record": N_("court record"), "academic": N_("academic")}
+
+
+def _words(table: dict[str, str], english: Callable[[str], str] | None = None) -> Callable[[str], str]:
+    """A stored value in words: the table's, translated; `english`: what English shows instead (as it always has)."""
+    def words(value: str) -> str:
+        if english is not None and i18n.current() == i18n.DEFAULT:
+            return english(value)
+        return i18n.gettext(table[value]) if value in table else value.replace("_", " ")
+
+    return words
+
+
+templates.env.globals["level_label"] = _words(LEVEL_LABELS)
+templates.env.globals["signal_label"] = _words(SIGNAL_LABELS)
+templates.env.globals["claim_state_words"] = _words(CLAIM_STATES)
+templates.env.globals["claim_state"] = _words(CLAIM_STATES, english=str)  # the narrative's English shows the code
+templates.env.globals["comment_kind"] = _words(COMMENT_KINDS)
+templates.env.globals["source_type"] = _words(SOURCE_TYPES, english=lambda v: v.replace("_", " "))
+
+
+def country_name(iso3: str | None, english: str | None = None) -> str:
+    """A country's name for a person to read, in the request's language (the code itself when the table does not
+    know it). `english`: the name the page has in English (the report's name at the time, Macedonia in 2008), shown
+    as it is in English; the other languages have one short name per code."""
     found = country_table().get(iso3 or "")
-    return i18n.country_name_in(found.iso3, found.name) if found else (iso3 or "")
+    if found is None:
+        return english or iso3 or ""
+    return i18n.country_name_in(found.iso3, english or found.name)
 
 
 templates.env.globals["country_name"] = country_name

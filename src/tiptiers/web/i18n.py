@@ -99,22 +99,35 @@ _ = gettext
 # --- dates, numbers, country names ---------------------------------------------------------------------------------
 
 
-def format_date(value: date | datetime | None, form: str = "medium") -> str:
-    """A date for a person to read in the current language ("1 Dec 2026", "1 déc. 2026")."""
-    if value is None:
+def format_date(value: date | datetime | str | None, form: str = "medium") -> str:
+    """A date for a person to read in the current language: "1 déc. 2026", "1 dic 2026"; in English the
+    ISO form the English pages have always shown (2026-12-01). A string (an ISO date as some records hold it) is
+    read as one."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            day = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    else:
+        day = value.date() if isinstance(value, datetime) else value
+    if current() == DEFAULT:
+        return day.isoformat()
     from babel.dates import format_date as babel_date
 
-    return babel_date(value.date() if isinstance(value, datetime) else value, form, locale=current())
+    return babel_date(day, form, locale=current())
 
 
 def format_datetime(value: datetime | None, form: str = "medium") -> str:
-    """A date and time (UTC, as stored) in the current language."""
+    """A date and time (UTC, as stored) in the current language (English: 2026-12-01 14:05)."""
     if value is None:
         return ""
+    if current() == DEFAULT:
+        return value.strftime("%Y-%m-%d %H:%M")
     from babel.dates import format_datetime as babel_datetime
 
-    return babel_datetime(value, form, tzinfo=None, locale=current())
+    return babel_datetime(value, "short" if form == "short" else "d MMM y HH:mm", locale=current())
 
 
 def format_number(value: float | int | None, digits: int | None = None) -> str:

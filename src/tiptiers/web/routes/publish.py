@@ -48,6 +48,7 @@ from tiptiers.web.deps import (
     country_or_404,
     templates,
 )
+from tiptiers.web.i18n import N_
 from tiptiers.web.pagecache import PUBLIC, SharedResponse, etag_matches
 
 log = logging.getLogger(__name__)
@@ -649,7 +650,7 @@ def compare_page(request: Request, session: SessionDep, visible: Visible,
     ranked = set(opendata.placement_history(session)[0])
     return templates.TemplateResponse(request, "publish/compare.html", {
         "data": data, "chart": chart, "countries": [k for k in country_table() if k.iso3 in ranked],
-        "absent_words": {"not_ranked": "not ranked", "not_in_sources": "not in the sources we have"},
+        "absent_words": {"not_ranked": N_("not ranked"), "not_in_sources": N_("not in the sources we have")},
         "json_url": f"/api/v1/compare?{query}" if data else None})
 
 

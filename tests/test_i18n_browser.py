@@ -1,0 +1,115 @@
+"""The interface in French and Spanish in Debian's headless Chromium: the country page and a narrative in each,
+chosen with the switcher (by keyboard) and kept by the cookie; the liaison's review page in Spanish, with its
+Spanish words for the right of reply and the form that sends a dispute; axe (WCAG 2.1 AA) over them, also at
+390 px."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+
+import pytest
+from playwright.sync_api import Page
+
+from conftest import serve_app
+from test_review_browser import _log_in
+from test_review_web import LAW, NGO_CLAIM, site  # noqa: F401  (the `site` fixture)
+from tiptiers.store.db import transaction
+from tiptiers.store.evidence import add_evidence
+from tiptiers.store.reviews import send_request
+
+pytestmark = pytest.mark.browser
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def base_url(site) -> Iterator[str]:  # noqa: F811
+    with serve_app(site["app"]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> str:
+    return resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
+def _axe(page: Page, axe_script: str) -> list[str]:
+    page.evaluate(axe_script)
+    result = page.evaluate("opts => axe.run(document, opts)",
+                           {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
+    return [f"{v['id']}: {v['help']} ({' | '.join(str(n['target']) for n in v['nodes'][:3])})"
+            for v in result["violations"]]
+
+
+@pytest.mark.parametrize(("lang", "name", "japan", "tier_words", "heading"), [
+    ("fr", "Corée du Sud", "Japon", "Catégorie", "Chronologie : classements, câbles, réactions"),
+    ("es", "Corea del Sur", "Japón", "Nivel", "Cronología: clasificaciones, cables, reacciones"),
+])
+def test_the_country_page_and_a_narrative_in_french_and_spanish(browser, base_url, axe_script, lang, name, japan,
+                                                                 tier_words, heading):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base_url}/countries/KOR")
+    assert page.locator("html").get_attribute("lang") == "en"
+    link = page.locator(f"nav.languages a[hreflang={lang}]")
+    link.focus()  # the switcher by keyboard
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.locator("h1").inner_text().startswith(name)
+    assert page.locator(f"nav.languages a[hreflang={lang}]").get_attribute("aria-current") == "true"
+    assert tier_words in page.locator("table.placements").inner_text()
+    if page.locator("#timeline-h").count():
+        assert page.locator("#timeline-h").inner_text() == heading
+    assert _axe(page, axe_script) == []
+
+    page.goto(f"{base_url}/narratives/JPN/2008")  # no ?lang=: the cookie keeps the language
+    assert page.locator("html").get_attribute("lang") == lang
+    assert tier_words in page.locator("#narrative-tier").inner_text()
+    assert japan in page.locator("p.crumbs").inner_text()
+    assert _axe(page, axe_script) == []
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone.goto(f"{base_url}/narratives/JPN/2008?lang={lang}")
+    assert phone.locator("nav.languages").is_visible()  # not folded into the menu
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert _axe(phone, axe_script) == []
+
+
+def test_the_liaisons_review_page_in_spanish(browser, base_url, axe_script, site):  # noqa: F811
+    with transaction(site["db"].sessions) as s:
+        claim_id = add_evidence(s, iso3="JPN", year=2025, criteria=["criterion_1"], statement=NGO_CLAIM,
+                                source_type="ngo", source_name="una ONG", entered_by="ana").id
+    with transaction(site["db"].sessions) as s:
+        send_request(s, "JPN", 2025, "ana")
+
+    liaison = _log_in(browser, base_url, "jpn-liaison", "/review/JPN/2025")
+    liaison.goto(f"{base_url}/review/JPN/2025?lang=es")
+    assert liaison.locator("html").get_attribute("lang") == "es"
+    assert liaison.locator("h1").inner_text().startswith("Borrador para revisión: Japón")
+    assert "Las respuestas deben enviarse a más tardar el" in liaison.locator("p.deadline").inner_text()
+    claim = liaison.locator(f"#claim-{claim_id}")
+    assert "Sin comentarios del gobierno." in claim.inner_text()
+    assert claim.locator("legend").inner_text() == f"Su respuesta a la afirmación n.º {claim_id}"
+    assert _axe(liaison, axe_script) == []
+
+    form = claim.locator("form.respond")
+    form.get_by_label("impugnar", exact=True).check()  # the radio by its Spanish name
+    assert form.locator("input[value=dispute]").is_checked()
+    form.get_by_label("Comentario", exact=True).fill("La afirmación es falsa: la ley lo prohíbe desde 2005.")
+    form.locator("textarea[name=counter_evidence]").fill(LAW)
+    with liaison.expect_navigation():
+        form.get_by_role("button", name="Enviar").click()
+    reply = liaison.locator(f"#claim-{claim_id} .reply-dispute")
+    assert "El gobierno impugna:" in reply.inner_text() and "la ley lo prohíbe" in reply.inner_text()
+    assert "espera la resolución de un analista" in liaison.locator(f"#claim-{claim_id}").inner_text()
+    assert _axe(liaison, axe_script) == []
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844},
+                                extra_http_headers={"Authorization": f"Bearer {site['tokens']['jpn-liaison']}",
+                                                    "Accept-Language": "es-ES,es;q=0.9"}).new_page()
+    phone.goto(f"{base_url}/login")
+    assert phone.locator("h1").inner_text() == "Iniciar sesión"  # Accept-Language, no cookie
+    phone.goto(f"{base_url}/review/JPN/2025")
+    assert phone.locator("html").get_attribute("lang") == "es"
+    assert _axe(phone, axe_script) == []
