@@ -19,9 +19,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from tiptiers.web import i18n
+from tiptiers.web.i18n import N_
+
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+i18n.install(_env)  # each notice in its recipient's language (render's `lang`)
 
 
 class MailSettingsError(ValueError):
@@ -71,11 +75,40 @@ def base_url() -> str:
     return (os.environ.get("TIPTIERS_BASE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
 
 
-def render(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, text, html) of a notice of `kind`; `context` must hold what the templates name (StrictUndefined)."""
-    text = _env.get_template(f"{kind}.txt").render(**context)
-    subject, _, body = text.partition("\n")
-    html = _env.get_template(f"{kind}.html").render(subject=subject.strip(), **context)
+# The words the store puts in a notice's context (a request's stage, a dispute's outcome, a claim's state), as it
+# writes them in English; shown in the notice's language.
+WORDS = {w: w for w in (N_("draft"), N_("questionnaire"), N_("final report"), N_("maintained"),
+                        N_("accepted: the claim is withdrawn"), N_("accepted: the claim is corrected"),
+                        N_("unverified"), N_("corroborated"), N_("confirmed by government"),
+                        N_("disputed by government"), N_("withdrawn"))}
+
+
+def _in_language(context: dict[str, Any]) -> dict[str, Any]:
+    """The context as the current language shows it: the country (the store names it in English) by its name in
+    that language, the words of WORDS translated."""
+    if i18n.current() == i18n.DEFAULT:
+        return context
+    from tiptiers.countries import country_table
+
+    shown = dict(context)
+    found = country_table().find(str(context["country"])) if context.get("country") else None
+    if found is not None:
+        shown["country"] = i18n.country_name_in(found.iso3, found.name)
+    for key in ("stage", "outcome", "state"):
+        value = str(context.get(key, "")).replace("_", " ")
+        if value in WORDS:
+            shown[key] = i18n.gettext(value)
+    return shown
+
+
+def render(kind: str, context: dict[str, Any], lang: str | None = None) -> tuple[str, str, str]:
+    """(subject, text, html) of a notice of `kind` in `lang` (None: the language being answered in, English outside
+    a request); `context` must hold what the templates name (StrictUndefined)."""
+    with i18n.use(lang or i18n.current()):
+        context = _in_language(context)
+        text = _env.get_template(f"{kind}.txt").render(**context)
+        subject, _, body = text.partition("\n")
+        html = _env.get_template(f"{kind}.html").render(subject=subject.strip(), **context)
     return subject.strip(), body.strip() + "\n", html
 
 

@@ -19,16 +19,23 @@ import jinja2
 from tiptiers.publish.narrative import generate_markdown, render_markdown
 from tiptiers.publish.report import CountryYear
 from tiptiers.publish.worldmap import svg_to_png, world_map_svg
-from tiptiers.tiers import TIER_LABELS, TIER_ORDER, Tier
+from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web import i18n
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "publish"
 
 
 @cache
 def _env() -> jinja2.Environment:
+    """The print templates, in the language being answered in (web/i18n.py: a request's, or `i18n.use`'s)."""
+    from tiptiers.web.deps import country_name, templates  # the pages' words for tiers, states and countries
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    env.globals["tier_label"] = lambda value: Tier(value).label if value else "not placed"
-    env.globals["TIER_LABELS"] = {t.value: label for t, label in TIER_LABELS.items()}
+    i18n.install(env)
+    env.globals["tier_label"] = lambda value: i18n.gettext(Tier(value).label) if value else i18n.gettext("not placed")
+    env.globals["TIER_LABELS"] = templates.env.globals["TIER_LABELS"]
+    env.globals["claim_state"] = templates.env.globals["claim_state"]
+    env.globals["country_name"] = country_name
     return env
 
 

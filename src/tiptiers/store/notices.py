@@ -22,15 +22,16 @@ from tiptiers.store import activity, jobs
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
 from tiptiers.store.users import User, utcnow
+from tiptiers.web.i18n import N_  # the kinds' words, translated on the notices page
 
 KINDS = {  # kind -> what the user switches on or off
-    "draft_sent": "a draft report is sent to me for comments",
-    "final_sent": "a final report is sent to me for final comments",
-    "reminder": "a reply deadline is 14 or 3 days away",
-    "dispute_resolved": "an analyst answers a dispute of mine",
-    "claim_state": "a claim of my organisation's shadow report changes state",
-    "dispute_received": "a government disputes a claim (staff)",
-    "review_completed": "a government completes its review (staff)",
+    "draft_sent": N_("a draft report is sent to me for comments"),
+    "final_sent": N_("a final report is sent to me for final comments"),
+    "reminder": N_("a reply deadline is 14 or 3 days away"),
+    "dispute_resolved": N_("an analyst answers a dispute of mine"),
+    "claim_state": N_("a claim of my organisation's shadow report changes state"),
+    "dispute_received": N_("a government disputes a claim (staff)"),
+    "review_completed": N_("a government completes its review (staff)"),
 }
 REMINDER_DAYS = (14, 3)
 SEND_TASK = "notice.send"
@@ -104,7 +105,8 @@ def notify(session: Session, user: User, kind: str, context: dict[str, Any], pat
         return None
     link = mail.base_url() + path
     subject, text, html = mail.render(kind, {**context, "link": link, "user": user.name,
-                                             "settings_link": mail.base_url() + "/notices"})
+                                             "settings_link": mail.base_url() + "/notices"},
+                                      lang=user.language or "en")  # the recipient's, never the actor's
     if not enabled_kinds(session, user)[kind]:
         state = "off"
     elif not user.email or not user.active:

@@ -89,6 +89,7 @@ class User(Base):
     country_iso3: Mapped[str | None] = mapped_column(String(3))
     organisation: Mapped[str | None] = mapped_column(String(ORGANISATION_MAX))  # an NGO account's only
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))  # where notices go (none: /notices only)
+    language: Mapped[str | None] = mapped_column(String(8))  # of the e-mails sent to it (web/i18n.py; none: English)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -204,6 +205,22 @@ def set_email(session: Session, name: str, email: str | None, actor: str = "syst
     before = user.email
     user.email = check_email(email)
     activity.record(session, actor, "user.email", f"user:{user.name}", {"email": before}, {"email": user.email})
+    return user
+
+
+LANGUAGES = ("en", "fr", "es")  # the interface's (web/i18n.py LANGUAGES; the store does not import the web)
+
+
+def set_language(session: Session, name: str, language: str | None, actor: str = "system") -> User:
+    """The language of an account's e-mail notices (None: English)."""
+    user = require_user(session, name)
+    if language is not None and language not in LANGUAGES:
+        raise UserError(f"language: {language!r} is not one of {', '.join(LANGUAGES)}")
+    before = user.language
+    user.language = language
+    if before != language:
+        activity.record(session, actor, "user.language", f"user:{user.name}", {"language": before},
+                        {"language": language})
     return user
 
 
