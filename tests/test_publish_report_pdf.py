@@ -131,3 +131,20 @@ def test_hosts_that_find_the_same_stale_report_queue_one_job(db):
         assert reportpdf.queue_if_stale(db.sessions, 2015, made, current, later)
     with db.sessions() as session:
         assert len(jobs.list_jobs(session, "queued")) == 1
+
+
+def test_the_report_comes_in_the_language_asked_for_each_made_by_the_queue(db):
+    """One stored report per language: a Spanish reader gets the Spanish one (made in the background as the
+    English one is), the English one is left as it was."""
+    english = reportpdf.build(db.sessions, 2015)
+    with TestClient(create_app(db.url, run_jobs=True)) as client:
+        first = client.get("/reports/2015.pdf?lang=es")
+        assert first.status_code == 503 and int(first.headers["retry-after"]) > 0  # not the English one instead
+        spanish = pdf_text(wait_for_report(client, "/reports/2015.pdf"))  # the cookie keeps Spanish
+        assert "Informe sobre la trata de personas 2015" in spanish and "Corea del Sur" in spanish
+        assert "Nivel 2 – lista de vigilancia" in spanish and "Generado por tiptiers" in spanish
+        client.cookies.clear()
+        assert "Trafficking in Persons Report 2015" in pdf_text(client.get("/reports/2015.pdf").content)
+    with db.sessions() as session:
+        assert reportpdf.stored(session, 2015).digest == english.digest
+        assert reportpdf.stored(session, 2015, "es") is not None and reportpdf.stored(session, 2015, "fr") is None

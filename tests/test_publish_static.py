@@ -80,3 +80,19 @@ def test_a_link_checker_finds_no_broken_link(server):
     assert not broken, broken
     assert len(seen) > 30  # it really walked the site
     assert "/narratives/JPN/2015" in seen and "/map/2015.png" in seen
+
+
+def test_each_language_is_under_its_prefix_english_at_the_root(site):
+    english = (site / "narratives/JPN/2015/index.html").read_text(encoding="utf-8")
+    french = (site / "fr/narratives/JPN/2015/index.html").read_text(encoding="utf-8")
+    spanish = (site / "es/countries/JPN/index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and '<html lang="fr">' in french and '<html lang="es">' in spanish
+    assert 'href="/fr/narratives/JPN/2015" lang="fr"' in english  # the switcher: the twin page in each language
+    assert 'href="/narratives/JPN/2015" lang="en"' in french and 'href="/es/narratives/JPN/2015" lang="es"' in french
+    assert 'href="/fr/countries/JPN"' in french and 'href="/fr/narratives/JPN/2015.pdf"' in french  # pages, PDFs
+    assert 'href="/static/tiptiers.css"' in french and 'href="/api/v1/narratives/JPN/2015.json"' in french  # shared
+    assert "Japon : toutes les années" in french and "Japón" in spanish and "Nivel 2" in spanish
+    for path in ("fr/index.html", "es/index.html", "fr/map/2015/index.html", "es/movements/2015/index.html",
+                 "fr/reports/2015.pdf", "es/narratives/JPN/2015.pdf"):
+        assert (site / path).is_file(), path
+    assert not (site / "fr/api").exists() and not (site / "fr/static").exists()

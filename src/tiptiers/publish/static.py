@@ -10,6 +10,11 @@ are not followed (a static server cannot answer them). PDFs of narratives are ma
 (the pages of other years say where to get theirs). Pages are rendered by a pool of processes (one per core by
 default, each with its own app), the whole-report PDF first: it is the longest single page; the crawl itself (links,
 files) stays in the calling process.
+
+Languages: English at the root, each other language under its prefix (/fr/..., /es/...): the pages and PDFs of a
+language are the app's answer in it (the language's cookie on the request), their links to pages and PDFs are
+rewritten under the prefix, and the language switcher (web/i18n.py, `static_languages` on the app's state) links
+each page to its twin in the others. Data, images and the API are the same in every language and stay at the root.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 from starlette.types import ASGIApp, Message
 
+from tiptiers.web import i18n
 from tiptiers.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -47,6 +53,36 @@ class ExportResult:
     failed: dict[str, int] = field(default_factory=dict)  # path -> status of a linked URL that did not answer 200
 
 
+PREFIXED = tuple(lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT)
+LOCAL_LINK = re.compile(r'(href|src)="(/[^"]*)"( lang=")?')
+
+
+def split_language(path: str) -> tuple[str, str]:
+    """(language, the app's path) of an exported path: /fr/years/2008 -> (fr, /years/2008); / -> (en, /)."""
+    for lang in PREFIXED:
+        if path == f"/{lang}" or path.startswith(f"/{lang}/"):
+            return lang, path[len(lang) + 1:] or "/"
+    return i18n.DEFAULT, path
+
+
+def in_language(path: str, lang: str) -> str:
+    """A same-site path as the pages of `lang` link to it: a page or a PDF under the language's prefix; data,
+    images, styles and the API (the same in every language) at the root."""
+    if lang == i18n.DEFAULT or split_language(path)[0] != i18n.DEFAULT or path.startswith(("/static/", "/api/")):
+        return path
+    bare = path.split("?", 1)[0].split("#", 1)[0]
+    suffix = PurePosixPath(bare).suffix
+    return f"/{lang}{path}" if not suffix or suffix == ".pdf" else path
+
+
+def localise_links(html: str, lang: str) -> str:
+    """The same-site links of a page of `lang` under its prefix (the switcher's, which carry `lang`, as they are)."""
+    if lang == i18n.DEFAULT:
+        return html
+    return LOCAL_LINK.sub(lambda m: m.group(0) if m.group(3) else f'{m.group(1)}="{in_language(m.group(2), lang)}"',
+                          html)
+
+
 def target(out: Path, path: str) -> Path:
     """Where a URL path is written: /years/2008 -> years/2008/index.html, /map/2008.svg -> map/2008.svg."""
     rel = PurePosixPath(path.lstrip("/"))
@@ -62,7 +98,7 @@ def links(base: str, html: str, skipped: set[str] | None = None) -> list[str]:
         url = urldefrag(urljoin(base, raw.replace("&amp;", "&")))[0]
         if not url.startswith("/") or url.startswith("//") or "?" in url:
             continue
-        if SKIP.search(url):
+        if SKIP.search(split_language(url)[1]):
             if skipped is not None:
                 skipped.add(url)
             continue
@@ -118,16 +154,17 @@ class InProcessApp:
                 raise RuntimeError(f"the web app's {step} failed: {reply.get('message', reply['type'])}")
         self.loop.run_until_complete(run())
 
-    def get(self, path: str, accept: str) -> tuple[int, dict[str, str], bytes]:
-        return self.loop.run_until_complete(self._get(path, accept))
+    def get(self, path: str, accept: str, lang: str = i18n.DEFAULT) -> tuple[int, dict[str, str], bytes]:
+        return self.loop.run_until_complete(self._get(path, accept, lang))
 
-    async def _get(self, path: str, accept: str) -> tuple[int, dict[str, str], bytes]:
+    async def _get(self, path: str, accept: str, lang: str = i18n.DEFAULT) -> tuple[int, dict[str, str], bytes]:
         raw_path, _, query = path.partition("?")
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
                  "scheme": "http", "path": unquote(raw_path), "raw_path": raw_path.encode(),
                  "query_string": query.encode(), "root_path": "", "client": ("127.0.0.1", 0),
                  "server": ("localhost", 80), "state": dict(self.state),
-                 "headers": [(b"host", b"localhost"), (b"accept", accept.encode())]}
+                 "headers": [(b"host", b"localhost"), (b"accept", accept.encode()),
+                             (b"cookie", f"{i18n.COOKIE}={lang}".encode())]}
         answered = asyncio.Event()
         request_sent = False
         status, headers, body = 0, dict[str, str](), bytearray()
@@ -171,11 +208,18 @@ class Fetcher:
         app = create_app(database_url)
         app.state.publish_now = at
         app.state.pdf_years = {year}
+        app.state.static_languages = True  # the switcher links to /fr/... (web/i18n.py)
         self.app = InProcessApp(app)
 
     def __call__(self, path: str) -> Fetched:
-        status, headers, body = self.app.get(path, accept="text/html,*/*")
-        return Fetched(path, status, headers.get("content-type", ""), headers.get("location", ""), body)
+        """The page at an exported path: /fr/... is the app's page in French, its links under /fr/."""
+        lang, app_path = split_language(path)
+        status, headers, body = self.app.get(app_path, accept="text/html,*/*", lang=lang)
+        kind = headers.get("content-type", "")
+        if kind.startswith("text/html") and status == 200:
+            body = localise_links(body.decode("utf-8"), lang).encode("utf-8")
+        return Fetched(path, status, kind, in_language(headers.get("location", ""), lang)
+                       if headers.get("location", "").startswith("/") else headers.get("location", ""), body)
 
     def close(self) -> None:
         self.app.close()
@@ -204,6 +248,9 @@ def export_site(database_url: str, year: int, out: Path, at: datetime,
     result = ExportResult(out)
     seeds = [f"/reports/{year}.pdf", "/", f"/map/{year}", f"/map/{year}.png", f"/movements/{year}", "/data",
              f"/years/{year}", "/api/v1/openapi.json", "/api/v1/data/tiptiers.zip", "/api/v1/publications.json"]
+    seeds[1:1] = [f"/{lang}/reports/{year}.pdf" for lang in PREFIXED]  # the longest pages first
+    seeds += [in_language(s, lang) for lang in PREFIXED for s in ("/", f"/map/{year}", f"/movements/{year}",
+                                                                  "/data", f"/years/{year}")]
     queue: deque[str] = deque(seeds)
     seen = set(seeds)
     skipped: set[str] = set()

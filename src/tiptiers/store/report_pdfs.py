@@ -1,4 +1,5 @@
-"""The whole-report PDFs, one per published year, in the database: every app host serves the same one.
+"""The whole-report PDFs, one per published year and language (en, fr, es: web/i18n.py), in the database: every app
+host serves the same one.
 `tiptiers.publish.reportpdf` makes them."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class ReportPdf(Base):
     __tablename__ = "report_pdfs"
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True, default="en")
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     digest: Mapped[str] = mapped_column(String(64))  # of the HTML it was made from, printed time left out
     fingerprint: Mapped[str] = mapped_column(Text)
@@ -33,6 +35,7 @@ class StoredReport:
     built_at: datetime
     checked_at: datetime
     size: int = 0
+    language: str = "en"
 
     def stale(self, current_fingerprint: str, now: datetime) -> bool:
         return current_fingerprint != self.fingerprint or now - self.checked_at > CHECK_EVERY
@@ -42,22 +45,23 @@ class StoredReport:
         return max(0.0, (self.checked_at + CHECK_EVERY - now).total_seconds())
 
 
-def stored(session: Session, year: int) -> StoredReport | None:
+def stored(session: Session, year: int, language: str = "en") -> StoredReport | None:
     """The stored report's record (not its bytes), or None."""
     row = session.execute(select(ReportPdf.year, ReportPdf.digest, ReportPdf.fingerprint, ReportPdf.built_at,
-                                 ReportPdf.checked_at).where(ReportPdf.year == year)).first()
-    return StoredReport(*row) if row is not None else None
+                                 ReportPdf.checked_at).where(ReportPdf.year == year,
+                                                             ReportPdf.language == language)).first()
+    return StoredReport(*row, language=language) if row is not None else None
 
 
-def content(session: Session, year: int) -> bytes | None:
-    return session.scalar(select(ReportPdf.content).where(ReportPdf.year == year))
+def content(session: Session, year: int, language: str = "en") -> bytes | None:
+    return session.scalar(select(ReportPdf.content).where(ReportPdf.year == year, ReportPdf.language == language))
 
 
 def save(session: Session, report: StoredReport, body: bytes | None) -> None:
-    row = session.get(ReportPdf, report.year)
+    row = session.get(ReportPdf, (report.year, report.language))
     if row is None:
         assert body is not None
-        row = ReportPdf(year=report.year)
+        row = ReportPdf(year=report.year, language=report.language)
         session.add(row)
     if body is not None:
         row.content = body

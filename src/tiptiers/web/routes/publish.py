@@ -35,6 +35,7 @@ from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import all_coverage, report_years, year_coverage, year_placements
 from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web import i18n
 from tiptiers.web.auth import optional_user, require_roles
 from tiptiers.web.changes import Scope as Shows
 from tiptiers.web.deps import (
@@ -329,13 +330,14 @@ def report_pdf(year: PublishedYear, request: Request, session: SessionDep, visib
     placed_or_404(session, visible, year)
     headers = {"Content-Disposition": f'attachment; filename="tiptiers-report-{year}.pdf"'}
     fixed = getattr(request.app.state, "publish_now", None)
+    language = i18n.current()  # the report in the language asked for: one stored per language
     if fixed is not None:  # a static export, as of its time: nobody waits for it
-        return cached(request, reportpdf.pdf_as_of(session, year, fixed), "application/pdf", headers)
-    found = reportpdf.stored(session, year)
+        return cached(request, reportpdf.pdf_as_of(session, year, fixed, language), "application/pdf", headers)
+    found = reportpdf.stored(session, year, language)
     now = pubstore.utcnow()
     stale = reportpdf.queue_if_stale(request.app.state.sessions, year, found, reportpdf.fingerprint(session, year),
-                                     now)
-    body = reportpdf.content(session, year) if found is not None else None
+                                     now, language)
+    body = reportpdf.content(session, year, language) if found is not None else None
     if body is None:
         raise HTTPException(503, f"the whole report of {year} is being made (about a minute); try again shortly. "
                                  "Each country's narrative PDF is ready now.",
