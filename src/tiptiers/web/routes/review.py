@@ -54,6 +54,7 @@ from tiptiers.web.deps import (
     store_errors,
     templates,
 )
+from tiptiers.web.i18n import N_
 
 api = APIRouter(prefix="/api/v1", tags=["evidence and review"])
 pages = APIRouter(include_in_schema=False)
@@ -707,10 +708,10 @@ def in_words(text: str, year: int) -> str:
 
 # The Watch List signals of 22 U.S.C. 7107(b)(2)(A), as the editor asks them (the engine's defaults apply unset).
 SIGNAL_QUESTIONS = {
-    "increasing_efforts_shown": "There is evidence of increasing efforts over the previous year",
-    "concrete_actions": "The significant efforts rest on concrete actions, not on commitments to take future steps",
-    "victims_significant_or_increasing": "The number of victims is very significant or significantly increasing",
-    "proportional_action": "The government takes proportional concrete actions (offsets the victims test)",
+    "increasing_efforts_shown": N_("There is evidence of increasing efforts over the previous year"),
+    "concrete_actions": N_("The significant efforts rest on concrete actions, not on commitments to take future steps"),
+    "victims_significant_or_increasing": N_("The number of victims is very significant or significantly increasing"),
+    "proportional_action": N_("The government takes proportional concrete actions (offsets the victims test)"),
 }
 
 

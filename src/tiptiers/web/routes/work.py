@@ -15,6 +15,8 @@ from tiptiers.store import checks, publication, reviews
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.web.auth import CurrentUser
 from tiptiers.web.deps import ReportYearQuery, SessionDep, country_or_404, templates
+from tiptiers.web.i18n import N_, format_date, ngettext
+from tiptiers.web.i18n import gettext as _
 
 api = APIRouter(prefix="/api/v1", tags=["evidence and review"])  # the JSON twin is GET /api/v1/reviews
 pages = APIRouter(include_in_schema=False)
@@ -46,19 +48,21 @@ def _tasks(s: reviews.ReviewStatus, today: date) -> list[str]:
     """What a draft waits on from the analysts, in short words (the publish gate's full reasons are in the table)."""
     tasks = []
     if s.open_disputes:
-        tasks.append(f"{s.open_disputes} dispute{'s' if s.open_disputes != 1 else ''} to resolve")
+        tasks.append(ngettext("%(n)s dispute to resolve", "%(n)s disputes to resolve", s.open_disputes)
+                     % {"n": s.open_disputes})
     unseen = sum(1 for reason in s.blocking if "has not seen it" in reason)
     if unseen:
-        tasks.append(f"{unseen} claim{'s' if unseen != 1 else ''} the government has not seen: send the draft again")
+        tasks.append(ngettext("%(n)s claim the government has not seen: send the draft again",
+                              "%(n)s claims the government has not seen: send the draft again", unseen) % {"n": unseen})
     if s.completed_at is not None:
-        tasks.append(f"the government completed its review on {s.completed_at.date()}")
+        tasks.append(_("the government completed its review on %(on)s") % {"on": format_date(s.completed_at)})
     elif s.deadline is not None and s.deadline < today:
-        tasks.append(f"the government's deadline passed on {s.deadline}")
+        tasks.append(_("the government's deadline passed on %(on)s") % {"on": format_date(s.deadline)})
     return tasks
 
 
-DRAFT_GROUPS = {"not_sent": "Not sent to the government yet", "with_government": "With the government",
-                "answered": "Answered, or the deadline has passed"}
+DRAFT_GROUPS = {"not_sent": N_("Not sent to the government yet"), "with_government": N_("With the government"),
+                "answered": N_("Answered, or the deadline has passed")}
 
 
 def _liaison_start(session: Session, user: User) -> str | None:
