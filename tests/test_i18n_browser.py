@@ -113,3 +113,17 @@ def test_the_liaisons_review_page_in_spanish(browser, base_url, axe_script, site
     phone.goto(f"{base_url}/review/JPN/2025")
     assert phone.locator("html").get_attribute("lang") == "es"
     assert _axe(phone, axe_script) == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_the_public_pages_pass_axe_in_each_language(browser, base_url, axe_script, lang):
+    page = browser.new_context(viewport={"width": 1280, "height": 900},
+                               extra_http_headers={"Accept-Language": lang}).new_page()
+    found = {}
+    for url in ("/", "/years/2013", "/countries/JPN/2013", "/map/2013", "/movements/2013", "/compare?c=JPN&c=KOR",
+                "/data", "/search?q=Japan", "/about/methodology", "/calendar/2013", "/login", "/countries/Japn"):
+        page.goto(base_url + url)
+        assert page.locator("html").get_attribute("lang") == lang, url
+        if violations := _axe(page, axe_script):
+            found[url] = violations
+    assert found == {}
