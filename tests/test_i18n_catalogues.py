@@ -199,10 +199,7 @@ NOT_YET = {
     "web/templates/analysis/robustness.html",
     "web/templates/analysis/summary.html",
     "web/templates/cable.html",
-    "web/templates/cables_country.html",
     "web/templates/publish/edit.html",
-    "web/templates/submissions.html",
-    "web/templates/submissions_new.html",
 }
 
 
