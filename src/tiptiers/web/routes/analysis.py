@@ -48,6 +48,7 @@ from tiptiers.store.db import fits_id
 from tiptiers.store.placements import report_years
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web.deps import FieldErrors, SessionDep, Visibility, Visible, VisibleYear, templates
+from tiptiers.web.i18n import N_
 from tiptiers.web.pagecache import PUBLIC
 
 api = APIRouter(prefix="/api/v1", tags=["analysis"], route_class=FieldErrors)
@@ -237,7 +238,8 @@ def scatter(view: ConsistencyView) -> Scatter:
 
 
 PAIRS_PER_PAGE = 50
-PAIR_SORTS = {"gap": "tier gap, widest first", "score": "score, best-scoring first", "country": "country name"}
+PAIR_SORTS = {"gap": N_("tier gap, widest first"), "score": N_("score, best-scoring first"),
+              "country": N_("country name")}
 
 
 def _pair_filters(country: str, gap: str, sort: str) -> tuple[str, int, str]:
