@@ -6,6 +6,10 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SMOKE_VENV := var/smoke/venv
+# The suite runs in 3 processes (pytest-xdist), a file per process at a time: most tests wait on servers, browsers
+# and databases, so 3 keep 2 cores busy. `make test PYTEST_WORKERS=0` runs it in one process (a debugger, -x).
+PYTEST_WORKERS ?= 3
+PYTEST_ARGS ?= $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 # The lock: uv.lock (one resolution for every platform) and, exported from it, the hashed requirements that pip
 # installs from. `make lock` refreshes all three after a change to the dependencies in pyproject.toml.
 LOCK_RUN := requirements/run.txt
