@@ -25,11 +25,17 @@ run: install
 	$(SAY) "tiptiers serve: the app on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/tiptiers serve --host $(HOST) --port $(PORT)
 
+# The smoke runs beside the suite (the suite mostly waits on servers and browsers: the cores have room for it);
+# its output, kept in var/smoke.log, follows the suite's.
 test: install-test lock-check
 	scripts/ensure-system-deps.sh
 	$(MAKE) lint typecheck docs
-	TIPTIERS_TEST_POSTGRES_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/pytest $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory smoke
+	@mkdir -p var
+	$(SAY) "the smoke starts beside the suite; its output follows the suite's (and stays in var/smoke.log)"
+	@$(MAKE) --no-print-directory smoke > var/smoke.log 2>&1 & smoke=$$!; \
+	TIPTIERS_TEST_POSTGRES_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/pytest $(PYTEST_ARGS); suite=$$?; \
+	printf '\n== the smoke (var/smoke.log)\n'; wait $$smoke; smoked=$$?; cat var/smoke.log; \
+	test $$suite -eq 0 && test $$smoked -eq 0
 
 # Every command and page in an install made as `make run` makes it (its own venv, no test extras): the suite runs
 # with the test extras and cannot see a runtime dependency that is missing.
