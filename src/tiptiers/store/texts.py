@@ -170,7 +170,8 @@ def source_text(session: Session, iso3: str, year: int, kind: str, text_id: str)
 
 def translate(session: Session, iso3: str, year: int, kind: str, text_id: str, language: str, text: str,
               actor: str) -> TextTranslation:
-    """Add the office's translation of a government's text into `language`, or replace the one that stood."""
+    """Add the office's translation of a government's text into `language`, or replace the one that stood (the
+    same words again change nothing)."""
     source = source_text(session, iso3, year, kind, text_id)
     target = check_language("language", language)
     if target == source.language:
@@ -181,7 +182,7 @@ def translate(session: Session, iso3: str, year: int, kind: str, text_id: str, l
                                                        TextTranslation.language == target))
     before = row.as_dict() if row is not None else None
     if row is not None and row.text == body and row.original == source.text:
-        raise EvidenceError("text: identical to the translation that stands")
+        return row  # the same translation again: nothing changes, nothing is logged
     if row is None:
         row = TextTranslation(kind=kind, ref=source.ref, iso3=source.iso3, year=source.year, language=target)
         session.add(row)
