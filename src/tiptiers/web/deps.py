@@ -36,6 +36,7 @@ from tiptiers.publish import palette
 from tiptiers.report_years import check_planned_year, check_report_year, parse_year
 from tiptiers.sources.reactions import reaction_labels
 from tiptiers.store import publication as pubstore
+from tiptiers.store import texts
 from tiptiers.store.assessments import EditConflict
 from tiptiers.store.cables import timeline_page
 from tiptiers.store.checks import EvidenceError, NotFound
@@ -54,6 +55,10 @@ templates.env.globals["state_swatch"] = lambda key: Markup(palette.swatch_svg(pa
 ROLE_LABELS = {"admin": "administrator", "analyst": "analyst", "reviewer": "reviewer", "liaison": "government liaison",
                "ngo": "NGO"}
 templates.env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+# the languages of what people write (templates/_user_text.html)
+templates.env.globals["language_name"] = texts.language_name
+templates.env.globals["common_languages"] = texts.common_languages
+templates.env.globals["common_language_codes"] = lambda: {code for code, _ in texts.common_languages()}
 
 
 def country_name(iso3: str | None) -> str:
