@@ -123,6 +123,16 @@ def test_1_a_dispute_in_spanish_its_translation_and_the_published_page(site):
     ok(ana.post(f"/api/v1/disputes/{dispute['id']}/resolution", json={"outcome": "maintained",
                                                                       "reason": "Two NGOs report it."}))
     ok(jpn.post("/api/v1/reviews/JPN/2027/complete"))
+    ok(ana.post("/api/v1/reviews/JPN/2027/requests", json={"stage": "final"}), 201)
+    final = ok(jpn.post("/api/v1/reviews/JPN/2027/final-comments", json={"text": "Le Japon remercie le bureau.",
+                                                                          "language": "fr"}), 201)
+    assert final["language"] == "fr"
+    ok(ana.post(tr, json={"text_kind": "final_comment", "text_id": str(final["id"]), "language": "en",
+                          "text": "Japan thanks the office."}), 201)
+    assert ok(jpn.get("/api/v1/reviews/JPN/2027"))["final_comments"][0]["translations"][0]["text"] == \
+        "Japan thanks the office."
+    staff_page = ana.get("/review/JPN/2027", headers={"Accept": "text/html"}).text
+    assert 'name="text_kind" value="final_comment"' in staff_page and 'lang="fr"' in staff_page
     with transaction(site["db"].sessions) as s:
         now = utcnow()
         schedule_publication(s, 2027, now - timedelta(seconds=1), "root", now=now, ignore_gate=True)
@@ -136,6 +146,10 @@ def test_1_a_dispute_in_spanish_its_translation_and_the_published_page(site):
     assert SPANISH in html and ENGLISH in html and "Translation (English) by the office" in html
     assert 'dir="auto"' in html and 'lang="ar"' in html
     assert "Borrador." in public.get("/narratives/JPN/2027/in/es").text
+    [published_final] = published["final_comments"]
+    assert published_final["language"] == "fr" and published_final["translations"][0]["text"] == \
+        "Japan thanks the office."
+    assert "Japan thanks the office." in html
     # a translation added after publication shows at once (the page cache follows the activity log)
     ok(ana.post(tr, json=body | {"language": "fr", "text": "La loi de 2005 réprime le recrutement frauduleux."}), 201)
     assert "La loi de 2005 réprime le recrutement frauduleux." in public.get("/narratives/JPN/2027").text
