@@ -12,7 +12,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
+revision = "0021_text_languages"
 down_revision = "0020_search_tsv_default"
 branch_labels = None
 depends_on = None
