@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     ForeignKey,
     Integer,
@@ -46,7 +47,7 @@ from tiptiers.sources.reactions import ReactionCoding, code_reactions
 from tiptiers.store import activity
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
-from tiptiers.store.search import DocumentIn, core_insert, index_rows, pack, unpack
+from tiptiers.store.search import DocumentIn, core_insert, index_rows, pack, register_body_source, unpack
 
 SEARCH_KIND = "cable"
 
@@ -100,6 +101,17 @@ def unpack_content(content: bytes) -> tuple[str, dict[str, Any]]:
     return text, json.loads(parsed)
 
 
+def cable_bodies(connection: Connection, refs: Sequence[str]) -> dict[str, str]:
+    """The current versions' bodies (paragraphs, as the search index is built from them), by reference id: on
+    PostgreSQL the search documents of cables keep no body of their own (store/search.py, _BODY_SOURCES)."""
+    found: dict[str, str] = {}
+    for i in range(0, len(refs), 500):
+        for ref, content in connection.execute(select(CableRecord.reference_id, CableRecord.content).where(
+                CableRecord.reference_id.in_(refs[i:i + 500]), CableRecord.is_current.is_(True))):
+            found[ref] = "\n\n".join(p["text"] for p in unpack_content(content)[1]["paragraphs"])
+    return found
+
+
 def _unpacked(record: CableRecord) -> tuple[str, dict[str, Any]]:
     """The record's text and fields, unpacked once per loaded record."""
     cached = record.__dict__.get("_unpacked")
@@ -128,6 +140,9 @@ class DisputedClaimRecord(Base):
     paragraph: Mapped[int | None] = mapped_column(Integer)
     speaker: Mapped[str | None] = mapped_column(String(100))
     rule: Mapped[str] = mapped_column(String(60))
+
+
+register_body_source(SEARCH_KIND, cable_bodies)
 
 
 @dataclass(frozen=True)
@@ -257,7 +272,8 @@ def store_cables(session: Session, items: Sequence[ParsedCable], actor: str = "s
                         reaction_rows)
     if claim_rows:
         session.execute(core_insert(DisputedClaimRecord), claim_rows)
-    index_rows(session, [item.document for item, row in zip(kept, rows, strict=True) if row["is_current"]])
+    index_rows(session, [item.document for item, row in zip(kept, rows, strict=True) if row["is_current"]],
+               body_kept_elsewhere=True)  # the body is the current version's paragraphs (cable_bodies)
     stored_refs = sorted({row["reference_id"] for row in rows})
     one = rows[0] if len(stored_refs) == 1 else None
     activity.record(session, actor, "cables.ingest",
