@@ -14,6 +14,7 @@ phrase, `OR` between words, `-word` excludes.
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import itertools
 import re
@@ -513,13 +514,14 @@ def snippet(body: str, marks: re.Pattern[str] | None, width: int = 220) -> str:
     first = None
     if marks is not None:
         found = list(itertools.islice(marks.finditer(body), 300))
+        starts = [m.start() for m in found]  # increasing: the matches within reach of one are the next few
+        stems = [_stem(m.group(0)) for m in found]  # each match's word, once
         reach = width * 3 // 4
         best = -1
         for k, m in enumerate(found):  # the window from each match on: how many different words it holds
-            end = m.start() + reach
-            words = {_stem(n.group(0)) for n in found[k:k + 40] if n.start() < end}
-            if len(words) > best:
-                first, best = m, len(words)
+            words = len(set(stems[k:bisect.bisect_left(starts, starts[k] + reach, k, min(k + 40, len(found)))]))
+            if words > best:
+                first, best = m, words
     start = 0 if first is None else max(0, first.start() - width // 4)
     if start:
         space = body.find(" ", start)
