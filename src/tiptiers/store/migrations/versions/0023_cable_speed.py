@@ -24,8 +24,8 @@ import sqlalchemy as sa
 import zstandard
 from alembic import op
 
-revision = "0023"
-down_revision = "0020_search_tsv_default"
+revision = "0023_cable_speed"
+down_revision = "0021_text_languages"
 branch_labels = None
 depends_on = None
 
