@@ -6,6 +6,10 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SMOKE_VENV := var/smoke/venv
+# The suite runs in 3 processes (pytest-xdist), a file per process at a time: most tests wait on servers, browsers
+# and databases, so 3 keep 2 cores busy. `make test PYTEST_WORKERS=0` runs it in one process (a debugger, -x).
+PYTEST_WORKERS ?= 3
+PYTEST_ARGS ?= $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 # The lock: uv.lock (one resolution for every platform) and, exported from it, the hashed requirements that pip
 # installs from. `make lock` refreshes all three after a change to the dependencies in pyproject.toml.
 LOCK_RUN := requirements/run.txt
@@ -21,11 +25,17 @@ run: install
 	$(SAY) "tiptiers serve: the app on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/tiptiers serve --host $(HOST) --port $(PORT)
 
+# The smoke runs beside the suite (the suite mostly waits on servers and browsers: the cores have room for it);
+# its output, kept in var/smoke.log, follows the suite's.
 test: install-test lock-check
 	scripts/ensure-system-deps.sh
 	$(MAKE) lint typecheck docs
-	TIPTIERS_TEST_POSTGRES_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/pytest $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory smoke
+	@mkdir -p var
+	$(SAY) "the smoke starts beside the suite; its output follows the suite's (and stays in var/smoke.log)"
+	@$(MAKE) --no-print-directory smoke > var/smoke.log 2>&1 & smoke=$$!; \
+	TIPTIERS_TEST_POSTGRES_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/pytest $(PYTEST_ARGS); suite=$$?; \
+	printf '\n== the smoke (var/smoke.log)\n'; wait $$smoke; smoked=$$?; cat var/smoke.log; \
+	test $$suite -eq 0 && test $$smoked -eq 0
 
 # Every command and page in an install made as `make run` makes it (its own venv, no test extras): the suite runs
 # with the test extras and cannot see a runtime dependency that is missing.

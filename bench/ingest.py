@@ -271,13 +271,15 @@ def real_sources() -> list[tuple[str, CableSource]]:
 def parser_rate(pages: list[Path]) -> tuple[float, float]:
     """Cables per second of CPU on one core: reading the page and parsing; and with the reactions coded."""
     data = [(p.name, p.read_bytes()) for p in pages]
-    started = time.process_time()
-    parsed = [parse_source(read_cable_file(d, n), n, reference_hint(n)) for n, d in data]
-    parse = time.process_time() - started
-    for cable in parsed:
-        code_reactions(cable)
-    both = time.process_time() - started
-    return len(data) / parse, len(data) / both
+    best = (float("inf"), float("inf"))
+    for _ in range(3):  # the best of three: the machine is shared, and others' load slows a core down
+        started = time.process_time()
+        parsed = [parse_source(read_cable_file(d, n), n, reference_hint(n)) for n, d in data]
+        parse = time.process_time() - started
+        for cable in parsed:
+            code_reactions(cable)
+        best = min(best, (parse, time.process_time() - started))
+    return len(data) / best[0], len(data) / best[1]
 
 
 def write_release_csv(path: Path, n: int) -> int:
@@ -381,7 +383,8 @@ def main_real(args: argparse.Namespace) -> None:
     pages = sorted((corpus_folder() / "pages").glob("*.html"))
     parse, both = parser_rate(pages)
     print(f"parser on one core (CPU time, {len(pages)} real cables): {parse:,.0f} cables/s reading the page and "
-          f"parsing; {both:,.0f}/s with the reactions coded (load average {os.getloadavg()[0]:.1f})")
+          f"parsing ({1000 / parse:.2f} ms CPU per cable); {both:,.0f}/s with the reactions coded "
+          f"({1000 / both:.2f} ms; load average {os.getloadavg()[0]:.1f})")
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         source = Path(tmp) / "cables.csv"
         started = time.perf_counter()

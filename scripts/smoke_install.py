@@ -196,7 +196,11 @@ def commands(work: Path, env: dict[str, str], restored_env: dict[str, str]) -> d
     do("review", "send", "KOR", str(PREPARING))
     do("review", "complete", "KOR", str(PREPARING), "--as", "A liaison's letter")
     do("review", "send", "KOR", str(PREPARING), "--final")
-    do("review", "final-comments", "KOR", str(PREPARING), "--text", "We thank the office.", "--author", "A liaison")
+    comment = do("review", "final-comments", "KOR", str(PREPARING), "--text", "Nous remercions le bureau.",
+                 "--author", "A liaison", "--language", "fr")
+    comment_id = re.search(r"#(\d+)", comment)
+    do("review", "translate", "KOR", str(PREPARING), "--final-comment", comment_id.group(1) if comment_id else "1",
+       "--language", "en", "--text", "We thank the office.")
     do("review", "complete", "KOR", str(PREPARING), "--as", "A liaison's letter")  # no more final comments
     do("evidence", "withdraw", "1", "--reason", "Smoke run: withdrawn.")
     do("override", "add", "KOR", str(PREPARING), "2", "--justification", "Smoke run override.", "--author", "smoke")
@@ -207,6 +211,9 @@ def commands(work: Path, env: dict[str, str], restored_env: dict[str, str]) -> d
     do("narrative", "versions", "JPN", str(PREPARING))
     do("narrative", "show", "JPN", str(PREPARING), "--draft")
     do("narrative", "show", "JPN", str(PUBLISHED))
+    translation = work / "narrative-fr.md"  # a translation of a published narrative: its first version needs no note
+    translation.write_text("# Japon\n\nUne traduction écrite pendant le test.\n")
+    do("narrative", "edit", "JPN", str(PUBLISHED), "--file", str(translation), "--language", "fr", "--author", "smoke")
     do("export", "--out", str(work / "export"))
     do("export", "--format", "parquet", "--table", "placements", "--out", str(work / "export-parquet"))
     do("export", "--zip", str(work / "tiptiers.zip"), "--out", str(work / "export-zip"))
@@ -265,7 +272,7 @@ def commands(work: Path, env: dict[str, str], restored_env: dict[str, str]) -> d
 SAMPLES = {  # a value for each path parameter of the app's routes
     "iso3": "JPN", "year": str(PUBLISHED), "reference_id": "08TOKYO1528", "table": "placements", "fmt": "csv",
     "evidence_id": "2", "submission_id": "1", "sha256": "", "tier": "2", "name": "methodology",
-    "token": "no-such-token",
+    "token": "no-such-token", "language": "fr",
 }
 IN_PREPARATION = ("/review/", "/workspace/", "/api/v1/reviews/", "/api/v1/workspace/", "/api/v1/questionnaires/")
 # What an administrator is not shown as 200, and why.
@@ -282,7 +289,8 @@ PUBLIC_200 = ("/", "/years/{year}", "/countries/{iso3}", "/countries/{iso3}/{yea
               "/cables/{reference_id}",
               "/login", "/api/v1/openapi.json", "/api/v1/years", "/api/v1/years/{year}/placements",
               "/api/v1/countries/{iso3}/placements", "/api/v1/countries/{iso3}/timeline", "/api/v1/methodology",
-              "/countries/{iso3}/cables", "/api/v1/countries/{iso3}/cables")
+              "/countries/{iso3}/cables", "/api/v1/countries/{iso3}/cables",
+              "/narratives/{iso3}/{year}/in/{language}", "/api/v1/narratives/{iso3}/{year}/{language}.json")
 
 
 def get_routes() -> list[str]:

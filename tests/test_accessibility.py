@@ -62,6 +62,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/movements/{year}", None, f"/movements/{PUBLISHED}?direction=down&to=3"),
     ("/narratives/{iso3}/{year}", None, f"/narratives/JPN/{PUBLISHED}"),
     ("/narratives/{iso3}/{year}/edit", "ana", f"/narratives/JPN/{DRAFT}/edit"),
+    ("/narratives/{iso3}/{year}/in/{language}", None, f"/narratives/JPN/{PUBLISHED}/in/ar"),  # right to left
     ("/compare", None, "/compare"),
     ("/compare", None, "/compare?c=JPN&c=KOR&c=USA"),
     ("/data", None, "/data"),
@@ -164,8 +165,13 @@ def _populate(app: Any, tokens: dict[str, str]) -> None:
     _ok(jpn.post(f"/api/v1/reviews/JPN/{DRAFT}/claims/{claims[0]}/responses", json={
         "kind": "dispute", "text": "This is false.",
         "counter_evidence": "Penal Code article 226-2 covers recruitment by deception."}))
-    _ok(jpn.post(f"/api/v1/reviews/JPN/{DRAFT}/claims/{claims[1]}/responses", json={
-        "kind": "comment", "text": "Two new shelters opened in 2025."}))
+    comment = _ok(jpn.post(f"/api/v1/reviews/JPN/{DRAFT}/claims/{claims[1]}/responses", json={
+        "kind": "comment", "text": "Se abrieron dos refugios nuevos en 2025.", "language": "es"}))
+    _ok(ana.post(f"/api/v1/reviews/JPN/{DRAFT}/translations", json={  # shown beside it, marked as the office's
+        "text_kind": "response", "text_id": str(comment["id"]), "language": "en",
+        "text": "Two new shelters opened in 2025."}))
+    _ok(ana.post(f"/api/v1/narratives/JPN/{PUBLISHED}", json={"markdown": "# اليابان\n\nترجمة السرد.",
+                                                               "language": "ar"}))
     _ok(jpn.put(f"/api/v1/questionnaires/JPN/{DRAFT}", json={"answers": {"laws": "Penal Code art. 226-2"}}))
     _ok(ngo.post("/api/v1/submissions", json={"iso3": "JPN", "year": DRAFT, "claims": [
         {"statement": "Technical intern trainees paid below the minimum wage.", "criteria": ["criterion_1"],

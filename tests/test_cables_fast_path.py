@@ -165,4 +165,7 @@ def test_every_stored_column_is_what_the_parser_and_coder_give(fresh_db, tmp_pat
             document = session.scalars(select(SearchDocument).where(SearchDocument.ref_id == cable.reference_id)).one()
             expected = DocumentIn("cable", cable.reference_id, cable.subject or cable.reference_id, cable.body,
                                   cable.iso3, cable.report_year, cable.tags, cable.classification, coding.codes).row()
-            assert {k: getattr(document, k) for k in expected} == expected
+            if fresh_db.engine.dialect.name == "postgresql":  # the body is the cable's own there (search.py)
+                assert document.body_z == b""
+                expected.pop("body_z")
+            assert {k: getattr(document, k) for k in expected} == expected  # `body` included, on both

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import subprocess
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -333,3 +334,22 @@ def test_a_lost_listening_connection_keeps_nothing_stale(db, client, renders):
     client.get(TWIN)
     client.get(TWIN)
     assert len(renders) == before + 1  # kept again once changes are followed
+
+
+def test_the_calendar_comes_from_memory_for_a_minute_at_most(db, client, monkeypatch):
+    from tiptiers.web import pagecache
+    from tiptiers.web.routes import cycle
+
+    calls: list[int] = []
+    real = cycle.year_calendar
+    monkeypatch.setattr(cycle, "year_calendar", lambda s, y, *a, **k: calls.append(y) or real(s, y, *a, **k))
+    for url in ("/calendar/2027", "/api/v1/calendar/2027", "/calendar/2027.ics"):
+        assert client.get(url).content == client.get(url).content, url
+    assert calls == [2027, 2027, 2027]  # once each
+    token = analyst_token(db)
+    staff = client.get("/calendar/2027", headers={"Authorization": f"Bearer {token}"})
+    assert staff.status_code == 200 and calls == [2027] * 4  # a logged-in view is never from the cache
+    later = time.monotonic() + 61
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: later)
+    client.get("/calendar/2027")
+    assert calls == [2027] * 5  # the date moves what is late: rendered again after a minute

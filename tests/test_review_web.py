@@ -150,6 +150,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/questionnaires/{iso3}/{year}"): {"answers": {"laws": "x"}},
     ("POST", "/api/v1/disputes/{dispute_id}/resolution"): {"outcome": "accepted", "withdraw": True},
     ("POST", "/api/v1/reviews/{iso3}/{year}/gate-override"): {"reason": "x"},
+    ("POST", "/api/v1/reviews/{iso3}/{year}/translations"): {"text_kind": "response", "text_id": "1",
+                                                             "language": "fr", "text": "x"},
     ("POST", "/workspace/{iso3}/{year}"): None,  # the rating editor without script (a form)
     ("POST", "/workspace/{iso3}/{year}/send"): None,  # the confirmed send (a form)
 }

@@ -94,6 +94,8 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("GET", r"^/(api/v1/)?(map|movements|compare|data|publications)", EVERYONE),
     ("GET", r"^/(api/v1/)?narratives/\{iso3\}/\{year\}(\.json|\.pdf)?$", EVERYONE),
     ("GET", r"^/narratives/\{iso3\}/\{year\}/edit$", WRITERS),
+    # a translation of a published narrative, for everyone; 404 where there is none (tests/test_texts_web.py)
+    ("GET", r"^/(api/v1/)?narratives/\{iso3\}/\{year\}(/in)?/\{language\}(\.json)?$", ANY),
     ("POST", r"^/(api/v1/)?narratives/", WRITERS),
     ("PUT", r"^/api/v1/publications/", ADMIN),
     ("POST", r"^/api/v1/determinations$", EVERYONE),
@@ -130,6 +132,7 @@ EXPECTATIONS: list[tuple[str, str, dict[str, str]]] = [  # (method, path regex, 
     ("POST", r"^/api/v1/reviews/\{iso3\}/\{year\}/final-comments$", rule(set(), {"liaison-JPN"})),
     ("PUT", r"^/api/v1/questionnaires/", JPN_LIAISON),
     ("POST", r"^/api/v1/reviews/\{iso3\}/\{year\}/gate-override$", ADMIN),
+    ("POST", r"^/api/v1/reviews/\{iso3\}/\{year\}/translations$", WRITERS),  # the office translates
     ("GET", r"^/(api/v1/)?analysis/", EVERYONE),
     ("GET", r"^/(api/v1/)?calendar", EVERYONE),  # who was sent what only for staff (test_cycle_web)
     ("GET", r"^/api/v1/burden$", STAFF_ONLY),
@@ -199,7 +202,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     params = {"iso3": "JPN", "year": str(DRAFT_YEAR), "reference_id": "08TOKYO1528",
               "evidence_id": str(shadow["polaris"].claims[0].evidence_id),  # in Japan's draft and in a submission
               "sha256": attachment.sha256, "dispute_id": str(getattr(dispute, "id", 1)), "table": "placements",
-              "fmt": "csv", "name": "temp", "submission_id": str(shadow["polaris"].id), "token": "no-such-link"}
+              "fmt": "csv", "name": "temp", "submission_id": str(shadow["polaris"].id), "token": "no-such-link",
+              "language": "es"}
     app = create_app(db.url)
     yield Site(app, tokens, params, files, ConnectionsPerRequest(app))
     db.drop()
@@ -261,6 +265,8 @@ def body_for(method: str, path: str) -> dict[str, Any]:
         (r"^/api/v1/questionnaires", {"json": {"answers": {}}}),
         (r"^/api/v1/disputes", {"json": {"outcome": "maintained", "reason": "The source stands."}}),
         (r"/gate-override$", {"json": {"reason": "Publishing on schedule."}}),
+        (r"/translations$", {"json": {"text_kind": "response", "text_id": "1", "language": "fr",
+                                      "text": "Pas du tout (traduction du bureau)."}}),
         (r"^/api/v1/submissions$", {"json": {"iso3": "JPN", "year": DRAFT_YEAR, "claims": [
             {"statement": "Another NGO claim.", "criteria": ["criterion_2"]}]}}),
         (r"^/submissions/new$", {"data": {"iso3": "JPN", "year": str(DRAFT_YEAR), "claims": "1",

@@ -112,6 +112,8 @@ def cli_cases(work: Path) -> list[Cmd]:
     lists_txt.write_text("TIER 1\nCanada\nTIER 3\nKorea, North\n")
     narrative = work / "narrative.md"
     narrative.write_text("# Japan\n\nA draft narrative.\n")
+    narrative_es = work / "narrative.es.md"
+    narrative_es.write_text("# Japón\n\nUn borrador.\n")
     evidence_file = work / "ngo-report.txt"
     evidence_file.write_bytes(b"Interviews with workers.\n")
     assessment = work / "assessment.yaml"
@@ -151,8 +153,12 @@ def cli_cases(work: Path) -> list[Cmd]:
         Cmd(["review", "send", "JPN", y], "review.send_draft"),
         Cmd(["review", "status"], None),
         Cmd(["review", "claims", "JPN", y], None),
-        Cmd(["review", "respond", "JPN", y, "2", "dispute", "--text", "No fees.", "--counter-evidence",
-             "Inspection report", "--as", "tanaka"], "review.dispute"),
+        Cmd(["review", "respond", "JPN", y, "2", "dispute", "--text", "No se cobran tasas.", "--counter-evidence",
+             "Informe de inspección", "--language", "es", "--as", "tanaka"], "review.dispute"),
+        Cmd(["review", "translate", "JPN", y, "--response", "1", "--language", "en", "--text", "No fees are charged.",
+             "--as", "ann"], "translation.add"),
+        Cmd(["review", "translate", "JPN", y, "--response", "1", "--language", "xx", "--text", "Words."],
+            "translation.add", code=2),  # an unknown language: refused, nothing stored
         Cmd(["review", "resolve", "1", "maintained", "--reason", "The report does not cover these sites."],
             "dispute.maintained"),
         Cmd(["review", "override", "JPN", y, "--reason", "Publish despite the open review."],
@@ -179,6 +185,8 @@ def cli_cases(work: Path) -> list[Cmd]:
         Cmd(["waiver", "add", "JPN", y, "--justification", "A waiver."], "waiver.add"),
         Cmd(["waiver", "list"], None),
         Cmd(["narrative", "edit", "JPN", y, "--file", str(narrative), "--author", "ann"], "narrative.edit"),
+        Cmd(["narrative", "edit", "JPN", y, "--file", str(narrative_es), "--author", "ann", "--language", "es"],
+            "narrative.edit"),
         Cmd(["narrative", "versions", "JPN", y], None),
         Cmd(["narrative", "show", "JPN", p], None),
         Cmd(["export", "--out", str(work / "export")], None),
@@ -334,6 +342,9 @@ def web_cases(ids: dict[str, int]) -> list[Req]:
         Req("POST", "/api/v1/reviews/{iso3}/{year}/claims/{evidence_id}/responses",
             f"/api/v1/reviews/JPN/{y}/claims/{{e2}}/responses", "tanaka", "review.dispute",
             lambda: {"kind": "dispute", "text": "Shelters stayed open.", "counter_evidence": "A list of them"}),
+        Req("POST", "/api/v1/reviews/{iso3}/{year}/translations", f"/api/v1/reviews/JPN/{y}/translations", "ann",
+            "translation.add", lambda: {"text_kind": "response", "text_id": str(ids["d1"]), "language": "es",
+                                        "text": "Los refugios siguieron abiertos."}),
         Req("POST", "/api/v1/disputes/{dispute_id}/resolution", "/api/v1/disputes/{d1}/resolution", "ann",
             "dispute.", lambda: {"outcome": "maintained", "reason": "The list is of another year."}),
         Req("POST", "/api/v1/reviews/{iso3}/{year}/complete", f"/api/v1/reviews/JPN/{y}/complete", "tanaka",

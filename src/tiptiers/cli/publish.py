@@ -19,7 +19,10 @@ from tiptiers.publish import opendata
 from tiptiers.publish.report import country_year
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import database_url, transaction
+from tiptiers.store.texts import check_language
 
+NARRATIVE_LANGUAGE_HELP = ("The narrative's language, a BCP 47 tag (default en, the original; fr, es, ar ... are its "
+                           "translations).")
 narrative_app = typer.Typer(help="Country narratives: show, edit (new dated versions), list versions.",
                             no_args_is_help=True)
 
@@ -162,22 +165,34 @@ def publish(
         print_json(result)
 
 
+def _language(tag: str) -> str:
+    try:
+        return check_language("language", tag)
+    except ValueError as exc:
+        fail(str(exc), 2)
+
+
 @narrative_app.command("show")
 def narrative_show(
     country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
     year: int = typer.Argument(..., help="Report year."),
     draft: bool = typer.Option(False, "--draft", help="The latest version, even under embargo (staff)."),
+    language: str = typer.Option("en", "--language", help=NARRATIVE_LANGUAGE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print tier, version and Markdown as JSON."),
 ) -> None:
     """Print a narrative's Markdown (the published one, or with --draft the latest version)."""
     found = resolve_country(country)
     with open_store()() as session:
-        cy = country_year(session, found.iso3, year, draft=draft)
+        try:
+            cy = country_year(session, found.iso3, year, draft=draft, language=language)
+        except pubstore.PublicationError as exc:
+            fail(str(exc), 2)
     if cy is None:
-        fail(f"report {year} is not published yet; use --draft to see the latest version")
+        fail(f"report {year} is not published yet, or has no {language} translation; use --draft to see the latest "
+             "version")
     if as_json:
-        print_json({"iso3": found.iso3, "year": year, "tier": cy.tier, "version": cy.version,
-                    "assessed": cy.data.assessed, "markdown": cy.markdown})
+        print_json({"iso3": found.iso3, "year": year, "language": cy.language, "languages": cy.languages,
+                    "tier": cy.tier, "version": cy.version, "assessed": cy.data.assessed, "markdown": cy.markdown})
     else:
         typer.echo(cy.markdown)
 
@@ -190,18 +205,22 @@ def narrative_edit(
                               "Start from `tiptiers narrative show --draft COUNTRY YEAR > f.md`."),
     author: str = typer.Option(..., "--author", help="Who wrote this version."),
     note: str = typer.Option("", "--note", help="What changed and why (required once the year is published)."),
+    language: str = typer.Option("en", "--language", help=NARRATIVE_LANGUAGE_HELP + " A translation is versioned "
+                                 "like the original; its first version after publication needs no note."),
 ) -> None:
-    """Save a new dated version of a narrative. After publication it is a correction, shown with its note."""
+    """Save a new dated version of a narrative, or of its translation into another language (--language es).
+    After publication it is a correction, shown with its note."""
     found = resolve_country(country)
     text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     try:
         with transaction(open_store()) as session:
-            row = pubstore.save_narrative(session, found.iso3, year, text, author, note)
+            row = pubstore.save_narrative(session, found.iso3, year, text, author, note, language=language)
             correction = pubstore.is_public(session, year)
     except pubstore.PublicationError as exc:
         fail(str(exc))
     kind = "correction" if correction else "draft"
-    typer.echo(f"{found.name} {year}: version {row.version} saved ({kind})")
+    typer.echo(f"{found.name} {year}: version {row.version}" + (f" of the {row.language} translation"
+               if row.language != pubstore.ORIGINAL_LANGUAGE else "") + f" saved ({kind})")
 
 
 @narrative_app.command("versions")
@@ -209,12 +228,14 @@ def narrative_list(
     country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
     year: int = typer.Argument(..., help="Report year."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    language: str = typer.Option("en", "--language", help=NARRATIVE_LANGUAGE_HELP),
 ) -> None:
-    """List the stored versions of a narrative with their dates, authors and notes."""
+    """List the stored versions of a narrative (or of one translation) with their dates, authors and notes."""
     found = resolve_country(country)
     with open_store()() as session:
-        rows = [{"version": v.version, "created_at": v.created_at.isoformat(), "author": v.author, "note": v.note}
-                for v in pubstore.narrative_versions(session, found.iso3, year)]
+        rows = [{"version": v.version, "language": v.language, "created_at": v.created_at.isoformat(),
+                 "author": v.author, "note": v.note}
+                for v in pubstore.narrative_versions(session, found.iso3, year, _language(language))]
     if as_json:
         print_json(rows)
         return

@@ -29,6 +29,7 @@ from tiptiers.store.reviews import (
     review_statuses,
     send_request,
 )
+from tiptiers.store.texts import translate
 
 evidence_app = typer.Typer(help="Evidence: claims about a government's efforts, with source and verification state.",
                            no_args_is_help=True)
@@ -37,6 +38,8 @@ review_app = typer.Typer(help="The government's right of reply: send the draft, 
 
 T = TypeVar("T")
 ACTOR_HELP = "Who does this, for the activity log (default: cli:<your login>)."
+LANGUAGE_HELP = ("The language the government wrote it in, a BCP 47 tag: en, fr, es, ar, pt-BR ... (default en). "
+                 "It is published in that language; staff may add a translation with `tiptiers review translate`.")
 
 
 def _actor(name: str | None) -> str:
@@ -198,11 +201,12 @@ def review_final_comments(
     year: int = typer.Argument(..., help="Report year."),
     text: str = typer.Option(..., "--text", help="The government's final comments, as received."),
     author: str = typer.Option(..., "--author", help="Who sent them (e.g. the liaison's name)."),
+    language: str = typer.Option("en", "--language", help=LANGUAGE_HELP),
 ) -> None:
     """Record the government's final comments on the final report received otherwise than through the site (a
     letter); published beside the report."""
     iso3 = resolve_country(country).iso3
-    row = _write(lambda s: add_final_comment(s, iso3, year, text, author))
+    row = _write(lambda s: add_final_comment(s, iso3, year, text, author, language=language))
     typer.echo(f"final comments #{row.id} of {iso3} {year} recorded")
 
 
@@ -239,7 +243,9 @@ def _claim_dict(c: Claim) -> dict[str, Any]:
         "state": c.state.value, "source": c.source_name, "source_type": c.source_type.value,
         "criteria": list(c.criteria),
         "responses": [{"id": r.id, "kind": r.kind.value, "text": r.text, "counter_evidence": r.counter_evidence,
-                       "author": r.author,
+                       "author": r.author, "language": r.language,
+                       "translations": [{"language": t.language, "text": t.text, "translator": t.translator,
+                                         "at": t.at.isoformat(timespec="seconds")} for t in r.translations],
                        "attachment": {"sha256": r.attachment.sha256, "filename": r.attachment.filename,
                                       "public": r.attachment_public} if r.attachment else None}
                       for r in c.comments],
@@ -270,7 +276,9 @@ def review_claims(
             typer.echo(f"    (corrected; originally: {c['original_statement']})")
         for r in c["responses"]:
             said = f"{r['text']} {r['counter_evidence']}".strip()
-            typer.echo(f"    government {r['kind']} (response #{r['id']}): {said}")
+            typer.echo(f"    government {r['kind']} (response #{r['id']}, in {r['language']}): {said}")
+            for t in r["translations"]:
+                typer.echo(f"        translation ({t['language']}) by {t['translator']}: {t['text']}")
             if r["attachment"]:
                 a = r["attachment"]
                 typer.echo(f"        file {a['filename']} ({a['sha256'][:12]}, "
@@ -297,6 +305,7 @@ def review_respond(
                                      help="The government lets the public download the file once the report is "
                                           "published (default: staff and the liaison only)."),
     actor: str | None = typer.Option(None, "--as", help="The liaison answering (e.g. their user name)."),
+    language: str = typer.Option("en", "--language", help=LANGUAGE_HELP),
 ) -> None:
     """Record a government's answer to a claim (e.g. one received by letter) while the review is open."""
     iso3 = resolve_country(country).iso3
@@ -305,11 +314,40 @@ def review_respond(
     def job(session: Session) -> Any:
         sha = _attach(session, file, who)
         return respond(session, iso3, year, claim, kind.value, text, who, counter_evidence, url,
-                       attachment_sha256=sha, attachment_public=publishable)
+                       attachment_sha256=sha, attachment_public=publishable, language=language)
 
     row = _write(job)
     typer.echo(f"{kind.value} recorded (response #{row.id})" + (" : the dispute awaits an analyst's resolution"
                                                                  if kind is ResponseKind.DISPUTE else ""))
+
+
+@review_app.command("translate")
+def review_translate(
+    country: str = typer.Argument(..., help="ISO alpha-3 code or name."),
+    year: int = typer.Argument(..., help="Report year."),
+    response: int | None = typer.Option(None, "--response", help="The answer to a claim to translate (its response "
+                                                                 "id, see `tiptiers review claims COUNTRY YEAR`)."),
+    final_comment: int | None = typer.Option(None, "--final-comment", help="The final comments to translate (their "
+                                                                           "id, see `tiptiers review claims`)."),
+    answer: str | None = typer.Option(None, "--answer", help="The questionnaire answer to translate (its question "
+                                                             "id, e.g. laws)."),
+    language: str = typer.Option("en", "--language", help="The language of the translation (BCP 47; default en)."),
+    text: str = typer.Option(..., "--text", help="The translation."),
+    actor: str | None = typer.Option(None, "--as", help=ACTOR_HELP),
+) -> None:
+    """Add the office's translation of a government's text (give exactly one of --response, --final-comment,
+    --answer). The government's words stay as written; the translation is printed beside them, marked as the
+    office's. A second translation into the same language replaces the first (the log keeps it).
+
+    Example: tiptiers review translate JPN 2027 --response 12 --language en --text "The 2005 law ..." --as ana"""
+    chosen = [(kind, str(value)) for kind, value in (("response", response), ("final_comment", final_comment),
+                                                     ("answer", answer)) if value is not None]
+    if len(chosen) != 1:
+        fail("give exactly one of --response, --final-comment, --answer: the text to translate", 2)
+    [(kind, ref)] = chosen
+    iso3 = resolve_country(country).iso3
+    row = _write(lambda s: translate(s, iso3, year, kind, ref, language, text, _actor(actor)))
+    typer.echo(f"translation ({row.language}) of {kind.replace('_', ' ')} {ref} of {iso3} {year} saved")
 
 
 @review_app.command("resolve")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,11 +30,20 @@ from tiptiers.publish.narrative import (
     render_markdown,
     split_rules,
 )
+from tiptiers.review import Translation
 from tiptiers.store import publication as pubstore
 from tiptiers.store.assessments import Assessment, AssessmentRating, assessment_determination, get_assessment
 from tiptiers.store.placements import country_history
-from tiptiers.store.publication import NarrativeVersion, narrative_versions, public_narrative, public_years
-from tiptiers.store.reviews import final_comments, published_claims
+from tiptiers.store.publication import (
+    ORIGINAL_LANGUAGE,
+    NarrativeVersion,
+    narrative_languages,
+    narrative_versions,
+    public_narrative,
+    public_years,
+)
+from tiptiers.store.reviews import final_comment_translations, final_comments, published_claims
+from tiptiers.store.texts import check_language
 from tiptiers.tiers import Tier
 
 log = logging.getLogger(__name__)
@@ -49,7 +59,9 @@ class ClaimView:
     source_url: str
     source_date: str
     original_statement: str | None
-    comments: list[dict[str, str]]  # kind, text, author, at, file_name and file_url (or "")
+    # kind, text, language, author, at, file_name and file_url (or ""), translations (the office's: language, text,
+    # translator, at)
+    comments: list[dict[str, Any]]
     resolutions: list[str]
 
 
@@ -73,6 +85,8 @@ class CountryYear:
     corrections: list[Correction] = field(default_factory=list)
     tier3_determination: dict[str, Any] | None = None  # the consequences of Tier 3 (22 U.S.C. 7107(d)), once recorded
     final_comments: list[dict[str, Any]] = field(default_factory=list)  # the government's, on the final report
+    language: str = ORIGINAL_LANGUAGE  # the narrative's: the original English, or a translation
+    languages: list[str] = field(default_factory=lambda: [ORIGINAL_LANGUAGE])  # the languages it has
 
     @property
     def tier(self) -> str | None:
@@ -235,6 +249,19 @@ def _published_file(comment: Any, state: str) -> dict[str, str]:
     return {"file_name": f.filename, "file_url": f"/api/v1/attachments/{f.sha256}"}
 
 
+def translation_dicts(translations: Iterable[Translation]) -> list[dict[str, Any]]:
+    """The office's translations of a government's text, as the published pages and their JSON carry them."""
+    return [{"language": t.language, "text": t.text, "translator": t.translator,
+             "at": t.at.isoformat(timespec="seconds"), "stale": t.stale} for t in translations]
+
+
+def published_final_comments(session: Session, iso3: str, year: int) -> list[dict[str, Any]]:
+    """The government's final comments, each in its language with the office's translations."""
+    comments = final_comments(session, iso3, year)
+    translated = final_comment_translations(session, comments)
+    return [c.as_dict() | {"translations": translation_dicts(translated[c.id])} for c in comments]
+
+
 def claim_views(session: Session, iso3: str, year: int) -> list[ClaimView]:
     views = []
     for c in published_claims(session, iso3, year):
@@ -243,8 +270,9 @@ def claim_views(session: Session, iso3: str, year: int) -> list[ClaimView]:
         views.append(ClaimView(
             c.evidence_id, c.statement, c.state.value, list(c.criteria), c.source_name, c.source_url,
             str(c.source_date or ""), c.original_statement,
-            [{"kind": k.kind.value, "text": k.text, "author": k.author, "at": k.at.strftime("%Y-%m-%d"),
-              **_published_file(k, c.state.value)} for k in c.comments if k.text.strip()],
+            [{"kind": k.kind.value, "text": k.text, "language": k.language, "author": k.author,
+              "at": k.at.strftime("%Y-%m-%d"), **_published_file(k, c.state.value),
+              "translations": translation_dicts(k.translations)} for k in c.comments if k.text.strip()],
             resolutions))
     return views
 
@@ -260,16 +288,27 @@ def _corrections(frozen: NarrativeVersion | None, generated: str,
 
 
 def country_year(session: Session, iso3: str, year: int, *, now: datetime | None = None,
-                 draft: bool = False) -> CountryYear | None:
-    """The public narrative (None while the year is under embargo), or with `draft` the latest version."""
+                 draft: bool = False, language: str = ORIGINAL_LANGUAGE) -> CountryYear | None:
+    """The public narrative (None while the year is under embargo, or without a version in `language`), or with
+    `draft` the latest version (of a translation not begun yet: the English text to translate, as version 0).
+
+    `language` other than English is a translation of the narrative (`languages` lists those it has); the
+    government's words stay in the language they were written in whatever the narrative's."""
+    try:
+        language = check_language("language", language)
+    except ValueError as exc:
+        raise pubstore.PublicationError(str(exc)) from None
     data = narrative_data(session, iso3, year, public_at=None if draft else now or pubstore.utcnow())
     generated = generate_markdown(data)
     if draft:
-        versions = narrative_versions(session, iso3, year)
+        versions = narrative_versions(session, iso3, year, language)
+        if not versions and language != ORIGINAL_LANGUAGE:
+            english = narrative_versions(session, iso3, year)
+            generated = english[-1].markdown if english else generated
         current = versions[-1] if versions else None
         corrections: list[Correction] = []
     else:
-        public = public_narrative(session, iso3, year, now)
+        public = public_narrative(session, iso3, year, now, language)
         if public is None:
             return None
         current = public.current
@@ -277,8 +316,8 @@ def country_year(session: Session, iso3: str, year: int, *, now: datetime | None
     markdown = current.markdown if current else generated
     return CountryYear(data, markdown, render_markdown(markdown), current.version if current else 0,
                        current.created_at if current else None, claim_views(session, iso3, year), corrections,
-                       tier3_determination(session, iso3, year),
-                       [c.as_dict() for c in final_comments(session, iso3, year)])
+                       tier3_determination(session, iso3, year), published_final_comments(session, iso3, year),
+                       language, narrative_languages(session, iso3, year))
 
 
 def tier3_determination(session: Session, iso3: str, year: int) -> dict[str, Any] | None:

@@ -161,6 +161,17 @@ class AttachedFile:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """The office's translation of a government's text into one language (never the government's own words)."""
+
+    language: str  # BCP 47
+    text: str
+    translator: str
+    at: datetime
+    stale: bool = False  # the government's text changed since (a questionnaire answer saved again)
+
+
+@dataclass(frozen=True)
 class ClaimComment:
     """A liaison's answer to a claim: a confirmation, a comment, or a dispute (then also a Dispute).
 
@@ -175,6 +186,8 @@ class ClaimComment:
     counter_source_url: str = ""
     attachment: AttachedFile | None = None  # e.g. a copy of the law article a dispute cites
     attachment_public: bool = False  # the government allows the file to be published with the report
+    language: str = "en"  # BCP 47: the language the government wrote it in
+    translations: tuple[Translation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,6 +202,8 @@ class Dispute:
     # the government's later confirmation or dispute of the same claim: its latest answer stands, so an unresolved
     # dispute it replaced no longer waits on the analysts (it stays on record as an earlier answer)
     superseded_by: int | None = None
+    language: str = "en"  # BCP 47: the language the government wrote it in
+    translations: tuple[Translation, ...] = ()
 
     @property
     def is_open(self) -> bool:

@@ -26,6 +26,7 @@ import csv
 import hashlib
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from functools import cache
@@ -437,10 +438,17 @@ def _level_of(match: re.Match[str]) -> str:
     return next(_LEVELS[i][0] for i in range(len(_LEVELS)) if match[f"l{i}"])
 
 
+_CLASS_INITIALS = frozenset("TSCLUtsclu")
+
+
 def _class_line(line: str) -> re.Match[str] | None:
     stripped = line.strip()
-    if not stripped or len(stripped) > MAX_CLASS_LINE or not _CLASS_FIRST.match(stripped) \
-            or not _CLASS_LOOSE.match(stripped):
+    if not stripped or len(stripped) > MAX_CLASS_LINE:
+        return None
+    first = stripped[0]  # a word character other than a level's initial cannot start one (_CLASS_FIRST)
+    if first not in _CLASS_INITIALS and (first.isalnum() or first == "_"):
+        return None
+    if not _CLASS_FIRST.match(stripped) or not _CLASS_LOOSE.match(stripped):
         return None
     return _CLASS_LINE.match(" ".join(stripped.split()))
 
@@ -790,6 +798,8 @@ _DASHES = re.compile(r"^[-=_*](?:\s?[-=_*]){2,}\s*$")
 # a paragraph number with its marking inside a line, after a sentence or a redaction: where a paragraph begins
 _MIDLINE_PARA = re.compile(r"(?<=[.!?\"”’)X])[ \t]+"
                            r"(?=¶?\d{1,2}\.\s?\((?:U|SBU|C|S|TS|[CSU]/{1,2}(?:NF|FOUO)|SBU/NF)\)\s)")
+# what every place _MIDLINE_PARA splits at holds, found fast (a class of characters first, not a look-behind)
+_MIDLINE_HINT = re.compile(r"[.!?\"”’)X][ \t]+¶?\d{1,2}\.\s?\((?:U|SBU|C|S|TS|[CSU]/{1,2}(?:NF|FOUO)|SBU/NF)\)\s")
 _REDACTED_LINE = re.compile(r"^X{6,}$")
 _DASHED_HEADING = re.compile(r"^(?:-\s){2,}(?P<text>[^-].*?)(?:\s-){2,}$")  # `- - - - Summary - - - -`
 _TRAILING_CLASSIFICATION = re.compile(r"\s{2,}(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\s*$")
@@ -802,7 +812,24 @@ _LEVEL_ENDS = ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "USE", " ")
 _PAGE_LINE = re.compile(r"^[ \t]*PAGE\s+\d{2,3}\s+(?P<station>[A-Z][A-Z .'-]*?)\s+(?P<serial>\d{3,7})\s+"
                         r"(?:\d{2}\s+OF\s+\d{2}\s+)?\d{6}Z[ \t]*(?:\n|$)?", re.M)
 _SECTION_MARK = re.compile(r"[ \t]+(?P<serial>0{2,}\d{1,7})[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}\b[ \t]*", re.I)
+# _SECTION_MARK from its digits on (a literal start, "00", which the scan finds fast, where the leading blanks match
+# at every space of the text): `_section_marks` gives the matches _SECTION_MARK.finditer gives, blanks included
+_SECTION_MARK_DIGITS = re.compile(r"(?P<serial>000*\d{1,7})[ \t]+\d{3}(?:\.\d)?[ \t]+[Oo][Ff][ \t]+\d{3}\b[ \t]*")
 _POST_BEFORE = re.compile(r"(?:\b[A-Z][A-Z.'-]*[ \t]){0,3}[A-Z][A-Z.'-]*$")
+
+
+def _section_marks(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, serial) of each match of _SECTION_MARK.finditer(text), found from the digits back."""
+    pos = 0
+    while (m := _SECTION_MARK_DIGITS.search(text, pos)) is not None:
+        start = m.start() - 1
+        if start < pos or text[start] not in " \t":  # the digits must follow a blank after where the scan stands
+            pos = m.start() + 1
+            continue
+        while start > pos and text[start - 1] in " \t":
+            start -= 1
+        yield start, m.end(), m["serial"]
+        pos = m.end()
 
 
 def _without_page_breaks(text: str, hint: re.Match[str] | None) -> str:
@@ -811,26 +838,27 @@ def _without_page_breaks(text: str, hint: re.Match[str] | None) -> str:
     if not has_pages and not has_marks:
         return text
     station, serial = (hint["station"], int(hint["serial"])) if hint else (None, None)
-    for line in text.split("\n", 120)[:120]:
-        if (m := _class_line(line)) is not None:
-            if station is None:
+    if station is None:  # the reference id gives none: the classification line's
+        for line in text.split("\n", 120)[:120]:
+            if (m := _class_line(line)) is not None:
                 station, serial = post_key_of(m["station"]), int(m["serial"])
-            break
+                break
     if station is None or serial is None:
         return text
     if has_pages:
         text = _PAGE_LINE.sub(lambda m: "" if post_key_of(m["station"]) == station and int(m["serial"]) == serial
                               else m.group(0), text)
-    if has_marks:
+    # a mark this cable's own is its serial in eight digits: without one in the text, no need to look for marks
+    if has_marks and f"{serial:08d}" in text:
         parts, at = [], 0
-        for m in _SECTION_MARK.finditer(text):
-            if int(m["serial"]) != serial or len(m["serial"]) != 8:
+        for mark_start, mark_end, mark_serial in _section_marks(text):
+            if int(mark_serial) != serial or len(mark_serial) != 8:
                 continue
             # the post before it, as the telegram wrote it (DUBAI for RPODUBAI, VLADIVOSTO, XXXXXXXXXXXX)
-            name = _POST_BEFORE.search(text, max(at, m.start() - 40), m.start())
-            start = name.start() if name else m.start()
+            name = _POST_BEFORE.search(text, max(at, mark_start - 40), mark_start)
+            start = name.start() if name else mark_start
             parts += [text[at:start], " "]
-            at = m.end()
+            at = mark_end
         text = "".join(parts) + text[at:] if parts else text
     return text
 
@@ -898,6 +926,8 @@ def _heading_text(line: str) -> str:
 def _midline_paragraphs(line: str) -> list[str]:
     """A line split where a later paragraph begins inside it; `¶1. (C) Summary. 1. (C) Summary.`, the release's
     repetition of a paragraph's own number, stays one line."""
+    if _MIDLINE_HINT.search(line) is None:
+        return [line]
     parts = _MIDLINE_PARA.split(line)
     kept = [parts[0]]
     for part in parts[1:]:
@@ -915,12 +945,12 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
 
     A multi-section telegram repeats its heading (classification line, caveats, addressing, E.O. and TAGS, the end
     of the subject) at each section: those lines are left out."""
-    content = [ln.rstrip() for ln in lines]
     repeated = {" ".join(d.split()).upper() for d in head.distribution}
     cleaned: list[str] = []
     skipping = False  # inside a later section's repeated header, which the release left in the text
-    for line in content:
-        stripped = line.strip()
+    for raw in lines:
+        line = raw.rstrip()
+        stripped = line.lstrip()
         if not stripped:
             cleaned.append("")
             continue
@@ -953,15 +983,29 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
     if cleaned and _SIGNATURE.match(cleaned[-1].strip()) and len(cleaned[-1].split()) <= 3 \
             and not _ends_sentence(cleaned[-1]) and len(cleaned) > 1:
         signature = cleaned.pop().strip()
-    stripped_lines = [ln.strip() for ln in cleaned]
-    nonblank = [(ln, i > 0 and not stripped_lines[i - 1]) for i, ln in enumerate(stripped_lines) if ln]
-    # the rule lines (`-----`), looked at for the line, the one before and the one after
-    rules = [line[0] in "-=_*" and bool(_DASHES.match(line)) for line, _ in nonblank] + [False]
-    wrapped = sum(len(ln) for ln, _ in nonblank) / max(len(nonblank), 1) < 100  # lines cut at ~70 characters
+    # in one pass: the lines with text, each with whether a blank line is above it; the rule lines (`-----`),
+    # looked at for the line, the one before and the one after; the numbered lines
+    nonblank: list[tuple[str, bool]] = []
+    rules: list[bool] = []
+    matches: dict[int, re.Match[str]] = {}
+    above_blank = False
+    characters = 0
+    for ln in cleaned:
+        ln = ln.strip()
+        if not ln:
+            above_blank = True
+            continue
+        first = ln[0]
+        if first in "0123456789¶-–•*" and (m := _PARA.match(ln)):
+            matches[len(nonblank)] = m
+        nonblank.append((ln, above_blank))
+        rules.append(first in "-=_*" and bool(_DASHES.match(ln)))
+        characters += len(ln)
+        above_blank = False
+    rules.append(False)
+    wrapped = characters / max(len(nonblank), 1) < 100  # lines cut at ~70 characters
     paragraphs: list[dict[str, Any]] = []
     heading: str | None = None
-    matches = {idx: m for idx, (line, _) in enumerate(nonblank) if line[0] in "0123456789¶-–•*"
-               and (m := _PARA.match(line))}
     starts = dict(zip(matches, _paragraph_numbers(list(matches.values())), strict=True))
     numbered = any(n is not None for n in starts.values())
     boxed: set[int] = set()  # lines of a heading set between two rules, taken already
@@ -1130,6 +1174,7 @@ _REPORT_MENTION = re.compile(r"\b((?:19|20)\d{2})\s+(?:TIP|Trafficking\s+in\s+Pe
 # The same without the leading \b, which keeps the regex engine from skipping ahead to the first digit: three times
 # faster, and a text it finds nothing in cannot hold a mention (a quick no for most cables).
 _REPORT_MENTION_ANYWHERE = re.compile(_REPORT_MENTION.pattern.removeprefix(r"\b"), re.I)
+_REPORT_MENTION_LOWER = re.compile(r"((?:19|20)\d{2})\s+(?:tip|trafficking\s+in\s+persons|tip/tvpa)\s+report")
 
 
 def _report_year(text: str, created: datetime | None) -> tuple[int | None, str | None]:
@@ -1140,7 +1185,11 @@ def _report_year(text: str, created: datetime | None) -> tuple[int | None, str |
     """
     lowered = text.lower()  # a cheap no first: _REPORT_MENTION, with re.I, is slow to search a whole text
     hinted = ("tip" in lowered or "trafficking" in lowered) and "report" in lowered
-    years = [int(y) for y in _REPORT_MENTION.findall(text)] if hinted and _REPORT_MENTION_ANYWHERE.search(text) else []
+    if hinted and text.isascii():  # the lowered text is as long, and re.I on it is the plain match
+        hinted = _REPORT_MENTION_LOWER.search(lowered) is not None
+    elif hinted:
+        hinted = _REPORT_MENTION_ANYWHERE.search(text) is not None
+    years = [int(y) for y in _REPORT_MENTION.findall(text)] if hinted else []
     if years:
         year = max(set(years), key=years.count)
         return year, f"text mentions the {year} TIP Report"
@@ -1151,6 +1200,32 @@ def _report_year(text: str, created: datetime | None) -> tuple[int | None, str |
 
 
 _SUMMARY = re.compile(r"\bSummary\s*[:.]\s*", re.I)
+_END_SUMMARY = re.compile(r"End\s+Summary", re.I)
+# the same on a lower-cased ASCII text, without re.I and the leading \b: a literal start, found fast
+_SUMMARY_LOWER, _END_SUMMARY_LOWER = re.compile(r"summary\s*[:.]\s*"), re.compile(r"end\s+summary")
+
+
+def _summary(body: str) -> str | None:
+    """The text after `Summary:` up to `End Summary` (or the end)."""
+    if not body.isascii():
+        sm = _SUMMARY.search(body)
+        if sm is None or sm.end() >= len(body):
+            return None
+        rest = body[sm.end():]
+        end = _END_SUMMARY.search(rest[1:])
+        return (rest[:end.start() + 1] if end else rest).strip() or None
+    lowered = body.lower()  # as long as the body, ASCII
+    at, start = 0, None
+    while (m := _SUMMARY_LOWER.search(lowered, at)) is not None:
+        before = lowered[m.start() - 1] if m.start() else " "
+        if not (before.isalnum() or before == "_"):  # \b
+            start = m.end()
+            break
+        at = m.start() + 1
+    if start is None or start >= len(body):
+        return None
+    end_m = _END_SUMMARY_LOWER.search(lowered, start + 1)
+    return body[start:end_m.start() if end_m else len(body)].strip() or None
 
 
 # --- entry points ---------------------------------------------------------------------------------------------
@@ -1333,13 +1408,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
     classified_by, reasons = _classified_by(fields_.by)
     body = "\n\n".join(p.text for p in paragraphs)
     report_year, report_year_source = _report_year(f"{subject or ''}\n{body}", created)
-    summary = None
-    if "ummary" in body or "UMMARY" in body:
-        sm = _SUMMARY.search(body)
-        if sm and sm.end() < len(body):
-            rest = body[sm.end():]
-            end = re.search(r"End\s+Summary", rest[1:], re.I)
-            summary = (rest[:end.start() + 1] if end else rest).strip() or None
+    summary = _summary(body) if "ummary" in body or "UMMARY" in body else None
     truncated = signature is None and (not paragraphs or not _ends_sentence(paragraphs[-1].text))
     if truncated:
         warnings.append("text ends in mid-sentence: the cable is truncated")

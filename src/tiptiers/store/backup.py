@@ -24,7 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -111,6 +110,8 @@ def _writable_columns(table: Table) -> list[Any]:
 
 
 def _schema_heads(connection: Connection) -> list[str]:
+    from alembic.runtime.migration import MigrationContext  # loaded only here: every command imports this module
+
     return sorted(MigrationContext.configure(connection).get_current_heads())
 
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     ForeignKey,
     Integer,
@@ -46,7 +48,7 @@ from tiptiers.sources.reactions import ReactionCoding, code_reactions
 from tiptiers.store import activity
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
-from tiptiers.store.search import DocumentIn, core_insert, index_rows, pack, unpack
+from tiptiers.store.search import DocumentIn, core_insert, index_rows, pack_bytes, register_body_source, unpack
 
 SEARCH_KIND = "cable"
 
@@ -71,7 +73,7 @@ class CableRecord(Base):
     tags: Mapped[str] = mapped_column(String(400))
     reactions: Mapped[str] = mapped_column(String(400))
     # the text as released and every parsed field (JSON), compressed together: the paragraphs repeat the text, which
-    # one zlib stream stores once (about 6 KB for a cable of 10 KB; the two apart, about 9)
+    # one zstd stream stores once (about 6 KB for a cable of 10 KB; the two apart, about 9)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(500))
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -91,13 +93,36 @@ class CableRecord(Base):
         return _unpacked(self)[1]
 
 
-def pack_content(text: str, parsed_json: str) -> bytes:
-    return pack(f"{text}\x00{parsed_json}")  # a cable's text has no NUL (the parser refuses one)
+def pack_content(text: str, parsed_json: str | bytes) -> bytes:
+    """Text and fields (JSON, as text or UTF-8) in one stream; a cable's text has no NUL (the parser refuses one)."""
+    encoded = parsed_json if isinstance(parsed_json, bytes) else parsed_json.encode("utf-8")
+    return pack_bytes(text.encode("utf-8") + b"\x00" + encoded)
+
+
+def cable_json(cable: Cable) -> bytes:
+    """`Cable.to_dict()` as JSON (UTF-8), made by orjson from the dataclasses themselves: the same values in a
+    fifth of the time (0.13 -> 0.03 ms per real cable). The standard library's where orjson cannot (a lone
+    surrogate)."""
+    try:
+        return orjson.dumps(cable)
+    except orjson.JSONEncodeError:
+        return json.dumps(cable.to_dict()).encode("utf-8")
 
 
 def unpack_content(content: bytes) -> tuple[str, dict[str, Any]]:
     text, _, parsed = unpack(content).partition("\x00")
-    return text, json.loads(parsed)
+    return text, orjson.loads(parsed)  # the values json.loads gives, in a third of the time
+
+
+def cable_bodies(connection: Connection, refs: Sequence[str]) -> dict[str, str]:
+    """The current versions' bodies (paragraphs, as the search index is built from them), by reference id: on
+    PostgreSQL the search documents of cables keep no body of their own (store/search.py, _BODY_SOURCES)."""
+    found: dict[str, str] = {}
+    for i in range(0, len(refs), 500):
+        for ref, content in connection.execute(select(CableRecord.reference_id, CableRecord.content).where(
+                CableRecord.reference_id.in_(refs[i:i + 500]), CableRecord.is_current.is_(True))):
+            found[ref] = "\n\n".join(p["text"] for p in unpack_content(content)[1]["paragraphs"])
+    return found
 
 
 def _unpacked(record: CableRecord) -> tuple[str, dict[str, Any]]:
@@ -130,6 +155,9 @@ class DisputedClaimRecord(Base):
     rule: Mapped[str] = mapped_column(String(60))
 
 
+register_body_source(SEARCH_KIND, cable_bodies)
+
+
 @dataclass(frozen=True)
 class ParsedCable:
     """What ingest stores for one file, as the rows to insert: plain strings and numbers, JSON columns as JSON
@@ -151,7 +179,7 @@ class ParsedCable:
             "serial": cable.serial, "classification": cable.classification or "", "caveats": " ".join(cable.caveats),
             "iso3": cable.iso3, "report_year": cable.report_year, "sent_at": cable.created, "subject": cable.subject,
             "tags": " ".join(cable.tags), "reactions": " ".join(coding.codes),
-            "content": pack_content(text, json.dumps(cable.to_dict())), "source": source[:500],
+            "content": pack_content(text, cable_json(cable)), "source": source[:500],
         }
         reactions = [{"code": r.code, "citations": json.dumps(
             [{"paragraph": cite.paragraph, "sentence": cite.sentence, "rule": cite.rule, "speaker": cite.speaker}
@@ -257,7 +285,8 @@ def store_cables(session: Session, items: Sequence[ParsedCable], actor: str = "s
                         reaction_rows)
     if claim_rows:
         session.execute(core_insert(DisputedClaimRecord), claim_rows)
-    index_rows(session, [item.document for item, row in zip(kept, rows, strict=True) if row["is_current"]])
+    index_rows(session, [item.document for item, row in zip(kept, rows, strict=True) if row["is_current"]],
+               body_kept_elsewhere=True)  # the body is the current version's paragraphs (cable_bodies)
     stored_refs = sorted({row["reference_id"] for row in rows})
     one = rows[0] if len(stored_refs) == 1 else None
     activity.record(session, actor, "cables.ingest",

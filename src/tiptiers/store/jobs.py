@@ -39,10 +39,8 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import procrastinate
-from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy import DateTime, Integer, String, Text, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +48,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
+
+if TYPE_CHECKING:  # Procrastinate (and psycopg) load only when the queue runs on PostgreSQL: every CLI command
+    import procrastinate  # imports this module
+
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=15)
@@ -247,6 +249,7 @@ _PG_STATES = {"todo": "queued", "doing": "running", "succeeded": "done", "failed
 
 def _in_transaction(session: Session) -> Any:
     """A Procrastinate connector that runs its queries on the session's own connection, inside its transaction."""
+    import procrastinate
     connection = session.connection().connection.driver_connection
 
     class InTransaction(procrastinate.SyncPsycopgConnector):
@@ -261,14 +264,18 @@ def _in_transaction(session: Session) -> Any:
 
 
 def _pg_app(connector: Any) -> procrastinate.App:
+    import procrastinate
+
     app = procrastinate.App(connector=connector)
     for task in HANDLERS:
-        app.task(name=task, queue=task, pass_context=True, retry=_PerJobRetry())(_pg_task(task))
+        app.task(name=task, queue=task, pass_context=True, retry=_per_job_retry())(_pg_task(task))
     return app
 
 
 def _pg_enqueue(session: Session, task: str, payload: dict[str, Any], key: str | None, run_at: datetime,
                 max_attempts: int) -> Job | None:
+    import procrastinate
+
     try:
         with session.begin_nested():
             if key is not None:
@@ -284,14 +291,18 @@ def _pg_enqueue(session: Session, task: str, payload: dict[str, Any], key: str |
     return Job(job_id, task, "queued", 0, max_attempts, run_at)
 
 
-class _PerJobRetry(BaseRetryStrategy):
+def _per_job_retry() -> Any:
     """Procrastinate's retry decision from the job's own max_attempts, with our back-off."""
+    from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
-    def get_retry_decision(self, *, exception: BaseException, job: Any) -> RetryDecision | None:
-        attempts = job.attempts + 1  # this one included
-        if attempts >= int(job.task_kwargs.get("max_attempts", 5)):
-            return None
-        return RetryDecision(retry_in={"seconds": int(backoff(attempts).total_seconds())})
+    class PerJobRetry(BaseRetryStrategy):
+        def get_retry_decision(self, *, exception: BaseException, job: Any) -> RetryDecision | None:
+            attempts = job.attempts + 1  # this one included
+            if attempts >= int(job.task_kwargs.get("max_attempts", 5)):
+                return None
+            return RetryDecision(retry_in={"seconds": int(backoff(attempts).total_seconds())})
+
+    return PerJobRetry()
 
 
 def _pg_task(task: str) -> Callable[..., None]:
@@ -350,6 +361,8 @@ def _note_error(sessions: sessionmaker[Session], job_id: int, error: str) -> Non
 async def _pg_work(sessions: sessionmaker[Session], report: RunReport, *, wait: bool, name: str,
                    concurrency: int = 1, before_each: Callable[[sessionmaker[Session]], object] | None = None,
                    interval: float = 5.0) -> None:
+    import procrastinate
+
     app = _pg_app(procrastinate.PsycopgConnector(conninfo=_conninfo(_engine(sessions)), min_size=1,
                                                  max_size=concurrency + 2))
     options: dict[str, Any] = dict(queues=_ready_queues(), wait=wait, name=name, concurrency=concurrency,
@@ -502,6 +515,8 @@ def requeue(session: Session, job_id: int) -> Job:
     if job is None or job.state not in ("failed", "queued"):
         raise LookupError(f"job: no failed or queued job #{job_id}")
     if _postgres(session.get_bind()):
+        import procrastinate
+
         if job.state == "failed":
             procrastinate.App(connector=_in_transaction(session)).job_manager.retry_job_by_id(
                 job_id, retry_at=datetime.now(UTC))

@@ -30,8 +30,10 @@ from tiptiers.store.assessments import Assessment, assessing_country_gap
 from tiptiers.store.evidence import Evidence
 from tiptiers.store.models import Base, Placement
 from tiptiers.store.reviews import ClaimResponse, ResponseAttachment, ReviewRequestRow, publish_gate
+from tiptiers.store.texts import check_language
 
 MAX_NARRATIVE = 200_000
+ORIGINAL_LANGUAGE = "en"  # the office writes its narratives in English; other languages are translations
 
 
 class PublicationError(ValueError):
@@ -51,14 +53,16 @@ class Publication(Base):
 
 
 class NarrativeVersion(Base):
-    """One dated version of a country-year narrative (Markdown). Versions after publication are corrections."""
+    """One dated version of a country-year narrative (Markdown) in one language: the original in English, or a
+    translation, each numbered on its own. Versions after publication are corrections."""
 
     __tablename__ = "narrative_versions"
-    __table_args__ = (UniqueConstraint("iso3", "year", "version", name="uq_narrative_versions_version"),)
+    __table_args__ = (UniqueConstraint("iso3", "year", "language", "version", name="uq_narrative_versions_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
+    language: Mapped[str] = mapped_column(String(35), default=ORIGINAL_LANGUAGE)  # BCP 47
     version: Mapped[int] = mapped_column(Integer)
     markdown: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
@@ -255,21 +259,43 @@ def _country(iso3: str) -> str:
     return country.iso3
 
 
-def narrative_versions(session: Session, iso3: str, year: int) -> list[NarrativeVersion]:
+def narrative_versions(session: Session, iso3: str, year: int,
+                       language: str = ORIGINAL_LANGUAGE) -> list[NarrativeVersion]:
+    """The versions of the narrative in one language (the original English by default), oldest first."""
     return list(session.scalars(select(NarrativeVersion)
-                                .where(NarrativeVersion.iso3 == iso3.upper(), NarrativeVersion.year == year)
+                                .where(NarrativeVersion.iso3 == iso3.upper(), NarrativeVersion.year == year,
+                                       NarrativeVersion.language == language)
                                 .order_by(NarrativeVersion.version)))
 
 
+def narrative_languages(session: Session, iso3: str, year: int) -> list[str]:
+    """The languages the country-year's narrative has versions in: English (the original, always offered: the
+    generated text stands until one is saved) first, then the translations by tag."""
+    found = set(session.scalars(select(NarrativeVersion.language).distinct().where(
+        NarrativeVersion.iso3 == iso3.upper(), NarrativeVersion.year == year)))
+    return [ORIGINAL_LANGUAGE, *sorted(found - {ORIGINAL_LANGUAGE})]
+
+
+def _language(language: str) -> str:
+    try:
+        return check_language("language", language)
+    except ValueError as exc:
+        raise PublicationError(str(exc)) from None
+
+
 def save_narrative(session: Session, iso3: str, year: int, markdown: str, author: str, note: str = "",
-                   now: datetime | None = None) -> NarrativeVersion:
-    """Store a new version. After the year's publication it is a correction and needs a `note` saying why."""
+                   now: datetime | None = None, language: str = ORIGINAL_LANGUAGE) -> NarrativeVersion:
+    """Store a new version. After the year's publication it is a correction and needs a `note` saying why.
+
+    `language` other than English stores a version of that translation, numbered on its own; the first version
+    of a translation made after publication is no correction (there was nothing in that language to correct)."""
     now = now or utcnow()
     iso3 = _country(iso3)
     try:
         check_report_year(year)
     except ValueError as exc:
         raise PublicationError(f"year: {exc}") from None
+    language = _language(language)
     if not markdown.strip():
         raise PublicationError("markdown: the narrative is empty")
     if len(markdown) > MAX_NARRATIVE:
@@ -278,40 +304,51 @@ def save_narrative(session: Session, iso3: str, year: int, markdown: str, author
         raise PublicationError("markdown: contains a NUL character")
     if not author.strip():
         raise PublicationError("author: required")
-    if is_public(session, year, now) and not note.strip():
+    versions = narrative_versions(session, iso3, year, language)
+    correction = is_public(session, year, now) and (language == ORIGINAL_LANGUAGE or bool(versions))
+    if correction and not note.strip():
         raise PublicationError(f"note: report year {year} is published; a correction needs a note saying what "
                                "changed and why")
-    versions = narrative_versions(session, iso3, year)
     if versions and versions[-1].markdown == markdown:
         raise PublicationError("markdown: identical to the current version")
-    row = NarrativeVersion(iso3=iso3, year=year, version=(versions[-1].version + 1) if versions else 1,
+    row = NarrativeVersion(iso3=iso3, year=year, language=language,
+                           version=(versions[-1].version + 1) if versions else 1,
                            markdown=markdown, author=author.strip(), note=note.strip(), created_at=now)
     session.add(row)
     session.flush()
-    activity.record(session, row.author, "narrative.correct" if row.note and is_public(session, year, now)
+    activity.record(session, row.author, "narrative.correct" if row.note and correction
                     else "narrative.edit", f"narrative:{iso3}/{year}",
-                    {"version": versions[-1].version} if versions else None,
-                    {"version": row.version, "note": row.note, "characters": len(markdown)})
+                    {"version": versions[-1].version, "language": language} if versions else None,
+                    {"version": row.version, "language": language, "note": row.note, "characters": len(markdown)})
     return row
 
 
 @dataclass(frozen=True)
 class PublicNarrative:
-    """What the public sees of a country-year's stored narrative: the frozen text and the dated corrections."""
+    """What the public sees of a country-year's stored narrative in one language: the frozen text and the dated
+    corrections."""
 
     frozen: NarrativeVersion | None  # the version standing at publication time (None: the generated text)
     corrections: list[NarrativeVersion]
+    language: str = ORIGINAL_LANGUAGE
 
     @property
     def current(self) -> NarrativeVersion | None:
         return self.corrections[-1] if self.corrections else self.frozen
 
 
-def public_narrative(session: Session, iso3: str, year: int, now: datetime | None = None) -> PublicNarrative | None:
-    """None while the year is under embargo."""
+def public_narrative(session: Session, iso3: str, year: int, now: datetime | None = None,
+                     language: str = ORIGINAL_LANGUAGE) -> PublicNarrative | None:
+    """None while the year is under embargo, or when there is no version in that translation. A translation first
+    written after publication stands as first written; its later versions are its corrections."""
     published = publication_time(session, year)
     if published is None or (now or utcnow()) < published:
         return None
-    versions = narrative_versions(session, iso3, year)
+    versions = narrative_versions(session, iso3, year, language)
     frozen = [v for v in versions if v.created_at <= published]
-    return PublicNarrative(frozen[-1] if frozen else None, [v for v in versions if v.created_at > published])
+    if language == ORIGINAL_LANGUAGE:
+        return PublicNarrative(frozen[-1] if frozen else None, [v for v in versions if v.created_at > published])
+    if not versions:
+        return None
+    standing = frozen[-1] if frozen else versions[0]
+    return PublicNarrative(standing, [v for v in versions if v.version > standing.version], language)

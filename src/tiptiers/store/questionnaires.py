@@ -16,6 +16,7 @@ from tiptiers.review import QuestionnaireItem, check_answers, prefill
 from tiptiers.store import activity
 from tiptiers.store.checks import EvidenceError, check_country_year, utcnow
 from tiptiers.store.models import Base
+from tiptiers.store.texts import DEFAULT_LANGUAGE, TextTranslation, check_language, translations
 
 
 class QuestionnaireAnswers(Base):
@@ -26,8 +27,14 @@ class QuestionnaireAnswers(Base):
     iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     answers: Mapped[dict[str, str]] = mapped_column(JSON)
+    # the language (BCP 47) each answer is written in, by question id; an answer not listed is in English (every
+    # answer saved before languages were recorded)
+    languages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    def language_of(self, question: str) -> str:
+        return (self.languages or {}).get(question, DEFAULT_LANGUAGE)
 
 
 def _answers(session: Session, iso3: str, year: int) -> QuestionnaireAnswers | None:
@@ -46,19 +53,39 @@ def questionnaire(session: Session, iso3: str, year: int) -> tuple[list[Question
     return items, previous.year if previous else None
 
 
-def save_answers(session: Session, iso3: str, year: int, answers: Mapping[str, str], actor: str) -> dict[str, str]:
+def save_answers(session: Session, iso3: str, year: int, answers: Mapping[str, str], actor: str,
+                 language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Save the answers given (blank ones keep what was there), each new or changed one recorded as written in
+    `language` (BCP 47)."""
     iso3, year = check_country_year(iso3, year)
+    written_in = check_language("language", language)
     try:
         clean = check_answers(answers)
     except ValueError as exc:
         raise EvidenceError(str(exc)) from None
     row = _answers(session, iso3, year)
-    before = dict(row.answers) if row else None
+    before = {"answers": dict(row.answers), "languages": dict(row.languages or {})} if row else None
+    stored = dict(row.answers) if row else {}
+    # an answer sent again unchanged (the form sends them all) keeps the language it was written in
+    languages = {**((row.languages or {}) if row else {}),
+                 **{question: written_in for question, text in clean.items() if stored.get(question) != text}}
     if row is None:
-        row = QuestionnaireAnswers(iso3=iso3, year=year, answers=clean, updated_by=actor, updated_at=utcnow())
+        row = QuestionnaireAnswers(iso3=iso3, year=year, answers=clean, languages=languages, updated_by=actor,
+                                   updated_at=utcnow())
         session.add(row)
     else:
-        row.answers, row.updated_by, row.updated_at = {**row.answers, **clean}, actor, utcnow()
+        row.answers, row.languages = {**row.answers, **clean}, languages
+        row.updated_by, row.updated_at = actor, utcnow()
     session.flush()
-    activity.record(session, actor, "questionnaire.save", f"questionnaire:{iso3}/{year}", before, dict(row.answers))
+    activity.record(session, actor, "questionnaire.save", f"questionnaire:{iso3}/{year}", before,
+                    {"answers": dict(row.answers), "languages": dict(row.languages)})
     return dict(row.answers)
+
+
+def answer_texts(session: Session, iso3: str, year: int) -> dict[str, tuple[str, list[TextTranslation]]]:
+    """This year's saved answers: per question id, the language it is written in and the office's translations."""
+    row = _answers(session, iso3.upper(), year)
+    if row is None:
+        return {}
+    found = translations(session, "answer", [f"{row.id}:{q}" for q in row.answers])
+    return {q: (row.language_of(q), found.get(f"{row.id}:{q}", [])) for q in row.answers}

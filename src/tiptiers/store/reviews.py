@@ -30,6 +30,7 @@ from tiptiers.review import (
     ReviewRequest,
     SourceType,
     Stage,
+    Translation,
     VerificationState,
     check_final,
     check_resolution,
@@ -52,6 +53,7 @@ from tiptiers.store.checks import (
 )
 from tiptiers.store.evidence import Evidence, index_evidence, list_evidence, move_state
 from tiptiers.store.models import Base
+from tiptiers.store.texts import DEFAULT_LANGUAGE, TextTranslation, check_language, translations
 from tiptiers.store.users import User
 
 
@@ -87,12 +89,13 @@ class FinalComment(Base):
     iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"))
     year: Mapped[int] = mapped_column(Integer, index=True)
     text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(35), default=DEFAULT_LANGUAGE)  # BCP 47 (tiptiers.store.texts)
     author: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "request": self.request_id, "text": self.text, "author": self.author,
-                "at": self.at.isoformat(timespec="seconds")}
+        return {"id": self.id, "request": self.request_id, "text": self.text, "language": self.language,
+                "author": self.author, "at": self.at.isoformat(timespec="seconds")}
 
 
 class ClaimResponse(Base):
@@ -108,6 +111,8 @@ class ClaimResponse(Base):
     text: Mapped[str] = mapped_column(Text)
     counter_evidence: Mapped[str] = mapped_column(Text, default="")
     counter_source_url: Mapped[str] = mapped_column(String(500), default="")
+    # the language the government wrote `text` and `counter_evidence` in, BCP 47 (tiptiers.store.texts)
+    language: Mapped[str] = mapped_column(String(35), default=DEFAULT_LANGUAGE)
     author: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -234,12 +239,15 @@ def _open_request(session: Session, iso3: str, year: int, today: date | None,
 
 def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str, text: str, author: str,
             counter_evidence: str = "", counter_source_url: str = "", today: date | None = None,
-            attachment_sha256: str | None = None, attachment_public: bool = False) -> ClaimResponse:
-    """The liaison's answer to one claim: confirm, comment, or dispute (with counter-evidence).
+            attachment_sha256: str | None = None, attachment_public: bool = False,
+            language: str = DEFAULT_LANGUAGE) -> ClaimResponse:
+    """The liaison's answer to one claim: confirm, comment, or dispute (with counter-evidence), written in
+    `language` (a BCP 47 tag: its words are published in it, with the office's translation beside them if any).
 
     A dispute or a comment may carry a stored file (e.g. a copy of the article of law); it stays out of the public's
     reach unless `attachment_public` (the government's choice), and even then until the report is published."""
     response_kind = check_enum("kind", ResponseKind, kind)
+    written_in = check_language("language", language)
     if attachment_sha256:
         if response_kind is ResponseKind.CONFIRM:
             raise EvidenceError("attachment_sha256: only a dispute or a comment carries a file")
@@ -268,7 +276,7 @@ def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str,
     row = ClaimResponse(request_id=request.id, evidence_id=evidence.id, kind=response_kind.value, text=body,
                         counter_evidence=counter,
                         counter_source_url=check_url("counter_source_url", counter_source_url),
-                        author=author, at=utcnow())
+                        language=written_in, author=author, at=utcnow())
     session.add(row)
     session.flush()
     attached = None
@@ -282,7 +290,7 @@ def respond(session: Session, iso3: str, year: int, evidence_id: int, kind: str,
         move_state(session, evidence, target[response_kind], author, f"government's response #{row.id}")
     activity.record(session, author, f"review.{response_kind.value}", f"evidence:{evidence.id}", None,
             {"response": row.id, "kind": row.kind, "text": row.text, "counter_evidence": row.counter_evidence,
-             "attachment": attached, "supersedes_dispute": superseded})
+             "language": row.language, "attachment": attached, "supersedes_dispute": superseded})
     if response_kind is ResponseKind.DISPUTE:
         notices.notify_all(session, notices.analysts(session), "dispute_received",
                            {"country": country_name(request.iso3), "year": year, "claim": evidence.id,
@@ -305,11 +313,14 @@ def complete_review(session: Session, iso3: str, year: int, actor: str, today: d
 
 
 def add_final_comment(session: Session, iso3: str, year: int, text: str, author: str,
-                      today: date | None = None) -> FinalComment:
-    """The government's final comments on the final report, while its window is open; published with the report."""
+                      today: date | None = None, language: str = DEFAULT_LANGUAGE) -> FinalComment:
+    """The government's final comments on the final report, while its window is open; published with the report
+    in the `language` they are written in (BCP 47)."""
     request = _open_request(session, iso3, year, today, Stage.FINAL)
-    row = FinalComment(request_id=request.id, iso3=request.iso3, year=request.year,
-                       text=check_text("text", text, 20_000), author=author, at=utcnow())
+    written_in = check_language("language", language)
+    body = check_text("text", text, 20_000)
+    row = FinalComment(request_id=request.id, iso3=request.iso3, year=request.year, text=body, language=written_in,
+                       author=author, at=utcnow())
     session.add(row)
     session.flush()
     activity.record(session, author, "review.final_comment", f"review:{request.iso3}/{year}", None, row.as_dict())
@@ -319,6 +330,12 @@ def add_final_comment(session: Session, iso3: str, year: int, text: str, author:
 def final_comments(session: Session, iso3: str, year: int) -> list[FinalComment]:
     return list(session.scalars(select(FinalComment).where(FinalComment.iso3 == iso3.upper(),
                                                            FinalComment.year == year).order_by(FinalComment.id)))
+
+
+def final_comment_translations(session: Session, comments: list[FinalComment]) -> dict[int, tuple[Translation, ...]]:
+    """The office's translations of each final comment, by the comment's id."""
+    found = translations(session, "final_comment", [str(c.id) for c in comments])
+    return {c.id: translations_of(found.get(str(c.id), [])) for c in comments}
 
 
 def get_dispute(session: Session, dispute_id: int) -> ClaimResponse:
@@ -405,9 +422,10 @@ def _claims_where(session: Session, *conditions: Any) -> dict[tuple[str, int], l
                                               ResponseAttachment.attachment))
                                  .order_by(ClaimResponse.id)):
             responses.setdefault(r.evidence_id, []).append(r)
+    translated = translations(session, "response", [str(r.id) for found in responses.values() for r in found])
     grouped: dict[tuple[str, int], list[Claim]] = {}
     for e in rows:
-        grouped.setdefault((e.iso3, e.year), []).append(_claim(e, responses.get(e.id, [])))
+        grouped.setdefault((e.iso3, e.year), []).append(_claim(e, responses.get(e.id, []), translated))
     return grouped
 
 
@@ -428,20 +446,29 @@ def _attached(r: ClaimResponse) -> AttachedFile | None:
     return AttachedFile(a.sha256, a.filename, a.media_type, a.size)
 
 
-def comment_of(r: ClaimResponse) -> ClaimComment:
-    """A stored response as the review rules see it, with its file if one is attached."""
+def translations_of(rows: list[TextTranslation], current: str | None = None) -> tuple[Translation, ...]:
+    """Stored translations as the review rules see them; given the government's `current` text, those made of an
+    earlier wording are marked stale."""
+    return tuple(Translation(t.language, t.text, t.translator, t.at, current is not None and t.original != current)
+                 for t in rows)
+
+
+def comment_of(r: ClaimResponse, translated: dict[str, list[TextTranslation]] | None = None) -> ClaimComment:
+    """A stored response as the review rules see it, with its file if one is attached, and its translations."""
     return ClaimComment(r.id, ResponseKind(r.kind), r.text, r.author, r.at, r.counter_evidence, r.counter_source_url,
-                        _attached(r), bool(r.attached and r.attached.public))
+                        _attached(r), bool(r.attached and r.attached.public), r.language,
+                        translations_of((translated or {}).get(str(r.id), [])))
 
 
-def _claim(e: Evidence, responses: list[ClaimResponse]) -> Claim:
-    comments = tuple(comment_of(r) for r in responses)
+def _claim(e: Evidence, responses: list[ClaimResponse], translated: dict[str, list[TextTranslation]]) -> Claim:
+    comments = tuple(comment_of(r, translated) for r in responses)
     replaced = superseding(comments)
     disputes = tuple(
         Dispute(r.id, e.id, r.text, r.counter_evidence, r.author, r.at,
                 Resolution(Outcome(r.resolution.outcome), r.resolution.reason, r.resolution.resolved_by,
                            r.resolution.resolved_at, r.resolution.corrected_statement, r.resolution.withdrawn)
-                if r.resolution else None, replaced.get(r.id))
+                if r.resolution else None, replaced.get(r.id), r.language,
+                translations_of(translated.get(str(r.id), [])))
         for r in responses if r.kind == ResponseKind.DISPUTE.value)
     return Claim(e.id, e.iso3, e.year, e.statement, VerificationState(e.state), tuple(e.criteria),
                  SourceType(e.source_type), e.source_name, e.created_at, e.original_statement, e.source_date,

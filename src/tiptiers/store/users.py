@@ -9,6 +9,7 @@ transaction; bad input raises `UserError`, whose message starts with the field a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -52,8 +53,13 @@ LOGIN_MAX_FAILURES = 5  # per user name and, separately, per client address, wit
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 0.1 s on one core, and a login
 # flood cannot take 64 MiB per attempt. Hashes made with other parameters are upgraded at the next login.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# Verified against when the name is unknown, so an unknown name costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so an unknown name costs the same time as a wrong password. Made
+    on first use: a hash costs tens of milliseconds, and every command of the CLI imports this module."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class UserError(ValueError):
@@ -322,7 +328,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     """The active user with this name and password, or None (same cost whether or not the name exists)."""
     user = get_user(session, name) if name and name.strip() and "\x00" not in name else None
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

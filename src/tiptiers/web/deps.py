@@ -36,6 +36,7 @@ from tiptiers.publish import palette
 from tiptiers.report_years import check_planned_year, check_report_year, parse_year
 from tiptiers.sources.reactions import reaction_labels
 from tiptiers.store import publication as pubstore
+from tiptiers.store import texts
 from tiptiers.store.assessments import EditConflict
 from tiptiers.store.cables import timeline_page
 from tiptiers.store.checks import EvidenceError, NotFound
@@ -66,6 +67,10 @@ templates.env.globals["state_swatch"] = lambda key: Markup(palette.swatch_svg(pa
 ROLE_LABELS = {"admin": N_("administrator"), "analyst": N_("analyst"), "reviewer": N_("reviewer"),
                "liaison": N_("government liaison"), "ngo": N_("NGO")}
 templates.env.globals["role_label"] = lambda role: i18n.gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+# the languages of what people write (templates/_user_text.html)
+templates.env.globals["language_name"] = i18n.language_name
+templates.env.globals["common_languages"] = i18n.common_languages
+templates.env.globals["common_language_codes"] = lambda: {code for code, _ in texts.common_languages()}
 
 
 # Words of the stored values a page shows. English keeps showing what it always has; the other languages read these.

@@ -307,3 +307,32 @@ def install(env: Any) -> None:
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
     env.filters["number"] = format_number
+
+
+# --- the names of the languages people write in ---------------------------------------------------------------------
+
+
+def language_name(tag: str) -> str:
+    """A language's name in the interface's language ("Spanish", "espagnol", "español"; "Portuguese (BR)"), from
+    Babel's locale data; English (and a tag Babel does not know) as the store names it."""
+    from tiptiers.store import texts
+
+    if current() == DEFAULT:
+        return texts.language_name(tag)
+    from babel import Locale
+
+    base, _, rest = tag.partition("-")
+    name = Locale.parse(current()).languages.get(base.lower())
+    if not name:
+        return texts.language_name(tag)
+    return f"{name} ({rest})" if rest else name
+
+
+def common_languages() -> tuple[tuple[str, str], ...]:
+    """(tag, name in the interface's language) of the languages a form offers, by that name."""
+    from tiptiers.store import texts
+
+    if current() == DEFAULT:
+        return texts.common_languages()
+    return tuple(sorted(((code, language_name(code)) for code, _ in texts.common_languages()),
+                        key=lambda pair: pair[1].casefold()))

@@ -22,9 +22,14 @@ from tiptiers.store.cycle import burden, year_calendar
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.web.auth import require_roles
 from tiptiers.web.deps import PlannedYear, ReportYearQuery, SessionDep, Visibility, Visible, templates
+from tiptiers.web.pagecache import public
 
 api = APIRouter(prefix="/api/v1", tags=["cycle"])
 pages = APIRouter(include_in_schema=False)
+# The calendar an anonymous visitor sees is the same for all of them, but it moves with the date (what is late)
+# and shows one thing of a year in preparation (whether its drafts went out), whose changes drop no cached page:
+# kept a minute at most.
+CALENDAR_CACHE = public(keep_for=60)
 
 
 def current_report_year(today: date | None = None) -> int:
@@ -41,7 +46,8 @@ def _calendar(session: Session, year: int, visible: Visibility, windows: str | N
     return year_calendar(session, year, chosen, staff=visible.staff)
 
 
-@api.get("/calendar/{year}", summary="The dated steps of a report year's cycle, with what is done and how late")
+@api.get("/calendar/{year}", dependencies=CALENDAR_CACHE,
+         summary="The dated steps of a report year's cycle, with what is done and how late")
 def api_calendar(year: PlannedYear, session: SessionDep, visible: Visible,
                  windows: str | None = None) -> dict[str, Any]:
     """`windows`: a preset (`tip`, `greta`) or custom windows (`draft=6w,final=3w`) to plan with instead of the
@@ -82,13 +88,13 @@ def calendar_now() -> RedirectResponse:
     return RedirectResponse(f"/calendar/{current_report_year()}", status_code=302)
 
 
-@pages.get("/calendar/{year}.ics")
+@pages.get("/calendar/{year}.ics", dependencies=CALENDAR_CACHE)
 def calendar_ics(year: PlannedYear, session: SessionDep, visible: Visible) -> Response:
     return Response(ics(_calendar(session, year, visible)), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="tiptiers-{year}.ics"'})
 
 
-@pages.get("/calendar/{year}", response_class=HTMLResponse)
+@pages.get("/calendar/{year}", dependencies=CALENDAR_CACHE, response_class=HTMLResponse)
 def calendar_page(year: PlannedYear, request: Request, session: SessionDep, visible: Visible,
                   windows: str | None = None) -> Response:
     cal = _calendar(session, year, visible, windows)

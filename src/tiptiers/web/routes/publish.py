@@ -34,6 +34,7 @@ from tiptiers.store import activity
 from tiptiers.store import publication as pubstore
 from tiptiers.store.db import transaction
 from tiptiers.store.placements import all_coverage, report_years, year_coverage, year_placements
+from tiptiers.store.texts import check_language
 from tiptiers.tiers import TIER_ORDER, Tier
 from tiptiers.web import i18n
 from tiptiers.web.auth import optional_user, require_roles
@@ -223,13 +224,24 @@ class RatingOut(BaseModel):
     note: str
 
 
+class PublishedTranslationOut(BaseModel):
+    language: str = Field(description="BCP 47 tag of the translation")
+    text: str
+    translator: str = Field(description="Who in the office translated it")
+    at: str
+    stale: bool = False
+
+
 class CommentOut(BaseModel):
     kind: str
-    text: str
+    text: str = Field(description="The government's words, in the language it wrote them in")
+    language: str = Field("en", description="BCP 47: the language the government wrote it in")
     author: str
     at: str
     file_name: str = Field("", description="A file the government attached and allowed to be published, if any")
     file_url: str = ""
+    translations: list[PublishedTranslationOut] = Field(
+        default_factory=list, description="The office's translations, each marked as such")
 
 
 class ClaimOut(BaseModel):
@@ -273,7 +285,10 @@ class NarrativeOut(BaseModel):
         None, description="For a Tier 3 government: the President's determination under 22 U.S.C. 7107(d) (paragraph, "
                           "whole or programmes, date, signed by, timing against the 45-90 day window)")
     final_comments: list[dict[str, Any]] = Field(
-        default_factory=list, description="The government's final comments on the final report (text, author, at)")
+        default_factory=list, description="The government's final comments on the final report (text, language, "
+                                          "author, at, translations: the office's)")
+    language: str = Field("en", description="BCP 47: the narrative's language (en: the original, else a translation)")
+    languages: list[str] = Field(default_factory=lambda: ["en"], description="The languages the narrative has")
     pdf: str
 
 
@@ -292,14 +307,22 @@ def narrative_out(cy: CountryYear) -> NarrativeOut:
         corrections=[CorrectionOut(version=c.version, at=c.at, author=c.author, note=c.note, changes=c.changes)
                      for c in cy.corrections],
         tier3_determination=cy.tier3_determination,
-        final_comments=[{k: c[k] for k in ("text", "author", "at")} for c in cy.final_comments],
-        pdf=f"/narratives/{d.iso3}/{d.year}.pdf")
+        final_comments=[{k: c[k] for k in ("text", "language", "author", "at", "translations")}
+                        for c in cy.final_comments],
+        language=cy.language, languages=cy.languages, pdf=f"/narratives/{d.iso3}/{d.year}.pdf")
 
 
-def _public_country_year(session: Session, iso3: str, year: int, visible: Visibility) -> CountryYear:
+def _public_country_year(session: Session, iso3: str, year: int, visible: Visibility,
+                         language: str = pubstore.ORIGINAL_LANGUAGE) -> CountryYear:
     country = country_or_404(iso3)
     placed_or_404(session, visible, year)
-    cy = country_year(session, country.iso3, year, now=visible.now)
+    try:
+        cy = country_year(session, country.iso3, year, now=visible.now, language=language)
+    except pubstore.PublicationError:
+        cy = None
+    if language != pubstore.ORIGINAL_LANGUAGE and cy is None:
+        raise HTTPException(404, f"language: the {year} narrative of {country.name} has no translation "
+                                 f"{language[:35]!r}")
     if cy is None or (cy.tier is None and not cy.data.assessed):
         raise HTTPException(404, f"iso3: {country.name} has no placement in the {year} report")
     return cy
@@ -347,20 +370,45 @@ def report_pdf(year: PublishedYear, request: Request, session: SessionDep, visib
                   keep_for=0 if stale else found.recheck_in(now))
 
 
+@api.get("/narratives/{iso3}/{year}/{language}.json", response_model=NarrativeOut,
+         summary="The narrative's translation into one language (see `languages` of the narrative)",
+         responses={404: {"description": "Unknown country, not published, or no translation into that language"}})
+def api_narrative_translation(iso3: str, year: PublishedYear, language: str, request: Request, session: SessionDep,
+                              visible: Visible) -> Response:
+    cy = _public_country_year(session, iso3, year, visible, language)
+    return cached(request, narrative_out(cy).model_dump_json().encode(), "application/json")
+
+
+@pages.get("/narratives/{iso3}/{year}/in/{language}", response_class=HTMLResponse)
+def narrative_translation_page(iso3: str, year: PublishedYear, language: str, request: Request, session: SessionDep,
+                               visible: Visible) -> Response:
+    """The narrative in one of its translations; the government's words stay in the language it wrote them in."""
+    return _narrative_page(iso3, year, request, session, visible, language)
+
+
 @pages.get("/narratives/{iso3}/{year}", response_class=HTMLResponse)
 def narrative_page(iso3: str, year: PublishedYear, request: Request, session: SessionDep,
                    visible: Visible) -> Response:
-    cy = _public_country_year(session, iso3, year, visible)
+    return _narrative_page(iso3, year, request, session, visible, pubstore.ORIGINAL_LANGUAGE)
+
+
+def _narrative_page(iso3: str, year: int, request: Request, session: Session, visible: Visibility,
+                    language: str) -> Response:
+    cy = _public_country_year(session, iso3, year, visible, language)
     absent = absent_years(session, cy.data.iso3, [y for y, _ in cy.data.history], published_years(session, visible))
     chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year", absent=absent)
     return page(request, "publish/narrative.html", {
-        "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}.json",
+        "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}"
+                                              + (f"/{cy.language}" if cy.language != "en" else "") + ".json",
         "history": cy.data.history, "downloads": downloads_for(request, year)})
 
 
 class NarrativeIn(BaseModel):
     markdown: str = Field(min_length=1, max_length=pubstore.MAX_NARRATIVE)
     note: str = Field("", max_length=2000, description="Required once the year is published: what changed and why")
+    language: str = Field(pubstore.ORIGINAL_LANGUAGE, max_length=35, description=(
+        "BCP 47: en (default) saves a version of the original; another tag a version of that translation, "
+        "versioned like the original (its first version after publication needs no note)"))
 
 
 class VersionOut(BaseModel):
@@ -371,6 +419,7 @@ class VersionOut(BaseModel):
     author: str
     note: str
     correction: bool
+    language: str = pubstore.ORIGINAL_LANGUAGE
 
 
 def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str, now: datetime) -> VersionOut:
@@ -378,10 +427,12 @@ def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str
     for attempt in range(3):  # two editors saving at once take the same next version number: the second retries
         try:
             with transaction(request.app.state.sessions) as session:
-                row = pubstore.save_narrative(session, country.iso3, year, body.markdown, author, body.note, now)
-                correction = pubstore.is_public(session, year, now)
+                row = pubstore.save_narrative(session, country.iso3, year, body.markdown, author, body.note, now,
+                                              language=body.language)
+                correction = pubstore.is_public(session, year, now) and bool(row.note)
                 activity.record(session, author, "narrative.save", f"narrative:{row.iso3}/{year}", None,
-                                {"version": row.version, "note": row.note, "correction": correction})
+                                {"version": row.version, "language": row.language, "note": row.note,
+                                 "correction": correction})
             break
         except pubstore.PublicationError as exc:
             raise HTTPException(422, str(exc)) from None
@@ -390,7 +441,7 @@ def _save(request: Request, iso3: str, year: int, body: NarrativeIn, author: str
                 raise HTTPException(409, "markdown: others saved this narrative at the same moment; reload it and "
                                          "save again") from None
     return VersionOut(iso3=row.iso3, year=row.year, version=row.version, created_at=row.created_at,
-                      author=row.author, note=row.note, correction=correction)
+                      author=row.author, note=row.note, correction=correction, language=row.language)
 
 
 def _user_name(request: Request) -> str:
@@ -407,9 +458,14 @@ def api_save_narrative(iso3: str, year: ReportYear, body: NarrativeIn, request: 
 
 
 @pages.get("/narratives/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
-def edit_page(iso3: str, year: ReportYear, request: Request, session: SessionDep) -> Response:
+def edit_page(iso3: str, year: ReportYear, request: Request, session: SessionDep,
+              language: Annotated[str, Query(max_length=35, description="the translation to edit (BCP 47); "
+                                             "default en, the original")] = pubstore.ORIGINAL_LANGUAGE) -> Response:
     country = country_or_404(iso3)
-    cy = country_year(session, country.iso3, year, draft=True)
+    try:
+        cy = country_year(session, country.iso3, year, draft=True, language=language)
+    except pubstore.PublicationError as exc:
+        raise HTTPException(422, str(exc)) from None
     assert cy is not None
     return templates.TemplateResponse(request, "publish/edit.html", {
         "cy": cy, "published": pubstore.is_public(session, year), "error": None})
@@ -417,15 +473,21 @@ def edit_page(iso3: str, year: ReportYear, request: Request, session: SessionDep
 
 @pages.post("/narratives/{iso3}/{year}/edit", response_class=HTMLResponse, dependencies=EDITORS)
 def edit_submit(iso3: str, year: ReportYear, request: Request, session: SessionDep,
-                markdown: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
+                markdown: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+                language: Annotated[str, Form(max_length=35)] = pubstore.ORIGINAL_LANGUAGE) -> Response:
     try:
-        _save(request, iso3, year, NarrativeIn(markdown=markdown or " ", note=note), _user_name(request),
-              pubstore.utcnow())
+        _save(request, iso3, year, NarrativeIn(markdown=markdown or " ", note=note, language=language),
+              _user_name(request), pubstore.utcnow())
     except HTTPException as exc:
-        cy = country_year(session, country_or_404(iso3).iso3, year, draft=True)
+        try:
+            cy = country_year(session, country_or_404(iso3).iso3, year, draft=True, language=language)
+        except pubstore.PublicationError:
+            cy = country_year(session, country_or_404(iso3).iso3, year, draft=True)
         return templates.TemplateResponse(request, "publish/edit.html", {
             "cy": cy, "published": pubstore.is_public(session, year), "error": exc.detail}, status_code=422)
-    return RedirectResponse(f"/narratives/{iso3.upper()}/{year}", status_code=303)
+    tag = check_language("language", language)
+    return RedirectResponse(f"/narratives/{iso3.upper()}/{year}" + (f"/in/{tag}" if tag != "en" else ""),
+                            status_code=303)
 
 
 # --- movements and comparison ----------------------------------------------------------------------------

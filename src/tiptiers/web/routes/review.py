@@ -14,7 +14,7 @@ Permissions, the same for a page and its JSON twin:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -35,11 +35,23 @@ from tiptiers.review import (
     ResponseKind,
     SourceType,
     Stage,
+    Translation,
     VerificationState,
 )
 from tiptiers.review.windows import windows_from_environment
-from tiptiers.store import assessments, attachments, checks, evidence, publication, questionnaires, reviews, submissions
+from tiptiers.store import (
+    assessments,
+    attachments,
+    checks,
+    evidence,
+    publication,
+    questionnaires,
+    reviews,
+    submissions,
+    texts,
+)
 from tiptiers.store.db import transaction
+from tiptiers.store.texts import DEFAULT_LANGUAGE
 from tiptiers.store.users import User
 from tiptiers.web.auth import CurrentUser, can_see_country_draft
 from tiptiers.web.deps import (
@@ -65,6 +77,40 @@ T = TypeVar("T")
 
 
 # --- response and request models -------------------------------------------------------------------------------
+
+
+LANGUAGE_FIELD = Field(DEFAULT_LANGUAGE, max_length=35, examples=["es"], description=(
+    "The language the government writes in, a BCP 47 tag (en, fr, es, ar, pt-BR ...): its words are published in "
+    "it, with the office's translation beside them if one is added"))
+
+
+class TranslationOut(BaseModel):
+    language: str = Field(description="BCP 47 tag of the translation")
+    language_name: str = Field(description="The language in English, e.g. Spanish")
+    text: str
+    translator: str = Field(description="Who in the office translated it")
+    at: datetime
+    stale: bool = Field(False, description="the government's text changed since it was translated")
+
+
+def translations_out(translations: Iterable[Translation]) -> list[TranslationOut]:
+    return [TranslationOut(language=t.language, language_name=texts.language_name(t.language), text=t.text,
+                           translator=t.translator, at=t.at, stale=t.stale) for t in translations]
+
+
+class TranslationIn(BaseModel):
+    text_kind: str = Field(examples=["response"], description=(
+        "response (an answer to a claim, a dispute included), final_comment or answer (a questionnaire answer)"))
+    text_id: str = Field(max_length=100, examples=["12"], description=(
+        "the response or final comment id, or the question id of a questionnaire answer (e.g. laws)"))
+    language: str = Field(DEFAULT_LANGUAGE, max_length=35, examples=["en"],
+                          description="BCP 47 tag of the translation (default en)")
+    text: str = Field(max_length=texts.MAX_TRANSLATION, description="The translation")
+
+
+class TranslationSaved(TranslationOut):
+    text_kind: str
+    text_id: str
 
 
 class EvidenceIn(BaseModel):
@@ -178,14 +224,17 @@ class SendIn(BaseModel):
 
 class FinalCommentIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
+    language: str = LANGUAGE_FIELD
 
 
 class FinalCommentOut(BaseModel):
     id: int
     request: int
     text: str
+    language: str = DEFAULT_LANGUAGE
     author: str
     at: str
+    translations: list[TranslationOut] = Field(default_factory=list)
 
 
 class ResponseIn(BaseModel):
@@ -198,6 +247,7 @@ class ResponseIn(BaseModel):
         "/api/v1/attachments and give its SHA-256 here"))
     attachment_public: bool = Field(False, description="the government lets the public download the file once the "
                                                        "report is published (default: staff and you only)")
+    language: str = LANGUAGE_FIELD
 
 
 class ResponseOut(BaseModel):
@@ -210,6 +260,8 @@ class ResponseOut(BaseModel):
     at: datetime
     attachment: AttachmentOut | None = None
     attachment_public: bool = False
+    language: str = Field(DEFAULT_LANGUAGE, description="BCP 47: the language the government wrote it in")
+    translations: list[TranslationOut] = Field(default_factory=list, description="the office's translations")
 
 
 class ResolutionIn(BaseModel):
@@ -237,6 +289,8 @@ class DisputeOut(BaseModel):
     at: datetime
     resolution: ResolutionOut | None
     superseded_by: int | None  # the government's later answer that replaced this dispute (it no longer blocks)
+    language: str = Field(DEFAULT_LANGUAGE, description="BCP 47: the language the government wrote it in")
+    translations: list[TranslationOut] = Field(default_factory=list, description="the office's translations")
 
 
 class ClaimOut(BaseModel):
@@ -328,6 +382,9 @@ class QuestionOut(BaseModel):
     answer: str
     origin: str = Field(description="this_year, last_year (pre-filled) or new")
     previous_answer: str | None
+    language: str | None = Field(None, description="BCP 47: the language this year's saved answer is written in")
+    translations: list[TranslationOut] = Field(default_factory=list, description="the office's translations of "
+                                                                                 "this year's answer")
 
 
 class QuestionnaireOut(BaseModel):
@@ -339,6 +396,7 @@ class QuestionnaireOut(BaseModel):
 
 class AnswersIn(BaseModel):
     answers: dict[str, str]
+    language: str = LANGUAGE_FIELD
 
 
 # --- permissions and errors ------------------------------------------------------------------------------------
@@ -386,7 +444,8 @@ def _dispute_out(d: Dispute) -> DisputeOut:
                       resolution=ResolutionOut(outcome=r.outcome, reason=r.reason,
                                                corrected_statement=r.corrected_statement, withdrawn=r.withdrawn,
                                                resolved_by=r.resolved_by, resolved_at=r.resolved_at) if r else None,
-                      superseded_by=d.superseded_by)
+                      superseded_by=d.superseded_by, language=d.language,
+                      translations=translations_out(d.translations))
 
 
 def _response_out(r: ClaimComment) -> ResponseOut:
@@ -395,7 +454,8 @@ def _response_out(r: ClaimComment) -> ResponseOut:
                        counter_source_url=r.counter_source_url, author=r.author, at=r.at,
                        attachment=AttachmentOut(sha256=a.sha256, filename=a.filename, media_type=a.media_type,
                                                 size=a.size) if a else None,
-                       attachment_public=r.attachment_public)
+                       attachment_public=r.attachment_public, language=r.language,
+                       translations=translations_out(r.translations))
 
 
 def claim_out(c: Claim) -> ClaimOut:
@@ -428,9 +488,21 @@ def _determination(session: Session, assessment: assessments.Assessment | None) 
                             reasons=[r.text for r in result.reasons])
 
 
-def _questionnaire_out(iso3: str, year: int, items: list[QuestionnaireItem], previous: int | None) -> QuestionnaireOut:
-    return QuestionnaireOut(iso3=iso3, year=year, previous_year=previous,
-                            items=[QuestionOut(**item.__dict__) for item in items])
+def _questionnaire_out(iso3: str, year: int, items: list[QuestionnaireItem], previous: int | None,
+                       saved: dict[str, tuple[str, list[texts.TextTranslation]]]) -> QuestionnaireOut:
+    def out(item: QuestionnaireItem) -> QuestionOut:
+        language, translated = saved.get(item.id, (None, []))
+        return QuestionOut(**item.__dict__, language=language if item.origin == "this_year" else None,
+                           translations=translations_out(reviews.translations_of(translated, item.answer))
+                           if item.origin == "this_year" else [])
+
+    return QuestionnaireOut(iso3=iso3, year=year, previous_year=previous, items=[out(item) for item in items])
+
+
+def _final_comments_out(session: Session, iso3: str, year: int) -> list[FinalCommentOut]:
+    comments = reviews.final_comments(session, iso3, year)
+    translated = reviews.final_comment_translations(session, comments)
+    return [FinalCommentOut(**c.as_dict(), translations=translations_out(translated[c.id])) for c in comments]
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -471,7 +543,7 @@ def _draft(session: Session, user: User, iso3: str, year: int) -> DraftOut:
     return DraftOut(
         final_request=_request_out(final) if final else None,
         final_open=final is not None and final.domain().is_open(today),
-        final_comments=[FinalCommentOut(**c.as_dict()) for c in reviews.final_comments(session, iso3, year)],
+        final_comments=_final_comments_out(session, iso3, year),
         iso3=iso3, country=name, year=year, request=_request_out(request) if request else None,
         open=request is not None and request.domain().is_open(checks.utcnow().date()),
         requests_this_year=reviews.request_counts(session, iso3).get((iso3, year), 0),
@@ -550,7 +622,7 @@ def api_questionnaire(iso3: str, year: ReportYear, session: SessionDep, user: Cu
     iso3, _ = _country_year(user, iso3, year)
     with store_errors():
         items, previous = questionnaires.questionnaire(session, iso3, year)
-    return _questionnaire_out(iso3, year, items, previous)
+    return _questionnaire_out(iso3, year, items, previous, questionnaires.answer_texts(session, iso3, year))
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
@@ -632,7 +704,7 @@ def api_respond(iso3: str, year: ReportYear, evidence_id: int, body: ResponseIn,
         sha = attachments.check_upload(s, "attachment_sha256", body.attachment_sha256, user.id)
         row = reviews.respond(s, iso3, year, evidence_id, body.kind.value, body.text, user.name,
                             body.counter_evidence, body.counter_source_url, attachment_sha256=sha,
-                            attachment_public=body.attachment_public)
+                            attachment_public=body.attachment_public, language=body.language)
         return reviews.comment_of(row)
 
     return _response_out(_write(request, job))
@@ -643,8 +715,8 @@ def api_respond(iso3: str, year: ReportYear, evidence_id: int, body: ResponseIn,
 def api_final_comment(iso3: str, year: ReportYear, body: FinalCommentIn, request: Request,
                       user: CurrentUser) -> FinalCommentOut:
     iso3 = _liaison(user, iso3, year)
-    return _write(request, lambda s: FinalCommentOut(**reviews.add_final_comment(s, iso3, year, body.text,
-                                                                                 user.name).as_dict()))
+    return _write(request, lambda s: FinalCommentOut(**reviews.add_final_comment(s, iso3, year, body.text, user.name,
+                                                                                 language=body.language).as_dict()))
 
 
 @api.post("/reviews/{iso3}/{year}/complete", response_model=RequestOut,
@@ -659,8 +731,29 @@ def api_complete(iso3: str, year: ReportYear, request: Request, user: CurrentUse
 def api_answers(iso3: str, year: ReportYear, body: AnswersIn, request: Request, session: SessionDep,
                 user: CurrentUser) -> QuestionnaireOut:
     iso3 = _liaison(user, iso3, year)
-    _write(request, lambda s: questionnaires.save_answers(s, iso3, year, body.answers, user.name))
+    _write(request, lambda s: questionnaires.save_answers(s, iso3, year, body.answers, user.name, body.language))
     return api_questionnaire(iso3, year, session, user)
+
+
+@api.post("/reviews/{iso3}/{year}/translations", response_model=TranslationSaved, status_code=201,
+          summary="Add the office's translation of a government's text (admin, analyst); one per language",
+          description="The government's words stay as written; the translation is shown beside them, marked as the "
+                      "office's, on the review pages and, once the year is published, in the published report. A "
+                      "second translation into the same language replaces the first (the activity log keeps it).",
+          responses={404: {"description": "No such text in this country-year"},
+                     422: {"description": "Bad input; the message names the field (language, text, text_kind)"}})
+def api_translate(iso3: str, year: ReportYear, body: TranslationIn, request: Request,
+                  user: CurrentUser) -> TranslationSaved:
+    _role(user, WRITERS, "translating")
+    country = country_or_404(iso3)
+
+    def job(s: Session) -> TranslationSaved:
+        row = texts.translate(s, country.iso3, year, body.text_kind, body.text_id, body.language, body.text,
+                              user.name)
+        return TranslationSaved(text_kind=row.kind, text_id=body.text_id,
+                                **translations_out(reviews.translations_of([row]))[0].model_dump())
+
+    return _write(request, job)
 
 
 @api.post("/disputes/{dispute_id}/resolution", response_model=DisputeOut,
@@ -826,7 +919,13 @@ def review_page(iso3: str, year: ReportYear, request: Request, session: SessionD
                  can_respond=user.role == "liaison" and data.open and not data.final_request,
                  can_comment_final=user.role == "liaison" and data.final_open,
                  titles=criterion_titles(year), laws={i.id: i for i in methodology_for_year(year).items},
-                 answered=sum(1 for c in live if c.responses), live_claims=len(live), days_left=days_left)
+                 answered=sum(1 for c in live if c.responses), live_claims=len(live), days_left=days_left,
+                 translate_url=_translate_url(user, data.iso3, year))
+
+
+def _translate_url(user: User, iso3: str, year: int) -> str | None:
+    """Where staff who write (admin, analyst) add translations of the government's texts; None for others."""
+    return f"/api/v1/reviews/{iso3}/{year}/translations" if user.role in WRITERS else None
 
 
 @pages.get("/review/{iso3}/{year}/questionnaire", response_class=HTMLResponse)
@@ -834,7 +933,7 @@ def questionnaire_page(iso3: str, year: ReportYear, request: Request, session: S
                        user: CurrentUser) -> Response:
     data = api_questionnaire(iso3, year, session, user)
     return _page(request, "review_questionnaire.html", f"/api/v1/questionnaires/{data.iso3}/{year}", data=data,
-                 can_answer=user.role == "liaison")
+                 can_answer=user.role == "liaison", translate_url=_translate_url(user, data.iso3, year))
 
 
 @pages.get("/reviews", response_class=HTMLResponse)

@@ -9,8 +9,8 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0020_search_tsv_default"
+revision = "0022_user_language"
+down_revision = "0021_text_languages"
 branch_labels = None
 depends_on = None
 
