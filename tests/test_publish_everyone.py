@@ -42,7 +42,7 @@ def test_the_determination_names_its_decisive_criteria_by_title_not_id(client):
 
 def test_a_history_narrative_says_what_the_record_holds_with_the_rules_folded(client):
     page = client.get("/narratives/BLZ/2013", headers=HTML).text
-    article = page[page.index('<article class="narrative">'):page.index("</article>")]
+    article = page[page.index('<article class="narrative"'):page.index("</article>")]
     assert "<h2>What the record holds</h2>" in article
     assert "Belize was placed in Tier 2 in the 2013 TIP Report." in article
     assert "Cho&#39;s 3P index for 2013: prosecution 2 of 5" in article or "Cho's 3P index for 2013" in article

@@ -48,7 +48,7 @@ from tiptiers.sources.reactions import ReactionCoding, code_reactions
 from tiptiers.store import activity
 from tiptiers.store.db import transaction
 from tiptiers.store.models import Base
-from tiptiers.store.search import DocumentIn, core_insert, index_rows, pack_bytes, register_body_source, unpack
+from tiptiers.store.search import DocumentIn, core_insert, index_rows, pack_bytes, unpack
 
 SEARCH_KIND = "cable"
 
@@ -154,8 +154,6 @@ class DisputedClaimRecord(Base):
     speaker: Mapped[str | None] = mapped_column(String(100))
     rule: Mapped[str] = mapped_column(String(60))
 
-
-register_body_source(SEARCH_KIND, cable_bodies)
 
 
 @dataclass(frozen=True)

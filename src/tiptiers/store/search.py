@@ -15,7 +15,6 @@ phrase, `OR` between words, `-word` excludes.
 from __future__ import annotations
 
 import bisect
-import importlib
 import itertools
 import re
 import threading
@@ -97,14 +96,16 @@ class SearchDocument(Base):
 # body_kept_elsewhere=True)): on PostgreSQL their `body_z` is left empty (b"") and the body read from there for
 # snippets and for a rebuild of the index, which keeps the database within twice the text's size. SQLite keeps
 # `body_z`: its contentless FTS5 index needs the old words to delete them.
-# kind -> a function giving the bodies of that kind's documents by ref id (store/cables.py registers "cable").
 BodySource = Callable[[Connection, Sequence[str]], dict[str, str]]
-_BODY_SOURCES: dict[str, BodySource] = {}
-_BODY_SOURCE_MODULES = {"cable": "tiptiers.store.cables"}  # imported to register, where a reader has not yet
 
 
-def register_body_source(kind: str, source: BodySource) -> None:
-    _BODY_SOURCES[kind] = source
+def _body_source(kind: str) -> BodySource | None:
+    """The function giving the bodies of a kind's documents by ref id, for the kinds kept elsewhere."""
+    if kind == "cable":
+        from tiptiers.store.cables import cable_bodies  # a real import, here: store/cables.py imports this module
+
+        return cable_bodies
+    return None
 
 
 def _bodies(connection: Connection, documents: Sequence[Any]) -> dict[int, str]:
@@ -112,9 +113,7 @@ def _bodies(connection: Connection, documents: Sequence[Any]) -> dict[int, str]:
     result = {d.id: unpack(d.body_z) for d in documents if d.body_z}
     for kind in {d.kind for d in documents if not d.body_z}:
         wanted = [d for d in documents if not d.body_z and d.kind == kind]
-        if kind not in _BODY_SOURCES and kind in _BODY_SOURCE_MODULES:
-            importlib.import_module(_BODY_SOURCE_MODULES[kind])
-        source = _BODY_SOURCES.get(kind)
+        source = _body_source(kind)
         found = source(connection, sorted({d.ref_id for d in wanted})) if source is not None else {}
         result.update({d.id: found.get(d.ref_id, "") for d in wanted})
     return result
@@ -251,9 +250,9 @@ def index_rows(session: Session, rows: Sequence[dict[str, object]], *, body_kept
     columns = [c for c in documents[0] if c != "body"]
     if _dialect(session) != "sqlite":
         # the tsvector from the text given alongside, which the row keeps compressed only, or not at all where the
-        # body is kept beside it (_BODY_SOURCES)
+        # body is kept beside it (_body_source)
         if body_kept_elsewhere:
-            assert all(d["kind"] in _BODY_SOURCES for d in documents), "a body kept elsewhere needs its source"
+            assert all(_body_source(str(d["kind"])) for d in documents), "a body kept elsewhere needs its source"
             documents = [{**d, "body_z": b""} for d in documents]
         session.execute(sql_text(
             f"INSERT INTO search_documents ({', '.join(columns)}, tsv) VALUES "
