@@ -4,6 +4,7 @@ language and the pages say they vary by what the language comes from; the JSON A
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -79,3 +80,59 @@ def test_the_json_api_stays_english(client):
     assert answer.status_code == 404 and "unknown country" in answer.json()["error"]["detail"]
     assert "accept-language" not in answer.headers.get("vary", "").lower()
     assert "set-cookie" not in client.get("/api/v1/countries/JPN/timeline?lang=fr").headers
+
+
+def _reasons(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", r).strip() for r in re.findall(r'<li data-rule="[^"]+">(.*?)<small', page, re.S)]
+
+
+def test_the_engine_explains_a_tier_in_the_page_language_and_english_in_json(client):
+    """The country-year page gives the engine's reasons, criterion by criterion, in French or Spanish; the JSON twin
+    keeps the engine's English, byte for byte."""
+    english = client.get("/api/v1/countries/JPN/2008", headers={"accept-language": "fr"}).json()
+    texts = [r["text"] for r in english["determination"]["reasons"]]
+    assert texts and all(t.isascii() for t in texts)
+    assert _reasons(client.get("/countries/JPN/2008").text) == texts
+    french = _reasons(client.get("/countries/JPN/2008", headers={"accept-language": "fr"}).text)
+    spanish = _reasons(client.get("/countries/JPN/2008?lang=es").text)
+    assert len(french) == len(spanish) == len(texts) and not set(french) & set(texts) and not set(spanish) & set(texts)
+    assert any("normes minimales" in t for t in french) and any("normas mínimas" in t for t in spanish)
+
+
+def test_every_sentence_of_the_engine_has_its_translation():
+    """Each sentence the engine writes (reasons, the note on the way up) over varied ratings, histories, waivers and
+    overrides is one of the messages of web/i18n_texts.py, shown translated, its numbers kept."""
+    from tiptiers.engine.determine import determine
+    from tiptiers.engine.model import AssessmentInput, HistoryEntry, Override, Rating, Waiver, methodology_for_year
+    from tiptiers.methodology import LEVELS
+    from tiptiers.tiers import Tier
+    from tiptiers.web.i18n_texts import engine_text, recognised
+
+    rnd = random.Random(17)
+    seen: set[str] = set()
+    for _ in range(300):
+        year = rnd.choice([2005, 2010, 2015, 2020, 2024])
+        m = methodology_for_year(year, "tvpa")
+        ratings = [Rating(criterion=i.id, level=rnd.choice(LEVELS[1:] if rnd.random() < 0.7 else LEVELS))
+                   for i in m.items if i.id.startswith("standard") or rnd.random() < 0.9]
+        a = AssessmentInput(iso3="AAA", year=year, ratings=ratings,
+                            victims_significant_or_increasing=rnd.random() < 0.3,
+                            proportional_action=rnd.random() < 0.3, increasing_efforts_shown=rnd.random() < 0.7,
+                            concrete_actions=rnd.random() < 0.7)
+        history = [HistoryEntry(year=y, tier=rnd.choice([Tier.WATCH_LIST, Tier.WATCH_LIST, Tier.TIER_2, None]))
+                   for y in range(year - 4, year)]
+        waivers = [Waiver(iso3="AAA", year=year, justification="national interest")] if rnd.random() < 0.5 else []
+        override = (Override(iso3="AAA", year=year, tier=Tier.TIER_1, justification="policy", author="Ann")
+                    if rnd.random() < 0.1 else None)
+        d = determine(a, history, m, year, waivers, override)
+        seen.update(r.text for r in d.reasons)
+        if d.path_up and d.path_up.note:
+            seen.add(d.path_up.note)
+    assert len({re.sub(r"\d+", "N", t) for t in seen}) >= 25  # the cases reach most of the sentences
+    assert [t for t in seen if not recognised(t)] == []
+    for text in seen:
+        assert engine_text(text) == text  # English: as the engine wrote it
+        for lang in ("fr", "es"):
+            with i18n.use(lang):
+                shown = engine_text(text)
+            assert shown != text and re.findall(r"\d+", shown) == re.findall(r"\d+", text), (lang, text, shown)

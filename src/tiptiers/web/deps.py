@@ -45,6 +45,7 @@ from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import TIER_LABELS, Tier
 from tiptiers.web import i18n
 from tiptiers.web.i18n import N_
+from tiptiers.web.i18n_texts import engine_text
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 i18n.install(templates.env)
@@ -100,6 +101,7 @@ def _words(table: dict[str, str], english: Callable[[str], str] | None = None) -
 
 
 templates.env.globals["level_label"] = _words(LEVEL_LABELS)
+templates.env.filters["engine_text"] = engine_text  # the engine's reasons and notes in the language
 templates.env.globals["signal_label"] = _words(SIGNAL_LABELS)
 templates.env.globals["claim_state_words"] = _words(CLAIM_STATES)
 templates.env.globals["claim_state"] = _words(CLAIM_STATES, english=str)  # the narrative's English shows the code

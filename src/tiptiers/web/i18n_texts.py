@@ -1,0 +1,152 @@
+"""The engine's sentences (why a tier, step by step; the note on the way up) in the interface's language.
+
+The engine (pure core) writes its reasons in English and imports nothing of the web: its English is what the JSON
+API, the CLI and the English pages show, byte for byte. Here, in the web layer, each sentence the engine can write
+is a message with named parameters (`%(years)s`); a sentence is recognised by its message (the message with each
+parameter read as any text), its parameters are put into the language in turn (numbered lists, rating levels,
+tiers, years), and the translated message is filled with them. A sentence no message matches (the engine grew a
+new one) shows in English: tests/test_i18n_web.py checks that every reason of the engine's test cases is matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+
+from tiptiers.tiers import TIER_LABELS
+from tiptiers.web import i18n
+from tiptiers.web.i18n import N_
+
+LEVELS = {"not met": N_("not met"), "partial": N_("partial"), "substantial": N_("substantial"), "full": N_("full")}
+
+# The engine's sentences (tiptiers/engine/determine.py), as it writes them. %(level)s is the level's adverb in
+# English ("fully", "substantially"): the translation shows the level's name instead.
+REASONS = (
+    N_("All %(count)s minimum standards %(level)s met: the government fully complies with the minimum standards, "
+       "Tier 1."),
+    N_("Minimum %(standards)s not %(level)s met: the government does not fully comply with the minimum standards."),
+    N_("%(core)s, %(meeting)s of %(total)s criteria at least %(level)s met (%(needed)s needed): significant efforts, "
+       "Tier 2."),
+    N_("%(core)s, %(meeting)s of %(total)s criteria at least %(level)s met (%(needed)s needed): no significant "
+       "efforts, Tier 3."),
+    N_("The estimated number of victims is very significant or significantly increasing and the government is not "
+       "taking proportional concrete actions: Watch List."),
+    N_("The number of victims is very significant or significantly increasing: Watch List."),
+    N_("No evidence of increasing efforts over %(year)s: Watch List."),
+    N_("Significant efforts rest on commitments to take future steps, not on concrete actions: Watch List."),
+    N_("Downgraded to Tier 3 and then on the Watch List in %(years)s: at most %(count)s consecutive Watch List year "
+       "after a downgrade; Tier 3, no waiver possible."),
+    N_("Watch List in %(years)s: this would be Watch List year %(number)s and the %(count)s waiver years allowed are "
+       "used; automatic downgrade to Tier 3."),
+    N_("Watch List in %(years)s: automatic downgrade to Tier 3 unless waived (waiver year %(number)s of %(count)s "
+       "allowed); no waiver: Tier 3."),
+    N_("Watch List in %(years)s: automatic downgrade to Tier 3 unless waived (waiver year %(number)s of %(count)s "
+       "allowed); waived: %(justification)s. Stays on the Watch List."),
+    N_("Watch List years counted: %(years)s; cannot tell: %(year)s not in the sources, and the Watch List streak may "
+       "be longer: this would be Watch List year %(number)s at least. The rule is applied to the years on record; "
+       "check the missing year before relying on it."),
+    N_("Overridden to %(tier)s by %(author)s: %(justification)s"),
+    # the notes on the way up (PathUp.note)
+    N_("Clear every Watch List test."),
+    N_("Clear every Watch List test. The waiver would no longer be needed."),
+    N_("A presidential waiver of the automatic downgrade (22 U.S.C. 7107(b)(2)(D)(ii)), or clear every Watch List "
+       "test for Tier 2."),
+    N_("No waiver is left: only clearing every Watch List test avoids Tier 3."),
+    N_("Significant efforts: Tier 2."),
+    N_("Significant efforts, but the automatic downgrade closes the Watch List: clear every Watch List test too."),
+    N_("Significant efforts, but the Watch List tests still hold: Tier 2 Watch List."),
+    N_("Significant efforts, but the Watch List tests still hold: Tier 2 Watch List with a waiver of the automatic "
+       "downgrade."),
+)
+
+# The parts of the efforts sentence: the core criteria, met or not.
+CORE_MET = N_("Core %(criteria)s at least %(level)s met")
+CORE_SHORT = N_("Core %(criteria)s below %(level)s")
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+_NUMBER = r"\d+"
+_KINDS = {  # what a parameter can be, where it is not any text
+    "level": "not met|partial|substantial|full",
+    "count": _NUMBER, "meeting": _NUMBER, "total": _NUMBER, "needed": _NUMBER, "number": _NUMBER, "year": _NUMBER,
+    "years": r"no earlier year|\d+(?:, \d+)*"}
+
+
+def _pattern(message: str) -> re.Pattern[str]:
+    parts, end = [], 0
+    for found in _PARAM.finditer(message):
+        parts.append(re.escape(message[end:found.start()]))
+        name = found.group(1)
+        parts.append(f"(?P<{name}>{_KINDS.get(name, '.+?')})")
+        if name == "level":  # as an adverb: "full" + "y", "substantial" + "ly"; "below substantial"
+            parts.append("(?:l?y)?")
+        end = found.end()
+    parts.append(re.escape(message[end:]))
+    return re.compile("".join(parts), re.S)
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in REASONS)
+
+
+@cache
+def _core_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in (CORE_MET, CORE_SHORT))
+
+
+def _numbered(text: str) -> str:
+    """'standards 1, 2 and 4', 'criterion 3', 'no criterion' in the language."""
+    found = re.fullmatch(r"(standards?|criterion|criteria) ([\d, ]+?)(?: and (\d+))?", text)
+    if text in ("no standard", "no criterion"):
+        return i18n.gettext(N_("no standard") if text == "no standard" else N_("no criterion"))
+    if not found:
+        return text
+    noun, head, last = found.groups()
+    numbers = [n.strip() for n in head.split(",") if n.strip()] + ([last] if last else [])
+    listed = numbers[0] if len(numbers) == 1 else i18n.gettext(N_("%(items)s and %(last)s")) % {
+        "items": ", ".join(numbers[:-1]), "last": numbers[-1]}
+    if noun.startswith("standard"):
+        return i18n.ngettext("standard %(numbers)s", "standards %(numbers)s", len(numbers)) % {"numbers": listed}
+    return i18n.ngettext("criterion %(numbers)s", "criteria %(numbers)s", len(numbers)) % {"numbers": listed}
+
+
+def _years(text: str) -> str:
+    return i18n.gettext(N_("no earlier year")) if text == "no earlier year" else text
+
+
+def _tier(text: str) -> str:
+    return i18n.gettext(text) if text in TIER_LABELS.values() else text
+
+
+def _core(text: str) -> str:
+    for message, pattern in _core_patterns():
+        found = pattern.fullmatch(text)
+        if found:
+            return _fill(message, found.groupdict())
+    return text
+
+
+_CONVERT: dict[str, Callable[[str], str]] = {
+    "level": lambda v: i18n.gettext(LEVELS[v]), "standards": _numbered, "criteria": _numbered, "years": _years,
+    "tier": _tier, "core": _core}
+
+
+def _fill(message: str, params: dict[str, str]) -> str:
+    return i18n.gettext(message) % {name: _CONVERT.get(name, str)(value) for name, value in params.items()}
+
+
+def engine_text(text: str) -> str:
+    """One of the engine's sentences in the request's language (as it is in English, or if not recognised)."""
+    if i18n.current() == i18n.DEFAULT or not text:
+        return text
+    for message, pattern in _patterns():
+        found = pattern.fullmatch(text)
+        if found:
+            return _fill(message, found.groupdict())
+    return text
+
+
+def recognised(text: str) -> bool:
+    """Whether a sentence of the engine is one of the messages here (the tests' check that none is left English)."""
+    return any(pattern.fullmatch(text) for _m, pattern in _patterns())
