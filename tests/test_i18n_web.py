@@ -4,6 +4,7 @@ language and the pages say they vary by what the language comes from; the JSON A
 
 from __future__ import annotations
 
+import html
 import random
 import re
 
@@ -136,3 +137,45 @@ def test_every_sentence_of_the_engine_has_its_translation():
             with i18n.use(lang):
                 shown = engine_text(text)
             assert shown != text and re.findall(r"\d+", shown) == re.findall(r"\d+", text), (lang, text, shown)
+
+
+def _steps(page: str) -> dict[str, tuple[str, str, str]]:
+    rows = re.findall(r'<tr id="step-([a-z_0-9]+)".*?<strong>(.*?)</strong>.*?<span class="description">(.*?)</span>'
+                      r'.*?<td class="status">(.*?)</td>', page, re.S)
+    return {key: (html.unescape(title), html.unescape(description), html.unescape(status))
+            for key, title, description, status in rows}
+
+
+def test_the_calendar_steps_in_the_page_language_and_english_in_json(client):
+    """/calendar/YEAR: each step's title, description and status in French or Spanish (the law's steps from the
+    methodology's YAML, the reply steps with their windows' lengths); the JSON twin keeps the English."""
+    english = client.get("/api/v1/calendar/2026", headers={"accept-language": "fr"}).json()
+    steps = {s["key"]: s for s in english["steps"]}
+    assert steps["draft_comments_due"]["description"].startswith("The government has ")
+    assert "may be waived at most" in steps["waiver_justification"]["description"]
+    shown = _steps(client.get("/calendar/2026").text)
+    assert shown == {
+        k: (s["title"], s["description"], s["summary"]) for k, s in steps.items()}
+    for lang, words in (("fr", ("Le gouvernement dispose de", "La rétrogradation automatique peut")),
+                        ("es", ("El gobierno tiene", "El descenso automático puede"))):
+        page = _steps(client.get(f"/calendar/2026?lang={lang}").text)
+        assert page.keys() == steps.keys()
+        for key, (_title, description, status) in page.items():
+            assert description != shown[key][1] and status != shown[key][2], (lang, key)
+        assert page["draft_comments_due"][1].startswith(words[0])
+        assert words[1] in page["waiver_justification"][1]
+
+
+def test_a_rating_flag_in_the_page_language():
+    """The flags of the review model (by code) are the messages of web/i18n_texts.py, English as the model writes."""
+    from tiptiers.review.model import VerificationState, rating_flag
+    from tiptiers.web.i18n_texts import FLAGS, flag_text
+
+    flags = [rating_flag(states) for states in ([], [VerificationState.WITHDRAWN], [VerificationState.UNVERIFIED])]
+    assert {f.code: f.text for f in flags if f} == FLAGS
+    for f in flags:
+        assert f and flag_text(f.code, f.text) == f.text
+        with i18n.use("fr"):
+            assert flag_text(f.code, f.text) != f.text
+    with i18n.use("es"):
+        assert flag_text("no_evidence", "cites no evidence") == "no cita ninguna prueba"

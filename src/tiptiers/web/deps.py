@@ -43,9 +43,9 @@ from tiptiers.store.checks import EvidenceError, NotFound
 from tiptiers.store.placements import country_history, report_years
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.tiers import TIER_LABELS, Tier
-from tiptiers.web import i18n
+from tiptiers.web import i18n, i18n_texts
 from tiptiers.web.i18n import N_
-from tiptiers.web.i18n_texts import engine_text
+from tiptiers.web.i18n_texts import engine_text, flag_text
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 i18n.install(templates.env)
@@ -102,6 +102,9 @@ def _words(table: dict[str, str], english: Callable[[str], str] | None = None) -
 
 templates.env.globals["level_label"] = _words(LEVEL_LABELS)
 templates.env.filters["engine_text"] = engine_text  # the engine's reasons and notes in the language
+templates.env.globals["flag_text"] = flag_text
+for _name in ("windows_text", "step_title", "step_description", "step_summary"):  # the calendar's words
+    templates.env.globals[_name] = getattr(i18n_texts, _name)
 templates.env.globals["signal_label"] = _words(SIGNAL_LABELS)
 templates.env.globals["claim_state_words"] = _words(CLAIM_STATES)
 templates.env.globals["claim_state"] = _words(CLAIM_STATES, english=str)  # the narrative's English shows the code

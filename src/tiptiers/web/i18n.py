@@ -287,12 +287,24 @@ def language_url(context: Any, lang: str) -> str:
 def extract_yaml_titles(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[int, None, str,
                                                                                                     list[str]]]:
     """A Babel extractor (babel.cfg) for the methodology YAML: each `title:` (a standard, criterion or step of the
-    cycle) is a message; the statute's text itself stays English."""
-    for lineno, raw in enumerate(fileobj, 1):
-        line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    cycle) is a message, and so is each step's `description:` in a cycle.yaml (the calendar shows it as the
+    methodology reads it: folded, stripped); the statute's text itself (references, caveats) stays English."""
+    text = fileobj.read()
+    text = text.decode("utf-8") if isinstance(text, bytes) else text
+    lines = text.splitlines()
+    for lineno, line in enumerate(lines, 1):
         key, sep, value = line.strip().partition(":")
         if sep and key == "title" and value.strip():
             yield lineno, None, value.strip().strip("'\""), []
+    if str(getattr(fileobj, "name", "")).endswith("cycle.yaml"):
+        import yaml
+
+        from tiptiers.methodology.cycle import _text
+
+        for key, node in (yaml.safe_load(text) or {}).items():
+            if isinstance(node, dict) and node.get("description"):
+                lineno = next((i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 0)
+                yield lineno, None, _text(node["description"]), []
 
 
 def install(env: Any) -> None:

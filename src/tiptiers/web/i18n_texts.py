@@ -1,4 +1,6 @@
-"""The engine's sentences (why a tier, step by step; the note on the way up) in the interface's language.
+"""The texts the core writes into pages, in the interface's language: the engine's sentences (why a tier, step by
+step; the note on the way up), a rating's flags (by code), the calendar's steps (a reply step by its key, a law
+step by its YAML title and description), their status and the reply windows' lengths.
 
 The engine (pure core) writes its reasons in English and imports nothing of the web: its English is what the JSON
 API, the CLI and the English pages show, byte for byte. Here, in the web layer, each sentence the engine can write
@@ -14,6 +16,8 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+from tiptiers.engine.calendar import Calendar, Step
+from tiptiers.review.windows import ReplyWindows, Span
 from tiptiers.tiers import TIER_LABELS
 from tiptiers.web import i18n
 from tiptiers.web.i18n import N_
@@ -150,3 +154,121 @@ def engine_text(text: str) -> str:
 def recognised(text: str) -> bool:
     """Whether a sentence of the engine is one of the messages here (the tests' check that none is left English)."""
     return any(pattern.fullmatch(text) for _m, pattern in _patterns())
+
+
+# The flags on a rating (tiptiers/review/model.py rating_flag), by their code.
+FLAGS = {"no_evidence": N_("cites no evidence"), "withdrawn_only": N_("rests only on withdrawn evidence"),
+         "unverified_only": N_("rests only on unverified evidence (none corroborated or confirmed by the "
+                               "government)")}
+
+
+def flag_text(code: str, text: str) -> str:
+    """A rating's flag in the request's language (English: its text as the review model wrote it)."""
+    if i18n.current() == i18n.DEFAULT or code not in FLAGS:
+        return text
+    return i18n.gettext(FLAGS[code])
+
+
+# --- the calendar (tiptiers/engine/calendar.py): the reply steps by their key, the law's steps by their YAML ----
+
+
+def span_text(span: Span) -> str:
+    """A reply window's length ("4 weeks", "2 months") in the request's language."""
+    if i18n.current() == i18n.DEFAULT:
+        return str(span)
+    if span.months and not span.days:
+        return i18n.ngettext("%(num)s month", "%(num)s months", span.months) % {"num": span.months}
+    if not span.months and span.days % 7 == 0 and span.days:
+        weeks = span.days // 7
+        return i18n.ngettext("%(num)s week", "%(num)s weeks", weeks) % {"num": weeks}
+    days = i18n.ngettext("%(num)s day", "%(num)s days", span.days) % {"num": span.days}
+    if not span.months:
+        return days
+    months = i18n.ngettext("%(num)s month", "%(num)s months", span.months) % {"num": span.months}
+    return f"{months} {days}"
+
+
+def windows_text(windows: ReplyWindows) -> str:
+    """ReplyWindows.describe() in the request's language."""
+    if i18n.current() == i18n.DEFAULT:
+        return windows.describe()
+    return i18n.gettext(N_("%(name)s: %(draft)s for comments on the draft, %(final)s for final comments "
+                           "(%(resolution)s to resolve disputes, %(publication)s before the report is due)")) % {
+        "name": windows.name, "draft": span_text(windows.draft), "final": span_text(windows.final),
+        "resolution": span_text(windows.resolution), "publication": span_text(windows.publication)}
+
+
+# The reply steps: (title, description) as compute_calendar writes them; %(window)s is the window's length.
+REPLY_STEPS = {
+    "draft_sent": (N_("Draft sent to governments (latest day)"),
+                   N_("The draft (claims, ratings, tier, narrative) goes to each government's liaison for comments."),
+                   None),
+    "draft_comments_due": (N_("Comments on the draft due"),
+                           N_("The government has %(window)s to confirm, dispute or comment on each claim of the "
+                              "draft."), "draft"),
+    "final_sent": (N_("Final report sent to governments"),
+                   N_("The final report (the resolved claims, the tier, the narrative) goes to each government; "
+                      "analysts have %(window)s to resolve the disputes first."), "resolution"),
+    "final_comments_due": (N_("Final comments due"),
+                           N_("The government has %(window)s for final comments, which are published with the "
+                              "report."), "final"),
+}
+
+
+def reply_description(key: str, windows: ReplyWindows, words: Callable[[str], str] = i18n.gettext,
+                      span: Callable[[Span], str] = span_text) -> str:
+    """A reply step's description (`words=str, span=str`: the English the calendar writes, which the tests
+    compare)."""
+    _title, description, window = REPLY_STEPS[key]
+    text = words(description)
+    return text % {"window": span(getattr(windows, window))} if window else text
+
+
+def step_title(step: Step) -> str:
+    if i18n.current() == i18n.DEFAULT:
+        return step.title
+    if step.key in REPLY_STEPS:
+        return i18n.gettext(REPLY_STEPS[step.key][0])
+    return i18n.gettext(step.title)  # the YAML's title (babel.cfg extracts it)
+
+
+_WAIVER_LIMIT = re.compile(r" The automatic downgrade may be waived at most (\d+) consecutive years?\.")
+
+
+def step_description(step: Step, calendar: Calendar) -> str:
+    """A step's description in the request's language: a reply step's by its key, a law step's from the YAML's
+    description (the waiver step's limit, which the calendar adds to it, in its own sentence)."""
+    if i18n.current() == i18n.DEFAULT:
+        return step.description
+    if step.key in REPLY_STEPS:
+        return reply_description(step.key, calendar.windows)
+    text, extra = step.description, ""
+    found = _WAIVER_LIMIT.search(text)
+    if found and found.end() == len(text):
+        text = text[:found.start()]
+        most = int(found.group(1))
+        extra = " " + i18n.ngettext("The automatic downgrade may be waived at most %(num)s consecutive year.",
+                                    "The automatic downgrade may be waived at most %(num)s consecutive years.",
+                                    most) % {"num": most}
+    return i18n.gettext(text) + extra
+
+
+def step_summary(step: Step) -> str:
+    """Step.summary in the request's language ("fait le 29 sept. 2025, 91 jours de retard")."""
+    if i18n.current() == i18n.DEFAULT:
+        return step.summary
+    late = i18n.ngettext("%(num)s day late", "%(num)s days late", step.days_late) % {"num": step.days_late}
+    done = i18n.format_date(step.done_on)
+    if step.status == "done":
+        return i18n.gettext(N_("done %(date)s")) % {"date": done}
+    if step.status == "late":
+        return i18n.gettext(N_("done %(date)s, %(late)s")) % {"date": done, "late": late}
+    if step.status == "overdue":
+        return i18n.gettext(N_("not done, %(late)s")) % {"late": late}
+    if step.status == "early":
+        return i18n.gettext(N_("done %(date)s, before the window opened")) % {"date": done}
+    return i18n.gettext(STATUSES[step.status])
+
+
+STATUSES = {"open": N_("open now"), "ended": N_("ended"), "upcoming": N_("upcoming"),
+            "unrecorded": N_("no record of it here")}
