@@ -179,3 +179,31 @@ def test_a_rating_flag_in_the_page_language():
             assert flag_text(f.code, f.text) != f.text
     with i18n.use("es"):
         assert flag_text("no_evidence", "cites no evidence") == "no cita ninguna prueba"
+
+
+def test_movements_reasons_in_the_page_language_and_english_in_json(client):
+    """/movements/YEAR: each country's reason (and its year before, in words) in French or Spanish where it is one
+    of the movements' sentences; the downgrade rule's audit, in the engine's words, is the one left English. The
+    JSON twin keeps the English."""
+    from tiptiers.web.i18n_texts import movement_reason
+
+    left, translated = set(), 0
+    for year in (2002, 2005, 2010, 2013, 2016, 2019, 2021, 2024):
+        rows = client.get(f"/api/v1/movements/{year}.json", headers={"accept-language": "es"}).json()["movements"]
+        assert rows and all(m["reason"].isascii() for m in rows)
+        for m in rows:
+            for lang in ("fr", "es"):
+                with i18n.use(lang):
+                    shown = movement_reason(m["reason"])
+                if shown == m["reason"] and m["reason"]:
+                    left.add(m["reason"])
+                else:
+                    translated += 1
+                    assert re.findall(r"\d+", shown) == re.findall(r"\d+", m["reason"]) or not m["reason"]
+    assert translated > 100 and all(r.startswith("Downgrade rule: ") for r in left), sorted(left)[:5]
+    french = client.get("/movements/2013?lang=fr").text
+    spanish = client.get("/movements/2013?lang=es").text
+    english = client.get("/movements/2013?lang=en").text
+    assert "Tier 3 by the automatic downgrade" in english
+    assert "Catégorie 3 par la rétrogradation automatique" in french and "Tier 3 by the automatic" not in french
+    assert "Nivel 3 por el descenso automático" in spanish

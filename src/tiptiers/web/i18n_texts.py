@@ -272,3 +272,67 @@ def step_summary(step: Step) -> str:
 
 STATUSES = {"open": N_("open now"), "ended": N_("ended"), "upcoming": N_("upcoming"),
             "unrecorded": N_("no record of it here")}
+
+
+# --- movements (tiptiers/publish/movements.py): the reason of a country's move, and the year before in words ---
+
+MOVEMENT_REASONS = (
+    N_("Tier 3 by the automatic downgrade: %(duration)s on the Watch List (%(span)s) after an earlier automatic "
+       "downgrade, the most the law allows (22 U.S.C. 7107(b)(2)(D)(iv))."),
+    N_("Tier 3 by the automatic downgrade, after %(duration)s in a row on the Watch List (%(span)s): the law allows "
+       "no more (22 U.S.C. 7107(b)(2)(D))."),
+    N_("Tier 3 by the automatic downgrade, after %(duration)s in a row on the Watch List (%(span)s), after waivers "
+       "in %(years)s: the law allows no more (22 U.S.C. 7107(b)(2)(D))."),
+    N_("Kept on the Watch List by a waiver of the automatic downgrade (Watch List year %(number)s in a row)."),
+    N_("Not assessed in tiptiers: the report's own narrative gives its reasons."),
+    N_("Not ranked in %(before)s: first placed in %(year)s."),
+    N_("The first report."),
+    N_("Its %(year)s placement is not in the sources we have."),
+    N_("A special case: the report does not rank it on the tiers that year (or did not the year before)."),
+)
+DECISIVE = N_("Decisive in the assessment: %(titles)s.")
+PREVIOUS_YEAR = {"no report": N_("no report"), "not ranked": N_("not ranked"),
+                 "not in the sources we have": N_("not in the sources we have")}
+
+
+def _duration(text: str) -> str:
+    n = int(text.split()[0])
+    return i18n.ngettext("%(num)s year", "%(num)s years", n) % {"num": n}
+
+
+def _titles(text: str) -> str:
+    return "; ".join(i18n.gettext(title) for title in text.split("; "))  # the methodology's titles (babel.cfg)
+
+
+_KINDS.update({"span": r"\d+(?:-\d+)?", "duration": r"\d+ years?", "before": _NUMBER})
+_CONVERT.update({"duration": _duration, "titles": _titles})
+
+
+@cache
+def _movement_patterns() -> tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]:
+    """Each reason alone, the decisive criteria alone, and each reason followed by them (as movements.py joins
+    them)."""
+    decisive = _pattern(DECISIVE).pattern
+    out: list[tuple[tuple[str, ...], re.Pattern[str]]] = [((m,), _pattern(m)) for m in (*MOVEMENT_REASONS, DECISIVE)]
+    out += [((m, DECISIVE), re.compile(_pattern(m).pattern + " " + decisive, re.S)) for m in MOVEMENT_REASONS]
+    return tuple(out)
+
+
+def movement_reason(text: str) -> str:
+    """A movement's reason in the request's language (English, or a sentence not recognised - the downgrade rule's
+    audit in the engine's words - as it is)."""
+    if i18n.current() == i18n.DEFAULT or not text:
+        return text
+    for messages, pattern in _movement_patterns():
+        found = pattern.fullmatch(text)
+        if found:
+            params = found.groupdict()
+            return " ".join(_fill(m, {k: v for k, v in params.items() if f"%({k})s" in m}) for m in messages)
+    return text
+
+
+def previous_year_words(text: str) -> str:
+    """Movement.previous_year ("not ranked", "not in the sources we have") in the request's language."""
+    if i18n.current() == i18n.DEFAULT or text not in PREVIOUS_YEAR:
+        return text
+    return i18n.gettext(PREVIOUS_YEAR[text])
