@@ -207,3 +207,17 @@ def test_movements_reasons_in_the_page_language_and_english_in_json(client):
     assert "Tier 3 by the automatic downgrade" in english
     assert "Catégorie 3 par la rétrogradation automatique" in french and "Tier 3 by the automatic" not in french
     assert "Nivel 3 por el descenso automático" in spanish
+
+
+def test_coverage_sentences_in_the_page_language_and_english_in_json(client):
+    """How complete a year's record is (the map and year pages) in French or Spanish; the map's JSON twin keeps
+    the English sentence."""
+    for year in (2003, 2024):
+        english = client.get(f"/api/v1/map/{year}.json", headers={"accept-language": "fr"}).json()["coverage"]
+        assert english.startswith(("Complete: ", "Partial: ")) and "countries placed" in english
+        assert f'id="map-coverage">{english}</p>' in html.unescape(client.get(f"/map/{year}?lang=en").text)
+        french = re.search(r'id="map-coverage">(.*?)</p>', client.get(f"/map/{year}?lang=fr").text).group(1)
+        spanish = re.search(r'id="year-coverage">(.*?)</p>', client.get(f"/years/{year}?lang=es").text, re.S).group(1)
+        assert french.startswith(("Complet : ", "Partiel : ")) and "pays classés" in french
+        assert spanish.startswith(("Completo: ", "Parcial: ")) and "países clasificados" in spanish
+        assert re.findall(r"\d+", french) == re.findall(r"\d+", english)

@@ -1,6 +1,7 @@
 """The texts the core writes into pages, in the interface's language: the engine's sentences (why a tier, step by
 step; the note on the way up), a rating's flags (by code), the calendar's steps (a reply step by its key, a law
-step by its YAML title and description), their status and the reply windows' lengths.
+step by its YAML title and description), their status and the reply windows' lengths, the movements' reasons,
+and how complete a year's record is (coverage).
 
 The engine (pure core) writes its reasons in English and imports nothing of the web: its English is what the JSON
 API, the CLI and the English pages show, byte for byte. Here, in the web layer, each sentence the engine can write
@@ -13,12 +14,13 @@ new one) shows in English: tests/test_i18n_web.py checks that every reason of th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 
+from tiptiers.coverage import YearCoverage
 from tiptiers.engine.calendar import Calendar, Step
 from tiptiers.review.windows import ReplyWindows, Span
-from tiptiers.tiers import TIER_LABELS
+from tiptiers.tiers import TIER_LABELS, TIER_ORDER, Tier
 from tiptiers.web import i18n
 from tiptiers.web.i18n import N_
 
@@ -336,3 +338,53 @@ def previous_year_words(text: str) -> str:
     if i18n.current() == i18n.DEFAULT or text not in PREVIOUS_YEAR:
         return text
     return i18n.gettext(PREVIOUS_YEAR[text])
+
+
+# --- coverage (tiptiers/coverage.py): how complete a year's record is, what an absent country is ---------------
+
+
+def _listed(words: list[str]) -> str:
+    if not words:
+        return i18n.gettext(N_("none"))
+    if len(words) == 1:
+        return words[0]
+    return i18n.gettext(N_("%(items)s and %(last)s")) % {"items": ", ".join(words[:-1]), "last": words[-1]}
+
+
+def tier_list(tiers: Iterable[Tier]) -> str:
+    """coverage.tier_list in the request's language."""
+    chosen = set(tiers)
+    return _listed([i18n.gettext(N_("special cases") if t == Tier.SPECIAL else t.label)
+                    for t in TIER_ORDER if t in chosen])
+
+
+def coverage_summary(coverage: YearCoverage, placed: int) -> str:
+    """YearCoverage.summary in the request's language."""
+    if i18n.current() == i18n.DEFAULT:
+        return coverage.summary(placed)
+    count = i18n.ngettext("%(num)s country placed", "%(num)s countries placed", placed) % {"num": placed}
+    if coverage.official_count is not None:
+        count = i18n.gettext(N_("%(count)s (the report placed %(official)s)")) % {
+            "count": count, "official": coverage.official_count}
+    if coverage.complete:
+        return i18n.gettext(N_("Complete: every list of the report is in the sources; %(count)s.")) % {"count": count}
+    if not coverage.full_tiers:
+        return i18n.gettext(N_("Partial: no list of the report is known to be complete; %(count)s.")) % {
+            "count": count}
+    return i18n.gettext(N_("Partial: %(full)s in full, %(missing)s in part; %(count)s.")) % {
+        "full": tier_list(coverage.full_tiers), "missing": tier_list(coverage.missing_tiers), "count": count}
+
+
+def absent_means(coverage: YearCoverage, iso3: str) -> str:
+    """YearCoverage.absent_means in the request's language (a gap's own reason, a record's words, stays as
+    written)."""
+    if i18n.current() == i18n.DEFAULT:
+        return coverage.absent_means(iso3)
+    if coverage.complete:
+        return i18n.gettext(N_("not ranked this year"))
+    if iso3 in coverage.gaps:
+        return i18n.gettext(N_("not in the sources we have (%(why)s)")) % {"why": coverage.gaps[iso3]}
+    if coverage.full_tiers:
+        return i18n.gettext(N_("not in the sources we have: %(tiers)s, or not ranked")) % {
+            "tiers": tier_list(coverage.missing_tiers)}
+    return i18n.gettext(N_("not in the sources we have"))

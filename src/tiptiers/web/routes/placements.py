@@ -22,6 +22,7 @@ from tiptiers.store.placements import (
     year_placements,
 )
 from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.web import i18n_texts
 from tiptiers.web.deps import (
     SessionDep,
     Visibility,
@@ -136,7 +137,8 @@ def _year_page(request: Request, session: Session, visible: Visibility, year: in
         request, "year.html",
         {"data": data, "by_tier": by_tier, "years": years, "home": home, "changes": changes,
          "movements": year in published and year - 1 in published,
-         "coverage": coverage.summary(len(data.placements)), "absent": coverage.absent_means(""),
+         "coverage": i18n_texts.coverage_summary(coverage, len(data.placements)),
+         "absent": i18n_texts.absent_means(coverage, ""),
          "complete": coverage.complete,
          "json_url": f"/api/v1/years/{year}/placements", "lists": cycle.year_lists(session, year),
          "list_titles": cycle.LISTS},

@@ -36,7 +36,7 @@ from tiptiers.store.db import transaction
 from tiptiers.store.placements import all_coverage, report_years, year_coverage, year_placements
 from tiptiers.store.texts import check_language
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web import i18n
+from tiptiers.web import i18n, i18n_texts
 from tiptiers.web.auth import optional_user, require_roles
 from tiptiers.web.changes import Scope as Shows
 from tiptiers.web.deps import (
@@ -158,7 +158,8 @@ def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any], Call
 
     absent_counts = Counter(absent(iso3) for iso3 in geometry() if iso3 not in placed)
     out = MapOut(year=year, counts=counts, svg=f"/map/{year}.svg", png=f"/map/{year}.png",
-                 coverage=coverage.summary(len(rows)), absent=dict(sorted(absent_counts.items())), countries=[
+                 coverage=i18n_texts.coverage_summary(coverage, len(rows)),  # English on the JSON API
+                 absent=dict(sorted(absent_counts.items())), countries=[
         MapCountryOut(iso3=c.iso3, name=c.name, tier=c.tier, tier_label=c.tier.label, colour=palette.tier_fill(c.tier),
                       href=c.href or "", drawn=c.iso3 not in missing)
         for c in sorted(countries.values(), key=lambda c: c.name) if c.tier])
