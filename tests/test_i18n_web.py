@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from test_publish_cache import renders  # noqa: F401  (a fixture: each narrative the routes gather)
+from test_review_web import as_user, site  # noqa: F401  (a fixture: the app with staff accounts)
 from tiptiers.web import i18n
 from tiptiers.web.app import create_app
 
@@ -221,3 +222,66 @@ def test_coverage_sentences_in_the_page_language_and_english_in_json(client):
         assert french.startswith(("Complet : ", "Partiel : ")) and "pays classés" in french
         assert spanish.startswith(("Completo: ", "Parcial: ")) and "países clasificados" in spanish
         assert re.findall(r"\d+", french) == re.findall(r"\d+", english)
+
+
+def test_what_blocks_publication_in_the_page_language_and_english_in_json(site):  # noqa: F811
+    """The workspace (staff) in French or Spanish: what blocks publication, the rating's flag and the engine's
+    reasons translated; the workspace's JSON stays English."""
+    ana = as_user(site, "ana")
+    claim = ana.post("/api/v1/evidence", json={
+        "iso3": "FRA", "year": 2026, "criteria": ["standard_1"], "statement": "An NGO says so.",
+        "source_type": "ngo", "source_name": "an NGO", "source_date": "2026-01-10"}).json()
+    ws = ana.put("/api/v1/assessments/FRA/2026?lang=fr", json={"ratings": [
+        {"criterion": "standard_1", "level": "partial", "evidence": [claim["id"]]},
+        *({"criterion": f"standard_{n}", "level": "full", "evidence": [claim["id"]]} for n in (2, 3, 4))],
+        "narrative": "Draft."}).json()
+    assert ws["status"]["blocking"] == ["the draft has not been sent to the government for review"]
+    assert ws["ratings"][0]["flag"]["text"].startswith("rests only on unverified evidence")
+    french = ana.get("/workspace/FRA/2026?lang=fr", headers={"Accept": "text/html"}).text
+    spanish = ana.get("/workspace/FRA/2026?lang=es", headers={"Accept": "text/html"}).text
+    assert "le projet n’a pas été envoyé au gouvernement pour examen" in french
+    assert "el borrador no se ha enviado al gobierno para su revisión" in spanish
+    assert "repose uniquement sur des éléments non vérifiés" in french and "se basa solo en pruebas no" in spanish
+    reasons = re.findall(r"<li data-rule=\"[^\"]+\">(.*?)<small", french)
+    assert "the draft has not been sent" not in french and reasons, french[french.find("id=\"tier\""):][:1500]
+    assert all("Catégorie" in r or "normes" in r or "critères" in r.lower() for r in reasons), reasons
+
+
+def test_every_blocking_reason_has_its_translation():
+    """Each reason the review model's gate writes is one of the messages of web/i18n_texts.py."""
+    from datetime import date, datetime, timedelta
+
+    from tiptiers.review.model import (
+        Claim,
+        Dispute,
+        RequestKind,
+        ReviewRequest,
+        SourceType,
+        Stage,
+        VerificationState,
+        gate_reasons,
+    )
+    from tiptiers.web.i18n_texts import blocking_reason
+
+    t0 = datetime(2026, 3, 1, 9, 0)
+
+    def claim(eid: int, created: datetime, disputes: tuple[Dispute, ...] = ()) -> Claim:
+        return Claim(evidence_id=eid, iso3="JPN", year=2026, statement="s", state=VerificationState.UNVERIFIED,
+                     criteria=("criterion_1",), source_type=SourceType.NGO, source_name="n", created_at=created,
+                     disputes=disputes)
+
+    dispute = Dispute(3, 1, "Article 226-2 of the Penal Code criminalises it", "", "liaison", t0 + timedelta(days=3))
+    draft = ReviewRequest(7, "JPN", 2026, RequestKind.DRAFT, t0 + timedelta(days=1), date(2026, 5, 2), "ana")
+    final = ReviewRequest(9, "JPN", 2026, RequestKind.DRAFT, t0 + timedelta(days=70), date(2026, 6, 20), "ana",
+                          stage=Stage.FINAL)
+    claims = [claim(1, t0, (dispute,)), claim(2, t0 + timedelta(days=5)), claim(4, t0 + timedelta(days=80))]
+    reasons = (gate_reasons([], claims, date(2026, 3, 2)) + gate_reasons([draft], claims, date(2026, 4, 1))
+               + gate_reasons([draft, final], claims, date(2026, 6, 1))
+               + gate_reasons([draft], claims, date(2026, 6, 1), final_required=True))
+    assert len({re.sub(r"\d", "", r) for r in reasons}) == 7
+    for text in reasons:
+        assert blocking_reason(text) == text
+        for lang in ("fr", "es"):
+            with i18n.use(lang):
+                shown = blocking_reason(text)
+            assert shown != text and "#" not in shown, (lang, text)

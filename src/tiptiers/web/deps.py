@@ -104,8 +104,10 @@ templates.env.globals["level_label"] = _words(LEVEL_LABELS)
 templates.env.filters["engine_text"] = engine_text  # the engine's reasons and notes in the language
 templates.env.globals["flag_text"] = flag_text
 for _name in ("windows_text", "step_title", "step_description", "step_summary",  # the calendar's words
-              "movement_reason", "previous_year_words"):  # the movements'
+              "movement_reason", "previous_year_words",  # the movements'
+              "blocking_reason"):  # what blocks publication
     templates.env.globals[_name] = getattr(i18n_texts, _name)
+templates.env.filters["blocking_reason"] = i18n_texts.blocking_reason
 templates.env.globals["signal_label"] = _words(SIGNAL_LABELS)
 templates.env.globals["claim_state_words"] = _words(CLAIM_STATES)
 templates.env.globals["claim_state"] = _words(CLAIM_STATES, english=str)  # the narrative's English shows the code

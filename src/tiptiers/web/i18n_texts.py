@@ -142,15 +142,20 @@ def _fill(message: str, params: dict[str, str]) -> str:
     return i18n.gettext(message) % {name: _CONVERT.get(name, str)(value) for name, value in params.items()}
 
 
-def engine_text(text: str) -> str:
-    """One of the engine's sentences in the request's language (as it is in English, or if not recognised)."""
+def _translate(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> str:
+    """`text` in the request's language if one of `patterns` (message, its pattern) matches it; else as it is."""
     if i18n.current() == i18n.DEFAULT or not text:
         return text
-    for message, pattern in _patterns():
+    for message, pattern in patterns:
         found = pattern.fullmatch(text)
         if found:
             return _fill(message, found.groupdict())
     return text
+
+
+def engine_text(text: str) -> str:
+    """One of the engine's sentences in the request's language (as it is in English, or if not recognised)."""
+    return _translate(text, _patterns())
 
 
 def recognised(text: str) -> bool:
@@ -388,3 +393,32 @@ def absent_means(coverage: YearCoverage, iso3: str) -> str:
         return i18n.gettext(N_("not in the sources we have: %(tiers)s, or not ranked")) % {
             "tiers": tier_list(coverage.missing_tiers)}
     return i18n.gettext(N_("not in the sources we have"))
+
+
+# --- what blocks publication (tiptiers/review/model.py gate_reasons) --------------------------------------------
+
+BLOCKING = (
+    N_("the draft has not been sent to the government for review"),
+    N_("the government's review is open until %(date)s (request #%(request)s, sent %(sent)s)"),
+    N_("claim #%(claim)s was added after the draft was sent (request #%(request)s) and the government has not seen "
+       "it: send the draft again"),
+    N_("claim #%(claim)s was added after the final report was sent (request #%(request)s) and the government has "
+       "not seen it: send the final report again"),
+    N_("dispute #%(dispute)s on claim #%(claim)s is open: the government says %(quote)s"),
+    N_("the government's final comments are open until %(date)s (final report #%(request)s, sent %(sent)s)"),
+    N_("the final report has not been sent to the government for its final comments (the second stage of the right "
+       "of reply)"),
+)
+_DAY = r"\d{4}-\d{2}-\d{2}"
+_KINDS.update({"date": _DAY, "sent": _DAY, "request": _NUMBER, "dispute": _NUMBER, "claim": r"\S+?"})
+_CONVERT.update({"date": i18n.format_date, "sent": i18n.format_date})
+
+
+@cache
+def _blocking_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in BLOCKING)
+
+
+def blocking_reason(text: str) -> str:
+    """A reason that blocks publication in the request's language (the government's words it quotes as written)."""
+    return _translate(text, _blocking_patterns())
