@@ -285,3 +285,15 @@ def test_every_blocking_reason_has_its_translation():
             with i18n.use(lang):
                 shown = blocking_reason(text)
             assert shown != text and "#" not in shown, (lang, text)
+
+
+def test_the_tier_chart_in_the_page_language(client):
+    """The country page's chart of tier by year: its title, tier axis and tooltips in French or Spanish; the
+    English page's chart as it was."""
+    english = client.get("/countries/JPN?lang=en").text
+    french = client.get("/countries/JPN?lang=fr").text
+    spanish = client.get("/countries/JPN?lang=es").text
+    assert '<title>Japan: tier by year</title>' in english and ">Tier 2 Watch List</text>" in english
+    assert "<title>Japon : catégorie par année</title>" in french
+    assert ">Catégorie 2 – liste de surveillance</text>" in french
+    assert "<title>Japón: nivel por año</title>" in spanish and ": Nivel 2</title></circle>" in spanish

@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 
 from tiptiers.publish import palette
-from tiptiers.tiers import Tier
+from tiptiers.tiers import N_, Tier
 
 # Tier 1 at the top; special cases on a row of their own below the scale, not joined to the line.
 CHART_TIERS = (Tier.TIER_1, Tier.TIER_2, Tier.WATCH_LIST, Tier.TIER_3)
 ROWS = (*CHART_TIERS, Tier.SPECIAL)
-ABSENT_LABELS = {"not_ranked": "not ranked", "not_in_sources": "not in the sources we have"}
+ABSENT_LABELS = {"not_ranked": N_("not ranked"), "not_in_sources": N_("not in the sources we have")}
 
 
 def _open(width: int, height: int, title: str, css: str) -> list[str]:
@@ -34,20 +34,23 @@ def _year_axis(first: int, last: int, x: Callable[[int], float], y: float) -> li
     return out
 
 
-def _tier_rows(top: float, step: float, left: float, right: float) -> tuple[dict[Tier, float], list[str]]:
+def _tier_rows(top: float, step: float, left: float, right: float,
+               words: Callable[[str], str] = str) -> tuple[dict[Tier, float], list[str]]:
     ys = {t: top + i * step for i, t in enumerate(ROWS)}
     parts = []
     for tier, yy in ys.items():
         dash = ' stroke-dasharray="3 3"' if tier == Tier.SPECIAL else ""
         parts.append(f'<line class="grid" x1="{left}" x2="{right}" y1="{yy:.1f}" y2="{yy:.1f}"{dash}/>'
-                     f'<text class="axis" x="{left - 10}" y="{yy + 4:.1f}" text-anchor="end">{tier.label}</text>')
+                     f'<text class="axis" x="{left - 10}" y="{yy + 4:.1f}" text-anchor="end">'
+                     f"{escape(words(tier.label))}</text>")
     return ys, parts
 
 
 def tier_history_svg(points: Sequence[tuple[int, str]], title: str,
-                     absent: Mapping[int, str] | None = None) -> str:
+                     absent: Mapping[int, str] | None = None, words: Callable[[str], str] = str) -> str:
     """A step line of tier by report year; each year a dot with a tooltip. `points` are (year, tier); `absent`
-    maps a year with no placement to why (`not_ranked` or `not_in_sources`): a labelled mark, not a silent gap."""
+    maps a year with no placement to why (`not_ranked` or `not_in_sources`): a labelled mark, not a silent gap.
+    `words`: the tier and absence labels in the reader's language (a web page passes its gettext; English as is)."""
     width, height = 640, 250
     left, right, top, bottom = 130, 20, 20, 50
     absent = dict(absent or {})
@@ -58,7 +61,7 @@ def tier_history_svg(points: Sequence[tuple[int, str]], title: str,
     def x(year: int) -> float:
         return left + (year - first) * (width - left - right) / span
 
-    ys, grid = _tier_rows(top, (height - top - bottom) / len(CHART_TIERS), left, width - right)
+    ys, grid = _tier_rows(top, (height - top - bottom) / len(CHART_TIERS), left, width - right, words)
     parts = _open(width, height, title, "tier-chart") + grid
     if points or absent:
         parts += _year_axis(first, last, x, height - 8)
@@ -66,7 +69,8 @@ def tier_history_svg(points: Sequence[tuple[int, str]], title: str,
         swatch = palette.STATE_SWATCHES.get(why, palette.NOT_IN_SOURCES)
         parts.append(f'<rect class="absent" data-year="{year}" data-absent="{why}" x="{x(year) - 6:.1f}" y="{top}" '
                      f'width="12" height="{ys[Tier.TIER_3] - top:.1f}" fill="{palette.pattern_fill(swatch)}" '
-                     f'opacity=".8"><title>{year}: {ABSENT_LABELS.get(why, why)}</title></rect>')
+                     f'opacity=".8"><title>{year}: {escape(words(ABSENT_LABELS[why])) if why in ABSENT_LABELS else why}'
+                     "</title></rect>")
     ranked = [(yr, Tier(t)) for yr, t in sorted(points) if Tier(t) in CHART_TIERS]
     segment: list[str] = []
     previous = None
@@ -81,7 +85,7 @@ def tier_history_svg(points: Sequence[tuple[int, str]], title: str,
         parts.append(
             f'<circle class="point" data-year="{year}" data-tier="{tier.value}" cx="{x(year):.1f}" '
             f'cy="{ys[tier]:.1f}" r="5" fill="{swatch.fill}" stroke="{palette.INK}" stroke-width="1">'
-            f"<title>{year}: {tier.label}</title></circle>")
+            f"<title>{year}: {escape(words(tier.label))}</title></circle>")
     parts.append("</svg>")
     return "".join(parts)
 

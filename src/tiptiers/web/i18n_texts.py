@@ -422,3 +422,13 @@ def _blocking_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def blocking_reason(text: str) -> str:
     """A reason that blocks publication in the request's language (the government's words it quotes as written)."""
     return _translate(text, _blocking_patterns())
+
+
+# --- charts (tiptiers/publish/charts.py) ----------------------------------------------------------------------
+
+
+def history_chart_title(iso3: str, english_name: str) -> str:
+    """The tier-history chart's title ("Japan: tier by year") in the request's language."""
+    from tiptiers.web.deps import country_name
+
+    return i18n.gettext(N_("%(country)s: tier by year")) % {"country": country_name(iso3, english_name)}

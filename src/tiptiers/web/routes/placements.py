@@ -22,7 +22,7 @@ from tiptiers.store.placements import (
     year_placements,
 )
 from tiptiers.tiers import TIER_ORDER, Tier
-from tiptiers.web import i18n_texts
+from tiptiers.web import i18n, i18n_texts
 from tiptiers.web.deps import (
     SessionDep,
     Visibility,
@@ -166,8 +166,8 @@ def country_page(iso3: str, request: Request, session: SessionDep, visible: Visi
             return RedirectResponse(f"/countries/{found.iso3}", status_code=301)
     data = _country_data(session, iso3, visible)
     absent = absent_years(session, data.iso3, [p.year for p in data.placements], visible.years(report_years(session)))
-    chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements], f"{data.name}: tier by year",
-                             absent=absent)
+    chart = tier_history_svg([(p.year, p.tier.value) for p in data.placements],
+                             i18n_texts.history_chart_title(data.iso3, data.name), absent=absent, words=i18n.gettext)
     rows = sorted([(p.year, p, None) for p in data.placements] + [(y, None, why) for y, why in absent.items()],
                   key=lambda r: r[0])
     return templates.TemplateResponse(

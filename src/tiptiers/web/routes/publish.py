@@ -397,7 +397,8 @@ def _narrative_page(iso3: str, year: int, request: Request, session: Session, vi
                     language: str) -> Response:
     cy = _public_country_year(session, iso3, year, visible, language)
     absent = absent_years(session, cy.data.iso3, [y for y, _ in cy.data.history], published_years(session, visible))
-    chart = tier_history_svg(cy.data.history, f"{cy.data.country}: tier by year", absent=absent)
+    chart = tier_history_svg(cy.data.history, i18n_texts.history_chart_title(cy.data.iso3, cy.data.country),
+                             absent=absent, words=i18n.gettext)
     return page(request, "publish/narrative.html", {
         "cy": cy, "chart": chart, "json_url": f"/api/v1/narratives/{cy.data.iso3}/{year}"
                                               + (f"/{cy.language}" if cy.language != "en" else "") + ".json",
