@@ -297,3 +297,27 @@ def test_the_tier_chart_in_the_page_language(client):
     assert "<title>Japon : catégorie par année</title>" in french
     assert ">Catégorie 2 – liste de surveillance</text>" in french
     assert "<title>Japón: nivel por año</title>" in spanish and ": Nivel 2</title></circle>" in spanish
+
+
+def test_the_calendar_warnings_in_the_page_language():
+    """Both warnings of the calendar (windows that cannot fit; a draft sent too late) in French and Spanish, with
+    their windows and dates in the language; English as the calendar writes them."""
+    from datetime import date
+
+    from tiptiers.engine.calendar import Facts, compute_calendar
+    from tiptiers.review.windows import PRESETS
+    from tiptiers.web.i18n_texts import calendar_warning
+
+    cals = [compute_calendar(2027, PRESETS["greta"], today=date(2027, 1, 5)),
+            compute_calendar(2027, PRESETS["tip"], Facts(done={"draft_sent": date(2027, 6, 1)}), date(2027, 6, 2))]
+    warnings = [(w, cal) for cal in cals for w in cal.warnings]
+    assert len(warnings) == 2
+    for text, cal in warnings:
+        assert calendar_warning(text, cal) == text
+        with i18n.use("fr"):
+            french = calendar_warning(text, cal)
+        with i18n.use("es"):
+            spanish = calendar_warning(text, cal)
+        assert french.startswith(("les délais de réponse (", "le projet ayant été envoyé le ")), french
+        assert spanish.startswith(("los plazos de respuesta (", "con el borrador enviado el ")), spanish
+        assert "semaine" in french or "mois" in french

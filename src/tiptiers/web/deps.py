@@ -103,7 +103,7 @@ def _words(table: dict[str, str], english: Callable[[str], str] | None = None) -
 templates.env.globals["level_label"] = _words(LEVEL_LABELS)
 templates.env.filters["engine_text"] = engine_text  # the engine's reasons and notes in the language
 templates.env.globals["flag_text"] = flag_text
-for _name in ("windows_text", "step_title", "step_description", "step_summary",  # the calendar's words
+for _name in ("windows_text", "step_title", "step_description", "step_summary", "calendar_warning",  # calendar
               "movement_reason", "previous_year_words",  # the movements'
               "blocking_reason"):  # what blocks publication
     templates.env.globals[_name] = getattr(i18n_texts, _name)

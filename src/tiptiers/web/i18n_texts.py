@@ -432,3 +432,36 @@ def history_chart_title(iso3: str, english_name: str) -> str:
     from tiptiers.web.deps import country_name
 
     return i18n.gettext(N_("%(country)s: tier by year")) % {"country": country_name(iso3, english_name)}
+
+
+# The calendar's warnings (compute_calendar), with the calendar's own windows.
+CALENDAR_WARNINGS = (
+    N_("the reply windows (%(windows)s) cannot fit between the end of the reporting period (%(end)s) and the "
+       "report's deadline (%(deadline)s): the draft must go out by %(by)s, %(days)s days before the reporting "
+       "period ends"),
+    N_("with the draft sent on %(sent)s, the final comments are due %(due)s: %(days)s days after %(latest)s, the "
+       "last day that leaves %(publication)s before the report's deadline (%(deadline)s)"),
+)
+_KINDS.update({name: _DAY for name in ("end", "deadline", "by", "due", "latest")} | {"days": _NUMBER})
+_CONVERT.update({name: i18n.format_date for name in ("end", "deadline", "by", "due", "latest")})
+
+
+@cache
+def _warning_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in CALENDAR_WARNINGS)
+
+
+def calendar_warning(text: str, calendar: Calendar) -> str:
+    """One of the calendar's warnings in the request's language (its windows described in it too)."""
+    if i18n.current() == i18n.DEFAULT:
+        return text
+    for message, pattern in _warning_patterns():
+        found = pattern.fullmatch(text)
+        if found:
+            params = found.groupdict()
+            params.pop("windows", None)
+            params.pop("publication", None)
+            words = {name: _CONVERT.get(name, str)(value) for name, value in params.items()}
+            return i18n.gettext(message) % {**words, "windows": windows_text(calendar.windows),
+                                            "publication": span_text(calendar.windows.publication)}
+    return text
