@@ -321,3 +321,17 @@ def test_the_calendar_warnings_in_the_page_language():
         assert french.startswith(("les délais de réponse (", "le projet ayant été envoyé le ")), french
         assert spanish.startswith(("los plazos de respuesta (", "con el borrador enviado el ")), spanish
         assert "semaine" in french or "mois" in french
+
+
+def test_the_questionnaire_in_the_page_language_and_english_in_json(site):  # noqa: F811
+    """A liaison reads the questionnaire's questions in French or Spanish; its JSON keeps the English questions."""
+    jpn = as_user(site, "jpn-liaison")
+    items = jpn.get("/api/v1/questionnaires/JPN/2026?lang=fr").json()["items"]
+    laws = {i["id"]: i for i in items}["laws"]
+    assert laws["text"].startswith("Which laws criminalise sex trafficking")
+    french = jpn.get("/review/JPN/2026/questionnaire?lang=fr", headers={"Accept": "text/html"}).text
+    spanish = jpn.get("/review/JPN/2026/questionnaire?lang=es", headers={"Accept": "text/html"}).text
+    assert "Quelles lois incriminent la traite" in french and "Which laws criminalise" not in french
+    assert "¿Qué leyes tipifican como delito la trata" in spanish
+    english = jpn.get("/review/JPN/2026/questionnaire?lang=en", headers={"Accept": "text/html"}).text
+    assert html.escape(laws["text"], quote=False) in english

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from tiptiers.tiers import N_  # the core's marker: the questionnaire page translates the questions
+
 
 @dataclass(frozen=True)
 class Question:
@@ -18,24 +20,25 @@ class Question:
 
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("laws", "Which laws criminalise sex trafficking and labour trafficking, including recruitment by fraud "
-             "or deception? Cite the articles and their penalties.", "prosecution"),
-    Question("law_enforcement", "How many trafficking investigations, prosecutions and convictions were there in the "
-             "reporting period, by form of exploitation, and what sentences were imposed?", "prosecution"),
-    Question("official_complicity", "What investigations, prosecutions or convictions of officials complicit in "
-             "trafficking took place?", "prosecution"),
-    Question("victims_identified", "How many victims were identified, by form of exploitation, sex, age and "
-             "nationality, and with what procedures?", "protection"),
-    Question("victim_services", "What shelter, medical, legal and psychological services did victims receive, and "
-             "with what public funding?", "protection"),
-    Question("non_punishment", "How are victims protected from punishment for unlawful acts they were compelled to "
-             "commit, and do foreign victims have alternatives to removal?", "protection"),
-    Question("prevention", "What national action plan, awareness campaigns and measures against recruitment fees "
-             "and fraudulent recruitment were in force?", "prevention"),
-    Question("demand", "What was done to reduce the demand for commercial sex acts and for forced labour?",
+    Question("laws", N_("Which laws criminalise sex trafficking and labour trafficking, including recruitment by "
+                        "fraud or deception? Cite the articles and their penalties."), "prosecution"),
+    Question("law_enforcement", N_("How many trafficking investigations, prosecutions and convictions were there in "
+                                   "the reporting period, by form of exploitation, and what sentences were "
+                                   "imposed?"), "prosecution"),
+    Question("official_complicity", N_("What investigations, prosecutions or convictions of officials complicit in "
+                                       "trafficking took place?"), "prosecution"),
+    Question("victims_identified", N_("How many victims were identified, by form of exploitation, sex, age and "
+                                      "nationality, and with what procedures?"), "protection"),
+    Question("victim_services", N_("What shelter, medical, legal and psychological services did victims receive, "
+                                   "and with what public funding?"), "protection"),
+    Question("non_punishment", N_("How are victims protected from punishment for unlawful acts they were compelled "
+                                  "to commit, and do foreign victims have alternatives to removal?"), "protection"),
+    Question("prevention", N_("What national action plan, awareness campaigns and measures against recruitment "
+                              "fees and fraudulent recruitment were in force?"), "prevention"),
+    Question("demand", N_("What was done to reduce the demand for commercial sex acts and for forced labour?"),
              "prevention"),
-    Question("partnership", "With which governments, international organisations and NGOs did the government "
-             "cooperate against trafficking?", "partnership"),
+    Question("partnership", N_("With which governments, international organisations and NGOs did the government "
+                               "cooperate against trafficking?"), "partnership"),
 )
 
 QUESTION_IDS = frozenset(q.id for q in QUESTIONS)
