@@ -335,3 +335,18 @@ def test_the_questionnaire_in_the_page_language_and_english_in_json(site):  # no
     assert "¿Qué leyes tipifican como delito la trata" in spanish
     english = jpn.get("/review/JPN/2026/questionnaire?lang=en", headers={"Accept": "text/html"}).text
     assert html.escape(laws["text"], quote=False) in english
+
+
+def test_the_error_page_in_the_page_language_and_english_in_json(client):
+    """The HTML error page's commonest details (an unknown country, a year with no report) in French or Spanish;
+    the API's error stays English."""
+    api = client.get("/api/v1/countries/XXX/timeline", headers={"accept-language": "fr"}).json()["error"]["detail"]
+    assert api.startswith("unknown country 'XXX'")
+    french = client.get("/countries/XXX/2008?lang=fr", headers={"accept": "text/html"})
+    spanish = client.get("/years/1999?lang=es", headers={"accept": "text/html"})
+    assert french.status_code == spanish.status_code == 404
+    assert "pays inconnu &#39;XXX&#39; ; utilisez un code ISO 3166-1 alpha-3" in french.text
+    found = re.search(r'<p class="error">(.*?)</p>', spanish.text)
+    assert found and found.group(1).startswith("year: no hay informe publicado de 1999 (años publicados: "), found
+    english = client.get("/years/1999?lang=en", headers={"accept": "text/html"}).text
+    assert '<p class="error">year: no published report for 1999 (published years: ' in english

@@ -105,7 +105,7 @@ templates.env.filters["engine_text"] = engine_text  # the engine's reasons and n
 templates.env.globals["flag_text"] = flag_text
 for _name in ("windows_text", "step_title", "step_description", "step_summary", "calendar_warning",  # calendar
               "movement_reason", "previous_year_words",  # the movements'
-              "blocking_reason"):  # what blocks publication
+              "blocking_reason", "error_detail"):  # what blocks publication; the error page
     templates.env.globals[_name] = getattr(i18n_texts, _name)
 templates.env.filters["blocking_reason"] = i18n_texts.blocking_reason
 templates.env.globals["signal_label"] = _words(SIGNAL_LABELS)

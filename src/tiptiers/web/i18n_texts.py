@@ -465,3 +465,27 @@ def calendar_warning(text: str, calendar: Calendar) -> str:
             return i18n.gettext(message) % {**words, "windows": windows_text(calendar.windows),
                                             "publication": span_text(calendar.windows.publication)}
     return text
+
+
+# --- the HTML error page: the commonest details (a visitor's wrong address); others show as the API gives them --
+
+ERRORS = (
+    N_("unknown country %(code)s; use an ISO 3166-1 alpha-3 code such as JPN"),
+    N_("year: no published report for %(year)s (published years: %(known)s)"),
+    N_("year: no report for %(year)s (report years: %(known)s)"),
+    N_("iso3: %(country)s has no placement in the %(year)s report"),
+    N_("no published report yet"),
+    N_("Not Found"),
+)
+_KINDS.update({"code": r"'[^']*'", "known": r"\d+-\d+|none"})
+_CONVERT.update({"known": lambda v: i18n.gettext(N_("none")) if v == "none" else v})
+
+
+@cache
+def _error_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in ERRORS)
+
+
+def error_detail(detail: object) -> object:
+    """An error page's detail in the request's language where it is one of the commonest; else as given."""
+    return _translate(detail, _error_patterns()) if isinstance(detail, str) else detail
