@@ -299,6 +299,18 @@ def test_the_tier_chart_in_the_page_language(client):
     assert "<title>Japón: nivel por año</title>" in spanish and ": Nivel 2</title></circle>" in spanish
 
 
+def test_the_movements_chart_in_the_page_language(client):
+    """The movements page's flow chart: its title, node labels and band tooltips in French or Spanish."""
+    english = client.get("/movements/2013?lang=en").text
+    french = client.get("/movements/2013?lang=fr").text
+    spanish = client.get("/movements/2013?lang=es").text
+    assert "<title>Countries by tier, 2012 to 2013</title>" in english
+    assert re.search(r"<title>Tier [^<]* to Tier 3: \d+</title>", english)
+    assert "<title>Pays par catégorie, de 2012 à 2013</title>" in french
+    assert re.search(r"<title>de Catégorie [^<]* à Catégorie 3 : \d+</title>", french)
+    assert "<title>Países por nivel, de 2012 a 2013</title>" in spanish and ">Nivel 3 (" in spanish
+
+
 def test_the_calendar_warnings_in_the_page_language():
     """Both warnings of the calendar (windows that cannot fit; a draft sent too late) in French and Spanish, with
     their windows and dates in the language; English as the calendar writes them."""

@@ -163,7 +163,7 @@ def compare_svg(series: Sequence[tuple[str, Mapping[int, str]]], years: Sequence
 
 
 FLOW_FROM = ("1", "2", "2WL", "3", "special", "unknown", "new")  # the previous year's side, top to bottom
-FLOW_LABELS = {"unknown": "Previous year unknown", "new": "New in the report"}
+FLOW_LABELS = {"unknown": N_("Previous year unknown"), "new": N_("New in the report")}
 
 
 def flow_label(key: str) -> str:
@@ -174,11 +174,13 @@ STANDALONE_STYLE = (f"<style>text {{ font-family: sans-serif; font-size: 13px; f
                     ".axis { font-weight: 700; }</style>")
 
 
-def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str, *, standalone: bool = False) -> str:
+def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str, *, standalone: bool = False,
+              words: Callable[[str], str] = str) -> str:
     """The flows between tiers from one report to the next: last year's tiers on the left, this year's on the
     right, a band per (from, to) as wide as its count, coloured and patterned as its destination, each labelled
     with its count. `flows` maps (from, to) to the number of countries; `from` may be `unknown` or `new`.
-    `standalone`: a file of its own (the SVG and PNG downloads), with its patterns, fonts and a white ground."""
+    `standalone`: a file of its own (the SVG and PNG downloads), with its patterns, fonts and a white ground.
+    `words`: the labels in the reader's language (a web page passes its gettext; English as is)."""
     width, left_x, right_x, node_w, gap, top = 720, 170, 550, 18, 14, 30
     # Pixels per country: a whole year (about 180) fits in about 600 px; a filtered few are drawn large enough to read.
     unit = min(24.0, max(3.2, 320 / max(sum(flows.values()), 1)))
@@ -200,8 +202,8 @@ def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str, *, st
         parts.insert(0, '<?xml version="1.0" encoding="UTF-8"?>\n')
         parts += [palette.svg_defs(), STANDALONE_STYLE, f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
     if not flows:
-        parts.append(f'<text class="axis" x="{width / 2}" y="{top + 20}" text-anchor="middle">No country to '
-                     "show</text>")
+        parts.append(f'<text class="axis" x="{width / 2}" y="{top + 20}" text-anchor="middle">'
+                     f'{escape(words(N_("No country to show")))}</text>')
     parts.append(f'<text class="axis" x="{left_x}" y="18" text-anchor="end">{year - 1}</text>'
                  f'<text class="axis" x="{right_x + node_w}" y="18">{year}</text>')
     out_y = {k: y for k, (y, _) in left.items()}
@@ -219,11 +221,12 @@ def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str, *, st
             swatch = palette.TIER_SWATCHES[Tier(t)]
             d = (f"M{x0},{y0:.1f} C{mid},{y0:.1f} {mid},{y1:.1f} {x1},{y1:.1f} L{x1},{y1 + h:.1f} "
                  f"C{mid},{y1 + h:.1f} {mid},{y0 + h:.1f} {x0},{y0 + h:.1f} Z")
-            moved = "unchanged" if f == t else "to"
+            moved = words(N_("%(source)s unchanged %(target)s: %(count)s") if f == t else
+                          N_("%(source)s to %(target)s: %(count)s")) % {
+                "source": escape(words(flow_label(f))), "target": escape(words(flow_label(t))), "count": n}
             parts.append(f'<path class="flow" data-from="{f}" data-to="{t}" data-count="{n}" d="{d}" '
                          f'fill="{palette.pattern_fill(swatch)}" fill-opacity=".75" stroke="{palette.INK}" '
-                         f'stroke-width=".4"><title>{escape(flow_label(f))} {moved} {escape(flow_label(t))}: {n}'
-                         f"</title></path>")
+                         f'stroke-width=".4"><title>{moved}</title></path>')
             if h >= 10:
                 parts.append(f'<text class="flow-count" x="{x1 - 6}" y="{y1 + h / 2 + 4:.1f}" text-anchor="end">'
                              f"{n}</text>")
@@ -237,6 +240,6 @@ def flows_svg(flows: Mapping[tuple[str, str], int], year: int, title: str, *, st
                          f'fill="{fill}" stroke="{palette.INK}" stroke-width="1"/>')
             tx, anchor = (nx - 8, "end") if side == 0 else (nx + node_w + 8, "start")
             parts.append(f'<text class="node-label" x="{tx}" y="{y + h / 2 + 4:.1f}" text-anchor="{anchor}">'
-                         f"{escape(flow_label(k))} ({total})</text>")
+                         f"{escape(words(flow_label(k)))} ({total})</text>")
     parts.append("</svg>")
     return "".join(parts)

@@ -631,7 +631,8 @@ def movements_page(year: PublishedYear, request: Request, session: SessionDep, v
         "data": data, "groups": moves.grouped(shown), "years": published_years(session, visible)[1:],
         "filter_words": moves.filter_words(tier, way), "to": tier.value if tier else "", "direction": way or "",
         "tiers": list(TIER_ORDER), "directions": list(moves.DIRECTIONS), "query": q,
-        "chart": flows_svg(moves.flows(shown), year, f"Countries by tier, {year - 1} to {year}"),
+        "chart": flows_svg(moves.flows(shown), year, i18n.gettext(N_("Countries by tier, %(before)s to %(year)s"))
+                           % {"before": year - 1, "year": year}, words=i18n.gettext),
         "json_url": f"/api/v1/movements/{year}.json{q}"}, shows=with_previous(year))
 
 
