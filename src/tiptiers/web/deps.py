@@ -75,8 +75,7 @@ templates.env.globals["common_language_codes"] = lambda: {code for code, _ in te
 
 
 # Words of the stored values a page shows. English keeps showing what it always has; the other languages read these.
-LEVEL_LABELS = {"not_met": N_("not met"), "partial": N_("partial"), "substantial": N_("substantial"),
-                "full": N_("full")}
+LEVEL_LABELS = {words.replace(" ", "_"): label for words, label in i18n_texts.LEVELS.items()}  # stored: not_met
 SIGNAL_LABELS = {"increasing_efforts_shown": N_("increasing efforts shown"),
                  "concrete_actions": N_("concrete actions"),
                  "victims_significant_or_increasing": N_("victims significant or increasing"),

@@ -342,9 +342,16 @@ def language_name(tag: str) -> str:
 
 def common_languages() -> tuple[tuple[str, str], ...]:
     """(tag, name in the interface's language) of the languages a form offers, by that name."""
+    return _common_languages(current())
+
+
+@cache
+def _common_languages(lang: str) -> tuple[tuple[str, str], ...]:
+    """Made once per interface language: every form with a language select shows the ~180 names."""
     from tiptiers.store import texts
 
-    if current() == DEFAULT:
+    if lang == DEFAULT:
         return texts.common_languages()
-    return tuple(sorted(((code, language_name(code)) for code, _ in texts.common_languages()),
-                        key=lambda pair: pair[1].casefold()))
+    with use(lang):
+        return tuple(sorted(((code, language_name(code)) for code, _ in texts.common_languages()),
+                            key=lambda pair: pair[1].casefold()))
