@@ -85,14 +85,16 @@ def prepare(backend: str, workdir: Path, staff: int = 1, liaisons: int = 0,
 
 
 @contextmanager
-def served(backend: str, staff: int = 1, liaisons: int = 0, reviewers: bool = True) -> Iterator[Site]:
-    """A prepared site, served by `tiptiers serve --no-access-log` until the block ends; then dropped."""
+def served(backend: str, staff: int = 1, liaisons: int = 0, reviewers: bool = True, workers: int = 1
+           ) -> Iterator[Site]:
+    """A prepared site, served by `tiptiers serve --no-access-log --workers N` until the block ends; then dropped."""
     with tempfile.TemporaryDirectory() as tmp:
         site, drop = prepare(backend, Path(tmp), staff, liaisons, reviewers)
         port = free_port()
         env = {**os.environ, "TIPTIERS_DATABASE_URL": site.url, "TIPTIERS_REPORTS_DIR": str(Path(tmp) / "reports")}
         log_file = (Path(tmp) / "serve.log").open("wb")
-        server = subprocess.Popen([TIPTIERS, "serve", "--host", HOST, "--port", str(port), "--no-access-log"],
+        server = subprocess.Popen([TIPTIERS, "serve", "--host", HOST, "--port", str(port), "--no-access-log",
+                                   "--workers", str(workers)],
                                   env=env, stdout=subprocess.DEVNULL, stderr=log_file)
         try:
             site.base = f"http://{HOST}:{port}"

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -84,6 +85,7 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
     latencies: dict[str, list[float]] = {"staff": [], "liaison": []}
     errors: dict[str, list[str]] = {k: [] for k in latencies}
     retried = dict.fromkeys(latencies, 0)
+    by_route: dict[str, list[float]] = {}  # "GET /workspace/ISO3/YEAR" -> seconds: which routes make the tail
     writes: list[tuple[str, str, int | None]] = []  # (kind, marker, status or None for no answer)
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
     stop = time.monotonic() + 3600  # set once every liaison has logged in
@@ -109,6 +111,8 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
                 errors[who].append(f"{method} {url}: {status} {r.text[:100]}")
             else:
                 latencies[who].append(time.perf_counter() - started)
+                shape = re.sub(r"\b\d+\b", "N", re.sub(r"\b[A-Z]{3}\b", "ISO3", url.split("?")[0]))
+                by_route.setdefault(f"{method} {shape}", []).append(time.perf_counter() - started)
         except httpx.HTTPError as exc:
             errors[who].append(f"{method} {url}: {type(exc).__name__} {exc}")
         if write is not None:
@@ -124,7 +128,7 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
                     if time.monotonic() >= stop:
                         return
                     iso3 = rng.choice(LIAISON_COUNTRIES)
-                    if rng.random() < 0.2:
+                    if rng.random() < site["write_share"]:
                         marker = uuid.uuid4().hex
                         if rng.random() < 0.5:
                             await one(client, "staff", "POST", "/api/v1/evidence", ("evidence", marker), json={
@@ -154,7 +158,7 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
                     await asyncio.sleep(rng.expovariate(1.0))
                     if time.monotonic() >= stop:
                         return
-                    if rng.random() < 0.2:
+                    if rng.random() < site["write_share"]:
                         marker = uuid.uuid4().hex
                         claim = rng.choice(claims[iso3])
                         await one(client, "liaison", "POST", f"/api/v1/reviews/{iso3}/{YEAR}/claims/{claim}/responses",
@@ -174,7 +178,8 @@ async def _drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], 
         await asyncio.gather(*(staff(n, site["tokens"][n], i) for i, n in enumerate(staff_names)),
                              *(liaison(n, c) for n, c in liaisons))
         elapsed = seconds
-    return {"latencies": latencies, "errors": errors, "writes": writes, "elapsed": elapsed, "retried": retried}
+    return {"latencies": latencies, "errors": errors, "writes": writes, "elapsed": elapsed, "retried": retried,
+            "by_route": by_route}
 
 
 def drive(base: str, site: dict[str, Any], claims: dict[str, list[int]], seconds: float, out: Any) -> None:
@@ -242,6 +247,12 @@ def stored_markers(url: str) -> dict[str, list[str]]:
     return found
 
 
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (uvicorn's worker processes), from /proc."""
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in found.read_text().split()] if found.exists() else []
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time the processes have used (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -257,13 +268,13 @@ def pct(values: list[float], q: int) -> float:
 
 
 def run(label: str, base: str, site: Site, claims: dict[str, list[int]], seconds: float, rate: float,
-        pids: list[int]) -> bool:
+        pids: list[int], write_share: float = 0.2) -> bool:
     ctx = multiprocessing.get_context("spawn")
     queue: Any = ctx.Queue()
     loadavg = os.getloadavg()[0]
     cpu_before = cpu_seconds(pids) if pids else 0.0
-    loader = ctx.Process(target=drive, args=(base, {"tokens": site.tokens, "roles": site.roles}, claims, seconds,
-                                             queue))
+    visitors = {"tokens": site.tokens, "roles": site.roles, "write_share": write_share}
+    loader = ctx.Process(target=drive, args=(base, visitors, claims, seconds, queue))
     loader.start()
     for path in PUBLIC:  # each published page rendered once, as in the first minutes of release day
         urllib.request.urlopen(base + path, timeout=120).read()
@@ -284,7 +295,7 @@ def run(label: str, base: str, site: Site, claims: dict[str, list[int]], seconds
         sum(len(v) for v in result["errors"].values())
     liaisons = sum(1 for role, _ in site.roles.values() if role == "liaison")
     print(f"== {label}: {seconds:.0f} s, anonymous offered {rate:.0f} req/s, {len(site.roles) - liaisons} staff "
-          f"and {liaisons} liaisons at ~1 req/s (1 in 5 a write); load average before {loadavg:.2f}, after "
+          f"and {liaisons} liaisons at ~1 req/s ({write_share:.0%} writes); load average before {loadavg:.2f}, after "
           f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores shared with the load generator)")
     print(f"  {'class':<10} {'answered':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     met = not wrk["errors"] and wrk["p99"] < P99_PUBLIC_MS
@@ -302,6 +313,8 @@ def run(label: str, base: str, site: Site, claims: dict[str, list[int]], seconds
             print(f"      {line}")
         if result["retried"][who]:
             print(f"      {result['retried'][who]} GET sent again on a kept-alive connection the server had closed")
+    slowest = sorted(((pct(v, 99), k, len(v)) for k, v in result["by_route"].items() if len(v) >= 20), reverse=True)
+    print("  logged-in routes with the slowest p99: " + "; ".join(f"{k} {p:.0f} ms ({n})" for p, k, n in slowest[:6]))
     writes = result["writes"]
     print(f"  writes: {len(writes)} sent, {sum(1 for *_, s in writes if s and 200 <= s < 300)} answered 2xx, "
           f"lost {len(lost)}")
@@ -337,20 +350,26 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300, help="anonymous requests offered per second")
     parser.add_argument("--staff", type=int, default=20)
     parser.add_argument("--liaisons", type=int, default=10)
+    parser.add_argument("--write-share", type=float, default=0.2, help="of the logged-in requests, the writes")
+    parser.add_argument("--workers", type=int, default=1, help="app processes of `tiptiers serve --workers N`")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:  # checked before minutes of set-up, not after
+        raise SystemExit("wrk is needed for the anonymous readers: apt-get install -y wrk")
     results = []
     if args.nginx:
         for apps in (1, 2):
             with clustered(apps, args.staff, args.liaisons) as (base, site, pids):
                 claims = prepare_season(site)
                 results.append(run(f"nginx, {apps} app process{'es' if apps > 1 else ''} + worker, PostgreSQL",
-                                   base, site, claims, args.seconds, args.rate, pids))
+                                   base, site, claims, args.seconds, args.rate, pids, args.write_share))
     else:
         for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-            with served(backend, staff=args.staff, liaisons=args.liaisons, reviewers=False) as site:
+            with served(backend, staff=args.staff, liaisons=args.liaisons, reviewers=False,
+                        workers=args.workers) as site:
                 claims = prepare_season(site)
-                results.append(run(f"{backend}, tiptiers serve", site.base, site, claims, args.seconds, args.rate,
-                                   [site.pid]))
+                label = f"{backend}, tiptiers serve" + (f" --workers {args.workers}" if args.workers > 1 else "")
+                results.append(run(label, site.base, site, claims, args.seconds, args.rate,
+                                   [site.pid, *children(site.pid)], args.write_share))
     print("targets met: 0 errors, 0 lost writes, p99 < 50 ms published, < 150 ms logged in" if all(results) else
           "TARGETS MISSED: see the marked lines above")
     sys.exit(0 if all(results) else 1)

@@ -72,6 +72,7 @@ def test_robustness_page_bars_and_twin(client):
     ("/api/v1/analysis/model/2014", 422, "year"),
     ("/api/v1/analysis/robustness/2008?draws=0", 422, "draws"),
     ("/api/v1/analysis/robustness/2008?draws=500000", 422, "draws"),
+    ("/api/v1/analysis/robustness/2008?draws=10001", 422, "draws: at most 10,000 on the web"),
     ("/api/v1/analysis/robustness/2008?draws=lots", 422, "draws"),
     ("/api/v1/analysis/robustness/2008?p_evidence=2", 422, "p_evidence"),
     ("/api/v1/analysis/robustness/2008?run=999", 404, "run"),

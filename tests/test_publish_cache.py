@@ -353,3 +353,30 @@ def test_the_calendar_comes_from_memory_for_a_minute_at_most(db, client, monkeyp
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: later)
     client.get("/calendar/2027")
     assert calls == [2027] * 5  # the date moves what is late: rendered again after a minute
+
+
+def test_the_movements_logged_in_visitors_see_are_audited_once_between_changes(db, client, monkeypatch):
+    """The movements (home, movements and year pages) take tens of milliseconds to audit: the app keeps them until a
+    change a published page may show, for logged-in visitors too (whose pages are never cached)."""
+    from tiptiers.publish import opendata
+
+    audits: list[list[int]] = []
+    real = opendata.year_movements
+
+    def counting(session, years, shown):
+        audits.append(list(years))
+        return real(session, years, shown)
+
+    monkeypatch.setattr(opendata, "year_movements", counting)
+    staff = {"Authorization": f"Bearer {analyst_token(db)}"}
+    first = client.get("/movements/2010", headers=staff)
+    assert first.status_code == 200 and client.get("/movements/2010", headers=staff).text == first.text
+    assert audits == [[2010]]
+    with transaction(db.sessions) as s:  # a draft of the embargoed year: no published page shows it
+        activity.record(s, "ana", "narrative.save", "narrative:JPN/2027", None, {"note": "draft"})
+    client.get("/movements/2010", headers=staff)
+    assert audits == [[2010]]
+    with transaction(db.sessions) as s:  # a change to a published year: audited again, by the next visitor
+        activity.record(s, "ana", "placement.correct", "placement:JPN/2010", None, {"note": "test"})
+    assert client.get("/movements/2010").status_code == 200
+    assert audits == [[2010], [2010]]

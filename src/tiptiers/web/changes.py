@@ -22,10 +22,10 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -97,6 +97,8 @@ class Batch:
 
 
 Listener = Callable[[Batch], None]
+T = TypeVar("T")
+MAX_REMEMBERED = 512
 
 
 class Changes:
@@ -113,6 +115,9 @@ class Changes:
         self.sessions = sessionmaker(self._reader)
         self.backend = engine.url.get_backend_name()
         self._listeners: list[Listener] = []
+        self._remembered: dict[Hashable, Any] = {}  # values derived from published data (`remembered`)
+        self._remembered_epoch = 0
+        self._listeners.append(self._forget)
         self._lock = threading.Lock()  # one catch-up at a time (request threads, the listening thread)
         self._head: tuple[int, str] | None = None  # (seq, hash) of the last entry seen; None: not read yet
         self._schedule: pubstore.Schedule | None = None
@@ -132,6 +137,31 @@ class Changes:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, kept until the next change a published page may show: for a value derived from published
+        data only (the key names every input, the published years included), such as the year's movements that the
+        home, movements and year pages all show and that take tens of milliseconds to audit. Logged-in visitors,
+        whose pages the page cache does not keep, get it too. Computed afresh while changes are not followed."""
+        if self.pending():
+            self.catch_up()
+        if not self.live:
+            return compute()
+        try:
+            return self._remembered[key]
+        except KeyError:
+            pass
+        epoch = self._remembered_epoch
+        value = compute()
+        if epoch == self._remembered_epoch:  # nothing changed while it was computed
+            if len(self._remembered) >= MAX_REMEMBERED:
+                self._remembered.clear()
+            self._remembered[key] = value
+        return value
+
+    def _forget(self, batch: Batch) -> None:
+        self._remembered_epoch += 1
+        self._remembered = {}
 
     @property
     def live(self) -> bool:

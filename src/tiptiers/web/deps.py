@@ -15,12 +15,12 @@ year or serves report data another way):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,6 +46,11 @@ from tiptiers.tiers import TIER_LABELS, Tier
 from tiptiers.web import i18n, i18n_texts
 from tiptiers.web.i18n import N_
 from tiptiers.web.i18n_texts import engine_text, flag_text
+
+if TYPE_CHECKING:
+    from tiptiers.web.changes import Changes
+
+T = TypeVar("T")
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 i18n.install(templates.env)
@@ -178,11 +183,17 @@ class Visibility:
     (a liaison, an NGO, the public) the published ones. The publication schedule is read once per request."""
 
     def __init__(self, session: Session, user: User | None, now: datetime,
-                 schedule: Callable[[Session], pubstore.Schedule] = pubstore.schedule):
+                 schedule: Callable[[Session], pubstore.Schedule] = pubstore.schedule, changes: Changes | None = None):
         self.session = session
         self.user = user
         self.now = now
         self._read_schedule = schedule  # the app's (kept per process, refreshed from the activity log: web/changes.py)
+        self._changes = changes
+
+    def published(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` of published data only, kept by the app until a change a published page may show
+        (web/changes.py `remembered`); `key` names every input, the published years included."""
+        return self._changes.remembered(key, compute) if self._changes is not None else compute()
 
     @property
     def staff(self) -> bool:
@@ -235,7 +246,8 @@ def _optional_user(request: Request) -> User | None:
 def visibility(request: Request, session: SessionDep,
                user: Annotated[User | None, Depends(_optional_user)]) -> Visibility:
     changes = getattr(request.app.state, "changes", None)
-    return Visibility(session, user, publish_now(request), changes.schedule if changes else pubstore.schedule)
+    return Visibility(session, user, publish_now(request), changes.schedule if changes else pubstore.schedule,
+                      changes)
 
 
 Visible = Annotated[Visibility, Depends(visibility)]

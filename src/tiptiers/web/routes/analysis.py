@@ -54,7 +54,10 @@ from tiptiers.web.pagecache import PUBLIC
 api = APIRouter(prefix="/api/v1", tags=["analysis"], route_class=FieldErrors)
 pages = APIRouter(include_in_schema=False)
 
-WEB_MAX_DRAWS = 100_000
+# A run asked for on the web is computed in the request, by anyone: bounded to the default (about 0.1 s for a
+# year; 100,000 took seconds of a core per request), and kept for a published year until its data changes. More
+# draws: `tiptiers robustness --draws N` stores a run, which the page then shows.
+WEB_MAX_DRAWS = 10_000
 TIER_CODES = [t.value for t in TIER_ORDER[:4]]
 
 
@@ -104,8 +107,9 @@ class RunSummary(BaseModel):
     created_at: str
 
 
-def _robustness(session: Session, year: int, run: int | None, draws: int | None, seed: int | None,
+def _robustness(visible: Visibility, year: int, run: int | None, draws: int | None, seed: int | None,
                 p_evidence: float | None, q_rating: float | None, vary_thresholds: bool | None) -> RobustnessView:
+    session = visible.session
     if year not in report_years(session):
         raise HTTPException(404, f"year: no placements for report year {year}")
     if run is not None:
@@ -129,6 +133,14 @@ def _robustness(session: Session, year: int, run: int | None, draws: int | None,
         raise HTTPException(422, str(exc)) from None
     if params.draws > WEB_MAX_DRAWS:
         raise HTTPException(422, f"draws: at most {WEB_MAX_DRAWS:,} on the web; use `tiptiers robustness`")
+    if visible.is_published(year):
+        published = tuple(visible.published_years(report_years(session)))
+        return visible.published(("robustness", year, params, published),
+                                 lambda: _computed_run(session, year, params))
+    return _computed_run(session, year, params)
+
+
+def _computed_run(session: Session, year: int, params: Parameters) -> RobustnessView:
     data, result = compute_robustness(session, year, params)
     placed = placed_tiers(session, year)
     names = country_names(session)
@@ -165,12 +177,12 @@ def api_model(year: VisibleYear, visible: Visible, indicator: str = Query("3p", 
 
 
 @api.get("/analysis/robustness/{year}", response_model=RobustnessView, summary="Tier probabilities of a year")
-def api_robustness(year: VisibleYear, session: SessionDep, run: int | None = None, draws: int | None = None,
+def api_robustness(year: VisibleYear, visible: Visible, run: int | None = None, draws: int | None = None,
                    seed: int | None = None, p_evidence: float | None = None, q_rating: float | None = None,
                    vary_thresholds: bool | None = None) -> RobustnessView:
     """The latest stored run of the year (or `run`); with any parameter given, or no stored run, a run computed
     now and not stored (run_id null). Store runs with `tiptiers robustness`."""
-    return _robustness(session, year, run, draws, seed, p_evidence, q_rating, vary_thresholds)
+    return _robustness(visible, year, run, draws, seed, p_evidence, q_rating, vary_thresholds)
 
 
 @api.get("/analysis/robustness/{year}/runs", response_model=list[RunSummary], summary="Stored robustness runs")
@@ -323,10 +335,10 @@ def model_page(year: VisibleYear, request: Request, visible: Visible, indicator:
 
 
 @pages.get("/analysis/robustness/{year}", response_class=HTMLResponse)
-def robustness_page(year: VisibleYear, request: Request, session: SessionDep, run: int | None = None,
+def robustness_page(year: VisibleYear, request: Request, visible: Visible, run: int | None = None,
                     draws: int | None = None, seed: int | None = None, p_evidence: float | None = None,
                     q_rating: float | None = None, vary_thresholds: bool | None = None) -> HTMLResponse:
-    view = _robustness(session, year, run, draws, seed, p_evidence, q_rating, vary_thresholds)
+    view = _robustness(visible, year, run, draws, seed, p_evidence, q_rating, vary_thresholds)
     query = str(request.url.query)
     return templates.TemplateResponse(request, "analysis/robustness.html", {
         "data": view, "tiers": TIER_CODES,

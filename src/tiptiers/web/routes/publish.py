@@ -534,7 +534,9 @@ def _query(to: Tier | None, direction: str | None) -> str:
 
 def _year_moves(session: Session, year: int, visible: Visibility) -> list[moves.Movement]:
     placed_or_404(session, visible, year)
-    return opendata.year_movements(session, [year], published_years(session, visible))[year]
+    published = published_years(session, visible)
+    return visible.published(("movements", year, tuple(published)),
+                             lambda: opendata.year_movements(session, [year], published)[year])
 
 
 def _movements(session: Session, year: int, visible: Visibility, to: Tier | None,
