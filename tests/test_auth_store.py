@@ -66,6 +66,21 @@ def test_names_are_unique(fresh_db):
     assert count(fresh_db, User) == 1
 
 
+def test_names_differing_only_in_case_or_width_are_one_name_even_when_two_processes_make_them_at_once(
+        fresh_db, monkeypatch):
+    add(fresh_db, "la", "analyst")
+    for other in ("LA", "\uff4c\uff41"):  # fullwidth ｌａ
+        with pytest.raises(UserError, match=r"^name: a user '(LA|la)' already exists"):
+            add(fresh_db, other, "analyst")
+    # another process checked at the same moment and saw nothing: the database's unique key refuses the second
+    monkeypatch.setattr(store, "get_user", lambda session, name: None)
+    with pytest.raises(UserError, match=r"^name: a user 'LA' already exists"):
+        add(fresh_db, "LA", "analyst")
+    assert count(fresh_db, User) == 1
+    with fresh_db.sessions() as session:
+        assert session.scalar(select(User.name_key)) == "la"
+
+
 def test_the_database_itself_refuses_a_liaison_without_a_country(fresh_db):
     with pytest.raises(IntegrityError), fresh_db.engine.begin() as conn:
         conn.execute(text("INSERT INTO users (name, role, password_hash, active, created_at) "

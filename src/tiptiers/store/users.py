@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tiptiers.countries import UnknownCountry, country_table
@@ -91,6 +92,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    # name_key(name), unique: two accounts whose names differ only in case or width (la, LA, ｌａ) cannot be made,
+    # not even at once by two processes (migration 0024)
+    name_key: Mapped[str] = mapped_column(String(NAME_MAX), unique=True, nullable=True)
     role: Mapped[str] = mapped_column(String(16))
     country_iso3: Mapped[str | None] = mapped_column(String(3))
     organisation: Mapped[str | None] = mapped_column(String(ORGANISATION_MAX))  # an NGO account's only
@@ -266,8 +270,7 @@ def get_user(session: Session, name: str) -> User | None:
     exact = unicodedata.normalize("NFKC", name or "").strip()
     user = session.scalar(select(User).where(User.name == exact))
     if user is None and exact:
-        key = name_key(exact)
-        user = next((u for u in session.scalars(select(User)) if name_key(u.name) == key), None)
+        user = session.scalar(select(User).where(User.name_key == name_key(exact)))
     return user
 
 
@@ -295,10 +298,14 @@ def create_user(session: Session, name: str, role: str, password: str, country: 
         same = "" if clash.name == name else f" ({clash.name!r}: names differing only in case or width are one name)"
         raise UserError(f"name: a user {name!r} already exists{same}")
     address = check_email(email)
-    user = User(name=name, role=role, country_iso3=iso3, organisation=org, password_hash=_hasher.hash(password),
-                active=True, created_at=utcnow(), email=address)
+    user = User(name=name, name_key=name_key(name), role=role, country_iso3=iso3, organisation=org,
+                password_hash=_hasher.hash(password), active=True, created_at=utcnow(), email=address)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # made meanwhile by another process (the check above saw nothing)
+        raise UserError(f"name: a user {name!r} already exists (names differing only in case or width are one "
+                        "name)") from None
     activity.record(session, actor, "user.create", f"user:{name}", None,
                     user.describe() | ({"email": address} if address else {}))
     return user
