@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -58,6 +59,7 @@ pages = APIRouter(include_in_schema=False)
 # year; 100,000 took seconds of a core per request), and kept for a published year until its data changes. More
 # draws: `tiptiers robustness --draws N` stores a run, which the page then shows.
 WEB_MAX_DRAWS = 10_000
+T = TypeVar("T")
 TIER_CODES = [t.value for t in TIER_ORDER[:4]]
 
 
@@ -83,18 +85,31 @@ def _audit_year(visible: Visibility, year: int, indicator: str) -> int:
 # --- JSON ------------------------------------------------------------------------------------------------------
 
 
+def _of_published(visible: Visibility, years: list[int], key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """`compute()`, kept by the app until the data changes when every year it reads is published (an audit of a
+    year takes tens of milliseconds, on every visit of a logged-in reader); computed afresh otherwise."""
+    if all(visible.is_published(y) for y in years):
+        return visible.published((*key, tuple(visible.published_years(report_years(visible.session)))), compute)
+    return compute()
+
+
 def _consistency(visible: Visibility, year: int, indicator: str) -> ConsistencyView:
-    return consistency_json(consistency(visible.session, _audit_year(visible, year, indicator), indicator))
+    year = _audit_year(visible, year, indicator)
+    return _of_published(visible, [year], ("consistency", year, indicator),
+                         lambda: consistency_json(consistency(visible.session, year, indicator)))
 
 
 def _summary(visible: Visibility, indicator: str, top: int) -> ConsistencySummaryView:
     years = _years(visible, indicator)
-    return summary_view(summarise([consistency(visible.session, y, indicator).audit for y in years], top))
+    return _of_published(visible, years, ("consistency summary", indicator, top), lambda: summary_view(
+        summarise([consistency(visible.session, y, indicator).audit for y in years], top)))
 
 
 def _model(visible: Visibility, year: int, indicator: str, top: int) -> OrdinalView:
+    year = _audit_year(visible, year, indicator)
     try:
-        return ordinal_view(ordinal(visible.session, _audit_year(visible, year, indicator), indicator), top)
+        return _of_published(visible, [year], ("model", year, indicator, top),
+                             lambda: ordinal_view(ordinal(visible.session, year, indicator), top))
     except FitError as exc:
         raise HTTPException(422, f"year: {exc}") from None
 
@@ -133,11 +148,7 @@ def _robustness(visible: Visibility, year: int, run: int | None, draws: int | No
         raise HTTPException(422, str(exc)) from None
     if params.draws > WEB_MAX_DRAWS:
         raise HTTPException(422, f"draws: at most {WEB_MAX_DRAWS:,} on the web; use `tiptiers robustness`")
-    if visible.is_published(year):
-        published = tuple(visible.published_years(report_years(session)))
-        return visible.published(("robustness", year, params, published),
-                                 lambda: _computed_run(session, year, params))
-    return _computed_run(session, year, params)
+    return _of_published(visible, [year], ("robustness", year, params), lambda: _computed_run(session, year, params))
 
 
 def _computed_run(session: Session, year: int, params: Parameters) -> RobustnessView:
