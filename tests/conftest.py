@@ -39,6 +39,11 @@ def _postgres_schema_url(schema: str) -> str:
 _sqlite_template: list[Any] = []  # this process's migrated, empty SQLite file, made once
 
 
+# The whole-report PDF is laid out by a niced child process (publish/reportpdf.py), so that a server comes first; in
+# a test run the other test processes are what it would step back for, and the tests waiting on it took minutes.
+os.environ.setdefault("TIPTIERS_REPORT_NICE", "0")
+
+
 def _migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A copy of a file migrated once per test process: copying is a hundredth of migrating. (On PostgreSQL a
     database copied from a template is as quick, but dropping one waits for a checkpoint: the schemas stay.)"""

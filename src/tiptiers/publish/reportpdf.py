@@ -44,6 +44,7 @@ from tiptiers.web import i18n
 
 RETRY_AFTER = 60  # seconds, what a visitor is told while the first one is made
 BUILD_TASK = "report.pdf"
+REPORT_NICE = "TIPTIERS_REPORT_NICE"  # how far the layout process steps back for the app (nice(1), default 10)
 NOT_PUBLIC = 3  # the child's exit status when the year is not (or no longer) public: nothing to make
 
 
@@ -172,8 +173,8 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     language = argv[1] if len(argv) == 2 else i18n.DEFAULT
-    with suppress(OSError):
-        os.nice(10)  # the web app serving beside it comes first
+    with suppress(OSError, ValueError):
+        os.nice(int(os.environ.get(REPORT_NICE, "10")))  # the web app serving beside it comes first
     sessions = session_factory(make_engine(database_url()))
     year = int(argv[0])
     with sessions() as session:
