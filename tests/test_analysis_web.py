@@ -105,6 +105,13 @@ def test_the_audit_table_is_paged_sortable_filterable_and_downloads_as_shown(cli
     assert all("JPN" in (r["better_scoring_iso3"], r["worse_scoring_iso3"]) for r in rows)
     gaps = [int(r["tier_gap"]) for r in rows]
     assert gaps == sorted(gaps, reverse=True)  # the default order: widest gap first
+    # the JSON twin the filtered page links to holds the same pairs in the same order (page, JSON, CSV alike)
+    twin = 'href="/api/v1/analysis/consistency/2013?indicator=3p&amp;country=japan&amp;gap=2&amp;sort=score"'
+    assert twin in shown
+    same = client.get("/api/v1/analysis/consistency/2013?country=JPN&gap=2").json()["pairs"]
+    assert [(p["better"]["iso3"], p["worse"]["iso3"]) for p in same] == \
+        [(r["better_scoring_iso3"], r["worse_scoring_iso3"]) for r in rows]
+    assert client.get("/api/v1/analysis/consistency/2013?gap=4").status_code == 422
     second = client.get("/analysis/consistency/2013?page=2", headers=HTML).text
     assert 'rel="prev"' in second and "Pairs 51-100" in second
     bad = client.get("/analysis/consistency/2013?sort=colour", headers=HTML)

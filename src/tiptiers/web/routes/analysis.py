@@ -166,11 +166,17 @@ def _computed_run(session: Session, year: int, params: Parameters) -> Robustness
 
 @api.get("/analysis/consistency/{year}", dependencies=PUBLIC, response_model=ConsistencyView,
          summary="Dominance audit of one report year")
-def api_consistency(year: VisibleYear, visible: Visible, indicator: str = Query("3p", description="3p or ratings")
+def api_consistency(year: VisibleYear, visible: Visible, indicator: str = Query("3p", description="3p or ratings"),
+                    country: str = Query("", description="pairs with this country on either side (code or part "
+                                         "of a name), as the page's filter"),
+                    gap: str = Query("", description="pairs at least this many tiers apart: 1, 2 or 3"),
+                    sort: str = Query("", description="gap (widest first, the default), score or country")
                     ) -> ConsistencyView:
     """Every pair where a country scores at least as well on every indicator (and better on one) yet sits in a
-    worse tier; countries with a missing score are not compared, and counted."""
-    return _consistency(visible, year, indicator)
+    worse tier; countries with a missing score are not compared, and counted. Filtered and sorted as the page and
+    its CSV are (every page of them)."""
+    view = _consistency(visible, year, indicator)
+    return view.model_copy(update={"pairs": _pairs(view, *_pair_filters(country, gap, sort))})
 
 
 @api.get("/analysis/consistency", response_model=ConsistencySummaryView, summary="Dominance audit, every year",
@@ -325,7 +331,7 @@ def consistency_page(year: VisibleYear, request: Request, visible: Visible,
         "pages": pages_n, "per_page": PAIRS_PER_PAGE, "country": who, "gap": gap, "sort": order,
         "sorts": PAIR_SORTS, "query": query, "urlencode": urlencode,
         "csv_url": f"/analysis/consistency/{year}.csv?{urlencode(query)}",
-        "json_url": f"/api/v1/analysis/consistency/{year}?indicator={indicator}"})
+        "json_url": f"/api/v1/analysis/consistency/{year}?{urlencode({'indicator': indicator, **query})}"})
 
 
 @pages.get("/analysis/consistency", dependencies=PUBLIC, response_class=HTMLResponse)
