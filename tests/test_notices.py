@@ -97,6 +97,30 @@ def test_a_failure_is_retried_then_sent_once(db, smtp):
         assert (job.state, job.attempts, job.last_error) == ("done", 2, None)
 
 
+def test_a_notice_sent_again_after_its_recording_failed_carries_the_same_message_id(db, smtp, monkeypatch):
+    """The server accepted the message, then recording it as sent failed (the database went away): the job is
+    retried and the message sent again; SMTP cannot make the two one step, so the repeat has the same Message-ID,
+    which mail clients show once."""
+    notice = draft_notice(db)
+    real = notices.activity.record
+
+    def lost(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(notices.activity, "record", lost)
+    first = jobs.run_due(db.sessions)
+    assert (first.done, first.retried) == (0, 1) and len(smtp.messages) == 1
+    assert state(db, notice.id) == "queued"
+    monkeypatch.setattr(notices.activity, "record", real)
+    run_now(db, notice.id)
+    assert jobs.run_due(db.sessions).done == 1 and state(db, notice.id) == "sent"
+    [(_, once), (_, again)] = smtp.messages
+    assert once["Message-ID"] == again["Message-ID"] and once["Message-ID"].endswith("@tiptiers>")
+    other = draft_notice(db, key="another")
+    jobs.run_due(db.sessions)
+    assert state(db, other.id) == "sent" and smtp.messages[-1][1]["Message-ID"] != once["Message-ID"]
+
+
 def test_after_max_attempts_the_job_fails_with_its_error(db, smtp):
     smtp.refuse = 99
     notice = draft_notice(db)

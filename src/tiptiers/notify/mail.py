@@ -7,6 +7,7 @@ for TLS from the start); without it nothing is sent and notices wait in the queu
 
 from __future__ import annotations
 
+import hashlib
 import os
 import smtplib
 import ssl
@@ -112,11 +113,20 @@ def render(kind: str, context: dict[str, Any], lang: str | None = None) -> tuple
     return subject.strip(), body.strip() + "\n", html
 
 
-def send(settings: SmtpSettings, to: str, subject: str, text: str, html: str) -> str:
-    """One SMTP conversation; the Message-ID sent. Raises on any refusal (the job is then retried)."""
+def message_id(*parts: object) -> str:
+    """The Message-ID of one notice, the same each time it is sent: a job is retried when the server accepted the
+    message but recording that failed, and the repeat then carries the same id, which mail clients and many
+    servers show once (SMTP cannot make sending and recording one step)."""
+    digest = hashlib.sha256("\x1f".join([base_url(), *map(str, parts)]).encode()).hexdigest()[:32]
+    return f"<{digest}@tiptiers>"
+
+
+def send(settings: SmtpSettings, to: str, subject: str, text: str, html: str, message_id: str | None = None) -> str:
+    """One SMTP conversation; the Message-ID sent (`message_id`, or a new one). Raises on any refusal (the job is
+    then retried)."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.sender, to, subject
-    message["Message-ID"] = make_msgid(domain="tiptiers")
+    message["Message-ID"] = message_id or make_msgid(domain="tiptiers")
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     smtp: smtplib.SMTP

@@ -151,7 +151,8 @@ def _send(sessions: sessionmaker[Session], payload: dict[str, Any]) -> None:
         if notice is None or notice.state != "queued" or not notice.address:
             return  # deleted with its user, or already sent: nothing to do
         address, subject, text, html = notice.address, notice.subject, notice.body_text, notice.body_html
-    mail.send(settings, address, subject, text, html)
+        sent_as = mail.message_id("notice", notice.id, notice.created_at.isoformat())
+    mail.send(settings, address, subject, text, html, sent_as)
     with transaction(sessions) as session:
         sent = session.get_one(Notice, int(payload["notice"]))
         sent.state, sent.sent_at = "sent", utcnow()
@@ -216,4 +217,5 @@ def queue_mail(session: Session, to: str, kind: str, context: dict[str, Any], pa
 def _send_mail(sessions: sessionmaker[Session], payload: dict[str, Any]) -> None:
     settings = mail.smtp_settings()
     assert settings is not None
-    mail.send(settings, payload["to"], payload["subject"], payload["text"], payload["html"])
+    mail.send(settings, payload["to"], payload["subject"], payload["text"], payload["html"],
+              mail.message_id("mail", payload["to"], payload["subject"], payload["text"]))
