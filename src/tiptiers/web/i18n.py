@@ -288,7 +288,9 @@ def extract_yaml_titles(fileobj: Any, keywords: Any, comment_tags: Any, options:
                                                                                                     list[str]]]:
     """A Babel extractor (babel.cfg) for the methodology YAML: each `title:` (a standard, criterion or step of the
     cycle) is a message, and so is each step's `description:` in a cycle.yaml (the calendar shows it as the
-    methodology reads it: folded, stripped); the statute's text itself (references, caveats) stays English."""
+    methodology reads it: folded, stripped), and so is each `reference:` and `uncertain:` of a step and its values
+    (the calendar's source column: a translator keeps the citations, translates the words around them). The tier
+    rules' references and caveats, the statute's own words, stay English."""
     text = fileobj.read()
     text = text.decode("utf-8") if isinstance(text, bytes) else text
     lines = text.splitlines()
@@ -302,9 +304,17 @@ def extract_yaml_titles(fileobj: Any, keywords: Any, comment_tags: Any, options:
         from tiptiers.methodology.cycle import _text
 
         for key, node in (yaml.safe_load(text) or {}).items():
-            if isinstance(node, dict) and node.get("description"):
-                lineno = next((i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 0)
+            if not isinstance(node, dict):
+                continue
+            lineno = next((i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 0)
+            if node.get("description"):
                 yield lineno, None, _text(node["description"]), []
+            # the calendar's source column: each reference and what is not verified, the step's and its values'
+            for entry in [node.get("metadata") or {}, *(v for v in (node.get("values") or {}).values()
+                                                        if isinstance(v, dict))]:
+                for name in ("reference", "uncertain"):
+                    if entry.get(name):
+                        yield lineno, None, _text(entry[name]), []
 
 
 def install(env: Any) -> None:

@@ -13,6 +13,11 @@
       menu.classList.toggle("collapsed", !open);
     });
   }
+  // The words this script writes, in the page's language (base.html's JSON block; English without it).
+  var block = document.getElementById("site-words");
+  var words = block ? JSON.parse(block.textContent) : {};
+  var tableWord = words.table || "Table";
+  var scrolls = words.scrolls || "%(name)s (scrolls sideways)";
   function label(table) {
     var caption = table.querySelector("caption");
     if (caption) { return caption.textContent.trim(); }
@@ -22,7 +27,7 @@
       if (heading) { return heading.textContent.trim(); }
       el = el.parentElement;
     }
-    return "Table";
+    return tableWord;
   }
   function wrap() {
     document.querySelectorAll("main table").forEach(function (table) {
@@ -37,7 +42,7 @@
       if (box.scrollWidth > box.clientWidth + 1) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", label(table) + " (scrolls sideways)");
+        box.setAttribute("aria-label", scrolls.replace("%(name)s", label(table)));
       } else {
         box.removeAttribute("tabindex");
         box.removeAttribute("role");
