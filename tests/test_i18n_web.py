@@ -500,7 +500,7 @@ def test_the_calendar_sources_and_its_feed_in_the_language_asked_for(client):
 
 def test_the_what_if_redraw_in_the_page_language_and_english_in_json(client):
     """The what-if form's redraw (POST /determinations, engine.js) is drawn in the page's language, with the words
-    the script writes in a JSON block of the page; the JSON API's determination stays English."""
+    the script writes in the form's data-words; the JSON API's determination stays English."""
     body = client.get("/api/v1/countries/JPN/2008").json()["assessment"]
     api = client.post("/api/v1/determinations", json=body, headers={"accept-language": "fr"}).json()
     assert all(r["text"].isascii() for r in api["reasons"])
@@ -516,11 +516,11 @@ def test_the_what_if_redraw_in_the_page_language_and_english_in_json(client):
                                                                                    "level": "full"}]})
     assert wrong.status_code == 422 and 'id="det-error"' in wrong.text
     page = client.get("/countries/JPN/2008?lang=fr").text
-    words = re.search(r'<script type="application/json" id="whatif-words">(.*?)</script>', page).group(1)
-    assert json.loads(words)["updated"] == "Mis à jour : %(tier)s."
-    site_words = re.search(r'<script type="application/json" id="site-words">(.*?)</script>',
-                           client.get("/?lang=es").text).group(1)
-    assert json.loads(site_words) == {"table": "Tabla", "scrolls": "%(name)s (desplazamiento horizontal)"}
+    words = re.search(r"<form id=\"whatif\" data-words='([^']*)'", page).group(1)
+    assert json.loads(html.unescape(words))["updated"] == "Mis à jour : %(tier)s."
+    site_words = re.search(r"<body data-words='([^']*)'>", client.get("/?lang=es").text).group(1)
+    assert json.loads(html.unescape(site_words)) == {"table": "Tabla",
+                                                     "scrolls": "%(name)s (desplazamiento horizontal)"}
 
 
 def test_what_a_form_says_is_wrong_in_the_page_language(client):

@@ -702,7 +702,7 @@ SIGNAL_QUESTIONS = {
 }
 
 
-# --- the words the pages' scripts write (static/*.js): given to them in a JSON block, in the page's language ------
+# --- the words the pages' scripts write (static/*.js): JSON in a data-words attribute, in the page's language -----
 
 SCRIPT_WORDS = {
     "site": {"table": N_("Table"), "scrolls": N_("%(name)s (scrolls sideways)")},
@@ -717,7 +717,7 @@ SCRIPT_WORDS = {
 
 def script_words(name: str) -> dict[str, str]:
     """A script's words in the request's language, `%(name)s` left for the script to fill (a template global: the
-    page writes them into a `<script type="application/json">` block the script reads)."""
+    page writes them as JSON into the `data-words` of the element the script works on; no inline script)."""
     return {key: i18n.gettext(message) for key, message in SCRIPT_WORDS[name].items()}
 
 

@@ -1,13 +1,10 @@
 // The engine's determination redrawn in the page (the country-year page's what-if form, the analyst's workspace) as
 // ratings change, no reload: POST /determinations answers with the determination drawn as the page draws it, in the
 // page's language (the JSON API, POST /api/v1/determinations, stays English). The words the scripts write come
-// from a JSON block of the page (<script type="application/json" id="...-words">), in its language too.
+// from the page, in its language too: JSON in the form's data-words.
 "use strict";
 window.tiptiersDetermination = (function () {
-  function words(id) {
-    const block = document.getElementById(id);
-    return block ? JSON.parse(block.textContent) : {};
-  }
+  const words = (element) => JSON.parse((element && element.dataset.words) || "{}");
   // "Updated: %(tier)s." with { tier: "Tier 3" }, as gettext's messages are written.
   const fill = (message, values) => (message || "").replace(/%\((\w+)\)s/g, (all, key) => (key in values ? values[key] : all));
 
@@ -31,7 +28,7 @@ window.tiptiersDetermination = (function () {
   const target = document.getElementById("determination");
   const status = document.getElementById("whatif-status");
   const { words, fill, redraw } = window.tiptiersDetermination;
-  const say = words("whatif-words");
+  const say = words(form);
 
   function payload() {
     const body = { iso3: form.dataset.iso3, year: Number(form.dataset.year), methodology: form.dataset.methodology, ratings: [] };

@@ -13,9 +13,8 @@
       menu.classList.toggle("collapsed", !open);
     });
   }
-  // The words this script writes, in the page's language (base.html's JSON block; English without it).
-  var block = document.getElementById("site-words");
-  var words = block ? JSON.parse(block.textContent) : {};
+  // The words this script writes, in the page's language (JSON in the body's data-words; English without it).
+  var words = JSON.parse((document.body && document.body.dataset.words) || "{}");
   var tableWord = words.table || "Table";
   var scrolls = words.scrolls || "%(name)s (scrolls sideways)";
   function label(table) {

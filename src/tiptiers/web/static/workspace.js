@@ -9,7 +9,7 @@
   const status = document.getElementById("save-status");
   const target = document.getElementById("tier");
   const { words, fill, redraw } = window.tiptiersDetermination;
-  const say = words("workspace-words");
+  const say = words(form);
   const token = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   function ratings(withEvidence) {
