@@ -512,6 +512,9 @@ def test_the_what_if_redraw_in_the_page_language_and_english_in_json(client):
     assert "normes minimales" in french.text and "Tier" not in french.text
     assert "<h3>Por qué</h3>" in spanish.text or "normas mínimas" in spanish.text
     assert _reasons(english.text) == [r["text"] for r in api["reasons"]]
+    note = client.get("/countries/JPN/2008?lang=es").text
+    assert "Estas calificaciones son ilustrativas: las más sencillas con las que las reglas dan el nivel publicado" in \
+        html.unescape(note) and "The ratings are illustrative" not in note
     wrong = client.post("/determinations?view=country", json={**body, "ratings": [{"criterion": "nope",
                                                                                    "level": "full"}]})
     assert wrong.status_code == 422 and 'id="det-error"' in wrong.text

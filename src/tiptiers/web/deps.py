@@ -104,7 +104,7 @@ templates.env.filters["engine_text"] = engine_text  # the engine's reasons and n
 templates.env.globals["flag_text"] = flag_text
 for _name in ("windows_text", "step_title", "step_description", "step_summary", "step_reference", "step_uncertain",
               "calendar_warning",  # the calendar's
-              "script_words",  # the words of the pages' scripts
+              "script_words", "ratings_note",  # the words of the pages' scripts; the what-if's ratings
               "movement_reason", "previous_year_words",  # the movements'
               "blocking_reason", "error_detail", "form_error"):  # what blocks publication; the error page, forms
     templates.env.globals[_name] = getattr(i18n_texts, _name)

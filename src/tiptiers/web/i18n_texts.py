@@ -774,3 +774,29 @@ def form_error(text: object) -> object:
     """What a form (or the comparison's address) says is wrong, in the request's language where it is one of the
     messages here; else as given."""
     return _translate(text, _form_patterns()) if isinstance(text, str) else text
+
+
+# --- which ratings the country-year page starts from (store/engine_start.py) ------------------------------------
+
+RATINGS_NOTES = (
+    N_("The ratings are illustrative: the plainest ratings under which the rules give the published tier, not an "
+       "assessment of the government."),
+    N_("The ratings are illustrative: the plainest ratings under which the rules give the published tier, not an "
+       "assessment of the government. The stored assessment of %(iso3)s %(year)s cannot be determined yet "
+       "(%(problem)s)."),
+    N_("The ratings are the stored assessment of %(iso3)s %(year)s (draft, last saved by %(author)s on %(when)s "
+       "UTC)."),
+    N_("The ratings are the stored assessment of %(iso3)s %(year)s (draft, last saved by %(author)s on %(when)s "
+       "UTC); %(count)s of them rest on weak evidence and are flagged."),
+)
+_KINDS.update({"iso3": "[A-Z]{3}", "when": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"})
+
+
+@cache
+def _note_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in RATINGS_NOTES)
+
+
+def ratings_note(text: str) -> str:
+    """The country-year page's sentence on which ratings it shows, in the request's language."""
+    return _translate(text, _note_patterns())
