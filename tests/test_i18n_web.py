@@ -545,3 +545,9 @@ def test_what_a_form_says_is_wrong_in_the_page_language(client):
         assert form_error("email: required") == "dirección de correo electrónico: obligatorio"
         assert form_error("country: unknown country 'Atlantis'; did you mean Albania?") == (
             "país: país desconocido 'Atlantis'; ¿quiso decir Albania?")
+        assert form_error("Country: unknown country 'Atlantis'") == "País: país desconocido 'Atlantis'"
+    with i18n.use("fr"):  # a shadow report's claim block, and the files to choose again
+        assert form_error("Claim 2, statement: must not be empty Choose the files again: a browser does not keep "
+                          "them.") == ("Affirmation 2, le texte : ne doit pas être vide Choisissez de nouveau les "
+                                       "fichiers : un navigateur ne les conserve pas.")
+    assert form_error("Claim 2, statement: must not be empty") == "Claim 2, statement: must not be empty"

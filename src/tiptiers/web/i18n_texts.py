@@ -724,10 +724,11 @@ def script_words(name: str) -> dict[str, str]:
 # --- what a form says is wrong, on the HTML pages (the JSON API's error texts stay English) ---------------------
 
 FORM_FIELDS = {"email": N_("e-mail address"), "sender": N_("your name or your organisation's"),
-               "statement": N_("the information"), "source_url": N_("the link to a source"),
+               "statement": N_("the text"), "source_url": N_("the link to a source"),
                "country": N_("country"), "file": N_("file"), "criteria": N_("what it bears on"),
                "source_type": N_("you write as"), "name": N_("name"), "password": N_("password"),
-               "c": N_("countries"), "token": N_("link")}
+               "c": N_("countries"), "token": N_("link"), "title": N_("title"),
+               "source_date": N_("the date of the source"), "year": N_("report year")}
 FORM_ERRORS = (
     # logging in (routes/auth.py)
     N_("The login form expired; please try again."),
@@ -743,6 +744,8 @@ FORM_ERRORS = (
     N_("%(field)s: required"),
     N_("%(field)s: %(count)s characters, at most %(limit)s"),
     N_("%(field)s: must not contain a NUL character"),
+    N_("%(field)s: must not be empty"),
+    N_("%(field)s: %(value)s is not an http(s) link"),
     N_("email: required, to confirm the information is yours"),
     N_("email: %(address)s is not an e-mail address such as tanaka@mofa.go.jp"),
     N_("country: unknown country %(query)s; did you mean %(names)s?"),
@@ -755,13 +758,23 @@ FORM_ERRORS = (
     N_("email: at most %(limit)s submissions an hour from one computer; please try again later"),
     N_("token: no submission waits for this link (it may have been confirmed already)"),
     N_("token: this link was valid for 48 hours and has expired; please send the information again"),
+    # an NGO's shadow report (routes/submissions.py, store/submissions.py, store/evidence.py)
+    N_("Claim %(number)s, source_date: %(value)s is not a date like 2026-03-31"),
+    N_("Year: %(value)s is not a report year like %(year)s"),
+    N_("year: the %(year)s report is published; a shadow report is for a report in preparation, e.g. next year's"),
+    N_("claims: a shadow report needs at least one claim"),
+    N_("criteria: name at least one criterion the evidence bears on, e.g. criterion_1"),
     # the comparison (routes/publish.py), shown on the error page
     N_("c: give 2 to 5 countries to compare (got %(count)s), e.g. ?c=JPN&c=KOR"),
     N_("c: unknown country %(query)s; did you mean %(names)s?"),
     N_("c: unknown country %(query)s; use ISO 3166-1 alpha-3 codes such as JPN"),
 )
 _KINDS.update({"field": "|".join(FORM_FIELDS), "opens": _DAY, "limit": _NUMBER, "mib": _NUMBER,
-               "query": r"'[^']*'|\"[^\"]*\"", "address": r"'[^']*'|\"[^\"]*\""})
+               "query": r"'[^']*'|\"[^\"]*\"", "address": r"'[^']*'|\"[^\"]*\"",
+               "value": r"'[^']*'|\"[^\"]*\""})
+CLAIM_ERROR = N_("Claim %(number)s, %(detail)s")  # a shadow report's claim block, then what is wrong with it
+FILES_AGAIN = N_(" Choose the files again: a browser does not keep them.")
+_CLAIM_ERROR = re.compile(r"Claim (\d+), (.+)", re.S)
 _CONVERT.update({"field": lambda v: i18n.gettext(FORM_FIELDS[v]), "opens": i18n.format_date})
 
 
@@ -772,8 +785,21 @@ def _form_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def form_error(text: object) -> object:
     """What a form (or the comparison's address) says is wrong, in the request's language where it is one of the
-    messages here; else as given."""
-    return _translate(text, _form_patterns()) if isinstance(text, str) else text
+    messages here (a shadow report's "Claim 3, ..." with what follows; a message a form capitalised); else as
+    given."""
+    if not isinstance(text, str) or i18n.current() == i18n.DEFAULT:
+        return text
+    if text.endswith(FILES_AGAIN):
+        return str(form_error(text[:-len(FILES_AGAIN)])) + i18n.gettext(FILES_AGAIN)
+    shown = _translate(text, _form_patterns())
+    if shown == text and text[:1].isupper():
+        lowered = _translate(text[:1].lower() + text[1:], _form_patterns())
+        shown = lowered[:1].upper() + lowered[1:] if lowered != text[:1].lower() + text[1:] else text
+    if shown == text and (found := _CLAIM_ERROR.fullmatch(text)):
+        detail = str(form_error(found.group(2)))
+        if detail != found.group(2):
+            shown = i18n.gettext(CLAIM_ERROR) % {"number": found.group(1), "detail": detail}
+    return shown
 
 
 # --- which ratings the country-year page starts from (store/engine_start.py) ------------------------------------
