@@ -551,3 +551,27 @@ def test_what_a_form_says_is_wrong_in_the_page_language(client):
                           "them.") == ("Affirmation 2, le texte : ne doit pas être vide Choisissez de nouveau les "
                                        "fichiers : un navigateur ne les conserve pas.")
     assert form_error("Claim 2, statement: must not be empty") == "Claim 2, statement: must not be empty"
+
+
+def test_a_forms_countries_in_the_order_of_their_names_in_the_page_language():
+    """The country lists of the forms (the public call, a shadow report) are alphabetical in the reader's language,
+    accents aside: Égypte among the E's in French."""
+    from tiptiers.web.deps import countries_by_name
+
+    with i18n.use("fr"):
+        names = [i18n.country_name_in(c.iso3, c.name) for c in countries_by_name()]
+    assert names.index("Égypte") < names.index("Espagne") < names.index("Estonie") < names.index("Fidji")
+    assert names.index("Allemagne") < names.index("Japon")  # Germany: not among the G's
+    with i18n.use("en"):
+        english = [c.name for c in countries_by_name()]
+    assert english.index("Germany") > english.index("France")
+
+
+def test_a_narrative_pdf_in_the_language_asked_for(client):
+    """A generated narrative's PDF in French: its words are the page's."""
+    import subprocess
+
+    pdf = client.get("/narratives/JPN/2008.pdf?lang=fr")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, timeout=60).stdout.decode()
+    assert "Ce que contiennent les données" in " ".join(text.split()) and "What the record holds" not in text

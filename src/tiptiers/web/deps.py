@@ -126,6 +126,11 @@ def country_name(iso3: str | None, english: str | None = None) -> str:
     return i18n.country_name_in(found.iso3, english or found.name)
 
 
+def countries_by_name() -> list[Country]:
+    """Every country of the table, alphabetical by its name in the request's language (a form's list)."""
+    return sorted(country_table(), key=lambda c: i18n.collation_key(i18n.country_name_in(c.iso3, c.name)))
+
+
 templates.env.globals["country_name"] = country_name
 
 

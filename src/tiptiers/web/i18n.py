@@ -157,6 +157,15 @@ def country_name_in(iso3: str, english: str, lang: str | None = None) -> str:
     return _country_names().get(lang, {}).get(iso3, english)
 
 
+def collation_key(text: str) -> str:
+    """A name's place in an alphabetical list in any of our languages: accents and case left out (Égypte with the
+    E's, not after Zimbabwe)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 # --- the request's language ----------------------------------------------------------------------------------------
 
 
