@@ -468,7 +468,11 @@ def test_a_generated_narrative_in_the_page_language(client):
                   "tiptiers n’enregistre aucune évaluation"):
         assert words in text, words
     assert "was placed in" not in text and "Source of the placement" not in text
-    assert "Les règles de la loi" in french or "règles" in french  # the folded rules, under their own heading
+    rules = re.search(r'<details class="rules" id="rules"><summary>(.*?)</summary>(.*?)</details>', french, re.S)
+    assert rules and "2008" in rules.group(1), french[-6000:]  # the law's rules, folded, in French too
+    assert "Catégorie 1 (le gouvernement respecte pleinement les normes minimales) = chaque norme minimale notée au " \
+           "moins à ce niveau : pleinement atteint (22 U.S.C." in html.unescape(rules.group(2))
+    assert "rated at least" not in rules.group(2)
     assert '<article class="narrative" lang="es" dir="auto">' in spanish and "Historial de clasificaciones" in spanish
     assert client.get("/api/v1/narratives/JPN/2008.json?lang=fr").json()["markdown"].startswith("# Japan (2008)")
 

@@ -147,8 +147,9 @@ def generate_markdown(d: NarrativeData, with_rules: bool = True, words: Words = 
         if d.methodology:
             lines += [w(N_("%(methodology)s; most recent provision in force from %(date)s.")) % {
                 "methodology": d.methodology, "date": d.law_date}, ""]
-        lines += [f"- {sentence(r.description.rstrip('. '))}: {_value_words(r.value, w)} ({r.reference})"
-                  for r in d.rules]
+        lines += ["- " + w(N_("%(rule)s: %(value)s (%(reference)s)")) % {
+            "rule": sentence(r.description.rstrip(". ")), "value": _value_words(r.value, w), "reference": r.reference}
+            for r in d.rules]
         lines.append("")
     return "\n".join(lines)
 

@@ -298,8 +298,10 @@ def extract_yaml_titles(fileobj: Any, keywords: Any, comment_tags: Any, options:
     """A Babel extractor (babel.cfg) for the methodology YAML: each `title:` (a standard, criterion or step of the
     cycle) is a message, and so is each step's `description:` in a cycle.yaml (the calendar shows it as the
     methodology reads it: folded, stripped), and so is each `reference:` and `uncertain:` of a step and its values
-    (the calendar's source column: a translator keeps the citations, translates the words around them). The tier
-    rules' references and caveats, the statute's own words, stay English."""
+    (the calendar's source column: a translator keeps the citations, translates the words around them), and each
+    tier rule's `description:` in a tier_rules.yaml (a narrative's list of the law's rules; a rule it names by id
+    stays an id in the translation). The tier rules' references and caveats, the statute's own words, stay
+    English."""
     text = fileobj.read()
     text = text.decode("utf-8") if isinstance(text, bytes) else text
     lines = text.splitlines()
@@ -307,6 +309,13 @@ def extract_yaml_titles(fileobj: Any, keywords: Any, comment_tags: Any, options:
         key, sep, value = line.strip().partition(":")
         if sep and key == "title" and value.strip():
             yield lineno, None, value.strip().strip("'\""), []
+    if str(getattr(fileobj, "name", "")).endswith("tier_rules.yaml"):  # each rule's description, as the loader reads it
+        import yaml
+
+        for key, node in (yaml.safe_load(text) or {}).items():
+            if isinstance(node, dict) and str(node.get("description") or "").strip():
+                lineno = next((i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 0)
+                yield lineno, None, str(node["description"]).strip(), []
     if str(getattr(fileobj, "name", "")).endswith("cycle.yaml"):
         import yaml
 

@@ -26,6 +26,7 @@ from tiptiers.web import i18n
 from tiptiers.web.i18n import N_
 
 if TYPE_CHECKING:
+    from tiptiers.publish.narrative import NarrativeData, RuleLine
     from tiptiers.publish.report import CountryYear
 
 LEVELS = {"not met": N_("not met"), "partial": N_("partial"), "substantial": N_("substantial"), "full": N_("full")}
@@ -618,6 +619,28 @@ def narrative_sentence(text: str) -> str:
     return text
 
 
+def _rules_in_language(data: NarrativeData) -> list[RuleLine]:
+    """The law's rules of a narrative with each description in the request's language (the methodology's YAML
+    description translated, the rules it names by id read as their values, as report.py does in English) and a
+    level as its name; the references as they are."""
+    from dataclasses import replace
+
+    from tiptiers.publish.report import methodology
+
+    m = methodology(data.year)
+    raw = {p.name: p.description for p in m.parameters} if m is not None else {}
+    values = {r.name: str(_level_name(r.value)) for r in data.rules}
+    named = re.compile(r"\b(" + "|".join(map(re.escape, sorted(values, key=len, reverse=True))) + r")\b")
+    return [replace(r, description=named.sub(lambda hit: values[hit.group(1)], i18n.gettext(raw[r.name])),
+                    value=_level_name(r.value)) if r.name in raw and values else r for r in data.rules]
+
+
+def _level_name(value: str) -> str:
+    """A rule's value as a person reads it where it is a rating level ("substantiel" for substantial)."""
+    words = value.replace("_", " ")
+    return i18n.gettext(LEVELS[words]) if words in LEVELS else value
+
+
 def _generated(cy: CountryYear, with_rules: bool = True) -> str:
     """The generated text of a narrative in the request's language: its country's name and the law's date in it."""
     from dataclasses import replace
@@ -628,7 +651,7 @@ def _generated(cy: CountryYear, with_rules: bool = True) -> str:
     if i18n.current() == i18n.DEFAULT:
         return generate_markdown(cy.data, with_rules=with_rules)
     data = replace(cy.data, country=country_name(cy.data.iso3, cy.data.country),
-                   law_date=i18n.format_date(cy.data.law_date))
+                   law_date=i18n.format_date(cy.data.law_date), rules=_rules_in_language(cy.data))
     return generate_markdown(data, with_rules=with_rules, words=i18n.gettext, sentence=narrative_sentence)
 
 
