@@ -554,6 +554,13 @@ def test_what_a_form_says_is_wrong_in_the_page_language(client):
         assert form_error("Claim 2, statement: must not be empty Choose the files again: a browser does not keep "
                           "them.") == ("Affirmation 2, le texte : ne doit pas être vide Choisissez de nouveau les "
                                        "fichiers : un navigateur ne les conserve pas.")
+        # the admin's accounts form, the narrative editor
+        assert form_error("password: at least 12 characters") == "mot de passe : 12 caractères au moins"
+        assert form_error("organisation: only an ngo account is bound to an organisation; analyst accounts are "
+                          "not") == "organisation : seul un compte d’ONG est rattaché à une organisation, pas un " \
+                                   "compte « analyste »"
+        assert form_error("markdown: identical to the current version") == (
+            "fiche pays : identique à la version actuelle")
     assert form_error("Claim 2, statement: must not be empty") == "Claim 2, statement: must not be empty"
 
 

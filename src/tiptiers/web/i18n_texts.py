@@ -751,7 +751,9 @@ FORM_FIELDS = {"email": N_("e-mail address"), "sender": N_("your name or your or
                "country": N_("country"), "file": N_("file"), "criteria": N_("what it bears on"),
                "source_type": N_("you write as"), "name": N_("name"), "password": N_("password"),
                "c": N_("countries"), "token": N_("link"), "title": N_("title"),
-               "source_date": N_("the date of the source"), "year": N_("report year")}
+               "source_date": N_("the date of the source"), "year": N_("report year"),
+               "organisation": N_("organisation"), "role": N_("role"), "markdown": N_("the narrative"),
+               "note": N_("the note")}
 FORM_ERRORS = (
     # logging in (routes/auth.py)
     N_("The login form expired; please try again."),
@@ -787,6 +789,23 @@ FORM_ERRORS = (
     N_("year: the %(year)s report is published; a shadow report is for a report in preparation, e.g. next year's"),
     N_("claims: a shadow report needs at least one claim"),
     N_("criteria: name at least one criterion the evidence bears on, e.g. criterion_1"),
+    # accounts (store/users.py, the admin's form)
+    N_("name: %(value)s may hold letters, digits and . _ @ + - only (e.g. jdoe or j.doe@example.org)"),
+    N_("password: at least %(count)s characters"),
+    N_("password: at most %(count)s characters"),
+    N_("organisation: only an ngo account is bound to an organisation; %(role)s accounts are not"),
+    N_("organisation: required for an ngo account (the name its claims are published under), e.g. Polaris Project"),
+    N_("role: %(value)s is not one of %(roles)s"),
+    N_("country: only a liaison is bound to a country; %(role)s accounts are not"),
+    N_("country: required for a liaison (the government they answer for), e.g. JPN"),
+    N_("name: a user %(value)s already exists"),
+    N_("name: a user %(value)s already exists (%(other)s: names differing only in case or width are one name)"),
+    # a narrative's edit form (store/publication.py)
+    N_("markdown: the narrative is empty"),
+    N_("markdown: longer than %(limit)s characters"),
+    N_("markdown: contains a NUL character"),
+    N_("note: report year %(year)s is published; a correction needs a note saying what changed and why"),
+    N_("markdown: identical to the current version"),
     # the comparison (routes/publish.py), shown on the error page
     N_("c: give 2 to 5 countries to compare (got %(count)s), e.g. ?c=JPN&c=KOR"),
     N_("c: unknown country %(query)s; did you mean %(names)s?"),
@@ -794,7 +813,17 @@ FORM_ERRORS = (
 )
 _KINDS.update({"field": "|".join(FORM_FIELDS), "opens": _DAY, "limit": _NUMBER, "mib": _NUMBER,
                "query": r"'[^']*'|\"[^\"]*\"", "address": r"'[^']*'|\"[^\"]*\"",
-               "value": r"'[^']*'|\"[^\"]*\""})
+               "value": r"'[^']*'|\"[^\"]*\"", "other": r"'[^']*'|\"[^\"]*\"",
+               "role": "admin|analyst|reviewer|liaison|ngo"})
+
+
+def _role(value: str) -> str:
+    from tiptiers.web.deps import ROLE_LABELS
+
+    return i18n.gettext(ROLE_LABELS[value]) if value in ROLE_LABELS else value
+
+
+_CONVERT.update({"role": _role})
 CLAIM_ERROR = N_("Claim %(number)s, %(detail)s")  # a shadow report's claim block, then what is wrong with it
 FILES_AGAIN = N_(" Choose the files again: a browser does not keep them.")
 _CLAIM_ERROR = re.compile(r"Claim (\d+), (.+)", re.S)
