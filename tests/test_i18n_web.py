@@ -527,7 +527,8 @@ def test_the_what_if_redraw_in_the_page_language_and_english_in_json(client):
     assert json.loads(html.unescape(words))["updated"] == "Mis à jour : %(tier)s."
     site_words = re.search(r"<body data-words='([^']*)'>", client.get("/?lang=es").text).group(1)
     assert json.loads(html.unescape(site_words)) == {"table": "Tabla",
-                                                     "scrolls": "%(name)s (desplazamiento horizontal)"}
+                                                     "scrolls": "%(name)s (desplazamiento horizontal)",
+                                                     "request_failed": "la solicitud ha fallado (%(status)s)"}
 
 
 def test_what_a_form_says_is_wrong_in_the_page_language(client):

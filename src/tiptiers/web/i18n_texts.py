@@ -728,7 +728,8 @@ SIGNAL_QUESTIONS = {
 # --- the words the pages' scripts write (static/*.js): JSON in a data-words attribute, in the page's language -----
 
 SCRIPT_WORDS = {
-    "site": {"table": N_("Table"), "scrolls": N_("%(name)s (scrolls sideways)")},
+    "site": {"table": N_("Table"), "scrolls": N_("%(name)s (scrolls sideways)"),
+             "request_failed": N_("request failed (%(status)s)")},  # review.js's forms
     "whatif": {"determining": N_("Determining…"), "failed": N_("Not determined: %(detail)s"),
                "updated": N_("Updated: %(tier)s."), "unreachable": N_("The server could not be reached: %(error)s")},
     "workspace": {"saving": N_("Saving…"), "failed": N_("Not saved: %(detail)s"), "saved": N_("Saved %(time)s."),
