@@ -409,7 +409,7 @@ def test_the_movements_downloads_in_the_language_asked_for(client):
     english = client.get("/movements/2013/flows.svg?lang=en&direction=down").text
     assert "<title>Changes in the 2013 report: downgrades: countries by tier, 2012 to 2013</title>" in english
     assert "<title>Évolutions du rapport 2013 (rétrogradations) : pays par catégorie, de 2012 à 2013</title>" in french
-    assert "<title>Cambios en el informe de 2013: países por nivel, de 2012 a 2013</title>" in spanish
+    assert "<title>Cambios en el informe 2013: países por nivel, de 2012 a 2013</title>" in spanish
     assert ">Catégorie 3 (" in french and ">Nivel 3 (" in spanish
 
 
@@ -499,7 +499,7 @@ def test_the_calendar_sources_and_its_feed_in_the_language_asked_for(client):
     assert "X-WR-CALNAME:Rapport TIP 2026 : le cycle annuel" in ics_fr
     assert "SUMMARY:Commentaires sur le projet" in ics_fr or "(rapport 2026)" in ics_fr
     assert "\\nSource : " in ics_fr and "\\nÉtat : " in ics_fr and "Source: " not in ics_fr
-    assert "X-WR-CALNAME:Informe TIP 2026: el ciclo anual" in ics_es and "(informe de 2026)" in ics_es
+    assert "X-WR-CALNAME:Informe TIP 2026: el ciclo anual" in ics_es and "(informe 2026)" in ics_es
 
 
 def test_the_what_if_redraw_in_the_page_language_and_english_in_json(client):
