@@ -151,3 +151,15 @@ def test_the_scripts_write_in_the_page_language(browser, base_url):
     page.wait_for_function("() => document.getElementById('map-info').textContent.startsWith('Japón')")
     assert page.locator("#map-info").inner_text().startswith("Japón: Nivel ")
     assert errors == []
+
+
+def test_the_what_if_redraw_for_someone_logged_in(browser, base_url):
+    """Logged in (a session cookie), the what-if's redraw carries the session's CSRF token, and answers in
+    Spanish."""
+    page = _log_in(browser, base_url, "ana", "/countries/JPN/2008")
+    page.goto(f"{base_url}/countries/JPN/2008?lang=es")
+    for i in range(1, 5):
+        page.select_option(f"#r-standard_{i}", "full")
+    page.wait_for_selector('#det-tier[data-tier="1"]')
+    page.wait_for_function("() => document.getElementById('whatif-status').textContent.startsWith('Actualizado')")
+    assert page.locator("#whatif-status").inner_text() == "Actualizado: Nivel 1."

@@ -8,11 +8,13 @@ window.tiptiersDetermination = (function () {
   // "Updated: %(tier)s." with { tier: "Tier 3" }, as gettext's messages are written.
   const fill = (message, values) => (message || "").replace(/%\((\w+)\)s/g, (all, key) => (key in values ? values[key] : all));
 
-  // POST the assessment; the answer's HTML as nodes, and whether the engine determined a tier.
-  async function redraw(body, view, headers) {
+  // POST the assessment; the answer's HTML as nodes, and whether the engine determined a tier. Logged in, the
+  // session's CSRF token goes with it (<meta name="csrf-token">), as every POST with a session cookie needs.
+  async function redraw(body, view) {
+    const token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
     const response = await fetch("/determinations?view=" + view, {
       method: "POST", credentials: "same-origin", body: JSON.stringify(body),
-      headers: { "Content-Type": "application/json", Accept: "text/html", ...(headers || {}) },
+      headers: { "Content-Type": "application/json", Accept: "text/html", ...(token ? { "X-CSRF-Token": token } : {}) },
     });
     const fragment = document.createElement("template");
     fragment.innerHTML = await response.text();

@@ -50,7 +50,7 @@
     const body = { iso3: form.dataset.iso3, year: Number(form.dataset.year), methodology: form.dataset.methodology,
                    ratings: ratings(false), ...signals() };
     try {
-      const answer = await redraw(body, "workspace", { "X-CSRF-Token": token() });
+      const answer = await redraw(body, "workspace");
       if (ticket !== asked) return; // a newer change is on its way
       if (!answer.ok && !answer.nodes.querySelector("#det-error")) {
         target.replaceChildren(problem(fill(say.not_determined, { detail: String(answer.status) })));
