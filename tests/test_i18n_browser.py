@@ -127,3 +127,39 @@ def test_the_public_pages_pass_axe_in_each_language(browser, base_url, axe_scrip
         if violations := _axe(page, axe_script):
             found[url] = violations
     assert found == {}
+
+
+def test_the_scripts_write_in_the_page_language(browser, base_url):
+    """What the pages' scripts write: the what-if form's redraw and its status, and the world map's hover, in
+    French; never reloading."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base_url}/countries/JPN/2008?lang=fr")
+    page.evaluate("window.__same_document = true")
+    for i in range(1, 5):  # every standard fully met: Tier 1
+        page.select_option(f"#r-standard_{i}", "full")
+    page.wait_for_selector('#det-tier[data-tier="1"]')
+    page.wait_for_function("() => document.getElementById('whatif-status').textContent.startsWith('Mis à jour')")
+    assert page.locator("#whatif-status").inner_text() == "Mis à jour : Catégorie 1."
+    assert page.locator("#det-tier").inner_text() == "Catégorie 1"
+    assert "normes minimales" in page.locator("ol.reasons").inner_text()
+    assert page.evaluate("window.__same_document") is True
+
+    page.goto(f"{base_url}/map/2008?lang=es")
+    page.hover("#c-JPN path >> nth=0", force=True)
+    page.wait_for_function("() => document.getElementById('map-info').textContent.startsWith('Japón')")
+    assert page.locator("#map-info").inner_text().startswith("Japón: Nivel ")
+    assert errors == []
+
+
+def test_the_what_if_redraw_for_someone_logged_in(browser, base_url):
+    """Logged in (a session cookie), the what-if's redraw carries the session's CSRF token, and answers in
+    Spanish."""
+    page = _log_in(browser, base_url, "ana", "/countries/JPN/2008")
+    page.goto(f"{base_url}/countries/JPN/2008?lang=es")
+    for i in range(1, 5):
+        page.select_option(f"#r-standard_{i}", "full")
+    page.wait_for_selector('#det-tier[data-tier="1"]')
+    page.wait_for_function("() => document.getElementById('whatif-status').textContent.startsWith('Actualizado')")
+    assert page.locator("#whatif-status").inner_text() == "Actualizado: Nivel 1."

@@ -141,6 +141,9 @@ def test_the_what_if_and_the_analyses_show_nothing_of_an_embargoed_year(tmp_path
         body = {"iso3": "JPN", "year": draft, "ratings": ratings}
         assert "OVERRIDESECRETQX1" not in client.post("/api/v1/determinations", json=body).text
         assert "OVERRIDESECRETQX1" in client.post("/api/v1/determinations", json=body, headers=staff).text
+        for view in ("country", "workspace"):  # the redraw drawn as the page draws it (engine.js) likewise
+            assert "OVERRIDESECRETQX1" not in client.post(f"/determinations?view={view}", json=body).text
+            assert "OVERRIDESECRETQX1" in client.post(f"/determinations?view={view}", json=body, headers=staff).text
         for url in (f"/api/v1/analysis/robustness/{draft}", f"/api/v1/analysis/robustness/{draft}/runs",
                     f"/analysis/robustness/{draft}"):
             assert client.get(url).status_code == 404, url

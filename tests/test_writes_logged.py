@@ -376,6 +376,9 @@ def web_cases(ids: dict[str, int]) -> list[Req]:
         Req("POST", "/api/v1/determinations", "/api/v1/determinations", None, None,
             lambda: {"iso3": "JPN", "year": 2013, "ratings": [
                 {"criterion": f"standard_{i}", "level": "full"} for i in range(1, 5)]}),
+        Req("POST", "/determinations", "/determinations?view=workspace", "ann", None,  # the what-if's redraw
+            lambda: {"iso3": "JPN", "year": 2013, "ratings": [
+                {"criterion": f"standard_{i}", "level": "full"} for i in range(1, 5)]}),
         Req("PUT", "/api/v1/publications/{year}", "/api/v1/publications/2026", "ann", "publication.schedule",
             lambda: {"publish_at": "2026-06-01T00:00:00"}),  # imported history, published then: confirmed
         Req("DELETE", "/api/v1/session", "/api/v1/session", "ann", "session.logout"),

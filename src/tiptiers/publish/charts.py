@@ -106,9 +106,12 @@ def _marker(shape: str, cx: float, cy: float, colour: str) -> str:
     return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{colour}"/>'
 
 
-def compare_svg(series: Sequence[tuple[str, Mapping[int, str]]], years: Sequence[int], title: str) -> str:
+def compare_svg(series: Sequence[tuple[str, Mapping[int, str]]], years: Sequence[int], title: str,
+                words: Callable[[str], str] = str) -> str:
     """Several countries' tiers on one shared axis: one line per country, each with its own colour, dash and
-    marker, labelled at its last point and in the legend; lines sharing a tier are nudged apart to stay visible."""
+    marker, labelled at its last point and in the legend; lines sharing a tier are nudged apart to stay visible.
+    `words`: the tier labels in the reader's language (a web page passes its gettext; English as is); the names in
+    `series` are shown as given."""
     width, left, right, top = 760, 130, 150, 20
     row = 46
     height = top + row * (len(ROWS) - 1) + 50 + 22 * ((len(series) + 1) // 2)
@@ -119,10 +122,11 @@ def compare_svg(series: Sequence[tuple[str, Mapping[int, str]]], years: Sequence
     def x(year: int) -> float:
         return left + (year - first) * (width - left - right) / span
 
-    ys, grid = _tier_rows(top, row, left, width - right)
+    ys, grid = _tier_rows(top, row, left, width - right, words)
     parts = _open(width, height, title, "tier-chart compare-chart") + grid
     parts += _year_axis(first, last, x, top + row * (len(ROWS) - 1) + 28)
     n = len(series)
+    point = words(N_("%(country)s, %(year)s: %(tier)s"))
     for i, (name, placements) in enumerate(series):
         colour, dash = palette.SERIES[i % len(palette.SERIES)]
         shape = palette.SERIES_MARKERS[i % len(palette.SERIES_MARKERS)]
@@ -143,7 +147,7 @@ def compare_svg(series: Sequence[tuple[str, Mapping[int, str]]], years: Sequence
         for yr, t in pts:
             parts.append(f'<g class="point" data-year="{yr}" data-tier="{t.value}">'
                          f"{_marker(shape, x(yr), ys[t] + offset, colour)}"
-                         f"<title>{escape(name)}, {yr}: {t.label}</title></g>")
+                         f"<title>{escape(point % {'country': name, 'year': yr, 'tier': words(t.label)})}</title></g>")
         if pts:
             yr, t = pts[-1]
             parts.append(f'<text class="series-label" x="{x(yr) + 10:.1f}" y="{ys[t] + offset + 4:.1f}" '

@@ -7,20 +7,28 @@ Pure: plain dataclasses in, text out.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
 
-from tiptiers.tiers import Tier
+from tiptiers.tiers import N_, Tier
 
 ALLOWED_TAGS = {"a", "abbr", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "li", "ol", "p", "pre",
                 "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "del", "sup", "sub"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
-LEVEL_WORDS = {"not_met": "not met", "partial": "partly met", "substantial": "substantially met", "full": "fully met"}
+LEVEL_WORDS = {"not_met": N_("not met"), "partial": N_("partly met"), "substantial": N_("substantially met"),
+               "full": N_("fully met")}
 THREE_PS = ("criterion_1", "criterion_2", "criterion_3")  # prosecution, protection, prevention
+HEADINGS = (N_("Prosecution"), N_("Protection"), N_("Prevention"))
+RULES_TITLE = N_("The law's rules that applied in %(year)s")
+Words = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True)
@@ -69,76 +77,101 @@ def items_in_words(ids: Iterable[str], titles: Mapping[str, str]) -> str:
     return "; ".join(titles.get(i, i) for i in ids)
 
 
-def _tier_text(tier: str | None) -> str:
-    return Tier(tier).label if tier else "not placed"
+def _tier_text(tier: str | None, words: Words = str) -> str:
+    return words(Tier(tier).label) if tier else words(N_("not placed"))
 
 
-def _rating_sentence(r: RatingLine) -> str:
+def _level(level: str, words: Words) -> str:
+    return words(LEVEL_WORDS[level]) if level in LEVEL_WORDS else level
+
+
+def _rating_sentence(r: RatingLine, words: Words = str) -> str:
     note = f" {r.note.strip()}" if r.note.strip() else ""
-    return f"- **{r.title}**: {LEVEL_WORDS.get(r.level, r.level)}.{note}"
+    title = words(r.title) if r.title else r.title
+    return "- " + words(N_("**%(title)s**: %(level)s.")) % {"title": title, "level": _level(r.level, words)} + note
 
 
-def generate_markdown(d: NarrativeData, with_rules: bool = True) -> str:
+def generate_markdown(d: NarrativeData, with_rules: bool = True, words: Words = str,
+                      sentence: Words = _same) -> str:
     """The narrative as analysts start editing it (`with_rules=False`: without the law's rules, which the whole
-    report prints once, in its appendix)."""
-    lines = [f"# {d.country} ({d.year})", "", f"**Tier: {_tier_text(d.tier)}**", ""]
+    report prints once, in its appendix).
+
+    `words` puts the text's own messages (headings, fixed sentences, tier and level names, the methodology's
+    titles) into a reader's language (a web page's gettext; English as is), `sentence` the sentences the data
+    carries in English (the engine's reasons, the movement, the record's lines); the default is the English text
+    analysts edit and the JSON gives. Names (`d.country`) are shown as given."""
+    w = words
+    lines = [f"# {d.country} ({d.year})", "", "**" + w(N_("Tier: %(tier)s")) % {"tier": _tier_text(d.tier, w)} + "**",
+             ""]
     if not d.assessed:
-        lines += ["## What the record holds", "",
-                  f"- {d.country} was placed in {_tier_text(d.tier)} in the {d.year} TIP Report."]
+        lines += ["## " + w(N_("What the record holds")), "",
+                  "- " + w(N_("%(country)s was placed in %(tier)s in the %(year)s TIP Report.")) % {
+                      "country": d.country, "tier": _tier_text(d.tier, w), "year": d.year}]
         if d.movement:
-            lines.append(f"- {d.movement}")
-        lines += [f"- {line}" for line in d.record]
+            lines.append(f"- {sentence(d.movement)}")
+        lines += [f"- {sentence(line)}" for line in d.record]
         lines += [
             "",
-            f"No assessment of {d.country} for {d.year} is recorded in tiptiers: this is the placement as published "
-            f"in the {d.year} TIP Report, from the public record. The criteria ratings, the evidence and the "
-            "government's comments that an assessment would carry do not exist for this year; the report's own "
-            "narrative gives its reasons.", "",
+            w(N_("No assessment of %(country)s for %(year)s is recorded in tiptiers: this is the placement as "
+                 "published in the %(year)s TIP Report, from the public record. The criteria ratings, the evidence "
+                 "and the government's comments that an assessment would carry do not exist for this year; the "
+                 "report's own narrative gives its reasons.")) % {"country": d.country, "year": d.year}, "",
         ]
     else:
-        lines += ["## Reasons", ""]
-        lines += [f"- {r.text}" + (f" ({r.reference})" if r.reference else "") for r in d.reasons] or [
-            "- The engine recorded no reasons for this determination."]
+        lines += ["## " + w(N_("Reasons")), ""]
+        lines += [f"- {sentence(r.text)}" + (f" ({r.reference})" if r.reference else "") for r in d.reasons] or [
+            "- " + w(N_("The engine recorded no reasons for this determination."))]
         lines.append("")
         by_id = {r.criterion: r for r in d.ratings}
-        for criterion, heading in zip(THREE_PS, ("Prosecution", "Protection", "Prevention"), strict=True):
-            lines += [f"## {heading}", ""]
+        for criterion, heading in zip(THREE_PS, HEADINGS, strict=True):
+            lines += [f"## {w(heading)}", ""]
             rating = by_id.get(criterion)
-            lines += [_rating_sentence(rating) if rating else f"- {heading} was not rated.", ""]
+            lines += [_rating_sentence(rating, w) if rating else
+                      "- " + w(N_("%(heading)s was not rated.")) % {"heading": w(heading)}, ""]
         others = [r for r in d.ratings if r.criterion not in THREE_PS]
         if others:
-            lines += ["## Other standards and criteria", "", *[_rating_sentence(r) for r in others], ""]
-        lines += ["## Recommendations", ""]
+            lines += ["## " + w(N_("Other standards and criteria")), "", *[_rating_sentence(r, w) for r in others],
+                      ""]
+        lines += ["## " + w(N_("Recommendations")), ""]
         todo = [r for r in d.ratings if r.level in ("not_met", "partial")]
-        lines += [f"- Meet {r.title.lower() if r.title else r.criterion}, now "
-                  f"{LEVEL_WORDS.get(r.level, r.level)}." for r in todo] or [
-            "- Sustain the efforts rated at least substantially met."]
-        lines += ["", "## Trafficking profile", "", d.profile.strip() or "No trafficking profile has been written yet.",
-                  ""]
-    lines += ["## Placement history", "", "| Year | Tier |", "|---|---|"]
-    lines += [f"| {y} | {_tier_text(t)} |" for y, t in d.history]
+        lines += ["- " + w(N_("Meet %(item)s, now %(level)s.")) % {
+            "item": w(r.title).lower() if r.title else r.criterion, "level": _level(r.level, w)} for r in todo] or [
+            "- " + w(N_("Sustain the efforts rated at least substantially met."))]
+        lines += ["", "## " + w(N_("Trafficking profile")), "",
+                  d.profile.strip() or w(N_("No trafficking profile has been written yet.")), ""]
+    lines += ["## " + w(N_("Placement history")), "", f"| {w(N_('Year'))} | {w(N_('Tier'))} |", "|---|---|"]
+    lines += [f"| {y} | {_tier_text(t, w)} |" for y, t in d.history]
     lines.append("")
     if d.rules and with_rules:
-        lines += [f"## The law's rules that applied in {d.year}", ""]
+        lines += [rules_heading(d.year, w), ""]
         if d.methodology:
-            lines += [f"{d.methodology}; most recent provision in force from {d.law_date}.", ""]
-        lines += [f"- {r.description.rstrip('. ')}: {_value_words(r.value)} ({r.reference})" for r in d.rules]
+            lines += [w(N_("%(methodology)s; most recent provision in force from %(date)s.")) % {
+                "methodology": d.methodology, "date": d.law_date}, ""]
+        lines += ["- " + w(N_("%(rule)s: %(value)s (%(reference)s)")) % {
+            "rule": sentence(r.description.rstrip(". ")), "value": _value_words(r.value, w), "reference": r.reference}
+            for r in d.rules]
         lines.append("")
     return "\n".join(lines)
 
 
-def _value_words(value: str) -> str:
+def _value_words(value: str, words: Words = str) -> str:
     """A rule's value for a person: yes/no rather than True/False, none rather than None."""
-    return {"True": "yes", "False": "no", "None": "none"}.get(value, value)
+    named = {"True": N_("yes"), "False": N_("no"), "None": N_("none")}.get(value)
+    return words(named) if named else value
+
+
+def rules_heading(year: int, words: Words = str) -> str:
+    """The heading of the law's rules in a narrative (split_rules finds it)."""
+    return "## " + words(RULES_TITLE) % {"year": year}
 
 
 RULES_HEADING = "## The law's rules that applied in "
 
 
-def split_rules(markdown: str) -> tuple[str, str]:
-    """The narrative and its rule listing (from the heading RULES_HEADING to the end, "" if none): the page folds
-    the listing away, the PDF and the JSON keep the whole text."""
-    at = markdown.find("\n" + RULES_HEADING)
+def split_rules(markdown: str, heading: str = RULES_HEADING) -> tuple[str, str]:
+    """The narrative and its rule listing (from the heading RULES_HEADING, or `heading` in a reader's language, to
+    the end, "" if none): the page folds the listing away, the PDF and the JSON keep the whole text."""
+    at = markdown.find("\n" + heading)
     if at < 0:
         return markdown, ""
     return markdown[:at + 1], markdown[at + 1:]

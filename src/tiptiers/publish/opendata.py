@@ -27,7 +27,7 @@ from tiptiers.store.engine import all_histories, list_waivers, placement_sources
 from tiptiers.store.models import Country, Placement, PlacementCorrection, ThreePScore
 from tiptiers.store.placements import all_coverage, correction_dict, placed_counts, placement_corrections
 from tiptiers.store.publication import HISTORY, Publication, public_years
-from tiptiers.tiers import Tier
+from tiptiers.tiers import N_, Tier
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "json", "parquet")
@@ -144,9 +144,11 @@ def _placements_wide(session: Session, year: int | None, now: datetime | None) -
 
 def _year_columns(rows: list[dict[str, Any]]) -> tuple[Column, ...]:
     years = [k for k in (rows[0] if rows else {}) if k.isdigit()]
-    return tuple(Column(y, "string", f"Tier in the {y} report: 1, 2, 2WL, 3 or special; empty: no placement in "
-                                     "the sources (see the coverage table for what that means that year)")
-                 for y in years)
+    return tuple(Column(y, "string", YEAR_COLUMN % {"year": y}) for y in years)
+
+
+YEAR_COLUMN = N_("Tier in the %(year)s report: 1, 2, 2WL, 3 or special; empty: no placement in the sources (see the "
+                 "coverage table for what that means that year)")
 
 
 def _coverage(session: Session, year: int | None, now: datetime | None) -> list[dict[str, Any]]:
@@ -267,150 +269,155 @@ def _burden(session: Session, year: int | None, now: datetime | None) -> list[di
 
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    Dataset("countries", "Countries and territories the TIP Report ranks, by ISO 3166-1 alpha-3 code.", (
+    Dataset("countries", N_("Countries and territories the TIP Report ranks, by ISO 3166-1 alpha-3 code."), (
         Column("iso3", "string",
-               "ISO 3166-1 alpha-3 code (historic or user-assigned codes such as XKX where ISO has none)"),
-        Column("name", "string", "Today's name as tiptiers shows it (ISO 3166-1, or the TIP Report's usage where it "
-                                 "differs, e.g. Burma); the name a report used in its year is "
-                                 "placements.name_at_the_time"),
-        Column("iso_status", "string", "yes: in ISO 3166-1; historic: withdrawn (ISO 3166-3); no: not coded by ISO"),
-        Column("iso_numeric", "string", "ISO 3166-1 numeric code, empty where none"),
+               N_("ISO 3166-1 alpha-3 code (historic or user-assigned codes such as XKX where ISO has none)")),
+        Column("name", "string", N_("Today's name as tiptiers shows it (ISO 3166-1, or the TIP Report's usage where it "
+                                    "differs, e.g. Burma); the name a report used in its year is "
+                                    "placements.name_at_the_time")),
+        Column("iso_status", "string",
+               N_("yes: in ISO 3166-1; historic: withdrawn (ISO 3166-3); no: not coded by ISO")),
+        Column("iso_numeric", "string", N_("ISO 3166-1 numeric code, empty where none")),
     ), _countries, by_year=False),
-    Dataset("placements", "Each country's tier in each published report year.", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("country", "string", "Country name"),
-        Column("year", "integer", "Report year (the report of June of that year)"),
-        Column("tier", "string", "1, 2, 2WL (Tier 2 Watch List), 3 or special"),
-        Column("tier_label", "string", "The tier in words"),
-        Column("source", "string", "Where the row was read from: the page or file and its version (bundled "
-                                   "history), or import:FILE / the --source of an import"),
-        Column("method", "string", "listed: the source states the tier of that country in that year; derived: the "
-                                   "report's words in another year state it (\"remained on Tier 1\"); empty: not "
-                                   "said"),
-        Column("evidence", "string", "The few words of the source that state the tier, where recorded"),
-        Column("country_name", "string", "The name as the source spells it (e.g. Korea, South; Congo (ROC))"),
-        Column("name_at_the_time", "string", "The name the TIP Report of that year used (Macedonia in 2008), else "
-                                             "today's name"),
-        Column("corrected", "boolean", "True when the placement was changed after publication: see the "
-                                       "corrections table"),
-            Column("tier_number", "integer", "The tier as a number for statistics: 1 Tier 1, 2 Tier 2, 3 Tier 2 "
-                                         "Watch List, 4 Tier 3 (an ordinal scale, higher is worse); empty for a "
-                                         "special case"),
+    Dataset("placements", N_("Each country's tier in each published report year."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("country", "string", N_("Country name")),
+        Column("year", "integer", N_("Report year (the report of June of that year)")),
+        Column("tier", "string", N_("1, 2, 2WL (Tier 2 Watch List), 3 or special")),
+        Column("tier_label", "string", N_("The tier in words")),
+        Column("source", "string", N_("Where the row was read from: the page or file and its version (bundled "
+                                      "history), or import:FILE / the --source of an import")),
+        Column("method", "string", N_("listed: the source states the tier of that country in that year; derived: the "
+                                      "report's words in another year state it (\"remained on Tier 1\"); empty: not "
+                                      "said")),
+        Column("evidence", "string", N_("The few words of the source that state the tier, where recorded")),
+        Column("country_name", "string", N_("The name as the source spells it (e.g. Korea, South; Congo (ROC))")),
+        Column("name_at_the_time", "string", N_("The name the TIP Report of that year used (Macedonia in 2008), else "
+                                                "today's name")),
+        Column("corrected", "boolean", N_("True when the placement was changed after publication: see the "
+                                          "corrections table")),
+            Column("tier_number", "integer", N_("The tier as a number for statistics: 1 Tier 1, 2 Tier 2, 3 Tier 2 "
+                                            "Watch List, 4 Tier 3 (an ordinal scale, higher is worse); empty for a "
+                                            "special case")),
     ), _placements),
-    Dataset("placements_wide", "The placements as a wide table: one row per country, one column per published "
-                               "report year (country x year), each cell the tier.", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("country", "string", "Country name"),
+    Dataset("placements_wide", N_("The placements as a wide table: one row per country, one column per published "
+                                  "report year (country x year), each cell the tier."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("country", "string", N_("Country name")),
     ), _placements_wide, expand=_year_columns),
-    Dataset("coverage", "How complete the record of each report year is. A country with no placement in a year "
-                        "is 'not ranked' only where complete is true; otherwise it is 'not in the sources we have'.", (
-        Column("year", "integer", "Report year"),
-        Column("complete", "boolean", "Every list of the report is in the sources (and no country is a known gap)"),
-        Column("full_tiers", "string", "The lists the sources give in full, space-separated (1 2 2WL 3 special)"),
-        Column("partial_tiers", "string", "The lists the sources give in part or not at all"),
-        Column("placed", "integer", "Countries placed in the data"),
-        Column("official_count", "integer", "How many countries the report placed, where a source says so"),
-        Column("official_source", "string", "The source of official_count"),
-        Column("gaps", "string", "Countries missing although the lists are otherwise full (iso3: why)"),
-        Column("waivers", "string", "The year's waivers of the automatic downgrade on record: complete, partial "
-                                    "or none"),
-        Column("note", "string", "What is known of the year's sources"),
-        Column("source", "string", "Where this statement of coverage comes from (bundled history version, or an "
-                                   "import of the report's lists)"),
+    Dataset("coverage", N_("How complete the record of each report year is. A country with no placement in a year "
+                           "is 'not ranked' only where complete is true; otherwise it is 'not in the sources we "
+                           "have'."), (
+        Column("year", "integer", N_("Report year")),
+        Column("complete", "boolean", N_("Every list of the report is in the sources (and no country is a known gap)")),
+        Column("full_tiers", "string", N_("The lists the sources give in full, space-separated (1 2 2WL 3 special)")),
+        Column("partial_tiers", "string", N_("The lists the sources give in part or not at all")),
+        Column("placed", "integer", N_("Countries placed in the data")),
+        Column("official_count", "integer", N_("How many countries the report placed, where a source says so")),
+        Column("official_source", "string", N_("The source of official_count")),
+        Column("gaps", "string", N_("Countries missing although the lists are otherwise full (iso3: why)")),
+        Column("waivers", "string", N_("The year's waivers of the automatic downgrade on record: complete, partial "
+                                       "or none")),
+        Column("note", "string", N_("What is known of the year's sources")),
+        Column("source", "string", N_("Where this statement of coverage comes from (bundled history version, or an "
+                                      "import of the report's lists)")),
     ), _coverage),
-    Dataset("corrections", "Dated corrections of published placements: who, when, why, and the previous value.", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("year", "integer", "Report year of the placement"),
-        Column("at", "datetime", "When the correction was made, UTC"),
-        Column("author", "string", "Who made it"),
-        Column("reason", "string", "Why"),
-        Column("previous_tier", "string", "The tier before; empty when there was no placement"),
-        Column("previous_source", "string", "The source of the previous tier"),
-        Column("tier", "string", "The corrected tier"),
-        Column("source", "string", "The source of the corrected tier"),
+    Dataset("corrections", N_("Dated corrections of published placements: who, when, why, and the previous value."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("year", "integer", N_("Report year of the placement")),
+        Column("at", "datetime", N_("When the correction was made, UTC")),
+        Column("author", "string", N_("Who made it")),
+        Column("reason", "string", N_("Why")),
+        Column("previous_tier", "string", N_("The tier before; empty when there was no placement")),
+        Column("previous_source", "string", N_("The source of the previous tier")),
+        Column("tier", "string", N_("The corrected tier")),
+        Column("source", "string", N_("The source of the corrected tier")),
     ), _corrections),
-    Dataset("waivers", "Waivers of the automatic downgrade (22 U.S.C. 7107(b)(2)(D)(ii)) on record.", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("year", "integer", "Report year the waiver kept the country on the Watch List"),
-        Column("justification", "string", "The justification (for the bundled history: the memorandum)"),
-        Column("source", "string", "The record the waiver comes from"),
+    Dataset("waivers", N_("Waivers of the automatic downgrade (22 U.S.C. 7107(b)(2)(D)(ii)) on record."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("year", "integer", N_("Report year the waiver kept the country on the Watch List")),
+        Column("justification", "string", N_("The justification (for the bundled history: the memorandum)")),
+        Column("source", "string", N_("The record the waiver comes from")),
     ), _waivers),
-    Dataset("movements", "Year-over-year movements of each country placed in a report year.", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("country", "string", "Country name"),
-        Column("year", "integer", "Report year"),
-        Column("previous_tier", "string", "Tier of the year before; empty when not placed then"),
-        Column("tier", "string", "Tier of this year"),
-        Column("movement", "string", "up, down, same, new (not ranked the year before, a year whose every list is in "
-                                     "the sources), unknown (the year before is not in the sources for it) or "
-                                     "special (to or from a special case)"),
+    Dataset("movements", N_("Year-over-year movements of each country placed in a report year."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("country", "string", N_("Country name")),
+        Column("year", "integer", N_("Report year")),
+        Column("previous_tier", "string", N_("Tier of the year before; empty when not placed then")),
+        Column("tier", "string", N_("Tier of this year")),
+        Column("movement", "string", N_("up, down, same, new (not ranked the year before, a year whose every list is "
+                                        "in the sources), unknown (the year before is not in the sources for it) or "
+                                        "special (to or from a special case)")),
         Column("automatic_downgrade", "boolean",
-               "Tier 3 by the automatic downgrade of 22 U.S.C. 7107(b)(2)(D): Watch List years and waivers ran out"),
-        Column("waiver", "boolean", "Kept on the Watch List by a waiver of the automatic downgrade"),
-        Column("rule", "string", "What the automatic-downgrade rule said that year (tiptiers audit-history); empty "
-                                 "when it did not engage"),
-        Column("group", "string", "The section of /movements/YEAR: tier_3 (down into Tier 3), down, up, new, "
-                                  "unknown, special or same"),
-        Column("reason", "string", "Why, in words: the automatic downgrade or the waiver, an assessment's decisive "
-                                   "criteria, or what the record says"),
-        Column("previous_year", "string", "The year before in words: its tier, not ranked, or not in the sources we "
-                                          "have"),
+               N_("Tier 3 by the automatic downgrade of 22 U.S.C. 7107(b)(2)(D): Watch List years and waivers ran "
+                  "out")),
+        Column("waiver", "boolean", N_("Kept on the Watch List by a waiver of the automatic downgrade")),
+        Column("rule", "string", N_("What the automatic-downgrade rule said that year (tiptiers audit-history); empty "
+                                    "when it did not engage")),
+        Column("group", "string", N_("The section of /movements/YEAR: tier_3 (down into Tier 3), down, up, new, "
+                                     "unknown, special or same")),
+        Column("reason", "string", N_("Why, in words: the automatic downgrade or the waiver, an assessment's decisive "
+                                      "criteria, or what the record says")),
+        Column("previous_year", "string", N_("The year before in words: its tier, not ranked, or not in the sources we "
+                                             "have")),
     ), _movements),
-    Dataset("three_p_scores", "Cho's 3P Anti-trafficking Policy Index (1 worst to 5 best per P).", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("year", "integer", "Year scored"),
-        Column("prosecution", "integer", "Prosecution score 1-5; empty where not coded"),
-        Column("protection", "integer", "Protection score 1-5; empty where not coded"),
-        Column("prevention", "integer", "Prevention score 1-5; empty where not coded"),
-        Column("total", "integer", "Sum of the three, 3-15; empty where not coded"),
+    Dataset("three_p_scores", N_("Cho's 3P Anti-trafficking Policy Index (1 worst to 5 best per P)."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("year", "integer", N_("Year scored")),
+        Column("prosecution", "integer", N_("Prosecution score 1-5; empty where not coded")),
+        Column("protection", "integer", N_("Protection score 1-5; empty where not coded")),
+        Column("prevention", "integer", N_("Prevention score 1-5; empty where not coded")),
+        Column("total", "integer", N_("Sum of the three, 3-15; empty where not coded")),
     ), _three_p),
-    Dataset("publications", "When each report year was (or counts as) published.", (
-        Column("year", "integer", "Report year"),
-        Column("published_at", "datetime", "Publication time, UTC (imported history: June 1 of the year)"),
+    Dataset("publications", N_("When each report year was (or counts as) published."), (
+        Column("year", "integer", N_("Report year")),
+        Column("published_at", "datetime", N_("Publication time, UTC (imported history: June 1 of the year)")),
         Column("scheduled", "boolean",
-               "True when the time was set with `tiptiers publish`, false for imported history (June 1)"),
+               N_("True when the time was set with `tiptiers publish`, false for imported history (June 1)")),
     ), _publications),
-    Dataset("tier3_determinations", "The President's determination for each Tier 3 government (22 U.S.C. 7107(d)).", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("country", "string", "Country name"),
-        Column("year", "integer", "Report year"),
-        Column("paragraph", "string", "d1 withhold assistance, d2 already restricted, d3 subsequent compliance, "
-                                      "d4 national-interest waiver, d5 waiver for vulnerable populations"),
-        Column("determination", "string", "The paragraph in words"),
-        Column("scope", "string", "whole, or programmes (a waiver for some programmes only)"),
-        Column("programmes", "string", "The programmes a partial waiver covers; empty when whole"),
-        Column("determined_on", "string", "The day determined (ISO 8601)"),
-        Column("signed_by", "string", "Who signed it"),
-        Column("timing", "string", "in time, early or late against 45-90 days after the report (7107(c))"),
+    Dataset("tier3_determinations",
+            N_("The President's determination for each Tier 3 government (22 U.S.C. 7107(d))."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("country", "string", N_("Country name")),
+        Column("year", "integer", N_("Report year")),
+        Column("paragraph", "string", N_("d1 withhold assistance, d2 already restricted, d3 subsequent compliance, "
+                                         "d4 national-interest waiver, d5 waiver for vulnerable populations")),
+        Column("determination", "string", N_("The paragraph in words")),
+        Column("scope", "string", N_("whole, or programmes (a waiver for some programmes only)")),
+        Column("programmes", "string", N_("The programmes a partial waiver covers; empty when whole")),
+        Column("determined_on", "string", N_("The day determined (ISO 8601)")),
+        Column("signed_by", "string", N_("Who signed it")),
+        Column("timing", "string", N_("in time, early or late against 45-90 days after the report (7107(c))")),
     ), _determinations),
-    Dataset("year_lists", "The lists a report carries: policy or pattern, Child Soldiers Prevention Act.", (
-        Column("year", "integer", "Report year"),
-        Column("list", "string", "policy_or_pattern (22 U.S.C. 7107(b)(3)(B)) or child_soldiers (22 U.S.C. 2370c-1)"),
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("country", "string", "Country name"),
-        Column("note", "string", "Why, where recorded"),
+    Dataset("year_lists", N_("The lists a report carries: policy or pattern, Child Soldiers Prevention Act."), (
+        Column("year", "integer", N_("Report year")),
+        Column("list", "string",
+               N_("policy_or_pattern (22 U.S.C. 7107(b)(3)(B)) or child_soldiers (22 U.S.C. 2370c-1)")),
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("country", "string", N_("Country name")),
+        Column("note", "string", N_("Why, where recorded")),
     ), _year_lists),
-    Dataset("interim_assessments", "Interim assessments of the Watch List countries, due February 1 of the report "
-            "year (22 U.S.C. 7107(b)(2)(C)).", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("country", "string", "Country name"),
-        Column("year", "integer", "Report year (due February 1 of it; the Watch List of the year before)"),
-        Column("progress", "string", "Progress since the last report"),
-        Column("summary", "string", "The analyst's summary"),
-        Column("evidence_ids", "string", "Evidence records cited, space-separated ids"),
-        Column("author", "string", "Who wrote it"),
-        Column("sent_on", "string", "The day sent (ISO 8601)"),
+    Dataset("interim_assessments", N_("Interim assessments of the Watch List countries, due February 1 of the report "
+               "year (22 U.S.C. 7107(b)(2)(C))."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("country", "string", N_("Country name")),
+        Column("year", "integer", N_("Report year (due February 1 of it; the Watch List of the year before)")),
+        Column("progress", "string", N_("Progress since the last report")),
+        Column("summary", "string", N_("The analyst's summary")),
+        Column("evidence_ids", "string", N_("Evidence records cited, space-separated ids")),
+        Column("author", "string", N_("Who wrote it")),
+        Column("sent_on", "string", N_("The day sent (ISO 8601)")),
     ), _interim),
-    Dataset("burden", "What each government was asked per report year: the reporting burden, counted.", (
-        Column("iso3", "string", "Country, ISO 3166-1 alpha-3"),
-        Column("country", "string", "Country name"),
-        Column("year", "integer", "Report year"),
-        Column("requests", "integer", "Requests sent: drafts, final reports and questionnaires"),
-        Column("drafts", "integer", "Drafts and final reports sent for comments"),
-        Column("questionnaires", "integer", "Questionnaires sent (last year's answers pre-filled)"),
-        Column("questions", "integer", "Questionnaire questions plus the claims each draft asked it to answer"),
-        Column("claims_to_answer", "integer", "Claims of the draft (not withdrawn)"),
-        Column("deadlines", "integer", "Distinct deadlines set"),
+    Dataset("burden", N_("What each government was asked per report year: the reporting burden, counted."), (
+        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        Column("country", "string", N_("Country name")),
+        Column("year", "integer", N_("Report year")),
+        Column("requests", "integer", N_("Requests sent: drafts, final reports and questionnaires")),
+        Column("drafts", "integer", N_("Drafts and final reports sent for comments")),
+        Column("questionnaires", "integer", N_("Questionnaires sent (last year's answers pre-filled)")),
+        Column("questions", "integer", N_("Questionnaire questions plus the claims each draft asked it to answer")),
+        Column("claims_to_answer", "integer", N_("Claims of the draft (not withdrawn)")),
+        Column("deadlines", "integer", N_("Distinct deadlines set")),
     ), _burden),
 )}
 
@@ -428,15 +435,18 @@ def export_rows(session: Session, name: str, year: int | None = None,
     return dataset, dataset.rows(session, year, now)
 
 
+YEAR_COLUMNS = N_("One column per published report year (2001, 2002, ...): the tier in that report")
+CSV_NOTES = {"encoding": "UTF-8", "line_end": "CRLF", "null": N_("empty cell"),
+             "formula_escape": N_("a text cell starting with = + - @ tab or CR gets a leading apostrophe")}
+
+
 def data_dictionary() -> dict[str, Any]:
     return {"tables": [{"name": d.name, "description": d.description, "filtered_by_year": d.by_year,
                         "columns": [{"name": c.name, "type": c.type, "description": c.description}
                                     for c in d.columns]
-                        + ([{"name": "YEAR", "type": "string", "description": "One column per published report "
-                             "year (2001, 2002, ...): the tier in that report"}] if d.expand else [])}
+                        + ([{"name": "YEAR", "type": "string", "description": YEAR_COLUMNS}] if d.expand else [])}
                        for d in DATASETS.values()],
-            "csv": {"encoding": "UTF-8", "line_end": "CRLF", "null": "empty cell",
-                    "formula_escape": "a text cell starting with = + - @ tab or CR gets a leading apostrophe"},
+            "csv": dict(CSV_NOTES),
             "cite": citation()}
 
 
@@ -447,20 +457,25 @@ CODE_LICENCE = {"name": "MIT", "title": "MIT License", "path": "https://opensour
 # Each data source, what it gives, and the terms it comes under (CITATION.cff says the same: a test compares).
 SOURCES: tuple[dict[str, str], ...] = (
     {"title": "Kelley, Judith G. and Andrew Heiss, Scorecard Diplomacy replication data",
-     "path": "https://github.com/andrewheiss/scorecard-diplomacy", "gives": "placements 2001-2015",
-     "licence": "MIT License"},
+     "path": "https://github.com/andrewheiss/scorecard-diplomacy", "gives": N_("placements 2001-2015"),
+     "licence": N_("MIT License")},
     {"title": "US Department of State, Trafficking in Persons Report (annual, 2001-2025): its tier lists, country "
               "narratives and memoranda of justification (waivers), as public copies give them, with the CIA World "
               "Factbook's lists and a CRS report",
      "path": "https://www.state.gov/trafficking-in-persons-report/",
-     "gives": "placements 2009-2025 and waivers (each row names the copy it was read from)",
-     "licence": "Public domain in the United States: works of the US Government (17 U.S.C. 105)"},
+     "gives": N_("placements 2009-2025 and waivers (each row names the copy it was read from)"),
+     "licence": N_("Public domain in the United States: works of the US Government (17 U.S.C. 105)")},
     {"title": "Cho, Seo-Young, 3P Anti-trafficking Policy Index", "path": "",
-     "gives": "three_p_scores 2000-2014 (as merged in the Kelley & Heiss replication data)",
-     "licence": "No licence is stated in the copy we have: cite the index"},
+     "gives": N_("three_p_scores 2000-2014 (as merged in the Kelley & Heiss replication data)"),
+     "licence": N_("No licence is stated in the copy we have: cite the index")},
     {"title": "ISO 3166-1 and 3166-3 country codes, via the pycountry package",
-     "path": "https://pypi.org/project/pycountry/", "gives": "countries", "licence": "pycountry: LGPL-2.1"},
+     "path": "https://pypi.org/project/pycountry/", "gives": N_("countries"),
+     "licence": "pycountry: LGPL-2.1"},
 )
+
+
+DATA_LICENCE = N_("The tables tiptiers writes (coverage, movements, determinations): the MIT License, as the code; "
+                  "each source's rows: that source's terms (below)")
 
 
 def citation() -> dict[str, Any]:
@@ -471,8 +486,7 @@ def citation() -> dict[str, Any]:
     bundle = read_bundle()
     return {"title": TITLE, "version": __version__, "data_version": bundle.version,
             "date": bundle.date.isoformat(), "code_licence": CODE_LICENCE["title"],
-            "data_licence": "The tables tiptiers writes (coverage, movements, determinations): the MIT License, as "
-                            "the code; each source's rows: that source's terms (below)",
+            "data_licence": DATA_LICENCE,
             "sources": [dict(s) for s in SOURCES],
             "text": (f"tiptiers contributors ({bundle.date.year}). {TITLE}. Software version {__version__}, "
                      f"bundled history {bundle.version} ({bundle.date.isoformat()}). MIT License. Cite also the "

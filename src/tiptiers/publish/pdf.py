@@ -16,7 +16,6 @@ from typing import Any
 
 import jinja2
 
-from tiptiers.publish.narrative import generate_markdown, render_markdown
 from tiptiers.publish.report import CountryYear
 from tiptiers.publish.worldmap import svg_to_png, world_map_svg
 from tiptiers.tiers import TIER_ORDER, Tier
@@ -76,21 +75,26 @@ def country_pdf(cy: CountryYear, generated_at: datetime) -> bytes:
 
 def _compact(e: CountryYear) -> CountryYear:
     """A generated narrative without the law's rules (the appendix has them once), so the report stays short."""
+    from tiptiers.web.i18n_texts import compact_narrative  # in the language of the report
+
     if e.version:
         return e
-    return replace(e, html=render_markdown(generate_markdown(e.data, with_rules=False)))
+    return replace(e, html=compact_narrative(e), text_language="" if i18n.current() == i18n.DEFAULT else i18n.current())
 
 
 def report_html(year: int, entries: Sequence[CountryYear], methodology: Any, generated_at: datetime,
                 map_countries: dict[str, Any]) -> str:
     """The whole report as the HTML WeasyPrint lays out: cover, contents, the tier lists, the map, every narrative,
     the methodology appendix."""
+    from tiptiers.web.deps import country_name
+
     entries = [_compact(e) for e in entries]
+    world = world_map_svg(year, map_countries, standalone=True, words=i18n.gettext, name_of=country_name)
     by_tier: dict[str, list[CountryYear]] = {t.value: [] for t in TIER_ORDER}
     for e in entries:
         if e.tier:
             by_tier[e.tier].append(e)
     return _env().get_template("print_report.html").render(
         year=year, entries=entries, by_tier=by_tier, methodology=methodology, generated_at=generated_at,
-        map_png=base64.b64encode(svg_to_png(world_map_svg(year, map_countries, standalone=True))).decode("ascii"),
+        map_png=base64.b64encode(svg_to_png(world)).decode("ascii"),
         single=False)

@@ -20,6 +20,7 @@ from tiptiers.engine import Determination
 from tiptiers.methodology import Methodology, MethodologyError, methodology_for_year
 from tiptiers.publish.movements import movements
 from tiptiers.publish.narrative import (
+    RULES_HEADING,
     NarrativeData,
     RatingLine,
     ReasonLine,
@@ -87,6 +88,10 @@ class CountryYear:
     final_comments: list[dict[str, Any]] = field(default_factory=list)  # the government's, on the final report
     language: str = ORIGINAL_LANGUAGE  # the narrative's: the original English, or a translation
     languages: list[str] = field(default_factory=lambda: [ORIGINAL_LANGUAGE])  # the languages it has
+    # A generated text (version 0) shown in a reader's language (web/i18n_texts.py narrative_in_language): that
+    # language, and the heading of the law's rules in it; "" and the English heading otherwise.
+    text_language: str = ""
+    rules_heading: str = RULES_HEADING
 
     @property
     def tier(self) -> str | None:
@@ -95,11 +100,11 @@ class CountryYear:
     @property
     def main_html(self) -> str:
         """The narrative without its rule listing (the page shows the listing folded: `rules_html`)."""
-        return render_markdown(split_rules(self.markdown)[0])
+        return render_markdown(split_rules(self.markdown, self.rules_heading)[0])
 
     @property
     def rules_html(self) -> str:
-        rules = split_rules(self.markdown)[1]
+        rules = split_rules(self.markdown, self.rules_heading)[1]
         return render_markdown(rules.split("\n", 1)[1]) if rules else ""
 
 

@@ -17,10 +17,14 @@ from importlib import resources
 import pycountry
 
 from tiptiers.publish import palette
-from tiptiers.tiers import TIER_ORDER, Tier
+from tiptiers.tiers import N_, TIER_ORDER, Tier
 
 PATTERNS = "map-"  # the map's own pattern ids, scaled to its coordinates
-ABSENT_WORDS = {"not_ranked": "not ranked", "not_in_sources": "not in the sources we have"}
+# A country's tooltip: its tier, or why it has none that year.
+TIP = N_("%(country)s: %(tier)s")
+ABSENT_TIPS = {"not_ranked": N_("%(country)s: not ranked in %(year)s"),
+               "not_in_sources": N_("%(country)s: not in the sources we have in %(year)s")}
+TITLE = N_("TIP Report %(year)s: tier placements")
 VIEWBOX = (2475, 1388)  # the viewBox of pygal_maps_world's worldmap.svg
 LEGEND = 110  # room below the outlines for two rows of the legend
 _GROUP = re.compile(r'<g class="([a-z]{2}) country map-element">(.*?)</g>', re.S)
@@ -48,16 +52,20 @@ def geometry() -> dict[str, tuple[str, ...]]:
 
 
 def world_map_svg(year: int, countries: Mapping[str, MapCountry], *, standalone: bool = False,
-                  title: str | None = None, absent: Callable[[str], str] = lambda _iso3: "not_in_sources") -> str:
+                  title: str | None = None, absent: Callable[[str], str] = lambda _iso3: "not_in_sources",
+                  words: Callable[[str], str] = str, name_of: Callable[[str, str], str] | None = None) -> str:
     """Every country with an outline, filled with its tier's colour and pattern, with a <title> (hover) and a link
     (click).
 
     `countries` maps ISO alpha-3 to its placement; `absent(iso3)` says what a country with an outline but no
     placement is: `not_ranked` or `not_in_sources` (the year's coverage), each with its own fill. `standalone` adds
     the XML declaration (for the .svg download and PNG conversion); the page version is the same picture, a group of
-    links (not an image: its countries are links), with data attributes that worldmap.js reads."""
+    links (not an image: its countries are links), with data attributes that worldmap.js reads.
+
+    `words`: the title, tooltips and legend in the reader's language (a web page passes its gettext; English as
+    is); `name_of(iso3, english)`: each country's name in it (English: as `countries` and the table give it)."""
     width, height = VIEWBOX
-    label = title or f"TIP Report {year}: tier placements"
+    label = title or words(TITLE) % {"year": year}
     parts = []
     if standalone:
         parts.append('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -74,13 +82,16 @@ def world_map_svg(year: int, countries: Mapping[str, MapCountry], *, standalone:
         entry = countries.get(iso3)
         tier = entry.tier if entry else None
         name = entry.name if entry else _name(iso3)
+        if name_of is not None:
+            name = name_of(iso3, name)
         if tier:
-            swatch, state, tip = palette.TIER_SWATCHES[tier], "", f"{name}: {tier.label}"
+            swatch, state = palette.TIER_SWATCHES[tier], ""
+            tip = words(TIP) % {"country": name, "tier": words(tier.label)}
         else:
             state = absent(iso3)
             states[state] = states.get(state, 0) + 1
             swatch = palette.STATE_SWATCHES[state]
-            tip = f"{name}: {ABSENT_WORDS[state]} in {year}"
+            tip = words(ABSENT_TIPS[state]) % {"country": name, "year": year}
         shape = "".join(f'<path d="{d}"/>' for d in paths)
         group = (f'<g class="country" id="c-{iso3}" data-iso3="{iso3}" data-name="{escape(name)}" '
                  f'data-tier="{tier.value if tier else ""}" data-absent="{state}" '
@@ -90,7 +101,7 @@ def world_map_svg(year: int, countries: Mapping[str, MapCountry], *, standalone:
             group = (f'<a href="{escape(entry.href)}" xlink:href="{escape(entry.href)}" aria-label="{escape(tip)}">'
                      f"{group}</a>")
         parts.append(group)
-    parts.append(_legend(height, countries, states))
+    parts.append(_legend(height, countries, states, words))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -103,16 +114,17 @@ def _name(iso3: str) -> str:
     return found.name if found else iso3
 
 
-def _legend(top: int, countries: Mapping[str, MapCountry], states: Mapping[str, int]) -> str:
+def _legend(top: int, countries: Mapping[str, MapCountry], states: Mapping[str, int],
+            words: Callable[[str], str] = str) -> str:
     """Each tier and each kind of absence the map shows: its fill and pattern, its name, its count."""
     counts = {t: 0 for t in TIER_ORDER}
     for c in countries.values():
         if c.tier:
             counts[c.tier] += 1
-    entries = [(palette.TIER_SWATCHES[t], f"{t.label} ({counts[t]})") for t in TIER_ORDER if counts[t]]
+    entries = [(palette.TIER_SWATCHES[t], f"{words(t.label)} ({counts[t]})") for t in TIER_ORDER if counts[t]]
     # Both kinds of absence always have their entry: a reader of a partial year sees that "not ranked" is not what
     # the hatched countries are.
-    entries += [(palette.STATE_SWATCHES[k], f"{palette.STATE_SWATCHES[k].label} ({states.get(k, 0)})")
+    entries += [(palette.STATE_SWATCHES[k], f"{words(palette.STATE_SWATCHES[k].label)} ({states.get(k, 0)})")
                 for k in ("not_ranked", "not_in_sources")]
     items = []
     x, y = 30, top + 6

@@ -107,9 +107,11 @@ def _words(table: dict[str, str], english: Callable[[str], str] | None = None) -
 templates.env.globals["level_label"] = _words(LEVEL_LABELS)
 templates.env.filters["engine_text"] = engine_text  # the engine's reasons and notes in the language
 templates.env.globals["flag_text"] = flag_text
-for _name in ("windows_text", "step_title", "step_description", "step_summary", "calendar_warning",  # calendar
+for _name in ("windows_text", "step_title", "step_description", "step_summary", "step_reference", "step_uncertain",
+              "calendar_warning",  # the calendar's
+              "script_words", "ratings_note",  # the words of the pages' scripts; the what-if's ratings
               "movement_reason", "previous_year_words",  # the movements'
-              "blocking_reason", "error_detail"):  # what blocks publication; the error page
+              "blocking_reason", "error_detail", "form_error"):  # what blocks publication; the error page, forms
     templates.env.globals[_name] = getattr(i18n_texts, _name)
 templates.env.filters["blocking_reason"] = i18n_texts.blocking_reason
 templates.env.globals["signal_label"] = _words(SIGNAL_LABELS)
@@ -127,6 +129,11 @@ def country_name(iso3: str | None, english: str | None = None) -> str:
     if found is None:
         return english or iso3 or ""
     return i18n.country_name_in(found.iso3, english or found.name)
+
+
+def countries_by_name() -> list[Country]:
+    """Every country of the table, alphabetical by its name in the request's language (a form's list)."""
+    return sorted(country_table(), key=lambda c: i18n.collation_key(i18n.country_name_in(c.iso3, c.name)))
 
 
 templates.env.globals["country_name"] = country_name

@@ -157,6 +157,15 @@ def country_name_in(iso3: str, english: str, lang: str | None = None) -> str:
     return _country_names().get(lang, {}).get(iso3, english)
 
 
+def collation_key(text: str) -> str:
+    """A name's place in an alphabetical list in any of our languages: accents and case left out (Égypte with the
+    E's, not after Zimbabwe)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 # --- the request's language ----------------------------------------------------------------------------------------
 
 
@@ -288,7 +297,11 @@ def extract_yaml_titles(fileobj: Any, keywords: Any, comment_tags: Any, options:
                                                                                                     list[str]]]:
     """A Babel extractor (babel.cfg) for the methodology YAML: each `title:` (a standard, criterion or step of the
     cycle) is a message, and so is each step's `description:` in a cycle.yaml (the calendar shows it as the
-    methodology reads it: folded, stripped); the statute's text itself (references, caveats) stays English."""
+    methodology reads it: folded, stripped), and so is each `reference:` and `uncertain:` of a step and its values
+    (the calendar's source column: a translator keeps the citations, translates the words around them), and each
+    tier rule's `description:` in a tier_rules.yaml (a narrative's list of the law's rules; a rule it names by id
+    stays an id in the translation). The tier rules' references and caveats, the statute's own words, stay
+    English."""
     text = fileobj.read()
     text = text.decode("utf-8") if isinstance(text, bytes) else text
     lines = text.splitlines()
@@ -296,15 +309,30 @@ def extract_yaml_titles(fileobj: Any, keywords: Any, comment_tags: Any, options:
         key, sep, value = line.strip().partition(":")
         if sep and key == "title" and value.strip():
             yield lineno, None, value.strip().strip("'\""), []
+    if str(getattr(fileobj, "name", "")).endswith("tier_rules.yaml"):  # each rule's description, as the loader reads it
+        import yaml
+
+        for key, node in (yaml.safe_load(text) or {}).items():
+            if isinstance(node, dict) and str(node.get("description") or "").strip():
+                lineno = next((i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 0)
+                yield lineno, None, str(node["description"]).strip(), []
     if str(getattr(fileobj, "name", "")).endswith("cycle.yaml"):
         import yaml
 
         from tiptiers.methodology.cycle import _text
 
         for key, node in (yaml.safe_load(text) or {}).items():
-            if isinstance(node, dict) and node.get("description"):
-                lineno = next((i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 0)
+            if not isinstance(node, dict):
+                continue
+            lineno = next((i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 0)
+            if node.get("description"):
                 yield lineno, None, _text(node["description"]), []
+            # the calendar's source column: each reference and what is not verified, the step's and its values'
+            for entry in [node.get("metadata") or {}, *(v for v in (node.get("values") or {}).values()
+                                                        if isinstance(v, dict))]:
+                for name in ("reference", "uncertain"):
+                    if entry.get(name):
+                        yield lineno, None, _text(entry[name]), []
 
 
 def install(env: Any) -> None:

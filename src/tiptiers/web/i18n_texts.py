@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from tiptiers.coverage import YearCoverage
 from tiptiers.engine.calendar import Calendar, Step
@@ -23,6 +24,10 @@ from tiptiers.review.windows import ReplyWindows, Span
 from tiptiers.tiers import TIER_LABELS, TIER_ORDER, Tier
 from tiptiers.web import i18n
 from tiptiers.web.i18n import N_
+
+if TYPE_CHECKING:
+    from tiptiers.publish.narrative import NarrativeData, RuleLine
+    from tiptiers.publish.report import CountryYear
 
 LEVELS = {"not met": N_("not met"), "partial": N_("partial"), "substantial": N_("substantial"), "full": N_("full")}
 
@@ -296,6 +301,22 @@ MOVEMENT_REASONS = (
     N_("The first report."),
     N_("Its %(year)s placement is not in the sources we have."),
     N_("A special case: the report does not rank it on the tiers that year (or did not the year before)."),
+    # the downgrade rule's audit where a person must look (engine/audit.py: undecided, forbidden, inconsistent)
+    N_("Downgrade rule: waiver on record but placed on %(tier)s: for a person to check."),
+    N_("Downgrade rule: Tier 3 after Watch List %(streak)s: cannot tell: %(unknown)s not in the sources (an automatic "
+       "downgrade if the streak was longer)."),
+    N_("Downgrade rule: Watch List year %(number)s in a row with a waiver on record: forbidden (the post-downgrade "
+       "limit); for a person to check."),
+    N_("Downgrade rule: Watch List year %(number)s in a row with a waiver on record: forbidden (only %(count)s waiver "
+       "years are allowed); for a person to check."),
+    N_("Downgrade rule: waiver on record, but the placements show only Watch List year %(number)s in a row (after "
+       "%(streak)s): for a person to check."),
+    N_("Downgrade rule: Watch List after %(streak)s: cannot tell: %(unknown)s not in the sources (a waiver year, or "
+       "an automatic downgrade, if the streak was longer)."),
+    N_("Downgrade rule: Watch List year %(number)s in a row: forbidden (the post-downgrade limit)."),
+    N_("Downgrade rule: Watch List year %(number)s in a row: forbidden (only %(count)s waiver years are allowed)."),
+    N_("Downgrade rule: Watch List year %(number)s in a row (after %(streak)s) and no waiver for it in the %(year)s "
+       "memorandum: for a person to check."),
 )
 DECISIVE = N_("Decisive in the assessment: %(titles)s.")
 PREVIOUS_YEAR = {"no report": N_("no report"), "not ranked": N_("not ranked"),
@@ -311,8 +332,10 @@ def _titles(text: str) -> str:
     return "; ".join(i18n.gettext(title) for title in text.split("; "))  # the methodology's titles (babel.cfg)
 
 
-_KINDS.update({"span": r"\d+(?:-\d+)?", "duration": r"\d+ years?", "before": _NUMBER})
-_CONVERT.update({"duration": _duration, "titles": _titles})
+_KINDS.update({"span": r"\d+(?:-\d+)?", "duration": r"\d+ years?", "before": _NUMBER,
+               "streak": r"\d+(?:-\d+)?|none", "unknown": _NUMBER})
+_CONVERT.update({"duration": _duration, "titles": _titles,
+                 "streak": lambda v: i18n.gettext(N_("none")) if v == "none" else v})
 
 
 @cache
@@ -326,8 +349,7 @@ def _movement_patterns() -> tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]:
 
 
 def movement_reason(text: str) -> str:
-    """A movement's reason in the request's language (English, or a sentence not recognised - the downgrade rule's
-    audit in the engine's words - as it is)."""
+    """A movement's reason in the request's language (English, or a sentence not recognised, as it is)."""
     if i18n.current() == i18n.DEFAULT or not text:
         return text
     for messages, pattern in _movement_patterns():
@@ -487,5 +509,373 @@ def _error_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 def error_detail(detail: object) -> object:
-    """An error page's detail in the request's language where it is one of the commonest; else as given."""
-    return _translate(detail, _error_patterns()) if isinstance(detail, str) else detail
+    """An error page's detail in the request's language where it is one of the commonest (or a form's); else as
+    given."""
+    if not isinstance(detail, str):
+        return detail
+    shown = _translate(detail, _error_patterns())
+    return form_error(detail) if shown == detail else shown
+
+
+# --- the movements' filters in words, and the title of the flow chart's download (SVG, PNG) ------------------
+
+DIRECTIONS = {"down": N_("downgrades"), "up": N_("upgrades"), "new": N_("new in the report"),
+              "unknown": N_("previous year unknown"), "special": N_("special cases"), "same": N_("unchanged")}
+
+
+def filter_words(to: Tier | None, direction: str | None) -> str:
+    """publish.movements.filter_words in the request's language ("" when no filter)."""
+    parts = [i18n.gettext(DIRECTIONS[direction])] if direction else []
+    if to:
+        parts.append(i18n.gettext(N_("now %(tier)s")) % {"tier": i18n.gettext(to.label)})
+    return ", ".join(parts)
+
+
+def flows_download_title(year: int, to: Tier | None, direction: str | None) -> str:
+    """The title inside the flow chart's SVG and PNG downloads, in the request's language."""
+    filters = filter_words(to, direction)
+    message = (N_("Changes in the %(year)s report: %(filters)s: countries by tier, %(before)s to %(year)s") if filters
+               else N_("Changes in the %(year)s report: countries by tier, %(before)s to %(year)s"))
+    return i18n.gettext(message) % {"year": year, "before": year - 1, "filters": filters}
+
+
+# --- generated narratives (tiptiers/publish/narrative.py, report.py): an imported year's record, in words ------
+
+# The movement from the year before (report.py movement_text), which may go on with the movement's reason.
+NARRATIVE_MOVES = (
+    N_("%(name)s was not ranked in %(before)s: %(year)s is its first placement."),
+    N_("%(name)s's placement in %(before)s is not in the sources we have."),
+    N_("Same tier as in %(before)s."),
+    N_("Up from %(tier)s in %(before)s."),
+    N_("Down from %(tier)s in %(before)s."),
+    N_("%(previous)s in %(before)s."),
+)
+# What the record holds of the year besides its tier (report.py record_lines).
+RECORD_LINES = (
+    N_("Source of the placement: %(source)s (%(how)s)."),
+    N_("Source of the placement: %(source)s."),
+    N_("Cho's 3P index for %(year)s: prosecution %(prosecution)s, protection %(protection)s, prevention "
+       "%(prevention)s, total %(total)s of 15 (5 is best)."),
+    N_("Cho's 3P index for %(year)s: prosecution %(prosecution)s, protection %(protection)s, prevention "
+       "%(prevention)s (5 is best)."),
+    N_("Cho's 3P index has no scores for %(year)s (it covers 2000-2014)."),
+    N_("Diplomatic cables filed under the %(year)s report: %(cables)s."),
+    N_("No diplomatic cable in tiptiers is filed under the %(year)s report."),
+)
+HOW_PLACED = {"the source lists it": N_("the source lists it"),
+              "the report's words in another year state it": N_("the report's words in another year state it")}
+_SCORE = r"not coded|\d+ of 5"
+
+
+def _score(text: str) -> str:
+    if text == "not coded":
+        return i18n.gettext(N_("not coded"))
+    return i18n.gettext(N_("%(score)s of 5")) % {"score": text.split()[0]}
+
+
+def _country(text: str) -> str:
+    from tiptiers.countries import country_table
+    from tiptiers.web.deps import country_name
+
+    found = country_table().find(text)
+    return country_name(found.iso3, text) if found else text
+
+
+def _previous(text: str) -> str:
+    return previous_year_words(text) if text in PREVIOUS_YEAR else _tier(text)
+
+
+_KINDS.update({"prosecution": _SCORE, "protection": _SCORE, "prevention": _SCORE, "total": _NUMBER,
+               "how": "|".join(re.escape(h) for h in HOW_PLACED),
+               "previous": "|".join(re.escape(w) for w in (*PREVIOUS_YEAR, *TIER_LABELS.values()))})
+_CONVERT.update({"prosecution": _score, "protection": _score, "prevention": _score, "name": _country,
+                 "how": lambda v: i18n.gettext(HOW_PLACED[v]), "previous": _previous})
+
+
+@cache
+def _narrative_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The record's lines, and each movement alone or followed by its reason (as movement_text joins them)."""
+    out = [(m, _pattern(m)) for m in RECORD_LINES]
+    out += [(m, re.compile(_pattern(m).pattern + r"(?: (?P<reason>.+))?", re.S)) for m in NARRATIVE_MOVES]
+    return tuple(out)
+
+
+def narrative_sentence(text: str) -> str:
+    """A sentence of a generated narrative in the request's language: the engine's reasons, the movement (and its
+    reason), the record's lines; one not recognised (a rule's description) as it is."""
+    if i18n.current() == i18n.DEFAULT or not text:
+        return text
+    reason = engine_text(text)
+    if reason != text:
+        return reason
+    for message, pattern in _narrative_patterns():
+        found = pattern.fullmatch(text)
+        if found:
+            params = found.groupdict()
+            then = params.pop("reason", None)
+            shown = _fill(message, params)
+            shown = shown[:1].upper() + shown[1:]  # "not ranked in 2012." begins a line
+            return shown + (" " + movement_reason(then) if then else "")
+    return text
+
+
+def _rules_in_language(data: NarrativeData) -> list[RuleLine]:
+    """The law's rules of a narrative with each description in the request's language (the methodology's YAML
+    description translated, the rules it names by id read as their values, as report.py does in English) and a
+    level as its name; the references as they are."""
+    from dataclasses import replace
+
+    from tiptiers.publish.report import methodology
+
+    m = methodology(data.year)
+    raw = {p.name: p.description for p in m.parameters} if m is not None else {}
+    values = {r.name: str(_level_name(r.value)) for r in data.rules}
+    named = re.compile(r"\b(" + "|".join(map(re.escape, sorted(values, key=len, reverse=True))) + r")\b")
+    return [replace(r, description=named.sub(lambda hit: values[hit.group(1)], i18n.gettext(raw[r.name])),
+                    value=_level_name(r.value)) if r.name in raw and values else r for r in data.rules]
+
+
+def _level_name(value: str) -> str:
+    """A rule's value as a person reads it where it is a rating level ("substantiel" for substantial)."""
+    words = value.replace("_", " ")
+    return i18n.gettext(LEVELS[words]) if words in LEVELS else value
+
+
+def _generated(cy: CountryYear, with_rules: bool = True) -> str:
+    """The generated text of a narrative in the request's language: its country's name and the law's date in it."""
+    from dataclasses import replace
+
+    from tiptiers.publish.narrative import generate_markdown
+    from tiptiers.web.deps import country_name
+
+    if i18n.current() == i18n.DEFAULT:
+        return generate_markdown(cy.data, with_rules=with_rules)
+    data = replace(cy.data, country=country_name(cy.data.iso3, cy.data.country),
+                   law_date=i18n.format_date(cy.data.law_date), rules=_rules_in_language(cy.data))
+    return generate_markdown(data, with_rules=with_rules, words=i18n.gettext, sentence=narrative_sentence)
+
+
+def narrative_in_language(cy: CountryYear) -> CountryYear:
+    """A narrative's generated text (version 0: no analyst has written it) in the request's language; a written
+    text, a translation, or English as they are."""
+    if i18n.current() == i18n.DEFAULT or cy.version or cy.language != i18n.DEFAULT:
+        return cy
+    from dataclasses import replace
+
+    from tiptiers.publish.narrative import render_markdown, rules_heading
+
+    markdown = _generated(cy)
+    return replace(cy, markdown=markdown, html=render_markdown(markdown), text_language=i18n.current(),
+                   rules_heading=rules_heading(cy.data.year, i18n.gettext))
+
+
+def compact_narrative(cy: CountryYear) -> str:
+    """The whole report's HTML of a generated narrative without the law's rules, in the request's language."""
+    from tiptiers.publish.narrative import render_markdown
+
+    return render_markdown(_generated(cy, with_rules=False))
+
+
+# --- the calendar's source column and its iCalendar feed ----------------------------------------------------
+
+# engine/calendar.py REPLY_REFERENCE, the reply steps' source (tests/test_i18n_web.py checks they are the same)
+REPLY_REFERENCE = N_("project setting: the right of reply after GRETA (Council of Europe Convention on Action against "
+                     "Trafficking in Human Beings, art. 38): the draft, then the final report, each with a window")
+
+
+def step_reference(step: Step) -> str:
+    """A step's source in the request's language: the reply steps' setting, a law step's reference from the YAML
+    (the citations as they are, the words around them translated)."""
+    if i18n.current() == i18n.DEFAULT or not step.reference:
+        return step.reference
+    return i18n.gettext(REPLY_REFERENCE if step.key in REPLY_STEPS else step.reference)
+
+
+def step_uncertain(step: Step) -> str:
+    """What a step's source leaves unverified, in the request's language ("" when nothing)."""
+    if i18n.current() == i18n.DEFAULT or not step.uncertain:
+        return step.uncertain
+    return i18n.gettext(step.uncertain)
+
+
+ICS_NAME = N_("TIP report %(year)s: the annual cycle")
+ICS_SUMMARY = N_("%(step)s (%(year)s report)")
+ICS_DESCRIPTION = N_("%(description)s\n\nSource: %(reference)s\nStatus: %(status)s")
+ICS_UNVERIFIED = N_("Not verified: %(what)s")
+
+
+def ics_texts(step: Step, calendar: Calendar) -> tuple[str, str]:
+    """An iCalendar event's summary and description for a step, in the request's language."""
+    summary = i18n.gettext(ICS_SUMMARY) % {"step": step_title(step), "year": calendar.year}
+    description = i18n.gettext(ICS_DESCRIPTION) % {
+        "description": step_description(step, calendar), "reference": step_reference(step),
+        "status": step_summary(step)}
+    if step.uncertain:
+        description += "\n" + i18n.gettext(ICS_UNVERIFIED) % {"what": step_uncertain(step)}
+    return summary, description
+
+
+# The Watch List signals of 22 U.S.C. 7107(b)(2)(A), as the workspace's editor asks them (the engine's defaults apply
+# unset), and as its redraw (routes/engine.py) shows them on the way up.
+SIGNAL_QUESTIONS = {
+    "increasing_efforts_shown": N_("There is evidence of increasing efforts over the previous year"),
+    "concrete_actions": N_("The significant efforts rest on concrete actions, not on commitments to take future steps"),
+    "victims_significant_or_increasing": N_("The number of victims is very significant or significantly increasing"),
+    "proportional_action": N_("The government takes proportional concrete actions (offsets the victims test)"),
+}
+
+
+# --- the words the pages' scripts write (static/*.js): JSON in a data-words attribute, in the page's language -----
+
+SCRIPT_WORDS = {
+    "site": {"table": N_("Table"), "scrolls": N_("%(name)s (scrolls sideways)"),
+             "request_failed": N_("request failed (%(status)s)")},  # review.js's forms
+    "whatif": {"determining": N_("Determining…"), "failed": N_("Not determined: %(detail)s"),
+               "updated": N_("Updated: %(tier)s."), "unreachable": N_("The server could not be reached: %(error)s")},
+    "workspace": {"saving": N_("Saving…"), "failed": N_("Not saved: %(detail)s"), "saved": N_("Saved %(time)s."),
+                  "not_determined": N_("Not determined: %(detail)s"),
+                  "request_failed": N_("request failed (%(status)s)"),
+                  "unreachable": N_("The server could not be reached: %(error)s")},
+}
+
+
+def script_words(name: str) -> dict[str, str]:
+    """A script's words in the request's language, `%(name)s` left for the script to fill (a template global: the
+    page writes them as JSON into the `data-words` of the element the script works on; no inline script)."""
+    return {key: i18n.gettext(message) for key, message in SCRIPT_WORDS[name].items()}
+
+
+# --- what a form says is wrong, on the HTML pages (the JSON API's error texts stay English) ---------------------
+
+FORM_FIELDS = {"email": N_("e-mail address"), "sender": N_("your name or your organisation's"),
+               "statement": N_("the text"), "source_url": N_("the link to a source"),
+               "country": N_("country"), "file": N_("file"), "criteria": N_("what it bears on"),
+               "source_type": N_("you write as"), "name": N_("name"), "password": N_("password"),
+               "c": N_("countries"), "token": N_("link"), "title": N_("title"),
+               "source_date": N_("the date of the source"), "year": N_("report year"),
+               "organisation": N_("organisation"), "role": N_("role"), "markdown": N_("the narrative"),
+               "note": N_("the note")}
+FORM_ERRORS = (
+    # logging in (routes/auth.py)
+    N_("The login form expired; please try again."),
+    N_("Enter your name and password."),
+    N_("Wrong name or password."),
+    N_("Too many failed logins for this name or from this address; try again in 15 minutes."),
+    # the public call for information (store/call.py)
+    N_("the call is closed: this installation sends no e-mail (TIPTIERS_SMTP_URL is not set), so a sender could not "
+       "confirm their address"),
+    N_("the call is closed: no request for information is open today; the next opens %(opens)s for the %(year)s "
+       "report"),
+    N_("the call is closed: no request for information is open today"),
+    N_("%(field)s: required"),
+    N_("%(field)s: %(count)s characters, at most %(limit)s"),
+    N_("%(field)s: must not contain a NUL character"),
+    N_("%(field)s: must not be empty"),
+    N_("%(field)s: %(value)s is not an http(s) link"),
+    N_("email: required, to confirm the information is yours"),
+    N_("email: %(address)s is not an e-mail address such as tanaka@mofa.go.jp"),
+    N_("country: unknown country %(query)s; did you mean %(names)s?"),
+    N_("country: unknown country %(query)s"),
+    N_("country: %(query)s may be more than one country: %(names)s; write the name in full or give the ISO code"),
+    N_("criteria: choose at least one of the standards and criteria of %(year)s"),
+    N_("source_url: must start with https:// or http://"),
+    N_("file: %(count)s bytes, at most %(limit)s (%(mib)s MiB)"),
+    N_("email: at most %(limit)s submissions an hour from one address; please try again later"),
+    N_("email: at most %(limit)s submissions an hour from one computer; please try again later"),
+    N_("token: no submission waits for this link (it may have been confirmed already)"),
+    N_("token: this link was valid for 48 hours and has expired; please send the information again"),
+    # an NGO's shadow report (routes/submissions.py, store/submissions.py, store/evidence.py)
+    N_("Claim %(number)s, source_date: %(value)s is not a date like 2026-03-31"),
+    N_("Year: %(value)s is not a report year like %(year)s"),
+    N_("year: the %(year)s report is published; a shadow report is for a report in preparation, e.g. next year's"),
+    N_("claims: a shadow report needs at least one claim"),
+    N_("criteria: name at least one criterion the evidence bears on, e.g. criterion_1"),
+    # accounts (store/users.py, the admin's form)
+    N_("name: %(value)s may hold letters, digits and . _ @ + - only (e.g. jdoe or j.doe@example.org)"),
+    N_("password: at least %(count)s characters"),
+    N_("password: at most %(count)s characters"),
+    N_("organisation: only an ngo account is bound to an organisation; %(role)s accounts are not"),
+    N_("organisation: required for an ngo account (the name its claims are published under), e.g. Polaris Project"),
+    N_("role: %(value)s is not one of %(roles)s"),
+    N_("country: only a liaison is bound to a country; %(role)s accounts are not"),
+    N_("country: required for a liaison (the government they answer for), e.g. JPN"),
+    N_("name: a user %(value)s already exists"),
+    N_("name: a user %(value)s already exists (%(other)s: names differing only in case or width are one name)"),
+    # a narrative's edit form (store/publication.py)
+    N_("markdown: the narrative is empty"),
+    N_("markdown: longer than %(limit)s characters"),
+    N_("markdown: contains a NUL character"),
+    N_("note: report year %(year)s is published; a correction needs a note saying what changed and why"),
+    N_("markdown: identical to the current version"),
+    # the comparison (routes/publish.py), shown on the error page
+    N_("c: give 2 to 5 countries to compare (got %(count)s), e.g. ?c=JPN&c=KOR"),
+    N_("c: unknown country %(query)s; did you mean %(names)s?"),
+    N_("c: unknown country %(query)s; use ISO 3166-1 alpha-3 codes such as JPN"),
+)
+_KINDS.update({"field": "|".join(FORM_FIELDS), "opens": _DAY, "limit": _NUMBER, "mib": _NUMBER,
+               "query": r"'[^']*'|\"[^\"]*\"", "address": r"'[^']*'|\"[^\"]*\"",
+               "value": r"'[^']*'|\"[^\"]*\"", "other": r"'[^']*'|\"[^\"]*\"",
+               "role": "admin|analyst|reviewer|liaison|ngo"})
+
+
+def _role(value: str) -> str:
+    from tiptiers.web.deps import ROLE_LABELS
+
+    return i18n.gettext(ROLE_LABELS[value]) if value in ROLE_LABELS else value
+
+
+_CONVERT.update({"role": _role})
+CLAIM_ERROR = N_("Claim %(number)s, %(detail)s")  # a shadow report's claim block, then what is wrong with it
+FILES_AGAIN = N_(" Choose the files again: a browser does not keep them.")
+_CLAIM_ERROR = re.compile(r"Claim (\d+), (.+)", re.S)
+_CONVERT.update({"field": lambda v: i18n.gettext(FORM_FIELDS[v]), "opens": i18n.format_date})
+
+
+@cache
+def _form_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in FORM_ERRORS)
+
+
+def form_error(text: object) -> object:
+    """What a form (or the comparison's address) says is wrong, in the request's language where it is one of the
+    messages here (a shadow report's "Claim 3, ..." with what follows; a message a form capitalised); else as
+    given."""
+    if not isinstance(text, str) or i18n.current() == i18n.DEFAULT:
+        return text
+    if text.endswith(FILES_AGAIN):
+        return str(form_error(text[:-len(FILES_AGAIN)])) + i18n.gettext(FILES_AGAIN)
+    shown = _translate(text, _form_patterns())
+    if shown == text and text[:1].isupper():
+        lowered = _translate(text[:1].lower() + text[1:], _form_patterns())
+        shown = lowered[:1].upper() + lowered[1:] if lowered != text[:1].lower() + text[1:] else text
+    if shown == text and (found := _CLAIM_ERROR.fullmatch(text)):
+        detail = str(form_error(found.group(2)))
+        if detail != found.group(2):
+            shown = i18n.gettext(CLAIM_ERROR) % {"number": found.group(1), "detail": detail}
+    return shown
+
+
+# --- which ratings the country-year page starts from (store/engine_start.py) ------------------------------------
+
+RATINGS_NOTES = (
+    N_("The ratings are illustrative: the plainest ratings under which the rules give the published tier, not an "
+       "assessment of the government."),
+    N_("The ratings are illustrative: the plainest ratings under which the rules give the published tier, not an "
+       "assessment of the government. The stored assessment of %(iso3)s %(year)s cannot be determined yet "
+       "(%(problem)s)."),
+    N_("The ratings are the stored assessment of %(iso3)s %(year)s (draft, last saved by %(author)s on %(when)s "
+       "UTC)."),
+    N_("The ratings are the stored assessment of %(iso3)s %(year)s (draft, last saved by %(author)s on %(when)s "
+       "UTC); %(count)s of them rest on weak evidence and are flagged."),
+)
+_KINDS.update({"iso3": "[A-Z]{3}", "when": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"})
+
+
+@cache
+def _note_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in RATINGS_NOTES)
+
+
+def ratings_note(text: str) -> str:
+    """The country-year page's sentence on which ratings it shows, in the request's language."""
+    return _translate(text, _note_patterns())

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from tiptiers.countries import country_table
 from tiptiers.methodology import methodology_for_year
 from tiptiers.store import call
 from tiptiers.store.db import transaction
-from tiptiers.web.deps import templates
+from tiptiers.web.deps import countries_by_name, templates
 
 api = APIRouter(prefix="/api/v1", tags=["call"])
 pages = APIRouter(include_in_schema=False)
@@ -30,7 +29,7 @@ def _page(request: Request, form: dict[str, Any] | None = None, error: str | Non
     return templates.TemplateResponse(request, "call.html", {
         "window": window, "closed": closed, "form": form or {}, "error": error,
         "criteria": [(i.id, i.title) for i in methodology_for_year(year).items] if year else [],
-        "countries": sorted(country_table(), key=lambda c: c.name), "sender_types": call.SENDER_TYPES,
+        "countries": countries_by_name(), "sender_types": call.SENDER_TYPES,
         "max_mib": call.MAX_FILE_BYTES // 2**20}, status_code=status)
 
 

@@ -20,6 +20,7 @@ from tiptiers.report_years import FIRST_REPORT_YEAR, last_planned_year
 from tiptiers.review.windows import parse_windows, windows_from_environment
 from tiptiers.store.cycle import burden, year_calendar
 from tiptiers.store.users import STAFF_ROLES, User
+from tiptiers.web import i18n, i18n_texts
 from tiptiers.web.auth import require_roles
 from tiptiers.web.deps import PlannedYear, ReportYearQuery, SessionDep, Visibility, Visible, templates
 from tiptiers.web.pagecache import public
@@ -56,20 +57,21 @@ def api_calendar(year: PlannedYear, session: SessionDep, visible: Visible,
 
 
 def ics(cal: Calendar) -> bytes:
-    """One all-day event per step (a window or period spans its days), its reference and status in the text."""
+    """One all-day event per step (a window or period spans its days), its reference and status in the text, in
+    the request's language (the feed's address takes `?lang=` as a page does: a calendar program sends no cookie)."""
     feed = ICalendar()
     feed.add("prodid", "-//tiptiers//annual cycle//EN")
     feed.add("version", "2.0")
-    feed.add("x-wr-calname", f"TIP report {cal.year}: the annual cycle")
+    feed.add("x-wr-calname", i18n.gettext(i18n_texts.ICS_NAME) % {"year": cal.year})
     for step in cal.steps:
+        summary, description = i18n_texts.ics_texts(step, cal)  # in the language asked for (?lang=, as a page)
         event = Event()
         event.add("uid", f"{cal.year}-{step.key}@tiptiers")
         event.add("dtstamp", cal.today)
-        event.add("summary", f"{step.title} ({cal.year} report)")
+        event.add("summary", summary)
         event.add("dtstart", step.start or step.due)
         event.add("dtend", step.due + timedelta(days=1))  # exclusive: the last day is included
-        event.add("description", f"{step.description}\n\nSource: {step.reference}\nStatus: {step.summary}"
-                  + (f"\nNot verified: {step.uncertain}" if step.uncertain else ""))
+        event.add("description", description)
         feed.add_component(event)
     return feed.to_ical()
 

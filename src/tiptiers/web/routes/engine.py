@@ -8,9 +8,12 @@ Validation errors of this router come back as `{"error": {"status": 422, "detail
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from tiptiers.engine import AssessmentInput, Determination, HistoryEntry, Override, Waiver, determine
@@ -28,8 +31,11 @@ from tiptiers.web.deps import (
     Visible,
     VisibleYear,
     country_or_404,
+    field_message,
+    item_title,
     templates,
 )
+from tiptiers.web.i18n_texts import SIGNAL_QUESTIONS
 from tiptiers.web.pagecache import PUBLIC
 
 api = APIRouter(prefix="/api/v1", tags=["engine"], route_class=FieldErrors)
@@ -69,6 +75,10 @@ class CountryYearOut(BaseModel):
 @api.post("/determinations", response_model=Determination, summary="Determine a tier from ratings, with reasons",
           responses={422: {"description": "Bad ratings: unknown criterion, missing standard, year before 2001"}})
 def api_determine(body: DeterminationRequest, visible: Visible) -> Response:
+    return Response(_determine(body, visible).model_dump_json(), media_type="application/json")
+
+
+def _determine(body: DeterminationRequest, visible: Visibility) -> Determination:
     # The what-if path is kept lean: the validated request is the assessment (no second validation), the store is
     # asked once (and only for what the request leaves out), and the Determination is serialised once.
     history: list[HistoryEntry] = body.history or []
@@ -80,9 +90,45 @@ def api_determine(body: DeterminationRequest, visible: Visible) -> Response:
                                                   history=body.history is None, records=records)
         shown = set(visible.years(h.year for h in stored))
         history = [h for h in stored if h.year in shown] if body.history is None else history
-    d = determine(body, history, methodology_for_year(body.year, body.methodology), body.year,
-                  waivers=waivers, override=override)
-    return Response(d.model_dump_json(), media_type="application/json")
+    return determine(body, history, methodology_for_year(body.year, body.methodology), body.year,
+                     waivers=waivers, override=override)
+
+
+ITEM_ID = re.compile(r"\b(?:standard|criterion)_\d+\b")
+
+
+def _titles(year: object) -> dict[str, str]:
+    """Each standard and criterion of a year's methodology as a person reads it (none for a year it has not)."""
+    try:
+        return {i.id: item_title(i.id, int(str(year))) for i in methodology_for_year(int(str(year))).items}
+    except (ValueError, MethodologyError):
+        return {}
+
+
+@pages.post("/determinations", response_class=HTMLResponse)
+def determination_html(request: Request, visible: Visible, body: Annotated[dict[str, Any], Body()],
+                       view: str = "country") -> Response:
+    """The what-if redraw (engine.js, workspace.js): the determination of POST /api/v1/determinations, drawn as the
+    country-year page (`view=country`) or the workspace (`view=workspace`) draws it, in the page's language (the
+    JSON API stays English). A request the engine cannot determine answers 422 with its reason in the fragment."""
+    d: Determination | None = None
+    try:
+        asked = DeterminationRequest.model_validate(body)
+        d = _determine(asked, visible)
+        error = ""
+    except ValidationError as exc:
+        error = field_message(exc.errors())
+    except (ValueError, MethodologyError) as exc:
+        error = str(exc)
+    if view == "workspace":
+        titles = _titles(body.get("year"))
+        context = {"det": d, "titles": titles, "signal_questions": SIGNAL_QUESTIONS,
+                   "det_error": ITEM_ID.sub(lambda found: titles.get(found.group(0), found.group(0)), error)}
+        name = "_workspace_tier.html"
+    else:
+        context = {"d": d, "error": error}
+        name = "_whatif.html"
+    return templates.TemplateResponse(request, name, context, status_code=200 if d is not None else 422)
 
 
 @api.get("/methodology", response_model=MethodologyOut, summary="Standards, criteria and tier rules of a report year",

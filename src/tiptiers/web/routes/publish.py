@@ -47,6 +47,7 @@ from tiptiers.web.deps import (
     Visibility,
     Visible,
     absent_years,
+    country_name,
     country_or_404,
     templates,
 )
@@ -166,6 +167,11 @@ def _map_data(session: Session, year: int) -> tuple[MapOut, dict[str, Any], Call
     return out, dict(countries), absent
 
 
+def _map_words() -> dict[str, Any]:
+    """The map's words and country names in the request's language (its page and its downloads alike)."""
+    return {"words": i18n.gettext, "name_of": country_name}
+
+
 @api.get("/map/{year}.json", response_model=MapOut,
          summary="The world map of a report year: each country's tier and link",
          responses={404: {"description": "No published report for that year"}})
@@ -178,7 +184,7 @@ def api_map(year: PublishedYear, request: Request, session: SessionDep, visible:
 def map_svg(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     placed_or_404(session, visible, year)
     _data, countries, absent = _map_data(session, year)
-    svg = world_map_svg(year, countries, standalone=True, absent=absent)
+    svg = world_map_svg(year, countries, standalone=True, absent=absent, **_map_words())
     return cached(request, svg.encode(), "image/svg+xml",
                   {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.svg"'})
 
@@ -187,7 +193,7 @@ def map_svg(year: PublishedYear, request: Request, session: SessionDep, visible:
 def map_png(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     placed_or_404(session, visible, year)
     _data, countries, absent = _map_data(session, year)
-    png = svg_to_png(world_map_svg(year, countries, standalone=True, absent=absent))
+    png = svg_to_png(world_map_svg(year, countries, standalone=True, absent=absent, **_map_words()))
     return cached(request, png, "image/png", {"Content-Disposition": f'inline; filename="tiptiers-map-{year}.png"'})
 
 
@@ -204,7 +210,8 @@ def map_page(year: PublishedYear, request: Request, session: SessionDep, visible
     placed_or_404(session, visible, year)
     data, countries, absent = _map_data(session, year)
     return page(request, "publish/map.html", {
-        "data": data, "svg": world_map_svg(year, countries, absent=absent), "years": published_years(session, visible),
+        "data": data, "svg": world_map_svg(year, countries, absent=absent, **_map_words()),
+        "years": published_years(session, visible),
         "swatches": palette.STATE_SWATCHES,
         "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}.json",
         "downloads": downloads_for(request, year)})
@@ -341,7 +348,7 @@ def api_narrative(iso3: str, year: PublishedYear, request: Request, session: Ses
 @pages.get("/narratives/{iso3}/{year}.pdf")
 def narrative_pdf(iso3: str, year: PublishedYear, request: Request, session: SessionDep,
                   visible: Visible) -> Response:
-    cy = _public_country_year(session, iso3, year, visible)
+    cy = i18n_texts.narrative_in_language(_public_country_year(session, iso3, year, visible))
     body = pdf.country_pdf(cy, visible.now)
     return cached(request, body, "application/pdf",
                   {"Content-Disposition": f'attachment; filename="tiptiers-{cy.data.iso3}-{year}.pdf"'})
@@ -395,7 +402,7 @@ def narrative_page(iso3: str, year: PublishedYear, request: Request, session: Se
 
 def _narrative_page(iso3: str, year: int, request: Request, session: Session, visible: Visibility,
                     language: str) -> Response:
-    cy = _public_country_year(session, iso3, year, visible, language)
+    cy = i18n_texts.narrative_in_language(_public_country_year(session, iso3, year, visible, language))
     absent = absent_years(session, cy.data.iso3, [y for y, _ in cy.data.history], published_years(session, visible))
     chart = tier_history_svg(cy.data.history, i18n_texts.history_chart_title(cy.data.iso3, cy.data.country),
                              absent=absent, words=i18n.gettext)
@@ -590,9 +597,8 @@ def movements_csv(year: PublishedYear, request: Request, session: SessionDep, vi
 def _flows(session: Session, year: int, visible: Visibility, to: str | None, direction: str | None) -> str:
     tier, way = _filters(to, direction)
     rows = moves.filtered(_year_moves(session, year, visible), tier, way)
-    words = moves.filter_words(tier, way)
-    return flows_svg(moves.flows(rows), year, f"Changes in the {year} report{': ' + words if words else ''}: "
-                                              f"countries by tier, {year - 1} to {year}", standalone=True)
+    return flows_svg(moves.flows(rows), year, i18n_texts.flows_download_title(year, tier, way), standalone=True,
+                     words=i18n.gettext)
 
 
 @pages.get("/movements/{year}/flows.svg")
@@ -713,8 +719,10 @@ def compare_csv(request: Request, session: SessionDep, visible: Visible,
 def compare_page(request: Request, session: SessionDep, visible: Visible,
                  c: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
     data = _compare(session, c, visible) if any(v.strip() for v in c) else None
-    chart = (compare_svg([(x.name, x.placements) for x in data.countries], data.years,
-                         "Tier by report year: " + ", ".join(x.name for x in data.countries)) if data else "")
+    names = [country_name(x.iso3, x.name) for x in data.countries] if data else []
+    chart = (compare_svg([(name, x.placements) for name, x in zip(names, data.countries, strict=True)], data.years,
+                         i18n.gettext(N_("Tier by report year: %(countries)s")) % {"countries": ", ".join(names)},
+                         words=i18n.gettext) if data else "")
     query = "&".join(f"c={x.iso3}" for x in data.countries) if data else ""
     ranked = set(opendata.placement_history(session)[0])
     return templates.TemplateResponse(request, "publish/compare.html", {

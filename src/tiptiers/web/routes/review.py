@@ -66,7 +66,7 @@ from tiptiers.web.deps import (
     store_errors,
     templates,
 )
-from tiptiers.web.i18n import N_
+from tiptiers.web.i18n_texts import SIGNAL_QUESTIONS
 
 api = APIRouter(prefix="/api/v1", tags=["evidence and review"])
 pages = APIRouter(include_in_schema=False)
@@ -798,15 +798,6 @@ def in_words(text: str, year: int) -> str:
     """An engine message with its criterion ids as a person reads them ("standard_2" -> "Standard 2: ...")."""
     titles = criterion_titles(year)
     return ITEM_ID.sub(lambda m: titles.get(m.group(0), m.group(0)), text)
-
-# The Watch List signals of 22 U.S.C. 7107(b)(2)(A), as the editor asks them (the engine's defaults apply unset).
-SIGNAL_QUESTIONS = {
-    "increasing_efforts_shown": N_("There is evidence of increasing efforts over the previous year"),
-    "concrete_actions": N_("The significant efforts rest on concrete actions, not on commitments to take future steps"),
-    "victims_significant_or_increasing": N_("The number of victims is very significant or significantly increasing"),
-    "proportional_action": N_("The government takes proportional concrete actions (offsets the victims test)"),
-}
-
 
 def _engine_determination(session: Session, iso3: str, year: int) -> tuple[Determination | None, str | None]:
     """The engine's full determination of the saved ratings (with the way up), or why there is none yet."""

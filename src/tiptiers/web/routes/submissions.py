@@ -30,7 +30,7 @@ from tiptiers.store.attachments import MAX_ATTACHMENT_BYTES
 from tiptiers.store.db import transaction
 from tiptiers.store.users import STAFF_ROLES, User
 from tiptiers.web.auth import CurrentUser
-from tiptiers.web.deps import AttachmentOut, ReportYearQuery, SessionDep, store_errors, templates
+from tiptiers.web.deps import AttachmentOut, ReportYearQuery, SessionDep, countries_by_name, store_errors, templates
 
 api = APIRouter(prefix="/api/v1", tags=["shadow reports"])
 pages = APIRouter(include_in_schema=False)
@@ -198,7 +198,7 @@ def _form_page(request: Request, user: User, form: dict[str, Any], count: int, e
         items = methodology_for_year(last_allowed_year()).items
     return templates.TemplateResponse(request, "submissions_new.html", {
         "user": user, "form": form, "count": count, "error": error, "criteria": [(i.id, i.title) for i in items],
-        "countries": sorted(country_table(), key=lambda c: c.name), "default_year": last_allowed_year(),
+        "countries": countries_by_name(), "default_year": last_allowed_year(),
         "json_url": "/api/v1/submissions"}, status_code=status)
 
 

@@ -1,61 +1,27 @@
-// The engine's determination drawn in the page (the country-year page's what-if form, the analyst's workspace), and
-// the what-if form of the country-year page: re-determine through the API as ratings change, no reload.
+// The engine's determination redrawn in the page (the country-year page's what-if form, the analyst's workspace) as
+// ratings change, no reload: POST /determinations answers with the determination drawn as the page draws it, in the
+// page's language (the JSON API, POST /api/v1/determinations, stays English). The words the scripts write come
+// from the page, in its language too: JSON in the form's data-words.
 "use strict";
 window.tiptiersDetermination = (function () {
-  const LABELS = { "1": "Tier 1", "2": "Tier 2", "2WL": "Tier 2 Watch List", "3": "Tier 3", "special": "Special case" };
-  const words = (s) => s.replace(/_/g, " ");
+  const words = (element) => JSON.parse((element && element.dataset.words) || "{}");
+  // "Updated: %(tier)s." with { tier: "Tier 3" }, as gettext's messages are written.
+  const fill = (message, values) => (message || "").replace(/%\((\w+)\)s/g, (all, key) => (key in values ? values[key] : all));
 
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
+  // POST the assessment; the answer's HTML as nodes, and whether the engine determined a tier. Logged in, the
+  // session's CSRF token goes with it (<meta name="csrf-token">), as every POST with a session cookie needs.
+  async function redraw(body, view) {
+    const token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+    const response = await fetch("/determinations?view=" + view, {
+      method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Accept: "text/html", ...(token ? { "X-CSRF-Token": token } : {}) },
+    });
+    const fragment = document.createElement("template");
+    fragment.innerHTML = await response.text();
+    return { ok: response.ok, status: response.status, nodes: fragment.content };
   }
 
-  // opts.titles: criterion id -> words; opts.questions: Watch List signal -> words; opts.headings: h3 titles.
-  function render(target, d, opts) {
-    const titles = (opts && opts.titles) || {};
-    const questions = (opts && opts.questions) || {};
-    const headings = Boolean(opts && opts.headings);
-    target.replaceChildren();
-    const result = el("p", { class: "result" }, "Tier: ");
-    result.append(el("span", { class: "tier tier-" + d.tier, id: "det-tier", "data-tier": d.tier }, LABELS[d.tier]));
-    if (d.computed_tier !== d.tier) {
-      result.append(" ", el("span", { class: "computed" }, "(computed by the rules: " + LABELS[d.computed_tier] + ")"));
-    }
-    target.append(result);
-    if (headings) target.append(el("h3", {}, "Why"));
-    const reasons = el("ol", { class: "reasons" });
-    for (const r of d.reasons) {
-      const li = el("li", { "data-rule": r.rule }, r.text + " ");
-      li.append(el("small", { class: "ref" }, r.reference));
-      reasons.append(li);
-    }
-    target.append(reasons);
-    if (d.decisive_criteria.length) {
-      target.append(el("p", { class: "decisive" }, "Decisive: " + d.decisive_criteria.map((c) => titles[c] || c).join(", ")));
-    }
-    if (!d.path_up) {
-      if (headings) target.append(el("p", { class: "path-up" }, "Tier 1: there is no tier above."));
-      return;
-    }
-    const box = el("div", { class: "path-up" });
-    if (headings) box.append(el("h3", {}, "The way up"));
-    box.append(el("p", {}, "To reach " + LABELS[d.path_up.target_tier] + ":"));
-    const list = el("ul");
-    for (const c of d.path_up.changes) {
-      const name = titles[c.criterion] || c.title + " (" + c.criterion + ")";
-      list.append(el("li", {}, name + ": " + words(c.from_level) + " → " + words(c.to_level)));
-    }
-    for (const [name, value] of Object.entries(d.path_up.signals)) {
-      list.append(el("li", {}, (questions[name] || words(name)) + ": " + (value ? "yes" : "no")));
-    }
-    box.append(list);
-    if (d.path_up.note) box.append(el("p", {}, d.path_up.note));
-    target.append(box);
-  }
-
-  return { LABELS, render, el };
+  return { words, fill, redraw };
 })();
 
 (function () {
@@ -63,13 +29,8 @@ window.tiptiersDetermination = (function () {
   if (!form) return;
   const target = document.getElementById("determination");
   const status = document.getElementById("whatif-status");
-  const { LABELS } = window.tiptiersDetermination;
-  // Criteria by their names, as the form's labels give them; never the ids a person cannot read.
-  const titles = {};
-  for (const label of form.querySelectorAll("label[for^='r-']")) {
-    titles[label.htmlFor.slice(2)] = label.textContent.replace(/\s*\(core\)\s*$/, "").trim();
-  }
-  const render = (d) => window.tiptiersDetermination.render(target, d, { titles });
+  const { words, fill, redraw } = window.tiptiersDetermination;
+  const say = words(form);
 
   function payload() {
     const body = { iso3: form.dataset.iso3, year: Number(form.dataset.year), methodology: form.dataset.methodology, ratings: [] };
@@ -83,21 +44,20 @@ window.tiptiersDetermination = (function () {
   let pending = 0;
   async function redetermine() {
     const ticket = ++pending;
-    status.textContent = "Determining…";
+    status.textContent = say.determining;
     try {
-      const response = await fetch("/api/v1/determinations", {
-        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(payload()),
-      });
-      const data = await response.json();
+      const answer = await redraw(payload(), "country");
       if (ticket !== pending) return; // a newer change is on its way
-      if (!response.ok) {
-        status.textContent = "Not determined: " + (data.error ? data.error.detail : response.statusText);
+      if (!answer.ok) {
+        const error = answer.nodes.querySelector("#det-error");
+        status.textContent = fill(say.failed, { detail: error ? error.textContent : String(answer.status) });
         return;
       }
-      render(data);
-      status.textContent = "Updated: " + LABELS[data.tier] + ".";
+      target.replaceChildren(answer.nodes);
+      const tier = target.querySelector("#det-tier");
+      status.textContent = fill(say.updated, { tier: tier ? tier.textContent : "" });
     } catch (err) {
-      if (ticket === pending) status.textContent = "The server could not be reached: " + err;
+      if (ticket === pending) status.textContent = fill(say.unreachable, { error: String(err) });
     }
   }
   form.addEventListener("change", redetermine);

@@ -58,7 +58,9 @@ function message(data, status) {
   if (data && Array.isArray(data.detail)) {
     return data.detail.map((d) => `${(d.loc || []).filter((p) => p !== "body").join(".")}: ${d.msg}`).join("; ");
   }
-  return `request failed (${status})`;
+  // in the page's language (the body's data-words, base.html); the API's own detail above stays as it says it
+  const words = JSON.parse(document.body.dataset.words || "{}");
+  return (words.request_failed || "request failed (%(status)s)").replace("%(status)s", String(status));
 }
 
 async function send(url, method, body, isJson) {

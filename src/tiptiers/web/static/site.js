@@ -13,6 +13,10 @@
       menu.classList.toggle("collapsed", !open);
     });
   }
+  // The words this script writes, in the page's language (JSON in the body's data-words; English without it).
+  var words = JSON.parse((document.body && document.body.dataset.words) || "{}");
+  var tableWord = words.table || "Table";
+  var scrolls = words.scrolls || "%(name)s (scrolls sideways)";
   function label(table) {
     var caption = table.querySelector("caption");
     if (caption) { return caption.textContent.trim(); }
@@ -22,7 +26,7 @@
       if (heading) { return heading.textContent.trim(); }
       el = el.parentElement;
     }
-    return "Table";
+    return tableWord;
   }
   function wrap() {
     document.querySelectorAll("main table").forEach(function (table) {
@@ -37,7 +41,7 @@
       if (box.scrollWidth > box.clientWidth + 1) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", label(table) + " (scrolls sideways)");
+        box.setAttribute("aria-label", scrolls.replace("%(name)s", label(table)));
       } else {
         box.removeAttribute("tabindex");
         box.removeAttribute("role");

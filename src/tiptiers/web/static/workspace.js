@@ -1,19 +1,15 @@
 // The analyst's rating editor: each change is saved at once (PUT /api/v1/assessments, one request per change,
-// carrying the version it started from), and the tier, its reasons and the way up are redrawn from the engine's
-// what-if endpoint (POST /api/v1/determinations). Without this script the form posts every rating in one go.
+// carrying the version it started from), and the tier, its reasons and the way up are redrawn by the engine, drawn
+// in the page's language (POST /determinations?view=workspace, engine.js). Without this script the form posts
+// every rating in one go.
 "use strict";
 (function () {
   const form = document.getElementById("rating-editor");
   if (!form) return;
   const status = document.getElementById("save-status");
   const target = document.getElementById("tier");
-  const titles = JSON.parse(form.dataset.titles || "{}");
-  const { el, render: draw } = window.tiptiersDetermination;
-  const QUESTIONS = {};
-  for (const box of form.querySelectorAll("input[data-signal]")) {
-    QUESTIONS[box.dataset.signal] = box.parentElement.textContent.trim();
-  }
-  const inWords = (text) => text.replace(/\b(?:standard|criterion)_\d+\b/g, (id) => titles[id] || id);
+  const { words, fill, redraw } = window.tiptiersDetermination;
+  const say = words(form);
   const token = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   function ratings(withEvidence) {
@@ -38,10 +34,15 @@
   function message(data, status) {
     if (data && data.error) return typeof data.error.detail === "string" ? data.error.detail : JSON.stringify(data.error.detail);
     if (data && Array.isArray(data.detail)) return data.detail.map((d) => d.msg).join("; ");
-    return `request failed (${status})`;
+    return fill(say.request_failed, { status: String(status) });
   }
 
-  const render = (d) => draw(target, d, { titles, questions: QUESTIONS, headings: true });
+  const problem = (text) => {
+    const p = document.createElement("p");
+    p.className = "error";
+    p.textContent = text;
+    return p;
+  };
 
   let asked = 0;
   async function redetermine() {
@@ -49,18 +50,15 @@
     const body = { iso3: form.dataset.iso3, year: Number(form.dataset.year), methodology: form.dataset.methodology,
                    ratings: ratings(false), ...signals() };
     try {
-      const response = await fetch("/api/v1/determinations", {
-        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token() },
-        body: JSON.stringify(body), credentials: "same-origin" });
-      const data = await response.json().catch(() => null);
+      const answer = await redraw(body, "workspace");
       if (ticket !== asked) return; // a newer change is on its way
-      if (!response.ok) {
-        target.replaceChildren(el("p", { class: "error", id: "det-error" }, "No tier yet: " + inWords(message(data, response.status))));
+      if (!answer.ok && !answer.nodes.querySelector("#det-error")) {
+        target.replaceChildren(problem(fill(say.not_determined, { detail: String(answer.status) })));
         return;
       }
-      render(data);
+      target.replaceChildren(answer.nodes); // the tier, or why there is none yet (#det-error)
     } catch (err) {
-      if (ticket === asked) target.replaceChildren(el("p", { class: "error" }, "The server could not be reached: " + err));
+      if (ticket === asked) target.replaceChildren(problem(fill(say.unreachable, { error: String(err) })));
     }
   }
 
@@ -70,7 +68,7 @@
   let again = false;
   async function save() {
     if (saving) { again = true; return saving; }
-    status.textContent = "Saving…";
+    status.textContent = say.saving;
     saving = (async () => {
       do {
         again = false;
@@ -81,10 +79,10 @@
           method: "PUT", headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token() },
           body: JSON.stringify(body), credentials: "same-origin" });
         const data = await response.json().catch(() => null);
-        if (!response.ok) { status.textContent = "Not saved: " + message(data, response.status); again = false; return; }
+        if (!response.ok) { status.textContent = fill(say.failed, { detail: message(data, response.status) }); again = false; return; }
         version.value = data.version;
       } while (again);
-      status.textContent = "Saved " + new Date().toLocaleTimeString() + ".";
+      status.textContent = fill(say.saved, { time: new Date().toLocaleTimeString(document.documentElement.lang || undefined) });
     })().finally(() => { saving = null; });
     return saving;
   }

@@ -1,13 +1,13 @@
 // The world map: hover or focus a country for its tier, click it for its narrative. No library, no network.
+// The words shown are the country's own tooltip (its <title>), which the server wrote in the page's language.
 (function () {
   "use strict";
   var map = document.querySelector("svg.world-map");
   var info = document.getElementById("map-info");
   if (!map || !info) { return; }
-  var tierLabels = { "1": "Tier 1", "2": "Tier 2", "2WL": "Tier 2 Watch List", "3": "Tier 3", "special": "Special case" };
   function describe(group) {
-    var tier = group.getAttribute("data-tier");
-    return group.getAttribute("data-name") + ": " + (tier ? tierLabels[tier] || tier : "not placed this year");
+    var title = group.querySelector("title");
+    return title ? title.textContent : group.getAttribute("data-name");
   }
   function countryOf(target) {
     return target && target.closest ? target.closest("g.country") : null;
