@@ -208,10 +208,15 @@ def map_latest(session: SessionDep, visible: Visible) -> Response:
 @pages.get("/map/{year}", response_class=HTMLResponse)
 def map_page(year: PublishedYear, request: Request, session: SessionDep, visible: Visible) -> Response:
     placed_or_404(session, visible, year)
-    data, countries, absent = _map_data(session, year)
+    published = published_years(session, visible)
+
+    def drawn() -> tuple[MapOut, str]:  # some 20 ms of a core: kept for logged-in readers too (deps `published`)
+        data, countries, absent = _map_data(session, year)
+        return data, world_map_svg(year, countries, absent=absent, **_map_words())
+
+    data, svg = visible.published(("map", year, i18n.current(), tuple(published)), drawn)
     return page(request, "publish/map.html", {
-        "data": data, "svg": world_map_svg(year, countries, absent=absent, **_map_words()),
-        "years": published_years(session, visible),
+        "data": data, "svg": svg, "years": published,
         "swatches": palette.STATE_SWATCHES,
         "undrawn": [c for c in data.countries if not c.drawn], "json_url": f"/api/v1/map/{year}.json",
         "downloads": downloads_for(request, year)})
