@@ -219,9 +219,15 @@ def english_only(path: str) -> bool:
 
 
 def choose(scope: Scope) -> str:
-    """The request's language: `?lang=`, the cookie, Accept-Language, English."""
+    """The request's language: `?lang=`, the cookie, Accept-Language, English (the JSON API: English)."""
     if english_only(scope.get("path", "")):
         return DEFAULT
+    return reader_language(scope)
+
+
+def reader_language(scope: Scope) -> str:
+    """The language the reader asks for (`?lang=`, the cookie, Accept-Language, English), also where the answer
+    stays English: a JSON error's `shown`, the detail as the page that sent the request shows it."""
     lang = asked(scope)
     if lang:
         return lang
