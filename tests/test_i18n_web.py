@@ -651,6 +651,11 @@ def test_a_json_error_keeps_its_english_detail_and_adds_it_as_the_reader_is_show
                                  "text": "Esto es falso."})
     assert own["detail"].startswith("language: the text is written in English already")
     assert own["shown"] == "idioma: el texto ya está escrito en inglés; la traducción debe hacerse a otro idioma"
+    other = ana.post("/api/v1/evidence", json={
+        "iso3": "JPN", "year": 2024, "criteria": ["criterion_1"], "statement": "Another claim.",
+        "source_type": "ngo", "source_name": "another NGO"}).json()["id"]
+    assert error(ana, f"/api/v1/evidence/{other}/state?lang=es", {"state": "corroborated"})["shown"] == (
+        "la prueba que corrobora: una corroboración necesita el número de una prueba independiente")
     with i18n.use("es"):  # refused before any route: the session's CSRF token, a busy database
         from tiptiers.web.i18n_texts import error_detail
 

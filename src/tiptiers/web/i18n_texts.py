@@ -778,7 +778,9 @@ FORM_FIELDS = {"email": N_("e-mail address"), "sender": N_("your name or your or
                # the review pages' forms: a liaison's answer, final comments, a resolution, a translation, sending
                "text": N_("the text"), "counter_evidence": N_("the counter-evidence"),
                "counter_source_url": N_("the link"), "language": N_("language"), "reason": N_("the reason"),
-               "corrected_statement": N_("the corrected statement"), "deadline": N_("the deadline")}
+               "corrected_statement": N_("the corrected statement"), "deadline": N_("the deadline"),
+               # the workspace's evidence forms
+               "source_name": N_("the source"), "corroborated_by": N_("the corroborating record")}
 FORM_ERRORS = (
     # logging in (routes/auth.py)
     N_("The login form expired; please try again."),
@@ -894,8 +896,15 @@ REVIEW_ERRORS = (
     # the rating editor's saves (workspace.js)
     N_("version: the assessment of %(place)s %(year)s was saved by %(author)s at %(when)s UTC (version %(current)s) "
        "after version %(number)s, which you edited; reload it and apply your changes again"),
+    N_("version: the assessment of %(place)s %(year)s was saved (version %(current)s) after version %(number)s, "
+       "which you edited; reload it and apply your changes again"),
     N_("version: the assessment of %(place)s %(year)s was saved by someone else while you edited it; reload it and "
        "apply your changes again"),
+    # the workspace's evidence: corroborating a record (review/model.py)
+    N_("corroborated_by: corroboration needs the id of an independent evidence record"),
+    N_("corroborated_by: a record cannot corroborate itself"),
+    N_("corroborated_by: the record has the same source (%(value)s); corroboration must be independent"),
+    N_("corroborated_by: a withdrawn record cannot corroborate anything"),
     # FastAPI's validation of a field (web/deps.py field_message)
     N_("%(field)s: String should have at least %(limit)s character"),
     N_("%(field)s: String should have at least %(limit)s characters"),
