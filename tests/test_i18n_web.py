@@ -663,3 +663,16 @@ def test_a_json_error_keeps_its_english_detail_and_adds_it_as_the_reader_is_show
                             "try again").startswith("El token de seguridad (CSRF) no corresponde a esta sesión")
         assert str(error_detail("the database is busy with other changes; nothing was stored, try again in a few "
                                 "seconds")).startswith("la base de datos está ocupada")
+
+
+def test_the_rating_editor_without_javascript_says_why_in_the_page_language(site):  # noqa: F811
+    """The workspace's one-form save (no JavaScript) refused over a newer version: the page says why in French."""
+    ana = as_user(site, "ana")
+    saved = ana.put("/api/v1/assessments/JPN/2022", json={"ratings": [
+        {"criterion": "standard_1", "level": "partial", "evidence": []}], "version": 0})
+    assert saved.status_code == 200, saved.text
+    page = ana.post("/workspace/JPN/2022?lang=fr", data={"level-standard_1": "full", "version": "0"},
+                    headers={"Accept": "text/html"})
+    assert page.status_code == 409
+    found = re.search(r'id="ratings-error">(.*?)</p>', html.unescape(page.text))
+    assert found and found.group(1).startswith("l’évaluation (Japon, 2022) a été enregistrée par ana le "), found
