@@ -606,7 +606,7 @@ def test_a_json_error_keeps_its_english_detail_and_adds_it_as_the_reader_is_show
 
     def error(client, url, body, **headers):
         response = client.post(url, json=body, headers=headers)
-        assert response.status_code in (403, 404, 422), response.text
+        assert response.status_code in (401, 403, 404, 422), response.text
         return response.json()["error"]
 
     dispute = {"kind": "dispute", "text": "This is false."}  # without its counter-evidence
@@ -656,6 +656,8 @@ def test_a_json_error_keeps_its_english_detail_and_adds_it_as_the_reader_is_show
         "source_type": "ngo", "source_name": "another NGO"}).json()["id"]
     assert error(ana, f"/api/v1/evidence/{other}/state?lang=es", {"state": "corroborated"})["shown"] == (
         "la prueba que corrobora: una corroboración necesita el número de una prueba independiente")
+    assert error(as_user(site, None), answer + "?lang=es", dispute)["shown"] == (  # a session that ended
+        "se requiere iniciar sesión: inicie sesión (POST /api/v1/session) o envíe `Authorization: Bearer <token>`")
     with i18n.use("es"):  # refused before any route: the session's CSRF token, a busy database
         from tiptiers.web.i18n_texts import error_detail
 

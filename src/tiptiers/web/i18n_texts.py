@@ -909,7 +909,8 @@ REVIEW_ERRORS = (
     N_("%(field)s: String should have at least %(limit)s character"),
     N_("%(field)s: String should have at least %(limit)s characters"),
     N_("%(field)s: String should have at most %(limit)s characters"),
-    # before any route: the session's CSRF token, a busy database
+    # before any route: a session that ended (web/auth.py), the session's CSRF token, a busy database
+    N_("authentication required: log in (POST /api/v1/session) or send `Authorization: Bearer <token>`"),
     N_("CSRF token does not match this session (it may have ended): reload the page and try again"),
     N_("CSRF token missing: a %(method)s with a session cookie needs the X-CSRF-Token header (from <meta "
        "name=\"csrf-token\">) or a csrf_token form field"),
