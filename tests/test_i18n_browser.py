@@ -1,7 +1,7 @@
 """The interface in French and Spanish in Debian's headless Chromium: the country page and a narrative in each,
 chosen with the switcher (by keyboard) and kept by the cookie; the liaison's review page in Spanish, with its
-Spanish words for the right of reply and the form that sends a dispute; axe (WCAG 2.1 AA) over them, also at
-390 px."""
+Spanish words for the right of reply and the form that sends a dispute (and says in Spanish what is wrong with it);
+the rating editor's refused save in French; axe (WCAG 2.1 AA) over them, also at 390 px."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from playwright.sync_api import Page
 from conftest import serve_app
 from test_review_browser import _log_in
 from test_review_web import LAW, NGO_CLAIM, site  # noqa: F401  (the `site` fixture)
+from tiptiers.store.assessments import RatingIn, save_assessment
 from tiptiers.store.db import transaction
 from tiptiers.store.evidence import add_evidence
 from tiptiers.store.reviews import send_request
@@ -97,7 +98,19 @@ def test_the_liaisons_review_page_in_spanish(browser, base_url, axe_script, site
     form.get_by_label("impugnar", exact=True).check()  # the radio by its Spanish name
     assert form.locator("input[value=dispute]").is_checked()
     form.get_by_label("Comentario", exact=True).fill("La afirmación es falsa: la ley lo prohíbe desde 2005.")
+    # sent without its counter-evidence: the API refuses it, and the form says why in Spanish (the JSON error's
+    # `shown`; its `detail` stays English)
+    form.get_by_role("button", name="Enviar").click()
+    error = form.locator("output.form-error")
+    liaison.wait_for_function("el => el.textContent.length > 0", arg=error.element_handle())
+    assert error.inner_text() == "la prueba en contrario: no puede quedar en blanco"
+    assert form.get_by_role("button", name="Enviar").is_enabled()
     form.locator("textarea[name=counter_evidence]").fill(LAW)
+    form.locator("input[name=counter_source_url]").fill("ftp://x.jp/law")  # a URL to the browser, not to the API
+    form.get_by_role("button", name="Enviar").click()
+    liaison.wait_for_function("el => el.textContent.startsWith('el enlace')", arg=error.element_handle())
+    assert error.inner_text() == "el enlace: 'ftp://x.jp/law' no es un enlace http(s)"
+    form.locator("input[name=counter_source_url]").fill("")
     with liaison.expect_navigation():
         form.get_by_role("button", name="Enviar").click()
     reply = liaison.locator(f"#claim-{claim_id} .reply-dispute")
@@ -163,3 +176,19 @@ def test_the_what_if_redraw_for_someone_logged_in(browser, base_url):
     page.wait_for_selector('#det-tier[data-tier="1"]')
     page.wait_for_function("() => document.getElementById('whatif-status').textContent.startsWith('Actualizado')")
     assert page.locator("#whatif-status").inner_text() == "Actualizado: Nivel 1."
+
+
+def test_the_rating_editor_says_in_french_why_a_change_was_not_saved(browser, base_url, site):  # noqa: F811
+    """workspace.js saves each change; a save over a newer version is refused (409), and the editor's status says why
+    in the page's language (the JSON error's `shown`)."""
+    with transaction(site["db"].sessions) as s:
+        save_assessment(s, "JPN", 2023, [RatingIn("standard_1", "partial", [])], "rae")
+    analyst = _log_in(browser, base_url, "ana", "/workspace/JPN/2023")
+    analyst.goto(f"{base_url}/workspace/JPN/2023?lang=fr")
+    analyst.locator("#rating-editor input[name=version]").evaluate("el => { el.value = '0'; }")  # an older version
+    analyst.select_option("select[data-rating=standard_2]", "full")
+    status = analyst.locator("#save-status")
+    analyst.wait_for_function("el => el.textContent.startsWith('Non enregistré')", arg=status.element_handle())
+    assert status.inner_text().startswith("Non enregistré : l’évaluation (Japon, 2023) a été enregistrée par rae le ")
+    assert status.inner_text().endswith("(version 1) après la version 0, celle que vous modifiiez ; rechargez-la et "
+                                        "refaites vos modifications")

@@ -79,9 +79,12 @@ def test_the_page_cache_keeps_one_page_per_language(client, renders):  # noqa: F
 
 
 def test_the_json_api_stays_english(client):
-    answer = client.get("/api/v1/countries/XXX/timeline", headers={"accept-language": "fr"})
-    assert answer.status_code == 404 and "unknown country" in answer.json()["error"]["detail"]
-    assert "accept-language" not in answer.headers.get("vary", "").lower()
+    answer = client.get("/api/v1/countries/JPN/timeline", headers={"accept-language": "fr"})
+    assert answer.status_code == 200 and "accept-language" not in answer.headers.get("vary", "").lower()
+    error = client.get("/api/v1/countries/XXX/timeline", headers={"accept-language": "fr"})
+    assert error.status_code == 404 and "unknown country" in error.json()["error"]["detail"]
+    # an error keeps its English detail and adds `shown` in the reader's language: it varies by what that comes from
+    assert "accept-language" in error.headers["vary"].lower() and "cookie" in error.headers["vary"].lower()
     assert "set-cookie" not in client.get("/api/v1/countries/JPN/timeline?lang=fr").headers
 
 
@@ -587,3 +590,91 @@ def test_a_narrative_pdf_in_the_language_asked_for(client):
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, timeout=60).stdout.decode()
     assert "Ce que contiennent les données" in " ".join(text.split()) and "What the record holds" not in text
+
+
+def test_a_json_error_keeps_its_english_detail_and_adds_it_as_the_reader_is_shown_it(site):  # noqa: F811
+    """The review pages' forms send JSON and show the API's error beside the button (review.js, workspace.js): the
+    error's `detail` stays English (the API's contract) and, for a reader of French or Spanish (?lang=, the cookie,
+    Accept-Language), `shown` is the detail as the HTML error page shows it to that reader. An English reader gets
+    no `shown`. These are the errors the liaison's and the staff's forms really get from the store."""
+    ana, jpn = as_user(site, "ana"), as_user(site, "jpn-liaison")
+    claim = ana.post("/api/v1/evidence", json={
+        "iso3": "JPN", "year": 2024, "criteria": ["criterion_1"], "statement": "A claim.", "source_type": "ngo",
+        "source_name": "an NGO"}).json()["id"]
+    assert ana.post("/api/v1/reviews/JPN/2024/requests", json={}).status_code == 201
+    answer = f"/api/v1/reviews/JPN/2024/claims/{claim}/responses"
+
+    def error(client, url, body, **headers):
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code in (401, 403, 404, 422), response.text
+        return response.json()["error"]
+
+    dispute = {"kind": "dispute", "text": "This is false."}  # without its counter-evidence
+    english = error(jpn, answer, dispute)
+    assert english == {"status": 422, "detail": "counter_evidence: must not be empty"}
+    french = error(jpn, answer, dispute, **{"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert french == {"status": 422, "detail": "counter_evidence: must not be empty",
+                      "shown": "la preuve contraire : ne doit pas être vide"}
+    assert error(jpn, answer + "?lang=es", {"kind": "comment", "text": " "})["shown"] == (
+        "el texto: no puede quedar en blanco")
+    jpn.cookies.set(i18n.COOKIE, "es")
+    try:
+        assert error(jpn, answer, {"kind": "comment", "text": "Noted.", "attachment_public": True})["shown"] == (
+            "archivo: no hay ningún archivo que publicar; adjunte uno o deje esta casilla sin marcar")
+        assert error(jpn, answer, {**dispute, "counter_evidence": "Article 226-2.",
+                                   "counter_source_url": "ftp://example.org/law"})["shown"] == (
+            "el enlace: 'ftp://example.org/law' no es un enlace http(s)")
+        assert error(jpn, f"/api/v1/reviews/JPN/2024/claims/{claim + 999}/responses", dispute)["shown"] == (
+            f"no hay ninguna afirmación n.º {claim + 999} en el borrador (Japón, 2024)")
+        validation = error(jpn, "/api/v1/reviews/JPN/2024/final-comments", {"text": "x" * 20_001})
+        assert validation["detail"] == "text: String should have at most 20000 characters"
+        assert validation["shown"] == "el texto: como máximo 20000 caracteres"
+        assert error(jpn, "/api/v1/reviews/JPN/2024/final-comments", {"text": "Final."})["shown"] == (
+            "no se ha enviado ningún informe final (Japón, 2024) para revisión")
+    finally:
+        jpn.cookies.clear()
+    response = jpn.post(answer, json={**dispute, "counter_evidence": "Article 226-2."})
+    assert response.status_code == 201
+    dispute_id = response.json()["id"]
+
+    # the staff's forms: a resolution, a translation
+    resolve = f"/api/v1/disputes/{dispute_id}/resolution?lang=fr"
+    assert error(ana, resolve, {"outcome": "maintained"})["shown"] == (
+        "le motif : maintenir une affirmation exige un motif écrit")
+    assert error(ana, resolve, {"outcome": "accepted"})["shown"].startswith(
+        "l’affirmation corrigée : une contestation acceptée soit corrige l’affirmation")
+    assert ana.post(resolve, json={"outcome": "maintained", "reason": "The source stands."}).status_code == 200
+    assert error(ana, resolve, {"outcome": "maintained", "reason": "Again."})["shown"] == (
+        f"la contestation nº {dispute_id} a déjà été tranchée (affirmation maintenue)")
+    translate = "/api/v1/reviews/JPN/2024/translations?lang=es"
+    own = error(ana, translate, {"text_kind": "response", "text_id": str(dispute_id), "language": "en",
+                                 "text": "Esto es falso."})
+    assert own["detail"].startswith("language: the text is written in English already")
+    assert own["shown"] == "idioma: el texto ya está escrito en inglés; la traducción debe hacerse a otro idioma"
+    other = ana.post("/api/v1/evidence", json={
+        "iso3": "JPN", "year": 2024, "criteria": ["criterion_1"], "statement": "Another claim.",
+        "source_type": "ngo", "source_name": "another NGO"}).json()["id"]
+    assert error(ana, f"/api/v1/evidence/{other}/state?lang=es", {"state": "corroborated"})["shown"] == (
+        "la prueba que corrobora: una corroboración necesita el número de una prueba independiente")
+    assert error(as_user(site, None), answer + "?lang=es", dispute)["shown"] == (  # a session that ended
+        "se requiere iniciar sesión: inicie sesión (POST /api/v1/session) o envíe `Authorization: Bearer <token>`")
+    with i18n.use("es"):  # refused before any route: the session's CSRF token, a busy database
+        from tiptiers.web.i18n_texts import error_detail
+
+        assert error_detail("CSRF token does not match this session (it may have ended): reload the page and "
+                            "try again").startswith("El token de seguridad (CSRF) no corresponde a esta sesión")
+        assert str(error_detail("the database is busy with other changes; nothing was stored, try again in a few "
+                                "seconds")).startswith("la base de datos está ocupada")
+
+
+def test_the_rating_editor_without_javascript_says_why_in_the_page_language(site):  # noqa: F811
+    """The workspace's one-form save (no JavaScript) refused over a newer version: the page says why in French."""
+    ana = as_user(site, "ana")
+    saved = ana.put("/api/v1/assessments/JPN/2022", json={"ratings": [
+        {"criterion": "standard_1", "level": "partial", "evidence": []}], "version": 0})
+    assert saved.status_code == 200, saved.text
+    page = ana.post("/workspace/JPN/2022?lang=fr", data={"level-standard_1": "full", "version": "0"},
+                    headers={"Accept": "text/html"})
+    assert page.status_code == 409
+    found = re.search(r'id="ratings-error">(.*?)</p>', html.unescape(page.text))
+    assert found and found.group(1).startswith("l’évaluation (Japon, 2022) a été enregistrée par ana le "), found

@@ -25,6 +25,7 @@ from tiptiers.web.changes import Changes
 from tiptiers.web.deps import field_message, templates
 from tiptiers.web.head import HeadAsGet
 from tiptiers.web.i18n import LanguageMiddleware
+from tiptiers.web.i18n_texts import error_body, error_headers
 from tiptiers.web.pagecache import PageCache
 from tiptiers.web.routes import about, cables, call, cycle, imports, placements, publish, review, submissions, work
 from tiptiers.web.routes import analysis as analysis_routes
@@ -55,9 +56,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
             headers=getattr(exc, "headers", None),  # e.g. Retry-After of a 503
         )
     return JSONResponse(
-        {"error": {"status": exc.status_code, "detail": exc.detail}},
+        error_body(request.scope, exc.status_code, exc.detail),  # `shown` in the reader's language
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers={**(getattr(exc, "headers", None) or {}), **error_headers(request.scope)},
     )
 
 

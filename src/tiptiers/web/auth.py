@@ -36,6 +36,7 @@ from tiptiers.store import users as store
 from tiptiers.store.db import transaction
 from tiptiers.store.users import User
 from tiptiers.web.deps import templates
+from tiptiers.web.i18n_texts import error_body, error_headers
 from tiptiers.web.security import credentialed, read_body, replay_body
 
 SESSION_COOKIE = "tiptiers_session"
@@ -243,8 +244,8 @@ class IdentityMiddleware:
 # --- CSRF --------------------------------------------------------------------------------------------------------
 
 
-def _forbidden(detail: str) -> JSONResponse:
-    return JSONResponse({"error": {"status": 403, "detail": detail}}, status_code=403)
+def _forbidden(scope: Scope, detail: str) -> JSONResponse:
+    return JSONResponse(error_body(scope, 403, detail), status_code=403, headers=error_headers(scope))
 
 
 class CSRFMiddleware:
@@ -275,12 +276,12 @@ class CSRFMiddleware:
             supplied = await _form_token(scope, body)
             receive = replay_body(body, receive)
         if not supplied:
-            await _forbidden(f"CSRF token missing: a {scope['method']} with a session cookie needs the "
+            await _forbidden(scope, f"CSRF token missing: a {scope['method']} with a session cookie needs the "
                              f"{CSRF_HEADER} header (from <meta name=\"csrf-token\">) or a {CSRF_FIELD} form "
                              "field")(scope, receive, send)
             return
         if not hmac.compare_digest(supplied.encode(), identity.csrf_token.encode()):
-            await _forbidden("CSRF token does not match this session (it may have ended): reload the page and "
+            await _forbidden(scope, "CSRF token does not match this session (it may have ended): reload the page and "
                              "try again")(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -5,7 +5,8 @@ The language of a request: `?lang=fr` (kept in a cookie), else the cookie, else 
 negotiation), else English. It is held in a context variable for the request (set by `LanguageMiddleware`, the
 outermost layer), so that templates, the Python strings they show (tier labels, role names, flash messages) and the
 page cache all read the same one. The JSON API stays English (its paths are answered in English whatever the
-request asks), and so does the CLI (which never sets a language).
+request asks; an error adds `shown`, its detail in `reader_language`, for the pages' scripts), and so does the CLI
+(which never sets a language).
 
 Catalogues: `tiptiers/locale/{fr,es}/LC_MESSAGES/messages.po` (and `messages.pot`), in the standard gettext form,
 extracted with Babel (babel.cfg). They are read from the .po files when first needed, with
@@ -219,9 +220,15 @@ def english_only(path: str) -> bool:
 
 
 def choose(scope: Scope) -> str:
-    """The request's language: `?lang=`, the cookie, Accept-Language, English."""
+    """The request's language: `?lang=`, the cookie, Accept-Language, English (the JSON API: English)."""
     if english_only(scope.get("path", "")):
         return DEFAULT
+    return reader_language(scope)
+
+
+def reader_language(scope: Scope) -> str:
+    """The language the reader asks for (`?lang=`, the cookie, Accept-Language, English), also where the answer
+    stays English: a JSON error's `shown`, the detail as the page that sent the request shows it."""
     lang = asked(scope)
     if lang:
         return lang

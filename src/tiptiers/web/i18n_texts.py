@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tiptiers.coverage import YearCoverage
 from tiptiers.engine.calendar import Calendar, Step
@@ -26,6 +26,8 @@ from tiptiers.web import i18n
 from tiptiers.web.i18n import N_
 
 if TYPE_CHECKING:
+    from starlette.types import Scope
+
     from tiptiers.publish.narrative import NarrativeData, RuleLine
     from tiptiers.publish.report import CountryYear
 
@@ -517,6 +519,24 @@ def error_detail(detail: object) -> object:
     return form_error(detail) if shown == detail else shown
 
 
+def error_body(scope: Scope, status: int, detail: object) -> dict[str, Any]:
+    """The app's JSON error, `{"error": {"status", "detail"}}`, `detail` in English (the API's contract); for a
+    reader of another language (web/i18n.py `reader_language`: `?lang=`, the cookie, Accept-Language) also
+    `shown`, the detail as the HTML error page shows it to that reader (review.js and workspace.js show it)."""
+    error: dict[str, Any] = {"status": status, "detail": detail}
+    lang = i18n.reader_language(scope)
+    if lang != i18n.DEFAULT:
+        with i18n.use(lang):
+            error["shown"] = error_detail(detail)
+    return {"error": error}
+
+
+def error_headers(scope: Scope) -> dict[str, str]:
+    """A JSON error's own headers: on the API's paths (which the language middleware leaves without a Vary, their
+    answers being English) it varies by what the reader's language comes from, as its `shown` does."""
+    return {"Vary": i18n.VARY.decode()} if i18n.english_only(scope.get("path", "")) else {}
+
+
 # --- the movements' filters in words, and the title of the flow chart's download (SVG, PNG) ------------------
 
 DIRECTIONS = {"down": N_("downgrades"), "up": N_("upgrades"), "new": N_("new in the report"),
@@ -754,7 +774,13 @@ FORM_FIELDS = {"email": N_("e-mail address"), "sender": N_("your name or your or
                "c": N_("countries"), "token": N_("link"), "title": N_("title"),
                "source_date": N_("the date of the source"), "year": N_("report year"),
                "organisation": N_("organisation"), "role": N_("role"), "markdown": N_("the narrative"),
-               "note": N_("the note")}
+               "note": N_("the note"),
+               # the review pages' forms: a liaison's answer, final comments, a resolution, a translation, sending
+               "text": N_("the text"), "counter_evidence": N_("the counter-evidence"),
+               "counter_source_url": N_("the link"), "language": N_("language"), "reason": N_("the reason"),
+               "corrected_statement": N_("the corrected statement"), "deadline": N_("the deadline"),
+               # the workspace's evidence forms
+               "source_name": N_("the source"), "corroborated_by": N_("the corroborating record")}
 FORM_ERRORS = (
     # logging in (routes/auth.py)
     N_("The login form expired; please try again."),
@@ -831,9 +857,97 @@ _CLAIM_ERROR = re.compile(r"Claim (\d+), (.+)", re.S)
 _CONVERT.update({"field": lambda v: i18n.gettext(FORM_FIELDS[v]), "opens": i18n.format_date})
 
 
+# What the review pages' forms are told (store/reviews.py, texts.py, attachments.py, assessments.py, the routes of
+# web/routes/review.py, the CSRF check of web/auth.py, web/security.py's refusals, FastAPI's own validation): the
+# liaison's answers, disputes, final comments and questionnaire; the staff's resolutions, translations and sending.
+REVIEW_ERRORS = (
+    # the review's window, the draft and its claims
+    N_("request: the review of %(place)s %(year)s closed on %(date)s"),
+    N_("request: the review of %(place)s %(year)s was completed on %(date)s"),
+    N_("no draft of %(place)s %(year)s has been sent for review"),
+    N_("no final report of %(place)s %(year)s has been sent for review"),
+    N_("no review of %(place)s %(year)s"),
+    N_("no claim #%(number)s in the draft of %(place)s %(year)s"),
+    N_("evidence_id: claim #%(number)s has been withdrawn"),
+    # a file with an answer
+    N_("attachment_sha256: only a dispute or a comment carries a file"),
+    N_("attachment_public: there is no file to publish; attach one or leave this unset"),
+    N_("attachment_sha256: no file you uploaded has SHA-256 %(value)s; upload it first (POST /api/v1/attachments)"),
+    N_("file: the attachment is empty"),
+    N_("file: %(count)s bytes, at most %(limit)s"),
+    N_("body: the request is larger than %(limit)s bytes"),
+    # the language a text is written in, a translation
+    N_("%(field)s: %(value)s is not a known language tag (BCP 47, e.g. en, fr, es, ar, pt-BR)"),
+    N_("language: the text is written in %(language)s already; a translation is into another language"),
+    N_("text_id: answer #%(number)s has no words to translate (a bare confirmation)"),
+    # an analyst's resolution of a dispute
+    N_("no dispute #%(dispute)s"),
+    N_("dispute_id: dispute #%(dispute)s was already resolved (%(outcome)s)"),
+    N_("dispute_id: the government replaced dispute #%(dispute)s with a later answer (#%(later)s); there is nothing "
+       "left to resolve"),
+    N_("corrected_statement: an accepted dispute either corrects the claim (give the corrected statement) or "
+       "withdraws it (withdraw), exactly one of the two"),
+    N_("reason: a maintained claim needs a written reason"),
+    N_("outcome: a maintained claim is neither corrected nor withdrawn; use accepted"),
+    # sending the draft
+    N_("deadline: %(date)s is not after the day sent (%(sent)s)"),
+    N_("deadline: %(value)s is not a date YYYY-MM-DD"),
+    N_("iso3: no evidence recorded for %(place)s %(year)s: there is no draft to send"),
+    # the rating editor's saves (workspace.js)
+    N_("version: the assessment of %(place)s %(year)s was saved by %(author)s at %(when)s UTC (version %(current)s) "
+       "after version %(number)s, which you edited; reload it and apply your changes again"),
+    N_("version: the assessment of %(place)s %(year)s was saved (version %(current)s) after version %(number)s, "
+       "which you edited; reload it and apply your changes again"),
+    N_("version: the assessment of %(place)s %(year)s was saved by someone else while you edited it; reload it and "
+       "apply your changes again"),
+    # the workspace's evidence: corroborating a record (review/model.py)
+    N_("corroborated_by: corroboration needs the id of an independent evidence record"),
+    N_("corroborated_by: a record cannot corroborate itself"),
+    N_("corroborated_by: the record has the same source (%(value)s); corroboration must be independent"),
+    N_("corroborated_by: a withdrawn record cannot corroborate anything"),
+    # FastAPI's validation of a field (web/deps.py field_message)
+    N_("%(field)s: String should have at least %(limit)s character"),
+    N_("%(field)s: String should have at least %(limit)s characters"),
+    N_("%(field)s: String should have at most %(limit)s characters"),
+    # before any route: a session that ended (web/auth.py), the session's CSRF token, a busy database
+    N_("authentication required: log in (POST /api/v1/session) or send `Authorization: Bearer <token>`"),
+    N_("CSRF token does not match this session (it may have ended): reload the page and try again"),
+    N_("CSRF token missing: a %(method)s with a session cookie needs the X-CSRF-Token header (from <meta "
+       "name=\"csrf-token\">) or a csrf_token form field"),
+    N_("the database is busy with other changes; nothing was stored, try again in a few seconds"),
+)
+OUTCOMES = {"accepted": N_("dispute accepted"), "maintained": N_("claim maintained")}
+
+
+def _place(code: str) -> str:
+    """A country's code in a review's message as its name in the request's language."""
+    from tiptiers.countries import country_table
+    from tiptiers.web.deps import country_name
+
+    found = country_table().get(code)
+    return country_name(code, found.name) if found else code
+
+
+def _language(english: str) -> str:
+    """A language's English name in a message (store/texts.py language_name: "Spanish", "Portuguese (BR)") as the
+    request's language names it."""
+    from tiptiers.store import texts
+
+    name, _sep, rest = english.partition(" (")
+    code = next((c for c, n in texts.common_languages() if n == name), None)
+    if code is None:
+        return english
+    return i18n.language_name(f"{code}-{rest[:-1]}" if rest.endswith(")") else code)
+
+
+_KINDS.update({"place": "[A-Z]{3}", "outcome": "|".join(OUTCOMES), "later": _NUMBER, "current": _NUMBER,
+               "method": "POST|PUT|PATCH|DELETE", "language": r"[^;]+?"})
+_CONVERT.update({"place": _place, "outcome": lambda v: i18n.gettext(OUTCOMES[v]), "language": _language})
+
+
 @cache
 def _form_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((m, _pattern(m)) for m in FORM_ERRORS)
+    return tuple((m, _pattern(m)) for m in (*FORM_ERRORS, *REVIEW_ERRORS))
 
 
 def form_error(text: object) -> object:

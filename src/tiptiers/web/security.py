@@ -34,12 +34,18 @@ HEADERS = {
 }
 
 
-async def send_error(send: Send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    """The app's one error shape, `{"error": {"status", "detail"}}`, from a middleware (before any route runs)."""
-    data = json.dumps({"error": {"status": status, "detail": detail}}).encode()
+async def send_error(send: Send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] = (),
+                     scope: Scope | None = None) -> None:
+    """The app's one error shape, `{"error": {"status", "detail"}}`, from a middleware (before any route runs);
+    given the request's `scope`, with the detail as its reader is shown it (web/i18n_texts.py `error_body`)."""
+    from tiptiers.web.i18n_texts import error_body, error_headers
+
+    body = error_body(scope, status, detail) if scope is not None else {"error": {"status": status, "detail": detail}}
+    own = [(k.lower().encode(), v.encode()) for k, v in error_headers(scope).items()] if scope is not None else []
+    data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-                            *headers]})
+                            *headers, *own]})
     await send({"type": "http.response.body", "body": data})
 
 
@@ -119,8 +125,8 @@ class BodySizeLimitMiddleware:
         self.app = app
         self.limit = limit
 
-    async def _refuse(self, send: Send) -> None:
-        await send_error(send, 413, f"body: the request is larger than {self.limit} bytes")
+    async def _refuse(self, send: Send, scope: Scope) -> None:
+        await send_error(send, 413, f"body: the request is larger than {self.limit} bytes", scope=scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,7 +134,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(send, scope)
             return
         received = 0
         started = too_large = False
@@ -153,7 +159,7 @@ class BodySizeLimitMiddleware:
         with suppress(_BodyTooLarge):
             await self.app(scope, counting_receive, tracking_send)
         if too_large and not started:
-            await self._refuse(send)
+            await self._refuse(send, scope)
 
 
 def _where(path: list[str | int]) -> str:
@@ -207,7 +213,7 @@ class JsonBodyCheckMiddleware:
         with suppress(ValueError, RecursionError):  # not JSON at all: FastAPI's own 422 says so
             problem = json_problem(json.loads(body))
         if problem:
-            await send_error(send, 422, problem)
+            await send_error(send, 422, problem, scope=scope)
             return
         await self.app(scope, replay_body(body, receive), send)
 
@@ -234,4 +240,4 @@ class DatabaseBusyMiddleware:
             if started or not (isinstance(exc, DatabaseBusy) or is_busy(exc)):
                 raise
             await send_error(send, 503, str(DatabaseBusy()),
-                             ((b"retry-after", str(DatabaseBusy.retry_after).encode()),))
+                             ((b"retry-after", str(DatabaseBusy.retry_after).encode()),), scope)

@@ -66,7 +66,7 @@ from tiptiers.web.deps import (
     store_errors,
     templates,
 )
-from tiptiers.web.i18n_texts import SIGNAL_QUESTIONS
+from tiptiers.web.i18n_texts import SIGNAL_QUESTIONS, error_detail
 
 api = APIRouter(prefix="/api/v1", tags=["evidence and review"])
 pages = APIRouter(include_in_schema=False)
@@ -826,7 +826,7 @@ def _workspace_page(request: Request, session: Session, user: User, iso3: str, y
         "submitted": {x.evidence_id: x for x in data.submitted}, "source_types": list(SourceType),
         "levels": assessments.RATING_LEVELS, "items": m.items, "methodology": m, "titles": criterion_titles(year),
         "rated": {r.criterion: r for r in data.ratings}, "signals": signals, "signal_questions": SIGNAL_QUESTIONS,
-        "det": determination, "det_error": det_error, "form_error": error,
+        "det": determination, "det_error": det_error, "form_error": error_detail(error),  # in the page's language
         "live_evidence": [e for e in data.evidence if e.state is not VerificationState.WITHDRAWN],
         "sent": request.query_params.get("sent") == "1"}, status_code=status)
 

@@ -1,5 +1,6 @@
 // Forms of the review pages send JSON to the API (/api/v1) they name in data-api, with the CSRF token, and
-// reload the page on success; on failure the API's message (it names the field) is shown beside the button.
+// reload the page on success; on failure the API's message (it names the field) is shown beside the button, in
+// the reader's language where the API gives it in it (`shown`).
 "use strict";
 
 function csrfToken() {
@@ -53,12 +54,17 @@ function serialise(form) {
   return body;
 }
 
+// The API's error: `shown`, its detail in the reader's language (the API adds it for a reader of another language
+// than English), else the English `detail` itself.
 function message(data, status) {
-  if (data && data.error) return typeof data.error.detail === "string" ? data.error.detail : JSON.stringify(data.error.detail);
+  if (data && data.error) {
+    const text = "shown" in data.error ? data.error.shown : data.error.detail;
+    return typeof text === "string" ? text : JSON.stringify(text);
+  }
   if (data && Array.isArray(data.detail)) {
     return data.detail.map((d) => `${(d.loc || []).filter((p) => p !== "body").join(".")}: ${d.msg}`).join("; ");
   }
-  // in the page's language (the body's data-words, base.html); the API's own detail above stays as it says it
+  // no JSON error to show: in the page's language (the body's data-words, base.html)
   const words = JSON.parse(document.body.dataset.words || "{}");
   return (words.request_failed || "request failed (%(status)s)").replace("%(status)s", String(status));
 }

@@ -31,8 +31,11 @@
     return out;
   }
 
-  function message(data, status) {
-    if (data && data.error) return typeof data.error.detail === "string" ? data.error.detail : JSON.stringify(data.error.detail);
+  function message(data, status) { // the detail in the reader's language (`shown`) where the API gives it
+    if (data && data.error) {
+      const text = "shown" in data.error ? data.error.shown : data.error.detail;
+      return typeof text === "string" ? text : JSON.stringify(text);
+    }
     if (data && Array.isArray(data.detail)) return data.detail.map((d) => d.msg).join("; ");
     return fill(say.request_failed, { status: String(status) });
   }
