@@ -1098,9 +1098,18 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
     result = [
         Paragraph(number=p["number"], raw_number=p["raw_number"], marking=p["marking"],
                   marking_label=_mark_label(p["marking"]), text=text, heading=p["heading"])
-        for p in paragraphs if (text := " ".join(" ".join(p["lines"]).split()))
+        for p in paragraphs if (text := _one_line(p["lines"]))
     ]
     return result, signature
+
+
+def _one_line(lines: list[str]) -> str:
+    """The lines joined, every run of whitespace one space (`" ".join(" ".join(lines).split())`), without the split
+    where it changes nothing: printable ASCII has no whitespace but the space."""
+    joined = " ".join(lines)
+    if joined.isascii() and joined.isprintable() and "  " not in joined and joined[:1] != " " and joined[-1:] != " ":
+        return joined
+    return " ".join(joined.split())
 
 
 def _between_rules(nonblank: list[tuple[str, bool]], at: int) -> list[int]:
