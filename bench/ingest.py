@@ -39,8 +39,9 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from tiptiers.sources.cable_files import iter_cable_inputs
@@ -320,21 +321,30 @@ class LoadSampler:
                 f"on {os.cpu_count()} cores")
 
 
-def postgres_server_cpu() -> float:
-    """CPU seconds used so far by the PostgreSQL server's processes on this machine (/proc; 0 where not readable).
-    Includes other clients' work: the figure is for a quiet server."""
+def process_cpu(pids: set[int]) -> float:
+    """CPU seconds used so far by these processes of this machine (/proc; 0 for one that is gone or unreadable):
+    the PostgreSQL server's backends that serve this bench's connections (its walwriter and checkpointer, shared
+    with other clients, are not counted)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in pids:
         try:
-            fields = stat.read_text().rsplit(")", 1)
-            name = fields[0].split("(", 1)[1]
-            if name.startswith("postgres"):
-                values = fields[1].split()
-                total += (int(values[11]) + int(values[12])) / tick
+            values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(values[11]) + int(values[12])) / tick
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def watch_backends(engine: Engine) -> set[int]:
+    """The process ids of the PostgreSQL backends of the engine's connections, filled as they are opened."""
+    pids: set[int] = set()
+
+    def connected(dbapi_connection: Any, _record: Any) -> None:
+        pids.add(int(dbapi_connection.execute("SELECT pg_backend_pid()").fetchone()[0]))
+
+    event.listen(engine, "connect", connected)
+    return pids
 
 
 def write_release_csv(path: Path, n: int) -> int:
@@ -375,11 +385,12 @@ def database_size(engine: Engine) -> dict[str, int]:
 
 def real_ingest(label: str, url: str, source: Path, text_bytes: int, args: argparse.Namespace) -> None:
     engine = make_engine(url)
+    backends = watch_backends(engine) if engine.dialect.name == "postgresql" else set()
     migrate.upgrade(engine)
     factory = session_factory(engine)
     postgres = engine.dialect.name == "postgresql"
     started, own_started, workers_started = time.perf_counter(), _cpu_seconds(True), _cpu_seconds(False)
-    server_started = postgres_server_cpu() if postgres else 0.0
+    server_started = process_cpu(backends)
     done = [0]
 
     def progress(k: int) -> None:
@@ -393,14 +404,14 @@ def real_ingest(label: str, url: str, source: Path, text_bytes: int, args: argpa
                         progress=progress)
     elapsed = time.perf_counter() - started
     own, workers = _cpu_seconds(True) - own_started, _cpu_seconds(False) - workers_started
-    server = postgres_server_cpu() - server_started if postgres else 0.0
+    server = process_cpu(backends) - server_started
     cpu = own + workers + server
     per = 1000 / report.files
     print(f"{label} ingest: {report.files:,} cables, {report.result}, {len(report.errors)} bad, in {elapsed:.1f} s: "
           f"{report.files / elapsed:,.0f} cables/s end to end ({args.workers} parsing workers; target >= 2,000)")
     print(f"{label} CPU per cable: {cpu * per:.2f} ms = workers (read, parse, code, make rows) {workers * per:.2f} + "
           f"this process (read the CSV, store, index, commit) {own * per:.2f}"
-          + (f" + the PostgreSQL server {server * per:.2f}" if postgres else "")
+          + (f" + its PostgreSQL backends {server * per:.2f}" if postgres else "")
           + f"; at most {report.files * (os.cpu_count() or 1) / cpu:,.0f} cables/s on {os.cpu_count()} idle cores, "
           f"this process alone at most {report.files / own:,.0f}/s; {load}")
     print(f"{label} peak memory: this process {_max_rss(resource.RUSAGE_SELF):.0f} MB, the largest worker "
