@@ -32,21 +32,23 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from tiptiers.sources.cable_files import iter_cable_inputs
 from tiptiers.sources.cables import CableSource, parse_source, read_cable_file, reference_hint
 from tiptiers.sources.reactions import code_reactions
 from tiptiers.store import migrate
-from tiptiers.store.cables import ingest, timeline_page
+from tiptiers.store.cables import ParsedCable, ingest, timeline_page
 from tiptiers.store.db import make_engine, session_factory
 from tiptiers.store.search import SearchFilters, search
 
@@ -182,10 +184,14 @@ def synthetic_cable(rng: random.Random) -> tuple[str, str]:
     return f"{year % 100:02d}{station.replace(' ', '')}{serial}.txt", text
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (the parsing workers)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def _cpu_seconds(own: bool | None = None) -> float:
+    """CPU time of this process (own=True), of its finished children, the parsing workers (own=False), or both."""
+    total = 0.0
+    for who, wanted in ((resource.RUSAGE_SELF, own is not False), (resource.RUSAGE_CHILDREN, own is not True)):
+        if wanted:
+            usage = resource.getrusage(who)
+            total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 QUERIES = [("labor recruiting fraud", SearchFilters()), ("labor recruiting fraud", SearchFilters(iso3="JPN")),
@@ -268,18 +274,77 @@ def real_sources() -> list[tuple[str, CableSource]]:
     return [(p.stem, read_cable_file(p.read_bytes(), p.name)) for p in pages]
 
 
-def parser_rate(pages: list[Path]) -> tuple[float, float]:
-    """Cables per second of CPU on one core: reading the page and parsing; and with the reactions coded."""
+def parser_rate(pages: list[Path]) -> tuple[float, float, float]:
+    """Cables per second of CPU on one core: reading the page and parsing; with the reactions coded; and with the
+    rows to store made as well (`ParsedCable.of`: the fields as JSON, the text and the body compressed), which is
+    all a parsing worker does per cable."""
     data = [(p.name, p.read_bytes()) for p in pages]
-    best = (float("inf"), float("inf"))
+    best = (float("inf"), float("inf"), float("inf"))
     for _ in range(3):  # the best of three: the machine is shared, and others' load slows a core down
         started = time.process_time()
-        parsed = [parse_source(read_cable_file(d, n), n, reference_hint(n)) for n, d in data]
+        found = [(n, read_cable_file(d, n)) for n, d in data]
+        parsed = [parse_source(f, n, reference_hint(n)) for n, f in found]
         parse = time.process_time() - started
-        for cable in parsed:
-            code_reactions(cable)
-        best = min(best, (parse, time.process_time() - started))
-    return len(data) / best[0], len(data) / best[1]
+        codings = [code_reactions(cable) for cable in parsed]
+        coded = time.process_time() - started
+        for (n, f), cable, coding in zip(found, parsed, codings, strict=True):
+            ParsedCable.of(cable, f.stored_text, n, coding)
+        best = min(best, (parse, coded, time.process_time() - started))
+    return len(data) / best[0], len(data) / best[1], len(data) / best[2]
+
+
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every few seconds while a run lasts (the machine is shared:
+    others' load is part of any wall-clock figure)."""
+
+    def __init__(self, every: float = 2.0):
+        self.samples: list[float] = []
+        self._every, self._stop = every, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self.samples.append(os.getloadavg()[0])
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def __str__(self) -> str:
+        return (f"load average during the run: mean {statistics.mean(self.samples):.1f}, max {max(self.samples):.1f} "
+                f"on {os.cpu_count()} cores")
+
+
+def process_cpu(pids: set[int]) -> float:
+    """CPU seconds used so far by these processes of this machine (/proc; 0 for one that is gone or unreadable):
+    the PostgreSQL server's backends that serve this bench's connections (its walwriter and checkpointer, shared
+    with other clients, are not counted)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(values[11]) + int(values[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def watch_backends(engine: Engine) -> set[int]:
+    """The process ids of the PostgreSQL backends of the engine's connections, filled as they are opened."""
+    pids: set[int] = set()
+
+    def connected(dbapi_connection: Any, _record: Any) -> None:
+        pids.add(int(dbapi_connection.execute("SELECT pg_backend_pid()").fetchone()[0]))
+
+    event.listen(engine, "connect", connected)
+    return pids
 
 
 def write_release_csv(path: Path, n: int) -> int:
@@ -320,23 +385,35 @@ def database_size(engine: Engine) -> dict[str, int]:
 
 def real_ingest(label: str, url: str, source: Path, text_bytes: int, args: argparse.Namespace) -> None:
     engine = make_engine(url)
+    backends = watch_backends(engine) if engine.dialect.name == "postgresql" else set()
     migrate.upgrade(engine)
     factory = session_factory(engine)
-    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    postgres = engine.dialect.name == "postgresql"
+    started, own_started, workers_started = time.perf_counter(), _cpu_seconds(True), _cpu_seconds(False)
+    server_started = process_cpu(backends)
     done = [0]
 
     def progress(k: int) -> None:
         done[0] += k
         if done[0] % 25_000 < k:
-            print(f"  {label}: {done[0]:,} cables, {done[0] / (time.perf_counter() - started):,.0f}/s", flush=True)
+            print(f"  {label}: {done[0]:,} cables, {done[0] / (time.perf_counter() - started):,.0f}/s, load "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
 
-    report = ingest(factory, iter_cable_inputs([source]), batch_size=args.batch_size, workers=args.workers,
-                    progress=progress)
-    elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    with LoadSampler() as load:
+        report = ingest(factory, iter_cable_inputs([source]), batch_size=args.batch_size, workers=args.workers,
+                        progress=progress)
+    elapsed = time.perf_counter() - started
+    own, workers = _cpu_seconds(True) - own_started, _cpu_seconds(False) - workers_started
+    server = process_cpu(backends) - server_started
+    cpu = own + workers + server
+    per = 1000 / report.files
     print(f"{label} ingest: {report.files:,} cables, {report.result}, {len(report.errors)} bad, in {elapsed:.1f} s: "
           f"{report.files / elapsed:,.0f} cables/s end to end ({args.workers} parsing workers; target >= 2,000)")
-    print(f"{label} CPU of this process and its workers: {cpu * 1000 / report.files:.2f} ms per cable; "
-          f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the machine is shared)")
+    print(f"{label} CPU per cable: {cpu * per:.2f} ms = workers (read, parse, code, make rows) {workers * per:.2f} + "
+          f"this process (read the CSV, store, index, commit) {own * per:.2f}"
+          + (f" + its PostgreSQL backends {server * per:.2f}" if postgres else "")
+          + f"; at most {report.files * (os.cpu_count() or 1) / cpu:,.0f} cables/s on {os.cpu_count()} idle cores, "
+          f"this process alone at most {report.files / own:,.0f}/s; {load}")
     print(f"{label} peak memory: this process {_max_rss(resource.RUSAGE_SELF):.0f} MB, the largest worker "
           f"{_max_rss(resource.RUSAGE_CHILDREN):.0f} MB (target < 500 MB)")
     if report.errors:
@@ -360,7 +437,7 @@ def real_ingest(label: str, url: str, source: Path, text_bytes: int, args: argpa
                 timings.append((time.perf_counter() - t) * 1000)
     print(f"{label} search: {len(timings)} queries (count + first 20 with snippets), median "
           f"{statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * 0.95)]:.1f} ms "
-          f"(target median < 50 ms)")
+          f"(target median < 50 ms; load average {os.getloadavg()[0]:.1f})")
     pages = []
     with factory() as session:
         for iso3, filters in [("ESP", {}), ("BRA", {"year": 2009}), ("CHN", {"tag": "PREL"}),
@@ -381,10 +458,11 @@ def _max_rss(who: int) -> float:
 
 def main_real(args: argparse.Namespace) -> None:
     pages = sorted((corpus_folder() / "pages").glob("*.html"))
-    parse, both = parser_rate(pages)
+    parse, both, rows = parser_rate(pages)
     print(f"parser on one core (CPU time, {len(pages)} real cables): {parse:,.0f} cables/s reading the page and "
           f"parsing ({1000 / parse:.2f} ms CPU per cable); {both:,.0f}/s with the reactions coded "
-          f"({1000 / both:.2f} ms; load average {os.getloadavg()[0]:.1f})")
+          f"({1000 / both:.2f} ms); {rows:,.0f}/s with the rows to store made too ({1000 / rows:.2f} ms, a worker's "
+          f"whole work per cable; load average {os.getloadavg()[0]:.1f})")
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         source = Path(tmp) / "cables.csv"
         started = time.perf_counter()

@@ -121,3 +121,27 @@ def test_stored_compressed_and_the_migration_converts_rows_both_ways(fresh_db):
         store_cables(s, [parsed(original.replace("completely false", "entirely false"))])
     with fresh_db.sessions() as s:
         assert search(s, "completely").total == 0 and search(s, "entirely").total == 1
+
+
+def test_the_sqlite_index_merges_sixteen_segments_at_a_time(fresh_db):
+    """Migration 0024: bulk ingest spends a third less of the index's CPU in merges; a downgrade restores the
+    defaults."""
+    if fresh_db.engine.dialect.name != "sqlite":
+        return
+    from alembic import command
+
+    from tiptiers.store import migrate
+
+    def config() -> dict[str, int]:
+        with fresh_db.engine.connect() as conn:
+            return {k: int(v) for k, v in conn.exec_driver_sql("SELECT k, v FROM search_fts_config WHERE k IN "
+                                                               "('automerge', 'crisismerge')")}
+
+    assert config() == {"automerge": 16, "crisismerge": 64}
+    alembic_config = migrate.alembic_config()
+    with fresh_db.engine.begin() as conn:
+        alembic_config.attributes["connection"] = conn
+        command.downgrade(alembic_config, "0023_cable_speed")
+    assert config() == {"automerge": 4, "crisismerge": 16}
+    migrate.upgrade(fresh_db.engine)
+    assert config() == {"automerge": 16, "crisismerge": 64}

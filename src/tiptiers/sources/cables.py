@@ -419,6 +419,9 @@ _OFFICE_LIST = re.compile(r"[A-Z][A-Z/&-]*/[A-Z/&-]*(?:,\s*[A-Z][A-Z/&-]*)+,?")
 _BREAK_LINE = re.compile(r"^(?:PAGE\s+\d{2}\s|ACTION\s+[A-Z]+-\d\d|INFO\s+LOG-\d\d|(?:[A-Z]{1,6}-\d\d\s+){3}|"
                          r"-{5,}[A-Z0-9]+\s+\d{6}Z|VZCZC|(?:[OPRZ]\s){1,2}\d{6}Z\s+[A-Z]{3}\s+\d{2}\s+FM\s)")
 _NOT_TEXT = re.compile(f"(?i:{_BARE})|{_BREAK_LINE.pattern}")  # either, in one look at a line
+# what every line that needs a second look in `_paragraphs` matches (stripped): _NOT_TEXT, a SIPDIS mark, or what
+# `_class_line` may take for a classification line (it takes none that _CLASS_LOOSE does not match)
+_ATTENTION = re.compile(rf"(?:{_NOT_TEXT.pattern})|SIPDIS|Sipdis|(?i:{_CLASS_LOOSE.pattern})")
 
 
 @dataclass
@@ -453,9 +456,12 @@ def _class_line(line: str) -> re.Match[str] | None:
     return _CLASS_LINE.match(" ".join(stripped.split()))
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _add_caveats(found: list[str], text: str) -> None:
     for word in _CAVEAT_WORDS.findall(text.upper()):
-        word = re.sub(r"\s+", " ", word)
+        word = _SPACES.sub(" ", word)
         caveat = "EFTO" if word in ("E F T O", "F T O") else word
         if (caveat in CAVEATS or caveat.startswith("REL TO")) and caveat not in found:
             found.append(caveat)
@@ -476,12 +482,15 @@ def _split_labels(line: str, first: str) -> list[tuple[str, str]]:
     return parts
 
 
+_LABEL_PREFIX = re.compile(r"^\W{0,2}(?:\(\s?[A-Z/]{1,6}\s?\)\s*)?(?:TAGS?|SUBJ(?:ECT)?|REF(?:S|TEL|TELS|ERENCES?)?|"
+                           r"CLASS?I?FIED\s+BY|DERIVED\s+FROM)\b\s*[:.]?\s*", re.I)
+
+
 def _label_value(label: str, text: str) -> str:
     """The text after a label: `SUBJECT: FOO` -> `FOO`, `TAGS PGOV` -> `PGOV`, `(U) Classified By: X` -> `X`."""
     if label == "eo":
         return text.strip()
-    m = re.match(r"^\W{0,2}(?:\(\s?[A-Z/]{1,6}\s?\)\s*)?(?:TAGS?|SUBJ(?:ECT)?|REF(?:S|TEL|TELS|ERENCES?)?|"
-                 r"CLASS?I?FIED\s+BY|DERIVED\s+FROM)\b\s*[:.]?\s*", text, re.I)
+    m = _LABEL_PREFIX.match(text)
     return text[m.end():].strip() if m else text.strip()
 
 
@@ -713,11 +722,16 @@ def _declassify_on(text: str) -> date | None:
 _SUBJECT_TAG = re.compile(r"[ACEKMOPST][A-Z]{3}")  # the four-letter subject tags: PREL, EIND, KTIP, SNAR...
 
 
+_BRACKETED = re.compile(r"\([^)]*\)?")
+_TAG_SEPARATORS = re.compile(r"[\s,;]+")
+_TAG_TOKEN = re.compile(r"[A-Za-z0-9-]+")
+
+
 def _tags(values: list[str]) -> list[str]:
-    text = re.sub(r"\([^)]*\)?", " ", " ".join(values))  # OVIP (CLINTON, HILLARY): the name is not a tag
+    text = _BRACKETED.sub(" ", " ".join(values))  # OVIP (CLINTON, HILLARY): the name is not a tag
     tags: list[str] = []
-    for token in re.split(r"[\s,;]+", text):
-        if not re.fullmatch(r"[A-Za-z0-9-]+", token):
+    for token in _TAG_SEPARATORS.split(text):
+        if not _TAG_TOKEN.fullmatch(token):
             continue
         token = token.upper()
         # two subject tags the release ran together (EINDETRD), unless a name follows OVIP (PETRAEUS)
@@ -949,10 +963,17 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
     cleaned: list[str] = []
     skipping = False  # inside a later section's repeated header, which the release left in the text
     for raw in lines:
-        line = raw.rstrip()
-        stripped = line.lstrip()
+        stripped = raw.strip()
         if not stripped:
             cleaned.append("")
+            continue
+        line = raw.rstrip()
+        if not skipping and _ATTENTION.match(stripped) is None:  # most lines: plain text, one look tells
+            line = _TRAILING_CLASSIFICATION.sub("", line) if line.endswith(_LEVEL_ENDS) else line
+            if ". (" in line or ".(" in line:
+                cleaned += _midline_paragraphs(line)
+            else:
+                cleaned.append(line)
             continue
         if _NOT_TEXT.match(stripped):  # _BARE_CLASSIFICATION or _BREAK_LINE, in one look
             skipping = skipping or stripped.startswith(("INFO", "ACTION", "VZCZC"))
@@ -1077,9 +1098,18 @@ def _paragraphs(lines: list[str], station: str, head: _Fields, subject: str | No
     result = [
         Paragraph(number=p["number"], raw_number=p["raw_number"], marking=p["marking"],
                   marking_label=_mark_label(p["marking"]), text=text, heading=p["heading"])
-        for p in paragraphs if (text := " ".join(" ".join(p["lines"]).split()))
+        for p in paragraphs if (text := _one_line(p["lines"]))
     ]
     return result, signature
+
+
+def _one_line(lines: list[str]) -> str:
+    """The lines joined, every run of whitespace one space (`" ".join(" ".join(lines).split())`), without the split
+    where it changes nothing: printable ASCII has no whitespace but the space."""
+    joined = " ".join(lines)
+    if joined.isascii() and joined.isprintable() and "  " not in joined and joined[:1] != " " and joined[-1:] != " ":
+        return joined
+    return " ".join(joined.split())
 
 
 def _between_rules(nonblank: list[tuple[str, bool]], at: int) -> list[int]:
@@ -1116,17 +1146,23 @@ _MINOR_WORDS = frozenset(("a", "an", "the", "of", "to", "in", "on", "for", "and"
                           "via"))
 
 
+_WORDS = re.compile(r"[A-Za-z][\w'’-]*")
+
+
 def _title_like(line: str) -> bool:
     """Written as a title (`Pundits Take Note of Turkey-US Relations`), not as a sentence cut at the margin."""
-    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if w.lower() not in _MINOR_WORDS]
+    words = [w for w in _WORDS.findall(line) if w.lower() not in _MINOR_WORDS]
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
 
 
 # --- country, origin and report year --------------------------------------------------------------------------
 
+_NOT_KEY = re.compile(r"[^A-Z0-9]")
+
+
 def post_key_of(station_name: str) -> str:
     """The post as reference ids write it: `OSAKA KOBE` -> `OSAKAKOBE`, `PORT-AU-PRINCE` -> `PORTAUPRINCE`."""
-    return re.sub(r"[^A-Z0-9]", "", station_name.upper())
+    return _NOT_KEY.sub("", station_name.upper())
 
 
 _FM_KINDS = (("AMEMBASSY", "Embassy"), ("AMCONSUL", "Consulate"), ("AMCONGEN", "Consulate"), ("USMISSION", "Mission"),
