@@ -124,7 +124,7 @@ def test_stored_compressed_and_the_migration_converts_rows_both_ways(fresh_db):
 
 
 def test_the_sqlite_index_merges_sixteen_segments_at_a_time(fresh_db):
-    """Migration 0024: bulk ingest spends a third less of the index's CPU in merges; a downgrade restores the
+    """Migration 0025: bulk ingest spends a third less of the index's CPU in merges; a downgrade restores the
     defaults."""
     if fresh_db.engine.dialect.name != "sqlite":
         return
@@ -141,7 +141,7 @@ def test_the_sqlite_index_merges_sixteen_segments_at_a_time(fresh_db):
     alembic_config = migrate.alembic_config()
     with fresh_db.engine.begin() as conn:
         alembic_config.attributes["connection"] = conn
-        command.downgrade(alembic_config, "0023_cable_speed")
+        command.downgrade(alembic_config, "0024_user_name_key")
     assert config() == {"automerge": 4, "crisismerge": 16}
     migrate.upgrade(fresh_db.engine)
     assert config() == {"automerge": 16, "crisismerge": 64}

@@ -1,8 +1,8 @@
 """SQLite: the full-text index merges its segments sixteen at a time instead of four (FTS5 'automerge' 16,
 'crisismerge' 64)
 
-Revision ID: 0024
-Revises: 0023_cable_speed
+Revision ID: 0025
+Revises: 0024_user_name_key
 Create Date: 2026-12-01
 
 FTS5 writes each INSERT's terms as a new segment and merges the segments of a level into one of the next once
@@ -18,8 +18,8 @@ every later write follows them. PostgreSQL: nothing to do. The downgrade restore
 
 from alembic import op
 
-revision = "0024_fts_automerge"
-down_revision = "0023_cable_speed"
+revision = "0025_fts_automerge"
+down_revision = "0024_user_name_key"
 branch_labels = None
 depends_on = None
 
