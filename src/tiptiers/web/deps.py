@@ -197,10 +197,15 @@ class Visibility:
         self._read_schedule = schedule  # the app's (kept per process, refreshed from the activity log: web/changes.py)
         self._changes = changes
 
-    def published(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """`compute()` of published data only, kept by the app until a change a published page may show
-        (web/changes.py `remembered`); `key` names every input, the published years included."""
-        return self._changes.remembered(key, compute) if self._changes is not None else compute()
+    def published(self, key: tuple[Hashable, ...], compute: Callable[[], T], reads: Iterable[int]) -> T:
+        """`compute()` of the data of the report years `reads`, kept by the app until a change a published page may
+        show (web/changes.py `remembered`), when every one of them is published: a change to a year under embargo
+        is not followed, so what reads one is computed afresh. `key` names the other inputs; the published years
+        are added to it (the history a page shows grows with them)."""
+        if self._changes is None or not all(self.is_published(y) for y in reads):
+            return compute()
+        shown = tuple(self.published_years(report_years(self.session)))
+        return self._changes.remembered((*key, shown), compute)
 
     @property
     def staff(self) -> bool:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -59,7 +58,6 @@ pages = APIRouter(include_in_schema=False)
 # year; 100,000 took seconds of a core per request), and kept for a published year until its data changes. More
 # draws: `tiptiers robustness --draws N` stores a run, which the page then shows.
 WEB_MAX_DRAWS = 10_000
-T = TypeVar("T")
 TIER_CODES = [t.value for t in TIER_ORDER[:4]]
 
 
@@ -85,31 +83,23 @@ def _audit_year(visible: Visibility, year: int, indicator: str) -> int:
 # --- JSON ------------------------------------------------------------------------------------------------------
 
 
-def _of_published(visible: Visibility, years: list[int], key: tuple[object, ...], compute: Callable[[], T]) -> T:
-    """`compute()`, kept by the app until the data changes when every year it reads is published (an audit of a
-    year takes tens of milliseconds, on every visit of a logged-in reader); computed afresh otherwise."""
-    if all(visible.is_published(y) for y in years):
-        return visible.published((*key, tuple(visible.published_years(report_years(visible.session)))), compute)
-    return compute()
-
-
 def _consistency(visible: Visibility, year: int, indicator: str) -> ConsistencyView:
     year = _audit_year(visible, year, indicator)
-    return _of_published(visible, [year], ("consistency", year, indicator),
-                         lambda: consistency_json(consistency(visible.session, year, indicator)))
+    return visible.published(("consistency", year, indicator),
+                             lambda: consistency_json(consistency(visible.session, year, indicator)), reads=[year])
 
 
 def _summary(visible: Visibility, indicator: str, top: int) -> ConsistencySummaryView:
     years = _years(visible, indicator)
-    return _of_published(visible, years, ("consistency summary", indicator, top), lambda: summary_view(
-        summarise([consistency(visible.session, y, indicator).audit for y in years], top)))
+    return visible.published(("consistency summary", indicator, top), lambda: summary_view(
+        summarise([consistency(visible.session, y, indicator).audit for y in years], top)), reads=years)
 
 
 def _model(visible: Visibility, year: int, indicator: str, top: int) -> OrdinalView:
     year = _audit_year(visible, year, indicator)
     try:
-        return _of_published(visible, [year], ("model", year, indicator, top),
-                             lambda: ordinal_view(ordinal(visible.session, year, indicator), top))
+        return visible.published(("model", year, indicator, top),
+                                 lambda: ordinal_view(ordinal(visible.session, year, indicator), top), reads=[year])
     except FitError as exc:
         raise HTTPException(422, f"year: {exc}") from None
 
@@ -148,7 +138,7 @@ def _robustness(visible: Visibility, year: int, run: int | None, draws: int | No
         raise HTTPException(422, str(exc)) from None
     if params.draws > WEB_MAX_DRAWS:
         raise HTTPException(422, f"draws: at most {WEB_MAX_DRAWS:,} on the web; use `tiptiers robustness`")
-    return _of_published(visible, [year], ("robustness", year, params), lambda: _computed_run(session, year, params))
+    return visible.published(("robustness", year, params), lambda: _computed_run(session, year, params), reads=[year])
 
 
 def _computed_run(session: Session, year: int, params: Parameters) -> RobustnessView:

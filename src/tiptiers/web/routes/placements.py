@@ -131,8 +131,8 @@ def _year_page(request: Request, session: Session, visible: Visibility, year: in
     published = visible.published_years(years)
     changes = None
     if home and year in published and year - 1 in published:  # release day: the changes lead the home page
-        changes = summary(visible.published(("movements", year, tuple(published)),
-                                            lambda: year_movements(session, [year], published)[year]))
+        changes = summary(visible.published(("movements", year),
+                                            lambda: year_movements(session, [year], published)[year], reads=[year]))
     coverage = year_coverage(session, year)
     return templates.TemplateResponse(
         request, "year.html",

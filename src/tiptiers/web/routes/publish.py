@@ -214,7 +214,7 @@ def map_page(year: PublishedYear, request: Request, session: SessionDep, visible
         data, countries, absent = _map_data(session, year)
         return data, world_map_svg(year, countries, absent=absent, **_map_words())
 
-    data, svg = visible.published(("map", year, i18n.current(), tuple(published)), drawn)
+    data, svg = visible.published(("map", year, i18n.current()), drawn, reads=[year])
     return page(request, "publish/map.html", {
         "data": data, "svg": svg, "years": published,
         "swatches": palette.STATE_SWATCHES,
@@ -547,8 +547,8 @@ def _query(to: Tier | None, direction: str | None) -> str:
 def _year_moves(session: Session, year: int, visible: Visibility) -> list[moves.Movement]:
     placed_or_404(session, visible, year)
     published = published_years(session, visible)
-    return visible.published(("movements", year, tuple(published)),
-                             lambda: opendata.year_movements(session, [year], published)[year])
+    return visible.published(("movements", year),
+                             lambda: opendata.year_movements(session, [year], published)[year], reads=[year])
 
 
 def _movements(session: Session, year: int, visible: Visibility, to: Tier | None,
