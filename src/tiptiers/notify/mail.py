@@ -114,9 +114,9 @@ def render(kind: str, context: dict[str, Any], lang: str | None = None) -> tuple
 
 
 def message_id(*parts: object) -> str:
-    """The Message-ID of one notice, the same each time it is sent: a job is retried when the server accepted the
-    message but recording that failed, and the repeat then carries the same id, which mail clients and many
-    servers show once (SMTP cannot make sending and recording one step)."""
+    """The Message-ID of one message (`parts` name it), the same each time it is sent: a job is retried when the
+    server accepted the message but recording that failed, and the repeat then carries the same id, which mail
+    clients and many servers show once (SMTP cannot make sending and recording one step)."""
     digest = hashlib.sha256("\x1f".join([base_url(), *map(str, parts)]).encode()).hexdigest()[:32]
     return f"<{digest}@tiptiers>"
 

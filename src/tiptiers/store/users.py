@@ -303,7 +303,9 @@ def create_user(session: Session, name: str, role: str, password: str, country: 
     session.add(user)
     try:
         session.flush()
-    except IntegrityError:  # made meanwhile by another process (the check above saw nothing)
+    except IntegrityError as exc:  # made meanwhile by another process (the check above saw nothing)?
+        if "name" not in str(exc.orig):  # users.name_key / uq_users_name_key; any other refusal is not a clash
+            raise
         raise UserError(f"name: a user {name!r} already exists (names differing only in case or width are one "
                         "name)") from None
     activity.record(session, actor, "user.create", f"user:{name}", None,
