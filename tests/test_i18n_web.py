@@ -31,6 +31,13 @@ def html_lang(text: str) -> str:
     return found.group(1)
 
 
+def in_each_language(client, url: str) -> tuple[str, str, str]:
+    """The page at `url` in English, French and Spanish (by ?lang=)."""
+    sep = "&" if "?" in url else "?"
+    english, french, spanish = (client.get(f"{url}{sep}lang={lang}").text for lang in ("en", "fr", "es"))
+    return english, french, spanish
+
+
 def test_english_unless_asked(client):
     page = client.get("/")
     assert html_lang(page.text) == "en" and "Latest report" in page.text
@@ -293,9 +300,7 @@ def test_every_blocking_reason_has_its_translation():
 def test_the_tier_chart_in_the_page_language(client):
     """The country page's chart of tier by year: its title, tier axis and tooltips in French or Spanish; the
     English page's chart as it was."""
-    english = client.get("/countries/JPN?lang=en").text
-    french = client.get("/countries/JPN?lang=fr").text
-    spanish = client.get("/countries/JPN?lang=es").text
+    english, french, spanish = in_each_language(client, "/countries/JPN")
     assert '<title>Japan: tier by year</title>' in english and ">Tier 2 Watch List</text>" in english
     assert "<title>Japon : catégorie par année</title>" in french
     assert ">Catégorie 2 – liste de surveillance</text>" in french
@@ -304,9 +309,7 @@ def test_the_tier_chart_in_the_page_language(client):
 
 def test_the_movements_chart_in_the_page_language(client):
     """The movements page's flow chart: its title, node labels and band tooltips in French or Spanish."""
-    english = client.get("/movements/2013?lang=en").text
-    french = client.get("/movements/2013?lang=fr").text
-    spanish = client.get("/movements/2013?lang=es").text
+    english, french, spanish = in_each_language(client, "/movements/2013")
     assert "<title>Countries by tier, 2012 to 2013</title>" in english
     assert re.search(r"<title>Tier [^<]* to Tier 3: \d+</title>", english)
     assert "<title>Pays par catégorie, de 2012 à 2013</title>" in french
@@ -370,9 +373,7 @@ def test_the_error_page_in_the_page_language_and_english_in_json(client):
 def test_the_world_map_in_the_page_language(client):
     """The map (page and its SVG download): title, each country's name and tooltip, the legend in French or
     Spanish; worldmap.js shows the tooltips as they are. English as it was."""
-    english = client.get("/map/2013?lang=en").text
-    french = client.get("/map/2013?lang=fr").text
-    spanish = client.get("/map/2013?lang=es").text
+    english, french, spanish = in_each_language(client, "/map/2013")
     assert "<title>TIP Report 2013: tier placements</title>" in english
     assert re.search(r'data-name="Japan" data-tier="[^"]+"[^>]*><title>Japan: Tier [^<]+</title>', english)
     assert "<title>Rapport TIP 2013 : classement par catégorie</title>" in french
@@ -391,9 +392,7 @@ def test_the_world_map_in_the_page_language(client):
 def test_the_compare_chart_in_the_page_language(client):
     """The comparison's chart: its title, the tier axis, each point's tooltip and the country labels in French or
     Spanish; the JSON twin keeps the English names."""
-    english = client.get("/compare?c=JPN&c=KOR&lang=en").text
-    french = client.get("/compare?c=JPN&c=KOR&lang=fr").text
-    spanish = client.get("/compare?c=JPN&c=KOR&lang=es").text
+    english, french, spanish = in_each_language(client, "/compare?c=JPN&c=KOR")
     assert "<title>Tier by report year: Japan, South Korea</title>" in english
     assert re.search(r"<title>Japan, 2008: Tier [^<]+</title>", english)
     assert "<title>Catégorie par année de rapport : Japon, Corée du Sud</title>" in french
