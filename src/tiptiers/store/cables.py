@@ -413,6 +413,38 @@ def _batches(items: Iterable[CableInput], size: int) -> Iterator[list[CableInput
 
 Prepared = list[ParsedCable | tuple[str, str]]
 BATCHES_AHEAD = 2
+# PostgreSQL: the tables a batch reads by reference id (the cables stored, the search entries to replace) and writes.
+ANALYZED_TABLES = ("cables", "search_documents", "cable_reactions", "cable_disputed_claims")
+FIRST_ANALYZE = 1000
+
+
+class _Statistics:
+    """Keeps PostgreSQL's planner statistics of the ingest's tables up to date while a large ingest grows them.
+
+    Without statistics (a new database, or a server whose autovacuum is off or has not come round yet) the planner
+    takes the cables table for a small one and reads each batch's lookups by reference id, and the search entries
+    to replace, by scanning the whole table: every batch then costs more than the one before (measured: from 314
+    cables/s down to 80/s by 160,000 cables). ANALYZE (a sample: a fraction of a second) once the ingest has stored
+    FIRST_ANALYZE cables and again whenever it has doubled what was there at the last one keeps every lookup on its
+    index: about 10 times for the whole release, never for a small ingest. SQLite plans those lookups on the index
+    without statistics."""
+
+    def __init__(self, factory: sessionmaker[Session]):
+        self.engine = factory.kw["bind"]
+        self.on = self.engine.dialect.name == "postgresql"
+        self.stored = 0
+        self.next_at = FIRST_ANALYZE
+
+    def grew(self, rows: int) -> None:
+        if not self.on:
+            return
+        self.stored += rows
+        if self.stored >= self.next_at:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE " + ", ".join(ANALYZED_TABLES))
+                connection.commit()
+                present = connection.scalar(select(func.count()).select_from(CableRecord)) or 0
+            self.next_at = self.stored + max(present, FIRST_ANALYZE)
 
 
 def ingest(factory: sessionmaker[Session], files: Iterable[CableInput], *, batch_size: int = 500,
@@ -424,12 +456,15 @@ def ingest(factory: sessionmaker[Session], files: Iterable[CableInput], *, batch
     writes."""
     report = IngestReport()
     batches = _batches(files, batch_size)
+    statistics = _Statistics(factory)
 
     def store(chunk_size: int, prepared: Prepared) -> None:
         good = [p for p in prepared if isinstance(p, ParsedCable)]
         report.errors.extend(p for p in prepared if not isinstance(p, ParsedCable))
         with transaction(factory) as session:
-            report.result += store_cables(session, good, actor)
+            stored = store_cables(session, good, actor)
+        report.result += stored
+        statistics.grew(stored.added + stored.new_versions)
         report.files += chunk_size
         if progress:
             progress(chunk_size)
