@@ -140,6 +140,25 @@ def test_both_backends_cap_the_count_and_rank_within_a_window(fresh_db, monkeypa
     assert refs(found) == [f"09TEST{i}" for i in range(5, -1, -1)]
 
 
+def test_the_window_is_the_newest_matches_however_unevenly_they_are_spread(fresh_db, monkeypatch):
+    """Above COUNT_CAP matches the best are ranked among the RANK_WINDOW most recently indexed ones. PostgreSQL
+    looks for those near the newest rows, as far back as the density of the first matches predicts: here the old
+    documents all match and the new ones seldom, so it has to look further back than predicted."""
+    import tiptiers.store.search as search_module
+
+    matches = [i for i in range(60) if i < 30 or i % 10 == 9]
+    docs = [DocumentIn("cable", f"09TEST{i:02d}", f"Cable {i}", "forced labor" if i in matches else "fisheries",
+                       "JPN", 2009) for i in range(60)]
+    with transaction(fresh_db.sessions) as s:
+        index_documents(s, docs)
+    monkeypatch.setattr(search_module, "COUNT_CAP", 10)
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 5)
+    with fresh_db.sessions() as s:
+        found = search(s, "labor", limit=10)
+    assert (found.total, found.total_exact, found.ranked_among) == (10, False, 5)
+    assert sorted(refs(found)) == [f"09TEST{i:02d}" for i in (28, 29, 39, 49, 59)]
+
+
 def test_a_restored_backup_is_searchable(indexed, make_db, tmp_path):
     """A backup holds the documents, not the index: the restore builds it again, across backends too."""
     from tiptiers.store.backup import backup, restore
