@@ -3,8 +3,8 @@
 --real: the 633 real cables of the shared corpus (`shared/fixtures/cables-real`, about 9.5 KB of text each)
 replicated to N as the release's `cables.csv` (the form the full 251,287-cable release came in: one 1.7 GB file),
 each copy under a reference id of its own (the serial moved on by 100,000 per copy; the text is the cable's). Prints
-the parser's own rate on one core, the end-to-end rate, peak memory, the database's size against the text's, and
-search and country-timeline latencies.
+the parser's own rate on one core, what SQLite's FTS5 alone takes to index a cable, the end-to-end rate, peak
+memory, the database's size against the text's, and search and country-timeline latencies.
 
     .venv/bin/python bench/ingest.py --real --n 250000   # the release's size (check `df -h /tmp` first: ~3 GB CSV)
     .venv/bin/python bench/ingest.py --real --n 20000 --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
