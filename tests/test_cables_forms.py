@@ -209,6 +209,27 @@ def test_a_csv_is_streamed_in_memory_that_does_not_grow_with_the_file(tmp_path):
     assert peaks[6_000] < 1.5 * peaks[1_500] and peaks[6_000] < path.stat().st_size / 4, peaks
 
 
+def test_the_progress_bar_knows_about_how_many_rows_a_large_csv_holds(tmp_path, monkeypatch):
+    """The release's cables.csv is 1.7 GB: its rows are estimated from the first ones (so the progress bar has a
+    total and a time remaining) and said to be an estimate; a small CSV, zipped or not, is counted."""
+    import zipfile
+
+    from tiptiers.sources import cable_files
+
+    refs = sorted(rc.expected())[:120]
+    path = tmp_path / "cables.csv"
+    path.write_text(csv_text([as_csv_row(ref) for ref in refs]), encoding="utf-8")
+    assert cable_files.count_cable_inputs([path]) == (120, True)
+    with zipfile.ZipFile(tmp_path / "cables.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(path, "cables.csv")
+        z.writestr("08TOKYO1528.txt", as_text("09KABUL165"))
+    assert cable_files.count_cable_inputs([tmp_path / "cables.zip"]) == (121, True)
+    monkeypatch.setattr(cable_files, "CSV_SAMPLE_BYTES", path.stat().st_size // 4)  # the first 30 rows or so
+    total, exact = cable_files.count_cable_inputs([path])
+    assert not exact and 100 <= total <= 140, total
+    assert cable_files.count_cable_inputs([tmp_path / "cables.zip"]).exact is False
+
+
 # --- one cable, three forms ----------------------------------------------------------------------------------------
 
 STORED = ("reference_id", "text_sha256", "station", "serial", "classification", "caveats", "iso3", "report_year",

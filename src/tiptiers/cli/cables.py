@@ -47,10 +47,11 @@ def ingest_cables(
     factory = open_store()
     limits = ZipLimits(max_members=max_members, max_member_bytes=max_member_size * 2**20,
                        max_total_bytes=max_total_size * 2**30)
-    total = count_cable_inputs(paths, limits)
-    with Progress(TextColumn("ingesting cables"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    count = count_cable_inputs(paths, limits)
+    done = MofNCompleteColumn() if count.exact else TextColumn("{task.completed:,.0f} of about {task.total:,.0f}")
+    with Progress(TextColumn("ingesting cables"), BarColumn(), done, TimeRemainingColumn(),
                   disable=as_json, transient=False) as bar:
-        task = bar.add_task("cables", total=total)
+        task = bar.add_task("cables", total=count.total)
         report = ingest(factory, iter_cable_inputs(paths, limits), batch_size=batch_size, workers=workers,
                         actor=f"cli:{getpass.getuser()}",
                         progress=lambda n: bar.advance(task, n))
