@@ -28,7 +28,9 @@ def ingest_cables(
     batch_size: int = typer.Option(500, "--batch-size", min=1, help="Cables stored per transaction; an interruption "
                                                                     "loses at most one batch, re-run to resume."),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", min=1,
-                                help="Processes that parse and code cables (1: this process only)."),
+                                help="Processes that parse and code cables (1: this process only). Each takes "
+                                     "about a core: with more cores, more of them ingest faster, until the one "
+                                     "process that writes is the limit (about 1,500 cables/s on SQLite)."),
     max_member_size: int = typer.Option(ZipLimits.max_member_bytes // 2**20, "--max-member-size", min=1,
                                         help="MiB: a larger file, or zip member once unpacked, is reported and not "
                                              "read (a cable is kilobytes)."),
