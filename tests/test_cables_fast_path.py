@@ -193,3 +193,47 @@ def test_a_large_ingest_into_postgresql_keeps_its_planner_statistics(make_db, mo
     assert analyzed == {"cables": True, "search_documents": True}
     # analyzed at 40, 80, 160 and 320 cables stored: the planner knows of at least half of the 633
     assert 633 / 2 <= known["cables"] <= 633 and 633 / 2 <= known["search_documents"] <= 633
+
+
+def test_running_an_ingest_again_skips_what_is_stored_without_parsing_it(fresh_db, tmp_path, monkeypatch):
+    """An interrupted ingest of the release is run again: what it stored is recognised by reference id and text
+    before parsing (`filed_as`), so only the rest is parsed; a cable whose text changed is parsed and kept as a new
+    version. The stored rows are those a single run stores."""
+    import shutil
+
+    import real_cables
+    from tiptiers.sources import cables as sources
+    from tiptiers.store import cables as store_cables
+
+    pages = sorted((real_cables.corpus() / "pages").glob("*.html"))[:90]
+    first = tmp_path / "first"
+    first.mkdir()
+    for page in pages[:40]:
+        shutil.copy(page, first / page.name)
+    ingest(fresh_db.sessions, iter_cable_inputs([first]), batch_size=10, workers=1)  # the run that was interrupted
+    parsed: list[str] = []
+    real_parse = sources.parse_source
+
+    def counting_parse(found, source=None, hint=None):
+        parsed.append(source)
+        return real_parse(found, source, hint)
+
+    monkeypatch.setattr(store_cables, "parse_source", counting_parse)
+    report = ingest(fresh_db.sessions, iter_cable_inputs([real_cables.corpus() / "pages"]), batch_size=10,
+                    workers=1)
+    assert (report.files, report.result.added, report.result.skipped) == (633, 593, 40)
+    assert len(parsed) == 593 and not {p.name for p in pages[:40]} & {name.rsplit("/", 1)[-1] for name in parsed}
+    # every file's reference id and text hash, predicted without parsing, are what the parse stored
+    with fresh_db.sessions() as s:
+        stored = {(ref, sha) for ref, sha in s.execute(select(CableRecord.reference_id, CableRecord.text_sha256))}
+    predicted = {sources.filed_as(sources.read_cable_file(p.read_bytes(), p.name), sources.reference_hint(p.name))
+                 for p in sorted((real_cables.corpus() / "pages").glob("*.html"))}
+    assert predicted == stored
+    # once more: nothing is parsed; a changed text is
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    page = pages[0].read_text(encoding="utf-8")
+    (changed / pages[0].name).write_text(page.replace("</pre>", "\nAn added line.</pre>", 1), encoding="utf-8")
+    parsed.clear()
+    again = ingest(fresh_db.sessions, iter_cable_inputs([first, changed]), batch_size=10, workers=1)
+    assert (again.result.skipped, again.result.new_versions, parsed) == (40, 1, [str(changed / pages[0].name)])

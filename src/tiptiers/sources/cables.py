@@ -1285,6 +1285,28 @@ def decode(data: bytes, source: str | None = None) -> str:
     return text
 
 
+def _normalised(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+
+
+def _text_sha256(text: str, header: str | None) -> str:
+    """The SHA-256 a cable's text is known by: its routing header and normalised text, as stored."""
+    stored = f"{header.strip()}\n\n{text}" if header and header.strip() else text
+    return hashlib.sha256(stored.strip().encode("utf-8")).hexdigest()
+
+
+def filed_as(found: CableSource, reference_hint: str | None = None) -> tuple[str, str] | None:
+    """The (reference id, text SHA-256) that `parse_source` gives the cable, without parsing it, when the release
+    or the file name says its reference id (the parser then files it under that); None when the parse would have
+    to find it in the text. Ingest skips, unparsed, a cable already stored under both."""
+    ref_hint = found.release.reference_id if found.release else reference_hint
+    hint = _REF_ID.match(ref_hint.upper()) if ref_hint else None
+    if hint is None or "\x00" in found.text or not found.text.strip():
+        return None
+    return f"{int(hint['yy']):02d}{hint['station']}{int(hint['serial'])}", _text_sha256(_normalised(found.text),
+                                                                                        found.header)
+
+
 def parse_cable(text: str, source: str | None = None, reference_hint: str | None = None, *,
                 header: str | None = None, release: Release | None = None) -> Cable:
     """Parse one released cable.
@@ -1296,8 +1318,8 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
         raise CableParseError("empty file: no cable text", source)
     if "\x00" in text:
         raise CableParseError("binary data (NUL characters): not a cable text", source)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    stored = f"{header.strip()}\n\n{text}" if header and header.strip() else text
+    text = _normalised(text)
+    text_sha256 = _text_sha256(text, header)  # of the text as given, before page breaks are taken out
     ref_hint = release.reference_id if release else reference_hint
     hint = _REF_ID.match(ref_hint.upper()) if ref_hint else None
     text = _without_page_breaks(text, hint)
@@ -1482,7 +1504,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
         country_source=country_source,
         report_year=report_year,
         report_year_source=report_year_source,
-        text_sha256=hashlib.sha256(stored.strip().encode("utf-8")).hexdigest(),
+        text_sha256=text_sha256,
         release=release,
         warnings=tuple(warnings),
     )
