@@ -1295,16 +1295,25 @@ def _text_sha256(text: str, header: str | None) -> str:
     return hashlib.sha256(stored.strip().encode("utf-8")).hexdigest()
 
 
+def _filing_hint(release: Release | None, reference_hint: str | None) -> tuple[str | None, re.Match[str] | None]:
+    """The reference id the release, else the file name, gives a cable, and its parts when it is one."""
+    ref_hint = release.reference_id if release else reference_hint
+    return ref_hint, _REF_ID.match(ref_hint.upper()) if ref_hint else None
+
+
+def _reference_id(yy: int, station_key: str, serial: int) -> str:
+    return f"{yy:02d}{station_key}{serial}"
+
+
 def filed_as(found: CableSource, reference_hint: str | None = None) -> tuple[str, str] | None:
     """The (reference id, text SHA-256) that `parse_source` gives the cable, without parsing it, when the release
     or the file name says its reference id (the parser then files it under that); None when the parse would have
     to find it in the text. Ingest skips, unparsed, a cable already stored under both."""
-    ref_hint = found.release.reference_id if found.release else reference_hint
-    hint = _REF_ID.match(ref_hint.upper()) if ref_hint else None
+    _, hint = _filing_hint(found.release, reference_hint)
     if hint is None or "\x00" in found.text or not found.text.strip():
         return None
-    return f"{int(hint['yy']):02d}{hint['station']}{int(hint['serial'])}", _text_sha256(_normalised(found.text),
-                                                                                        found.header)
+    return (_reference_id(int(hint["yy"]), hint["station"], int(hint["serial"])),
+            _text_sha256(_normalised(found.text), found.header))
 
 
 def parse_cable(text: str, source: str | None = None, reference_hint: str | None = None, *,
@@ -1320,8 +1329,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
         raise CableParseError("binary data (NUL characters): not a cable text", source)
     text = _normalised(text)
     text_sha256 = _text_sha256(text, header)  # of the text as given, before page breaks are taken out
-    ref_hint = release.reference_id if release else reference_hint
-    hint = _REF_ID.match(ref_hint.upper()) if ref_hint else None
+    ref_hint, hint = _filing_hint(release, reference_hint)
     text = _without_page_breaks(text, hint)
     lines = text.split("\n")
     start, _, cm, fields_, header_lines, date_line = _read_head(lines, 0)
@@ -1407,7 +1415,7 @@ def parse_cable(text: str, source: str | None = None, reference_hint: str | None
                         f"{declassify_on} (ten years on), which may be a few days off")
     elif created is None:
         warnings.append("no date in the text or the release")
-    reference_id = f"{yy:02d}{station_key}{serial}"
+    reference_id = _reference_id(yy, station_key, serial)
 
     # classification and caveats
     classification = _level_of(cm) if cm else None
