@@ -39,6 +39,7 @@ from tiptiers.sources.cable_files import CableInput
 from tiptiers.sources.cables import (
     Cable,
     CableParseError,
+    CableSource,
     filed_as,
     parse_source,
     read_cable_file,
@@ -216,6 +217,16 @@ def _json_text(name: str, dialect: str) -> Any:
     return cast(value, JSON) if dialect == "postgresql" else value
 
 
+def stored_texts(session: Session, refs: Sequence[str]) -> dict[str, set[str]]:
+    """The text SHA-256 of every stored version of these cables, by reference id."""
+    found: dict[str, set[str]] = {}
+    for i in range(0, len(refs), 500):
+        for ref, sha in session.execute(select(CableRecord.reference_id, CableRecord.text_sha256).where(
+                CableRecord.reference_id.in_(refs[i:i + 500]))):
+            found.setdefault(ref, set()).add(sha)
+    return found
+
+
 def store_cables(session: Session, items: Sequence[ParsedCable], actor: str = "system") -> IngestResult:
     """Store a batch in the caller's transaction: new cables, new versions of changed ones; skip the unchanged.
     One activity-log entry for the batch names every cable stored, its country and its report year."""
@@ -228,12 +239,7 @@ def store_cables(session: Session, items: Sequence[ParsedCable], actor: str = "s
         query = select(CableRecord.reference_id, CableRecord.id, CableRecord.text_sha256, CableRecord.version).where(
             CableRecord.reference_id.in_(refs[i:i + 500]), CableRecord.is_current.is_(True))
         current.update({r: (row_id, sha, v) for r, row_id, sha, v in session.execute(query)})
-    known_shas: dict[str, set[str]] = {}
-    changed = [r for r in refs if r in current]
-    if changed:
-        for r, sha in session.execute(select(CableRecord.reference_id, CableRecord.text_sha256).where(
-                CableRecord.reference_id.in_(changed))):
-            known_shas.setdefault(r, set()).add(sha)
+    known_shas = stored_texts(session, [r for r in refs if r in current])
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     row_of: dict[str, int] = {}  # reference id -> its last row in this batch
@@ -378,6 +384,11 @@ class IngestReport:
     files: int = 0
 
 
+def _source_of(item: CableInput) -> CableSource:
+    """The cable an input holds, as its form gives it (a CSV row, or a file's bytes: an HTML page or a text)."""
+    return read_release_row(item.row, item.name) if item.row is not None else read_cable_file(item.data, item.name)
+
+
 def prepare(item: CableInput) -> ParsedCable | tuple[str, str]:
     """Read (an HTML page, a plain text, a CSV row: told apart by content), parse, code and make the rows of one
     input; a bad one gives (name, message) instead. Runs in worker processes."""
@@ -385,7 +396,7 @@ def prepare(item: CableInput) -> ParsedCable | tuple[str, str]:
     if item.error is not None:
         return name, item.error
     try:
-        found = read_release_row(item.row, name) if item.row is not None else read_cable_file(item.data, name)
+        found = _source_of(item)
         cable = parse_source(found, name, reference_hint(name))
     except CableParseError as exc:
         return name, str(exc).removeprefix(f"{name}: ")
@@ -408,19 +419,12 @@ class _StoredSkipper:
         filed: list[tuple[str, str] | None] = []
         for item in chunk:
             try:
-                found = (read_release_row(item.row, item.name) if item.row is not None
-                         else read_cable_file(item.data, item.name) if item.error is None else None)
-                filed.append(filed_as(found, reference_hint(item.name)) if found is not None else None)
+                filed.append(filed_as(_source_of(item), reference_hint(item.name)) if item.error is None else None)
             except CableParseError:
                 filed.append(None)
-        refs = sorted({f[0] for f in filed if f is not None})
-        stored: set[tuple[str, str]] = set()
         with self.factory() as session:
-            for i in range(0, len(refs), 500):
-                stored.update((ref, sha) for ref, sha in session.execute(select(
-                    CableRecord.reference_id, CableRecord.text_sha256).where(CableRecord.reference_id.in_(
-                        refs[i:i + 500]))))
-        kept = [item for item, f in zip(chunk, filed, strict=True) if f is None or f not in stored]
+            stored = stored_texts(session, sorted({f[0] for f in filed if f is not None}))
+        kept = [item for item, f in zip(chunk, filed, strict=True) if f is None or f[1] not in stored.get(f[0], ())]
         self.looking = len(kept) < len(chunk)
         return kept
 
