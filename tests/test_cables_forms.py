@@ -228,6 +228,15 @@ def test_the_progress_bar_knows_about_how_many_rows_a_large_csv_holds(tmp_path, 
     total, exact = cable_files.count_cable_inputs([path])
     assert not exact and 100 <= total <= 140, total
     assert cable_files.count_cable_inputs([tmp_path / "cables.zip"]).exact is False
+    # a cable longer than the csv module's default field limit (128 KiB), first in the file
+    long = as_csv_row("09KABUL165")
+    long[7] += "\n" + "An added line of text. " * 9_000
+    (tmp_path / "long.csv").write_text(csv_text([long, as_csv_row("04ANKARA348")]), encoding="utf-8")
+    default = csv.field_size_limit(131_072)  # as a new process has it
+    try:
+        assert cable_files.count_cable_inputs([tmp_path / "long.csv"]) == (2, True)
+    finally:
+        csv.field_size_limit(default)
 
 
 # --- one cable, three forms ----------------------------------------------------------------------------------------

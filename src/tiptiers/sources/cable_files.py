@@ -138,13 +138,15 @@ def count_cable_inputs(paths: Sequence[Path], limits: ZipLimits = ZipLimits()) -
             continue
         try:
             with path.open("rb") as f:
-                head = f.read(CSV_SAMPLE_BYTES)
-            kind = "zip" if path.suffix.lower() == ".zip" else sniff(head[:_SNIFF])
+                head = f.read(_SNIFF)
+                kind = "zip" if path.suffix.lower() == ".zip" else sniff(head)
+                if kind == "csv":  # only a CSV is read further: its first rows, for the estimate
+                    head += f.read(CSV_SAMPLE_BYTES - len(head))
         except OSError:
             total += 1
             continue
         if kind == "csv":
-            rows, whole = _csv_rows_in(head, path.stat().st_size)
+            rows, whole = _csv_rows_in(head, path.stat().st_size, limits.max_member_bytes)
             total, exact = total + rows, exact and whole
         elif kind == "zip":
             try:
@@ -159,7 +161,8 @@ def count_cable_inputs(paths: Sequence[Path], limits: ZipLimits = ZipLimits()) -
                             total += 1
                             continue
                         with archive.open(info) as member:
-                            rows, whole = _csv_rows_in(member.read(CSV_SAMPLE_BYTES), info.file_size)
+                            rows, whole = _csv_rows_in(member.read(CSV_SAMPLE_BYTES), info.file_size,
+                                                        limits.max_member_bytes)
                         total, exact = total + rows, exact and whole
             except (zipfile.BadZipFile, *_DAMAGED):
                 total += 1
@@ -171,12 +174,17 @@ def count_cable_inputs(paths: Sequence[Path], limits: ZipLimits = ZipLimits()) -
 CSV_SAMPLE_BYTES = 4 * 2**20  # the first rows a CSV's size is divided by (about 400 cables of the release)
 
 
-def _csv_rows_in(head: bytes, size: int) -> tuple[int, bool]:
+def _csv_rows_in(head: bytes, size: int, max_field: int) -> tuple[int, bool]:
     """The rows of a CSV of `size` bytes that begins with `head`: counted when `head` is all of it, else estimated
-    from the bytes its complete rows take (each field quoted, its quotes doubled, a comma or newline after it)."""
+    from the bytes its complete rows take (each field quoted, its quotes doubled, a comma or newline after it). A CSV
+    not readable to the end of `head` is estimated from the rows before (reading it will say what is wrong)."""
     whole = len(head) >= size
-    rows = list(csv.reader(io.StringIO(head.decode("utf-8", errors="replace"), newline=""), strict=False,
-                           escapechar="\\" if b'\\"' in head[:_SNIFF] else None))  # as _csv_rows reads it
+    rows: list[list[str]] = []
+    try:
+        rows.extend(_csv_reader(io.StringIO(head.decode("utf-8", errors="replace"), newline=""), head[:_SNIFF],
+                                max_field))
+    except csv.Error:
+        whole = False
     if not whole:
         rows = rows[:-1]  # the last may be cut short
     rows = [r for r in rows if r and r != [""]]
@@ -272,13 +280,16 @@ class _Prepended(io.RawIOBase):
         return len(chunk)
 
 
-def _csv_rows(name: str, stream: IO[bytes], head: bytes, max_field: int) -> Iterator[CableInput]:
-    """The rows of the release's cables.csv, one at a time; a row that is not the release's is a bad file.
-
-    Quotes inside a field are doubled (RFC 4180) or, in some copies of the release, written \\"."""
+def _csv_reader(text: IO[str], head: bytes, max_field: int) -> Iterator[list[str]]:
+    """The release's cables.csv read from `text`: quotes inside a field doubled (RFC 4180) or, in some copies of the
+    release, written \\" (as `head`, the file's first bytes, shows); a field up to `max_field` long."""
     csv.field_size_limit(max(max_field, csv.field_size_limit()))  # the default, 128 KiB, is shorter than some cables
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-    reader = csv.reader(text, strict=False, escapechar="\\" if b'\\"' in head else None)
+    return csv.reader(text, strict=False, escapechar="\\" if b'\\"' in head else None)
+
+
+def _csv_rows(name: str, stream: IO[bytes], head: bytes, max_field: int) -> Iterator[CableInput]:
+    """The rows of the release's cables.csv, one at a time; a row that is not the release's is a bad file."""
+    reader = _csv_reader(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""), head, max_field)
     number = 0
     try:
         for row in reader:
