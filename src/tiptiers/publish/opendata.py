@@ -268,6 +268,10 @@ def _burden(session: Session, year: int | None, now: datetime | None) -> list[di
     return [row for y in _years(session, year, now) for row in cycle.burden(session, y)]
 
 
+# the columns most datasets begin with
+ISO3 = Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3"))
+COUNTRY = Column("country", "string", N_("Country name"))
+
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("countries", N_("Countries and territories the TIP Report ranks, by ISO 3166-1 alpha-3 code."), (
         Column("iso3", "string",
@@ -280,8 +284,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("iso_numeric", "string", N_("ISO 3166-1 numeric code, empty where none")),
     ), _countries, by_year=False),
     Dataset("placements", N_("Each country's tier in each published report year."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
-        Column("country", "string", N_("Country name")),
+        ISO3,
+        COUNTRY,
         Column("year", "integer", N_("Report year (the report of June of that year)")),
         Column("tier", "string", N_("1, 2, 2WL (Tier 2 Watch List), 3 or special")),
         Column("tier_label", "string", N_("The tier in words")),
@@ -296,14 +300,14 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
                                                 "today's name")),
         Column("corrected", "boolean", N_("True when the placement was changed after publication: see the "
                                           "corrections table")),
-            Column("tier_number", "integer", N_("The tier as a number for statistics: 1 Tier 1, 2 Tier 2, 3 Tier 2 "
-                                            "Watch List, 4 Tier 3 (an ordinal scale, higher is worse); empty for a "
-                                            "special case")),
+        Column("tier_number", "integer", N_("The tier as a number for statistics: 1 Tier 1, 2 Tier 2, 3 Tier 2 "
+                                        "Watch List, 4 Tier 3 (an ordinal scale, higher is worse); empty for a "
+                                        "special case")),
     ), _placements),
     Dataset("placements_wide", N_("The placements as a wide table: one row per country, one column per published "
                                   "report year (country x year), each cell the tier."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
-        Column("country", "string", N_("Country name")),
+        ISO3,
+        COUNTRY,
     ), _placements_wide, expand=_year_columns),
     Dataset("coverage", N_("How complete the record of each report year is. A country with no placement in a year "
                            "is 'not ranked' only where complete is true; otherwise it is 'not in the sources we "
@@ -323,7 +327,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
                                       "import of the report's lists)")),
     ), _coverage),
     Dataset("corrections", N_("Dated corrections of published placements: who, when, why, and the previous value."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        ISO3,
         Column("year", "integer", N_("Report year of the placement")),
         Column("at", "datetime", N_("When the correction was made, UTC")),
         Column("author", "string", N_("Who made it")),
@@ -334,14 +338,14 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("source", "string", N_("The source of the corrected tier")),
     ), _corrections),
     Dataset("waivers", N_("Waivers of the automatic downgrade (22 U.S.C. 7107(b)(2)(D)(ii)) on record."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        ISO3,
         Column("year", "integer", N_("Report year the waiver kept the country on the Watch List")),
         Column("justification", "string", N_("The justification (for the bundled history: the memorandum)")),
         Column("source", "string", N_("The record the waiver comes from")),
     ), _waivers),
     Dataset("movements", N_("Year-over-year movements of each country placed in a report year."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
-        Column("country", "string", N_("Country name")),
+        ISO3,
+        COUNTRY,
         Column("year", "integer", N_("Report year")),
         Column("previous_tier", "string", N_("Tier of the year before; empty when not placed then")),
         Column("tier", "string", N_("Tier of this year")),
@@ -362,7 +366,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
                                              "have")),
     ), _movements),
     Dataset("three_p_scores", N_("Cho's 3P Anti-trafficking Policy Index (1 worst to 5 best per P)."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
+        ISO3,
         Column("year", "integer", N_("Year scored")),
         Column("prosecution", "integer", N_("Prosecution score 1-5; empty where not coded")),
         Column("protection", "integer", N_("Protection score 1-5; empty where not coded")),
@@ -377,8 +381,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     ), _publications),
     Dataset("tier3_determinations",
             N_("The President's determination for each Tier 3 government (22 U.S.C. 7107(d))."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
-        Column("country", "string", N_("Country name")),
+        ISO3,
+        COUNTRY,
         Column("year", "integer", N_("Report year")),
         Column("paragraph", "string", N_("d1 withhold assistance, d2 already restricted, d3 subsequent compliance, "
                                          "d4 national-interest waiver, d5 waiver for vulnerable populations")),
@@ -393,14 +397,14 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("year", "integer", N_("Report year")),
         Column("list", "string",
                N_("policy_or_pattern (22 U.S.C. 7107(b)(3)(B)) or child_soldiers (22 U.S.C. 2370c-1)")),
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
-        Column("country", "string", N_("Country name")),
+        ISO3,
+        COUNTRY,
         Column("note", "string", N_("Why, where recorded")),
     ), _year_lists),
     Dataset("interim_assessments", N_("Interim assessments of the Watch List countries, due February 1 of the report "
                "year (22 U.S.C. 7107(b)(2)(C))."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
-        Column("country", "string", N_("Country name")),
+        ISO3,
+        COUNTRY,
         Column("year", "integer", N_("Report year (due February 1 of it; the Watch List of the year before)")),
         Column("progress", "string", N_("Progress since the last report")),
         Column("summary", "string", N_("The analyst's summary")),
@@ -409,8 +413,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         Column("sent_on", "string", N_("The day sent (ISO 8601)")),
     ), _interim),
     Dataset("burden", N_("What each government was asked per report year: the reporting burden, counted."), (
-        Column("iso3", "string", N_("Country, ISO 3166-1 alpha-3")),
-        Column("country", "string", N_("Country name")),
+        ISO3,
+        COUNTRY,
         Column("year", "integer", N_("Report year")),
         Column("requests", "integer", N_("Requests sent: drafts, final reports and questionnaires")),
         Column("drafts", "integer", N_("Drafts and final reports sent for comments")),
